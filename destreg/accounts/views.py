@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+
+from destreg.accounts.models import Role
+
+# Where each role starts after signing in.
+HOME_BY_ROLE = {
+    Role.STUDENT: "students:home",
+    Role.EMPLOYER: "employers:home",
+    Role.COLLEGE_REVIEWER: "reviews:queue",
+    Role.SCHOOL_REVIEWER: "reviews:queue",
+    Role.PLATFORM_ADMIN: "admin:index",
+}
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return redirect(HOME_BY_ROLE[request.user.role])
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True

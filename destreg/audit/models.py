@@ -1,0 +1,84 @@
+"""The audit log: one row per state change, written in the same transaction."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+# What the timeline calls each action.
+ACTION_LABELS = {
+    "register": _("Account created"),
+    "confirm_registry": _("Registry confirmed"),
+    "update_contact": _("Contact details changed"),
+    "submit": _("Submitted"),
+    "approve": _("Approved"),
+    "reject": _("Rejected"),
+    "registry_update": _("Registry corrected"),
+    "registry_import": _("Registry file imported"),
+}
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
+        content_type = ContentType.objects.get_for_model(obj)
+        return self.filter(content_type=content_type, object_id=obj.pk).select_related("actor")
+
+
+class AuditEvent(models.Model):
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    actor_role = models.CharField(_("role"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @classmethod
+    def record(
+        cls,
+        subject: models.Model,
+        *,
+        actor: Any,
+        action: str,
+        from_state: str = "",
+        to_state: str = "",
+        comment: str = "",
+        changes: dict | None = None,
+    ) -> "AuditEvent":
+        return cls.objects.create(
+            content_type=ContentType.objects.get_for_model(subject),
+            object_id=subject.pk,
+            actor=actor,
+            actor_role=getattr(actor, "role", "") if actor else "",
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            comment=comment,
+            changes=changes or {},
+        )

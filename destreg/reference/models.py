@@ -1,0 +1,161 @@
+"""Schools, their colleges and majors, and the national code tables.
+
+Code tables are loaded from the CSV files in ``data/`` (and administrative
+regions from python-stdnum's region database) by ``manage.py load_reference``;
+they stay editable in the Django admin.
+"""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CodeTable(models.TextChoices):
+    DESTINATION = "destination", _("Graduate destination (毕业去向)")
+    UNIT_NATURE = "unit_nature", _("Unit nature (单位性质)")
+    INDUSTRY = "industry", _("Industry (单位行业)")
+    JOB_CATEGORY = "job_category", _("Job category (职位类别)")
+    EDUCATION_LEVEL = "education_level", _("Education level (学历层次)")
+    POLITICAL_STATUS = "political_status", _("Political status (政治面貌)")
+    ETHNICITY = "ethnicity", _("Ethnicity (民族)")
+    URBAN_RURAL = "urban_rural", _("Urban or rural origin (城乡生源)")
+    STUDY_MODE = "study_mode", _("Training mode (培养方式)")
+
+
+class CodeQuerySet(models.QuerySet["Code"]):
+    def of(self, table: str) -> "CodeQuerySet":
+        return self.filter(table=table, active=True)
+
+
+class Code(models.Model):
+    """One entry of a national code table, e.g. (ethnicity, 01, 汉族)."""
+
+    table = models.CharField(_("table"), max_length=32, choices=CodeTable.choices)
+    code = models.CharField(_("code"), max_length=8)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = CodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("code")
+        verbose_name_plural = _("codes")
+        ordering = ["table", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "code"], name="code_unique_per_table"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260): province, city or county."""
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("province")
+        CITY = 2, _("city")
+        COUNTY = 3, _("county")
+
+    code = models.CharField(_("code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    full_name = models.CharField(_("full name"), max_length=150)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class School(models.Model):
+    """A higher-education institution (高校); every user and record belongs to one."""
+
+    code = models.CharField(
+        _("school code (院校代码)"), max_length=5, unique=True,
+        validators=[RegexValidator(r"^\d{5}$", _("The school code has five digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    postcode = models.CharField(
+        _("postcode"), max_length=6, blank=True,
+        validators=[RegexValidator(r"^\d{6}$", _("A postcode has six digits."))],
+    )
+    contact_name = models.CharField(_("employment office contact"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("employment office phone"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("employment office e-mail"), blank=True)
+    invitation_validity_days = models.PositiveSmallIntegerField(
+        _("default invitation validity (days)"), default=7
+    )
+    review_sla_days = models.PositiveSmallIntegerField(
+        _("review waiting-time limit (days)"), default=3
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class College(models.Model):
+    """A college or department (院系) of a school."""
+
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="colleges"
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("college")
+        verbose_name_plural = _("colleges")
+        ordering = ["school", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "code"], name="college_code_unique"),
+            models.UniqueConstraint(fields=["school", "name"], name="college_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Major(models.Model):
+    """A major (专业) taught by a college at one education level."""
+
+    college = models.ForeignKey(
+        College, verbose_name=_("college"), on_delete=models.PROTECT, related_name="majors"
+    )
+    code = models.CharField(_("major code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    education_level = models.ForeignKey(
+        Code, verbose_name=_("education level"), on_delete=models.PROTECT, related_name="+",
+        limit_choices_to={"table": CodeTable.EDUCATION_LEVEL},
+    )
+
+    class Meta:
+        verbose_name = _("major")
+        verbose_name_plural = _("majors")
+        ordering = ["college", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["college", "code", "education_level"], name="major_unique_per_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

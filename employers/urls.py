@@ -1,0 +1,8 @@
+from django.urls import path
+
+from employers import views
+
+app_name = "employers"
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("registry/<int:pk>/", views.registry_request_detail, name="registry_request"),
+    path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),
+    path("registry/import/", views.registry_import, name="registry_import"),
+]

@@ -1,0 +1,183 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from destreg.accounts.models import User
+from destreg.lib.pii import id_number_digest
+from destreg.lib.validators import validate_id_number, validate_mobile
+from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+from students.models import UPDATABLE_FIELDS, Gender, RegistryRecord, Student
+
+
+def code_field(table: str, label, *, required: bool = True) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        Code.objects.of(table), label=label, required=required, to_field_name="code"
+    )
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    """Counties (and cities without counties), labelled with their full name."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            Region.objects.filter(level__gte=Region.Level.CITY).order_by("code"), **kwargs
+        )
+
+    def label_from_instance(self, obj: Region) -> str:
+        return f"{obj.full_name} ({obj.code})"
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(
+        label=_("User name"), max_length=150,
+        help_text=_("Letters, digits and @/./+/-/_ only; you sign in with it."),
+        validators=[User.username_validator],
+    )
+    real_name = forms.CharField(label=_("Real name"), max_length=50)
+    id_number = forms.CharField(label=_("ID number (身份证号)"), max_length=18)
+    mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[validate_mobile])
+    email = forms.EmailField(label=_("E-mail"))
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput, strip=False
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken."))
+        return username
+
+    def clean_real_name(self) -> str:
+        return self.cleaned_data["real_name"].strip()
+
+    def clean_id_number(self) -> str:
+        value = validate_id_number(self.cleaned_data["id_number"])
+        if Student.objects.filter(id_number_digest=id_number_digest(value)).exists():
+            raise forms.ValidationError(
+                _("An account already exists for this ID number. Sign in, or reset its password.")
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            candidate = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(p1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ContactForm(forms.Form):
+    mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[validate_mobile])
+    email = forms.EmailField(label=_("E-mail"))
+
+
+class ImportRequestForm(forms.Form):
+    """信息导入: the registry fields a student without a record fills in."""
+
+    student_no = forms.CharField(label=_("Student number (学号)"), max_length=30)
+    gender = forms.TypedChoiceField(label=_("Gender"), choices=Gender.choices, coerce=int)
+    ethnicity = code_field(CodeTable.ETHNICITY, _("Ethnicity"))
+    political_status = code_field(CodeTable.POLITICAL_STATUS, _("Political status"))
+    college = forms.ModelChoiceField(College.objects.none(), label=_("College"))
+    major = forms.ModelChoiceField(Major.objects.none(), label=_("Major"))
+    education_level = code_field(CodeTable.EDUCATION_LEVEL, _("Education level"))
+    study_mode = code_field(CodeTable.STUDY_MODE, _("Training mode"), required=False)
+    enrolment_date = forms.DateField(
+        label=_("Enrolment date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    graduation_date = forms.DateField(
+        label=_("Graduation date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"))
+    urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
+    note = forms.CharField(
+        label=_("Explanation for the school"), required=False, max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, school: School, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.fields["college"].queryset = College.objects.filter(school=school)
+        majors = Major.objects.filter(college__school=school).select_related("college")
+        self.fields["major"].queryset = majors
+        self.fields["major"].label_from_instance = lambda m: f"{m.college.name} · {m.name}"
+
+    def clean(self):
+        cleaned = super().clean()
+        college, major = cleaned.get("college"), cleaned.get("major")
+        if college and major and major.college_id != college.pk:
+            self.add_error("major", _("This major does not belong to the chosen college."))
+        enrolled, graduated = cleaned.get("enrolment_date"), cleaned.get("graduation_date")
+        if enrolled and graduated and enrolled >= graduated:
+            self.add_error("graduation_date", _("Graduation must come after enrolment."))
+        return cleaned
+
+    def as_data(self) -> dict:
+        """The request's JSON payload: codes and keys, not objects."""
+        data = {}
+        for name, value in self.cleaned_data.items():
+            if name == "note":
+                continue
+            if isinstance(value, Code):
+                data[name] = value.code
+            elif isinstance(value, Region):
+                data[name] = value.code
+            elif hasattr(value, "pk"):
+                data[name] = value.pk
+            elif hasattr(value, "isoformat"):
+                data[name] = value.isoformat()
+            else:
+                data[name] = value
+        return data
+
+
+class UpdateRequestForm(forms.Form):
+    """信息更新: corrections to the registry fields a student may not edit directly."""
+
+    ethnicity = code_field(CodeTable.ETHNICITY, _("Ethnicity"))
+    political_status = code_field(CodeTable.POLITICAL_STATUS, _("Political status"))
+    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"))
+    urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
+    study_mode = code_field(CodeTable.STUDY_MODE, _("Training mode"), required=False)
+    note = forms.CharField(
+        label=_("Explanation for the school"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Say what is wrong and what proves the correct value."),
+    )
+
+    def __init__(self, *args, record: RegistryRecord, **kwargs):
+        self.record = record
+        initial = {name: _stored_value(record, name) for name in UPDATABLE_FIELDS}
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.corrections():
+            raise forms.ValidationError(_("You have not changed any value."))
+        return cleaned
+
+    def corrections(self) -> dict:
+        changed = {}
+        for name in UPDATABLE_FIELDS:
+            value = self.cleaned_data.get(name)
+            new = getattr(value, "code", None) if value is not None else None
+            if new != _stored_value(self.record, name):
+                changed[name] = new
+        return changed
+
+
+def _stored_value(record: RegistryRecord, name: str) -> str | None:
+    related = getattr(record, name)
+    return related.code if related is not None else None
+
+
+class SchoolChoiceForm(forms.Form):
+    school = forms.ModelChoiceField(School.objects.all(), label=_("Your school"))

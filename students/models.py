@@ -1,0 +1,228 @@
+"""Graduates: their accounts, their 学籍 records and requests to fix them.
+
+A ``RegistryRecord`` is what the school reports about a graduate; a
+``Student`` is the person's account. The two are linked when the student
+confirms, on first sign-in, that the record is theirs.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from destreg.lib.pii import (
+    decrypt_id_number,
+    encrypt_id_number,
+    id_number_digest,
+    mask_id_number,
+)
+from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+
+
+def current_graduation_year() -> int:
+    """The graduating class the system registers now (settings.GRADUATION_YEAR or this year)."""
+    return settings.GRADUATION_YEAR or timezone.localdate().year
+
+
+class Gender(models.IntegerChoices):
+    MALE = 1, _("Male")
+    FEMALE = 2, _("Female")
+
+
+class IdNumberMixin(models.Model):
+    """An encrypted 身份证号 with a keyed digest for lookup."""
+
+    id_number_cipher = models.TextField(editable=False)
+    id_number_digest = models.CharField(max_length=64, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def id_number(self) -> str:
+        return decrypt_id_number(self.id_number_cipher) if self.id_number_cipher else ""
+
+    @id_number.setter
+    def id_number(self, value: str) -> None:
+        self.id_number_cipher = encrypt_id_number(value)
+        self.id_number_digest = id_number_digest(value)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+def _code_fk(table: str, verbose_name, **kwargs) -> models.ForeignKey:
+    return models.ForeignKey(
+        Code, verbose_name=verbose_name, on_delete=models.PROTECT, related_name="+",
+        limit_choices_to={"table": table}, **kwargs,
+    )
+
+
+class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
+    def current(self) -> "RegistryRecordQuerySet":
+        return self.filter(graduation_year=current_graduation_year())
+
+    def with_id_number(self, id_number: str) -> "RegistryRecordQuerySet":
+        return self.filter(id_number_digest=id_number_digest(id_number))
+
+    def for_display(self) -> "RegistryRecordQuerySet":
+        return self.select_related(
+            "school", "college", "major", "education_level", "ethnicity", "political_status",
+            "origin_region", "urban_rural", "study_mode",
+        )
+
+
+class RegistryRecord(IdNumberMixin):
+    """A graduate's registry entry (学籍/生源信息), imported by the school."""
+
+    school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
+    student_no = models.CharField(_("student number (学号)"), max_length=30)
+    name = models.CharField(_("name"), max_length=50)
+    gender = models.PositiveSmallIntegerField(_("gender"), choices=Gender.choices)
+    ethnicity = _code_fk(CodeTable.ETHNICITY, _("ethnicity"))
+    political_status = _code_fk(CodeTable.POLITICAL_STATUS, _("political status"))
+    college = models.ForeignKey(College, verbose_name=_("college"), on_delete=models.PROTECT)
+    major = models.ForeignKey(Major, verbose_name=_("major"), on_delete=models.PROTECT)
+    education_level = _code_fk(CodeTable.EDUCATION_LEVEL, _("education level"))
+    study_mode = _code_fk(CodeTable.STUDY_MODE, _("training mode"), null=True, blank=True)
+    enrolment_date = models.DateField(_("enrolment date"), null=True, blank=True)
+    graduation_date = models.DateField(_("graduation date"))
+    graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
+    origin_region = models.ForeignKey(
+        Region, verbose_name=_("place of origin (生源地)"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    urban_rural = _code_fk(CodeTable.URBAN_RURAL, _("urban or rural origin"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RegistryRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registry record")
+        verbose_name_plural = _("registry records")
+        ordering = ["school", "student_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "student_no"], name="record_unique_number"),
+        ]
+        indexes = [
+            models.Index(fields=["graduation_year", "id_number_digest"]),
+            models.Index(fields=["school", "graduation_year", "college"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_no} {self.name}"
+
+
+# The registry fields a student may ask to correct through 信息更新.
+UPDATABLE_FIELDS = ("ethnicity", "political_status", "origin_region", "urban_rural", "study_mode")
+
+
+class Student(IdNumberMixin):
+    """A graduate's account profile; ``record`` is set once they confirm their registry."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="student"
+    )
+    real_name = models.CharField(_("real name"), max_length=50)
+    mobile = models.CharField(_("mobile"), max_length=11)
+    record = models.OneToOneField(
+        RegistryRecord, verbose_name=_("registry record"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="student",
+    )
+    confirmed_at = models.DateTimeField(_("registry confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_digest"], name="one_account_per_id_number"),
+            models.CheckConstraint(
+                name="confirmed_student_has_record",
+                condition=Q(confirmed_at__isnull=True) | Q(record__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.real_name
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def school(self) -> School | None:
+        return self.record.school if self.record_id else None  # type: ignore[union-attr]
+
+
+class RegistryRequestQuerySet(models.QuerySet["RegistryRequest"]):
+    def pending(self) -> "RegistryRequestQuerySet":
+        return self.filter(status=RegistryRequest.Status.SUBMITTED)
+
+    def reviewable_by(self, user) -> "RegistryRequestQuerySet":
+        """Requests in this reviewer's stage: the school stage of their own school."""
+        if user.is_platform_admin:
+            return self
+        if user.is_school_reviewer:
+            return self.filter(school_id=user.school_id)
+        return self.none()
+
+
+class RegistryRequest(models.Model):
+    """A student's 信息导入 (no record found) or 信息更新 (record wrong) request."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("Registry import (信息导入)")
+        UPDATE = "update", _("Registry update (信息更新)")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting school review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="requests"
+    )
+    school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED,
+        protected=True,
+    )
+    # Import: every registry field, as codes. Update: only the corrected fields.
+    data = models.JSONField(_("requested values"), default=dict)
+    note = models.TextField(_("explanation"), blank=True)
+    reason = models.TextField(_("reviewer's reason"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    objects = RegistryRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registry request")
+        verbose_name_plural = _("registry requests")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "kind"], condition=Q(status="submitted"),
+                name="one_open_registry_request_per_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
+    def _approve(self) -> None:
+        """The school approves: the service applies the data."""
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
+    def _reject(self) -> None:
+        """The school rejects with a reason."""

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from students import views
+
+app_name = "students"
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("", views.home, name="home"),
+    path("confirm/", views.confirm, name="confirm"),
+    path("account/", views.account, name="account"),
+    path("requests/import/", views.import_request, name="import_request"),
+    path("requests/update/", views.update_request, name="update_request"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+]

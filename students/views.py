@@ -1,0 +1,143 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from destreg.accounts.decorators import role_required
+from destreg.accounts.models import Role
+from destreg.audit.models import AuditEvent
+from students import services
+from students.forms import (
+    ContactForm,
+    ImportRequestForm,
+    SchoolChoiceForm,
+    SignupForm,
+    UpdateRequestForm,
+)
+from students.models import RegistryRequest
+from students.permissions import get_registry_request_for
+from students.presenters import describe_request_data
+
+student_required = role_required(Role.STUDENT)
+
+
+@sensitive_post_parameters("id_number", "password1", "password2")
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            student = services.student_register(
+                username=data["username"], password=data["password1"],
+                real_name=data["real_name"], id_number=data["id_number"],
+                mobile=data["mobile"], email=data["email"],
+            )
+        except ValidationError as error:
+            form.add_error("id_number", error)
+        else:
+            login(request, student.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your account is ready. Please confirm your registry."))
+            return redirect("students:home")
+    return render(request, "students/signup.html", {"form": form})
+
+
+@student_required
+def home(request):
+    student = request.user.student
+    record = student.record if student.is_confirmed else services.find_current_record(student)
+    requests = student.requests.order_by("-created_at")[:10]
+    pending_kinds = {r.kind for r in requests if r.status == RegistryRequest.Status.SUBMITTED}
+    return render(request, "students/home.html", {
+        "student": student,
+        "record": record,
+        "requests": requests,
+        "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
+        "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
+    })
+
+
+@student_required
+@require_POST
+def confirm(request):
+    try:
+        services.registry_confirm(student=request.user.student)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Registry confirmed. You can now register your destination."))
+    return redirect("students:home")
+
+
+@student_required
+def account(request):
+    student = request.user.student
+    form = ContactForm(
+        request.POST or None, initial={"mobile": student.mobile, "email": request.user.email}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.student_update_contact(student=student, **form.cleaned_data)
+        messages.success(request, _("Your contact details are saved."))
+        return redirect("students:account")
+    return render(request, "students/account.html", {"form": form, "student": student})
+
+
+@student_required
+def import_request(request):
+    """信息导入, in two steps: choose the school, then fill in its registry fields."""
+    student = request.user.student
+    if student.is_confirmed:
+        messages.info(request, _("Your registry is already confirmed."))
+        return redirect("students:home")
+    chooser = SchoolChoiceForm(request.GET or None)
+    if not chooser.is_valid():
+        return render(request, "students/import_choose_school.html", {"chooser": chooser})
+    school = chooser.cleaned_data["school"]
+    form = ImportRequestForm(request.POST or None, school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.registry_request_submit(
+                student=student, kind=RegistryRequest.Kind.IMPORT, school=school,
+                data=form.as_data(), note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your request was sent to the school for review."))
+            return redirect("students:request_detail", pk=created.pk)
+    return render(request, "students/import_request.html", {"form": form, "school": school})
+
+
+@student_required
+def update_request(request):
+    student = request.user.student
+    if not student.is_confirmed:
+        messages.info(request, _("Confirm your registry before asking to correct it."))
+        return redirect("students:home")
+    form = UpdateRequestForm(request.POST or None, record=student.record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.registry_request_submit(
+                student=student, kind=RegistryRequest.Kind.UPDATE, school=student.record.school,
+                data=form.corrections(), note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your correction request was sent to the school."))
+            return redirect("students:request_detail", pk=created.pk)
+    return render(request, "students/update_request.html", {"form": form})
+
+
+@student_required
+def request_detail(request, pk: int):
+    registry_request = get_registry_request_for(request.user, pk)
+    return render(request, "students/request_detail.html", {
+        "item": registry_request,
+        "rows": describe_request_data(registry_request),
+        "events": AuditEvent.objects.for_object(registry_request),
+    })

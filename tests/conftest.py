@@ -1,0 +1,90 @@
+"""The shared cast of users every view test draws on.
+
+School A has two colleges (A1, A2); school B has one (B1). ``student`` studies
+in A1 and has confirmed their registry; ``other_student`` studies in A1 too.
+Reviewers: ``college_reviewer`` (A1), ``other_college_reviewer`` (A2),
+``school_reviewer`` (A), ``other_school_reviewer`` (B). Employers: ``employer_user``
+and ``other_employer_user``, both verified.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from destreg.accounts.models import Role
+from destreg.reference.loading import load_codes, load_regions
+from destreg.reference.models import Code
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def reference_data(db):
+    """Code tables come from a data migration; transactional tests flush them, so reload."""
+    if not Code.objects.exists():
+        load_codes()
+        load_regions()
+
+
+@pytest.fixture
+def world(reference_data):
+    school_a, school_b = f.make_school(name="甲大学"), f.make_school(name="乙大学")
+    a1, a2 = f.make_college(school_a, name="甲一学院"), f.make_college(school_a, name="甲二学院")
+    b1 = f.make_college(school_b, name="乙一学院")
+    major_a1, major_a2, major_b1 = f.make_major(a1), f.make_major(a2), f.make_major(b1)
+    return SimpleNamespace(
+        school_a=school_a, school_b=school_b, a1=a1, a2=a2, b1=b1,
+        major_a1=major_a1, major_a2=major_a2, major_b1=major_b1,
+    )
+
+
+@pytest.fixture
+def student(world):
+    return f.make_student(f.make_record(world.major_a1, name="彭也"))
+
+
+@pytest.fixture
+def other_student(world):
+    return f.make_student(f.make_record(world.major_a1, name="李娜"))
+
+
+@pytest.fixture
+def employer_user(reference_data):
+    employer = f.make_employer(verified_at=timezone.now())
+    return f.make_user(Role.EMPLOYER, employer=employer)
+
+
+@pytest.fixture
+def other_employer_user(reference_data):
+    employer = f.make_employer(verified_at=timezone.now())
+    return f.make_user(Role.EMPLOYER, employer=employer)
+
+
+@pytest.fixture
+def college_reviewer(world):
+    return f.make_user(Role.COLLEGE_REVIEWER, school=world.school_a, college=world.a1)
+
+
+@pytest.fixture
+def other_college_reviewer(world):
+    return f.make_user(Role.COLLEGE_REVIEWER, school=world.school_a, college=world.a2)
+
+
+@pytest.fixture
+def school_reviewer(world):
+    return f.make_user(Role.SCHOOL_REVIEWER, school=world.school_a)
+
+
+@pytest.fixture
+def other_school_reviewer(world):
+    return f.make_user(Role.SCHOOL_REVIEWER, school=world.school_b)
+
+
+@pytest.fixture
+def platform_admin(reference_data):
+    return f.make_user(Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True)

@@ -1,0 +1,98 @@
+"""Small make_* helpers that build valid objects with sensible defaults."""
+
+import itertools
+from datetime import date
+
+from destreg.accounts.models import Role, User
+from destreg.demo.data import make_id_number
+from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+from employers.models import Employer
+from students.models import Gender, RegistryRecord, Student, current_graduation_year
+
+_seq = itertools.count(1)
+
+
+def code(table: str, value: str) -> Code:
+    return Code.objects.get(table=table, code=value)
+
+
+def make_school(**fields) -> School:
+    n = next(_seq)
+    fields.setdefault("code", f"{90000 + n:05d}")
+    fields.setdefault("name", f"测试大学{n}")
+    return School.objects.create(**fields)
+
+
+def make_college(school: School, **fields) -> College:
+    n = next(_seq)
+    fields.setdefault("code", f"C{n}")
+    fields.setdefault("name", f"第{n}学院")
+    return College.objects.create(school=school, **fields)
+
+
+def make_major(college: College, **fields) -> Major:
+    n = next(_seq)
+    fields.setdefault("code", f"08{n:04d}")
+    fields.setdefault("name", f"专业{n}")
+    fields.setdefault("education_level", code(CodeTable.EDUCATION_LEVEL, "31"))
+    return Major.objects.create(college=college, **fields)
+
+
+def new_id_number(gender: int = Gender.MALE) -> str:
+    n = next(_seq)
+    return make_id_number("110108", date(2003, 1 + n % 12, 1 + n % 28), n, gender)
+
+
+def make_record(major: Major, **fields) -> RegistryRecord:
+    n = next(_seq)
+    id_number = fields.pop("id_number", None) or new_id_number()
+    year = fields.pop("graduation_year", current_graduation_year())
+    record = RegistryRecord(
+        school=major.college.school, college=major.college, major=major,
+        education_level=major.education_level, student_no=fields.pop("student_no", f"S{n:06d}"),
+        name=fields.pop("name", f"学生{n}"), gender=fields.pop("gender", Gender.MALE),
+        ethnicity=code(CodeTable.ETHNICITY, "01"),
+        political_status=code(CodeTable.POLITICAL_STATUS, "03"),
+        graduation_date=date(year, 6, 30), graduation_year=year,
+        origin_region=Region.objects.get(code="110108"), **fields,
+    )
+    record.id_number = id_number
+    record.save()
+    return record
+
+
+def make_user(role: str = Role.STUDENT, **fields) -> User:
+    n = next(_seq)
+    fields.setdefault("username", f"user{n}")
+    password = fields.pop("password", "pw-Secret-123")
+    user = User(role=role, **fields)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def make_student(record: RegistryRecord | None = None, *, confirmed: bool = True, **fields) -> Student:
+    """A student account; with a record it carries the record's name and ID number."""
+    name = fields.pop("real_name", record.name if record else f"学生{next(_seq)}")
+    id_number = fields.pop("id_number", record.id_number if record else new_id_number())
+    user = make_user(Role.STUDENT, display_name=name, email=f"s{next(_seq)}@example.com")
+    student = Student(user=user, real_name=name, mobile="13800000000", **fields)
+    student.id_number = id_number
+    if confirmed and record:
+        from django.utils import timezone
+
+        student.record = record
+        student.confirmed_at = timezone.now()
+    student.save()
+    return student
+
+
+def make_employer(**fields) -> Employer:
+    n = next(_seq)
+    fields.setdefault("name", f"测试单位{n}")
+    fields.setdefault("uscc", f"9111000010000{n:04d}X"[:18])
+    return Employer.objects.create(
+        nature=code(CodeTable.UNIT_NATURE, "39"), industry=code(CodeTable.INDUSTRY, "I"),
+        region=Region.objects.get(code="110108"), address="测试路1号", contact_name="刘经理",
+        contact_mobile="13900000000", contact_email=f"hr{n}@example.com", **fields,
+    )

@@ -33,6 +33,7 @@ setup: install system-deps
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
 # Extract strings into locale/zh_Hans/LC_MESSAGES/django.po and compile the .mo (needs gettext).

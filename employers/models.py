@@ -11,11 +11,17 @@ class Employer(models.Model):
     name = models.CharField(_("unit name"), max_length=100)
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     nature = models.ForeignKey(
-        Code, verbose_name=_("unit nature"), on_delete=models.PROTECT, related_name="+",
+        Code,
+        verbose_name=_("unit nature"),
+        on_delete=models.PROTECT,
+        related_name="+",
         limit_choices_to={"table": CodeTable.UNIT_NATURE},
     )
     industry = models.ForeignKey(
-        Code, verbose_name=_("industry"), on_delete=models.PROTECT, related_name="+",
+        Code,
+        verbose_name=_("industry"),
+        on_delete=models.PROTECT,
+        related_name="+",
         limit_choices_to={"table": CodeTable.INDUSTRY},
     )
     region = models.ForeignKey(
@@ -28,8 +34,12 @@ class Employer(models.Model):
     contact_email = models.EmailField(_("contact e-mail"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("verified by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
 

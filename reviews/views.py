@@ -7,8 +7,9 @@ from django.views.decorators.http import require_POST
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
-from reviews.forms import DecisionForm, RegistryImportForm
+from reviews.forms import DecisionForm
 from students import services as student_services
+from students.forms import RegistryImportForm
 from students.importing import registry_import as run_registry_import
 from students.models import RegistryRequest
 from students.permissions import can_review_registry_request, get_registry_request_for
@@ -21,20 +22,27 @@ QUEUE_PAGE_SIZE = 50
 @reviewer_required
 def queue(request):
     items = (
-        RegistryRequest.objects.reviewable_by(request.user).pending()
-        .select_related("student", "school").order_by("created_at", "id")[:QUEUE_PAGE_SIZE]
+        RegistryRequest.objects.reviewable_by(request.user)
+        .pending()
+        .select_related("student", "school")
+        .order_by("created_at", "id")[:QUEUE_PAGE_SIZE]
     )
     return render(request, "reviews/queue.html", {"items": items})
 
 
 def _render_detail(request, item: RegistryRequest, form: DecisionForm, status: int = 200):
-    return render(request, "reviews/registry_request.html", {
-        "item": item,
-        "rows": describe_request_data(item),
-        "events": AuditEvent.objects.for_object(item),
-        "can_review": can_review_registry_request(request.user, item),
-        "form": form,
-    }, status=status)
+    return render(
+        request,
+        "reviews/registry_request.html",
+        {
+            "item": item,
+            "rows": describe_request_data(item),
+            "events": AuditEvent.objects.for_object(item),
+            "can_review": can_review_registry_request(request.user, item),
+            "form": form,
+        },
+        status=status,
+    )
 
 
 @reviewer_required
@@ -79,12 +87,20 @@ def registry_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         report = run_registry_import(
-            school=request.user.school, handle=upload, filename=upload.name,
-            actor=request.user, valid_only=form.cleaned_data["valid_only"],
+            school=request.user.school,
+            handle=upload,
+            filename=upload.name,
+            actor=request.user,
+            valid_only=form.cleaned_data["valid_only"],
         )
         if report.imported:
             messages.success(request, _("%(count)d records imported.") % {"count": report.imported})
         elif report.errors:
-            messages.error(request, _("Nothing was imported: fix the rows below and upload again, "
-                                      "or choose to import the valid rows only."))
+            messages.error(
+                request,
+                _(
+                    "Nothing was imported: fix the rows below and upload again, "
+                    "or choose to import the valid rows only."
+                ),
+            )
     return render(request, "reviews/registry_import.html", {"form": form, "report": report})

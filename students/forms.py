@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
@@ -27,9 +29,15 @@ class RegionChoiceField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.code})"
 
 
+class MajorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Major) -> str:
+        return f"{obj.college.name} · {obj.name}"
+
+
 class SignupForm(forms.Form):
     username = forms.CharField(
-        label=_("User name"), max_length=150,
+        label=_("User name"),
+        max_length=150,
         help_text=_("Letters, digits and @/./+/-/_ only; you sign in with it."),
         validators=[User.username_validator],
     )
@@ -38,9 +46,7 @@ class SignupForm(forms.Form):
     mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[validate_mobile])
     email = forms.EmailField(label=_("E-mail"))
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(
-        label=_("Password again"), widget=forms.PasswordInput, strip=False
-    )
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -60,7 +66,8 @@ class SignupForm(forms.Form):
         return value
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords differ."))
@@ -86,7 +93,7 @@ class ImportRequestForm(forms.Form):
     ethnicity = code_field(CodeTable.ETHNICITY, _("Ethnicity"))
     political_status = code_field(CodeTable.POLITICAL_STATUS, _("Political status"))
     college = forms.ModelChoiceField(College.objects.none(), label=_("College"))
-    major = forms.ModelChoiceField(Major.objects.none(), label=_("Major"))
+    major = MajorChoiceField(Major.objects.none(), label=_("Major"))
     education_level = code_field(CodeTable.EDUCATION_LEVEL, _("Education level"))
     study_mode = code_field(CodeTable.STUDY_MODE, _("Training mode"), required=False)
     enrolment_date = forms.DateField(
@@ -98,20 +105,25 @@ class ImportRequestForm(forms.Form):
     origin_region = RegionChoiceField(label=_("Place of origin (生源地)"))
     urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
     note = forms.CharField(
-        label=_("Explanation for the school"), required=False, max_length=500,
+        label=_("Explanation for the school"),
+        required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, school: School, **kwargs):
         super().__init__(*args, **kwargs)
         self.school = school
-        self.fields["college"].queryset = College.objects.filter(school=school)
-        majors = Major.objects.filter(college__school=school).select_related("college")
-        self.fields["major"].queryset = majors
-        self.fields["major"].label_from_instance = lambda m: f"{m.college.name} · {m.name}"
+        college_field = cast(forms.ModelChoiceField, self.fields["college"])
+        major_field = cast(forms.ModelChoiceField, self.fields["major"])
+        college_field.queryset = College.objects.filter(school=school)
+        major_field.queryset = Major.objects.filter(college__school=school).select_related(
+            "college"
+        )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         college, major = cleaned.get("college"), cleaned.get("major")
         if college and major and major.college_id != college.pk:
             self.add_error("major", _("This major does not belong to the chosen college."))
@@ -126,9 +138,7 @@ class ImportRequestForm(forms.Form):
         for name, value in self.cleaned_data.items():
             if name == "note":
                 continue
-            if isinstance(value, Code):
-                data[name] = value.code
-            elif isinstance(value, Region):
+            if isinstance(value, Code | Region):
                 data[name] = value.code
             elif hasattr(value, "pk"):
                 data[name] = value.pk
@@ -148,18 +158,20 @@ class UpdateRequestForm(forms.Form):
     urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
     study_mode = code_field(CodeTable.STUDY_MODE, _("Training mode"), required=False)
     note = forms.CharField(
-        label=_("Explanation for the school"), max_length=500,
+        label=_("Explanation for the school"),
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say what is wrong and what proves the correct value."),
     )
 
     def __init__(self, *args, record: RegistryRecord, **kwargs):
         self.record = record
-        initial = {name: _stored_value(record, name) for name in UPDATABLE_FIELDS}
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = {name: _stored_value(record, name) for name in UPDATABLE_FIELDS}
+        super().__init__(*args, **kwargs)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors and not self.corrections():
             raise forms.ValidationError(_("You have not changed any value."))
         return cleaned
@@ -181,3 +193,22 @@ def _stored_value(record: RegistryRecord, name: str) -> str | None:
 
 class SchoolChoiceForm(forms.Form):
     school = forms.ModelChoiceField(School.objects.all(), label=_("Your school"))
+
+
+class RegistryImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        help_text=_(
+            "First row: 学号, 姓名, 性别, 身份证号, 民族, 政治面貌, 院系, 专业代码, 学历层次, "
+            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期, 毕业年份, 城乡生源)."
+        ),
+    )
+    valid_only = forms.BooleanField(
+        label=_("If some rows are invalid, import the valid rows anyway"), required=False
+    )
+
+
+class AdminRegistryImportForm(RegistryImportForm):
+    school = forms.ModelChoiceField(School.objects.all(), label=_("School"))
+
+    field_order = ["school", "file", "valid_only"]

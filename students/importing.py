@@ -42,8 +42,17 @@ COLUMNS = {
     "城乡生源": "urban_rural",
 }
 REQUIRED = (
-    "student_no", "name", "gender", "id_number", "ethnicity", "political_status", "college",
-    "major_code", "education_level", "graduation_date", "origin_region",
+    "student_no",
+    "name",
+    "gender",
+    "id_number",
+    "ethnicity",
+    "political_status",
+    "college",
+    "major_code",
+    "education_level",
+    "graduation_date",
+    "origin_region",
 )
 MAX_ROWS = 200_000
 
@@ -157,10 +166,14 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
             return None
         code = lookups.code(table, value)
         if code is None:
-            errors.append(_("%(column)s: unknown value “%(value)s”.") % {"column": label, "value": value})
+            errors.append(
+                _("%(column)s: unknown value “%(value)s”.") % {"column": label, "value": value}
+            )
         return code
 
-    record = RegistryRecord(school=school, student_no=need("student_no", "学号"), name=need("name", "姓名"))
+    record = RegistryRecord(
+        school=school, student_no=need("student_no", "学号"), name=need("name", "姓名")
+    )
     gender = need("gender", "性别")
     if gender and gender not in _GENDERS:
         errors.append(_("性别 must be 男 or 女."))
@@ -200,7 +213,10 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
             try:
                 setattr(record, name, _parse_date(value))
             except ValueError:
-                errors.append(_("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).") % {"column": label, "value": value})
+                errors.append(
+                    _("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).")
+                    % {"column": label, "value": value}
+                )
     year = row.get("graduation_year", "")
     if year:
         if year.isdigit() and 2000 <= int(year) <= 2100:
@@ -234,10 +250,15 @@ def validate_rows(rows: list[dict[str, str]], school: School) -> ImportReport:
             report.errors.append(RowError(line, error.messages))
             continue
         if record.student_no in seen:
-            report.errors.append(RowError(line, [
-                _("学号 %(no)s already appears on line %(line)d.")
-                % {"no": record.student_no, "line": seen[record.student_no]}
-            ]))
+            report.errors.append(
+                RowError(
+                    line,
+                    [
+                        _("学号 %(no)s already appears on line %(line)d.")
+                        % {"no": record.student_no, "line": seen[record.student_no]}
+                    ],
+                )
+            )
             continue
         seen[record.student_no] = line
         report.valid.append(record)
@@ -245,9 +266,22 @@ def validate_rows(rows: list[dict[str, str]], school: School) -> ImportReport:
 
 
 UPSERT_FIELDS = [
-    "name", "gender", "id_number_cipher", "id_number_digest", "ethnicity", "political_status",
-    "college", "major", "education_level", "study_mode", "enrolment_date", "graduation_date",
-    "graduation_year", "origin_region", "urban_rural", "updated_at",
+    "name",
+    "gender",
+    "id_number_cipher",
+    "id_number_digest",
+    "ethnicity",
+    "political_status",
+    "college",
+    "major",
+    "education_level",
+    "study_mode",
+    "enrolment_date",
+    "graduation_date",
+    "graduation_year",
+    "origin_region",
+    "urban_rural",
+    "updated_at",
 ]
 
 
@@ -264,12 +298,22 @@ def registry_import(
     if report.errors and not valid_only:
         return report
     RegistryRecord.objects.bulk_create(
-        report.valid, batch_size=1000, update_conflicts=True,
-        unique_fields=["school", "student_no"], update_fields=UPSERT_FIELDS,
+        report.valid,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["school", "student_no"],
+        update_fields=UPSERT_FIELDS,
     )
     report.imported = len(report.valid)
-    AuditEvent.record(school, actor=actor, action="registry_import", changes={
-        "file": filename, "rows": report.total, "imported": report.imported,
-        "failed_lines": [error.line for error in report.errors],
-    })
+    AuditEvent.record(
+        school,
+        actor=actor,
+        action="registry_import",
+        changes={
+            "file": filename,
+            "rows": report.total,
+            "imported": report.imported,
+            "failed_lines": [error.line for error in report.errors],
+        },
+    )
     return report

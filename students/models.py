@@ -56,8 +56,12 @@ class IdNumberMixin(models.Model):
 
 def _code_fk(table: str, verbose_name, **kwargs) -> models.ForeignKey:
     return models.ForeignKey(
-        Code, verbose_name=verbose_name, on_delete=models.PROTECT, related_name="+",
-        limit_choices_to={"table": table}, **kwargs,
+        Code,
+        verbose_name=verbose_name,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"table": table},
+        **kwargs,
     )
 
 
@@ -70,8 +74,15 @@ class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
 
     def for_display(self) -> "RegistryRecordQuerySet":
         return self.select_related(
-            "school", "college", "major", "education_level", "ethnicity", "political_status",
-            "origin_region", "urban_rural", "study_mode",
+            "school",
+            "college",
+            "major",
+            "education_level",
+            "ethnicity",
+            "political_status",
+            "origin_region",
+            "urban_rural",
+            "study_mode",
         )
 
 
@@ -92,7 +103,9 @@ class RegistryRecord(IdNumberMixin):
     graduation_date = models.DateField(_("graduation date"))
     graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
     origin_region = models.ForeignKey(
-        Region, verbose_name=_("place of origin (生源地)"), on_delete=models.PROTECT,
+        Region,
+        verbose_name=_("place of origin (生源地)"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     urban_rural = _code_fk(CodeTable.URBAN_RURAL, _("urban or rural origin"), null=True, blank=True)
@@ -129,8 +142,12 @@ class Student(IdNumberMixin):
     real_name = models.CharField(_("real name"), max_length=50)
     mobile = models.CharField(_("mobile"), max_length=11)
     record = models.OneToOneField(
-        RegistryRecord, verbose_name=_("registry record"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="student",
+        RegistryRecord,
+        verbose_name=_("registry record"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="student",
     )
     confirmed_at = models.DateTimeField(_("registry confirmed at"), null=True, blank=True)
 
@@ -188,7 +205,10 @@ class RegistryRequest(models.Model):
     )
     school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
     status = FSMField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED,
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.SUBMITTED,
         protected=True,
     )
     # Import: every registry field, as codes. Update: only the corrected fields.
@@ -196,7 +216,10 @@ class RegistryRequest(models.Model):
     note = models.TextField(_("explanation"), blank=True)
     reason = models.TextField(_("reviewer's reason"), blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -210,7 +233,8 @@ class RegistryRequest(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["student", "kind"], condition=Q(status="submitted"),
+                fields=["student", "kind"],
+                condition=Q(status="submitted"),
                 name="one_open_registry_request_per_kind",
             ),
         ]

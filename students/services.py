@@ -26,7 +26,10 @@ def student_register(
 ) -> Student:
     """Create a student account. Identity providers (a future SSO backend) call this too."""
     user = User.objects.create_user(
-        username=username, password=password, email=email, role=Role.STUDENT,
+        username=username,
+        password=password,
+        email=email,
+        role=Role.STUDENT,
         display_name=real_name,
     )
     student = Student(user=user, real_name=real_name, mobile=mobile)
@@ -63,8 +66,9 @@ def registry_confirm(*, student: Student) -> Student:
     student.record = record
     student.confirmed_at = timezone.now()
     student.save(update_fields=["record", "confirmed_at"])
-    AuditEvent.record(student, actor=student.user, action="confirm_registry",
-                      changes={"record": record.pk})
+    AuditEvent.record(
+        student, actor=student.user, action="confirm_registry", changes={"record": record.pk}
+    )
     return student
 
 
@@ -76,8 +80,12 @@ def student_update_contact(*, student: Student, mobile: str, email: str) -> Stud
     student.save(update_fields=["mobile"])
     student.user.email = email
     student.user.save(update_fields=["email"])
-    AuditEvent.record(student, actor=student.user, action="update_contact",
-                      changes={"old": old, "new": {"mobile": mobile, "email": email}})
+    AuditEvent.record(
+        student,
+        actor=student.user,
+        action="update_contact",
+        changes={"old": old, "new": {"mobile": mobile, "email": email}},
+    )
     return student
 
 
@@ -96,8 +104,13 @@ def registry_request_submit(
     request = RegistryRequest.objects.create(
         kind=kind, student=student, school=school, data=data, note=note
     )
-    AuditEvent.record(request, actor=student.user, action="submit",
-                      to_state=RegistryRequest.Status.SUBMITTED, comment=note)
+    AuditEvent.record(
+        request,
+        actor=student.user,
+        action="submit",
+        to_state=RegistryRequest.Status.SUBMITTED,
+        comment=note,
+    )
     return request
 
 
@@ -128,8 +141,15 @@ def registry_request_approve(
     request.reviewed_at = timezone.now()
     request.reason = comment
     request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason"])
-    AuditEvent.record(request, actor=reviewer, action="approve", from_state=before,
-                      to_state=request.status, comment=comment, changes=changes)
+    AuditEvent.record(
+        request,
+        actor=reviewer,
+        action="approve",
+        from_state=before,
+        to_state=request.status,
+        comment=comment,
+        changes=changes,
+    )
     return request
 
 
@@ -146,8 +166,14 @@ def registry_request_reject(
     request.reviewed_at = timezone.now()
     request.reason = reason
     request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason"])
-    AuditEvent.record(request, actor=reviewer, action="reject", from_state=before,
-                      to_state=request.status, comment=reason)
+    AuditEvent.record(
+        request,
+        actor=reviewer,
+        action="reject",
+        from_state=before,
+        to_state=request.status,
+        comment=reason,
+    )
     return request
 
 
@@ -159,8 +185,11 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
     data = request.data
     if RegistryRecord.objects.filter(school=request.school, student_no=data["student_no"]).exists():
         raise ValidationError(
-            _("A registry record with student number %(no)s already exists at this school; "
-              "reject the request and tell the student.") % {"no": data["student_no"]}
+            _(
+                "A registry record with student number %(no)s already exists at this school; "
+                "reject the request and tell the student."
+            )
+            % {"no": data["student_no"]}
         )
     college = College.objects.get(pk=data["college"], school=request.school)
     graduation_date = date.fromisoformat(data["graduation_date"])
@@ -202,7 +231,7 @@ _UPDATE_TABLES = {
 
 def _apply_corrections(request: RegistryRequest, student: Student, reviewer: User) -> dict:
     """Apply the corrections; return {"old": …, "new": …} for the audit log."""
-    record = RegistryRecord.objects.select_for_update().get(pk=student.record_id)
+    record = RegistryRecord.objects.select_for_update().get(pk=student.record_id or 0)
     old, new = {}, {}
     for name, value in request.data.items():
         if name not in UPDATABLE_FIELDS:
@@ -215,6 +244,10 @@ def _apply_corrections(request: RegistryRequest, student: Student, reviewer: Use
         else:
             setattr(record, name, _code(_UPDATE_TABLES[name], value))
     record.save(update_fields=[*old.keys(), "updated_at"])
-    AuditEvent.record(record, actor=reviewer, action="registry_update",
-                      changes={"old": old, "new": new, "request": request.pk})
+    AuditEvent.record(
+        record,
+        actor=reviewer,
+        action="registry_update",
+        changes={"old": old, "new": new, "request": request.pk},
+    )
     return {"old": old, "new": new}

@@ -33,9 +33,12 @@ def signup(request):
         data = form.cleaned_data
         try:
             student = services.student_register(
-                username=data["username"], password=data["password1"],
-                real_name=data["real_name"], id_number=data["id_number"],
-                mobile=data["mobile"], email=data["email"],
+                username=data["username"],
+                password=data["password1"],
+                real_name=data["real_name"],
+                id_number=data["id_number"],
+                mobile=data["mobile"],
+                email=data["email"],
             )
         except ValidationError as error:
             form.add_error("id_number", error)
@@ -52,13 +55,17 @@ def home(request):
     record = student.record if student.is_confirmed else services.find_current_record(student)
     requests = student.requests.order_by("-created_at")[:10]
     pending_kinds = {r.kind for r in requests if r.status == RegistryRequest.Status.SUBMITTED}
-    return render(request, "students/home.html", {
-        "student": student,
-        "record": record,
-        "requests": requests,
-        "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
-        "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
-    })
+    return render(
+        request,
+        "students/home.html",
+        {
+            "student": student,
+            "record": record,
+            "requests": requests,
+            "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
+            "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
+        },
+    )
 
 
 @student_required
@@ -101,8 +108,11 @@ def import_request(request):
     if request.method == "POST" and form.is_valid():
         try:
             created = services.registry_request_submit(
-                student=student, kind=RegistryRequest.Kind.IMPORT, school=school,
-                data=form.as_data(), note=form.cleaned_data["note"],
+                student=student,
+                kind=RegistryRequest.Kind.IMPORT,
+                school=school,
+                data=form.as_data(),
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -122,8 +132,11 @@ def update_request(request):
     if request.method == "POST" and form.is_valid():
         try:
             created = services.registry_request_submit(
-                student=student, kind=RegistryRequest.Kind.UPDATE, school=student.record.school,
-                data=form.corrections(), note=form.cleaned_data["note"],
+                student=student,
+                kind=RegistryRequest.Kind.UPDATE,
+                school=student.record.school,
+                data=form.corrections(),
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -136,8 +149,12 @@ def update_request(request):
 @student_required
 def request_detail(request, pk: int):
     registry_request = get_registry_request_for(request.user, pk)
-    return render(request, "students/request_detail.html", {
-        "item": registry_request,
-        "rows": describe_request_data(registry_request),
-        "events": AuditEvent.objects.for_object(registry_request),
-    })
+    return render(
+        request,
+        "students/request_detail.html",
+        {
+            "item": registry_request,
+            "rows": describe_request_data(registry_request),
+            "events": AuditEvent.objects.for_object(registry_request),
+        },
+    )

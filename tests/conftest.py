@@ -38,8 +38,14 @@ def world(reference_data):
     b1 = f.make_college(school_b, name="乙一学院")
     major_a1, major_a2, major_b1 = f.make_major(a1), f.make_major(a2), f.make_major(b1)
     return SimpleNamespace(
-        school_a=school_a, school_b=school_b, a1=a1, a2=a2, b1=b1,
-        major_a1=major_a1, major_a2=major_a2, major_b1=major_b1,
+        school_a=school_a,
+        school_b=school_b,
+        a1=a1,
+        a2=a2,
+        b1=b1,
+        major_a1=major_a1,
+        major_a2=major_a2,
+        major_b1=major_b1,
     )
 
 

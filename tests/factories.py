@@ -48,13 +48,19 @@ def make_record(major: Major, **fields) -> RegistryRecord:
     id_number = fields.pop("id_number", None) or new_id_number()
     year = fields.pop("graduation_year", current_graduation_year())
     record = RegistryRecord(
-        school=major.college.school, college=major.college, major=major,
-        education_level=major.education_level, student_no=fields.pop("student_no", f"S{n:06d}"),
-        name=fields.pop("name", f"学生{n}"), gender=fields.pop("gender", Gender.MALE),
+        school=major.college.school,
+        college=major.college,
+        major=major,
+        education_level=major.education_level,
+        student_no=fields.pop("student_no", f"S{n:06d}"),
+        name=fields.pop("name", f"学生{n}"),
+        gender=fields.pop("gender", Gender.MALE),
         ethnicity=code(CodeTable.ETHNICITY, "01"),
         political_status=code(CodeTable.POLITICAL_STATUS, "03"),
-        graduation_date=date(year, 6, 30), graduation_year=year,
-        origin_region=Region.objects.get(code="110108"), **fields,
+        graduation_date=date(year, 6, 30),
+        graduation_year=year,
+        origin_region=Region.objects.get(code="110108"),
+        **fields,
     )
     record.id_number = id_number
     record.save()
@@ -71,7 +77,9 @@ def make_user(role: str = Role.STUDENT, **fields) -> User:
     return user
 
 
-def make_student(record: RegistryRecord | None = None, *, confirmed: bool = True, **fields) -> Student:
+def make_student(
+    record: RegistryRecord | None = None, *, confirmed: bool = True, **fields
+) -> Student:
     """A student account; with a record it carries the record's name and ID number."""
     name = fields.pop("real_name", record.name if record else f"学生{next(_seq)}")
     id_number = fields.pop("id_number", record.id_number if record else new_id_number())
@@ -92,7 +100,12 @@ def make_employer(**fields) -> Employer:
     fields.setdefault("name", f"测试单位{n}")
     fields.setdefault("uscc", f"9111000010000{n:04d}X"[:18])
     return Employer.objects.create(
-        nature=code(CodeTable.UNIT_NATURE, "39"), industry=code(CodeTable.INDUSTRY, "I"),
-        region=Region.objects.get(code="110108"), address="测试路1号", contact_name="刘经理",
-        contact_mobile="13900000000", contact_email=f"hr{n}@example.com", **fields,
+        nature=code(CodeTable.UNIT_NATURE, "39"),
+        industry=code(CodeTable.INDUSTRY, "I"),
+        region=Region.objects.get(code="110108"),
+        address="测试路1号",
+        contact_name="刘经理",
+        contact_mobile="13900000000",
+        contact_email=f"hr{n}@example.com",
+        **fields,
     )

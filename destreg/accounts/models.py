@@ -24,18 +24,30 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STUDENT)
     display_name = models.CharField(_("name"), max_length=50, blank=True)
     school = models.ForeignKey(
-        "reference.School", verbose_name=_("school"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="staff",
+        "reference.School",
+        verbose_name=_("school"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
         help_text=_("For reviewers: the school they work for."),
     )
     college = models.ForeignKey(
-        "reference.College", verbose_name=_("college"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="staff",
+        "reference.College",
+        verbose_name=_("college"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
         help_text=_("For college reviewers: the college they review."),
     )
     employer = models.ForeignKey(
-        "employers.Employer", verbose_name=_("employer"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        "employers.Employer",
+        verbose_name=_("employer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
 
     class Meta:

@@ -12,7 +12,7 @@ from destreg.reference.models import Code, CodeTable, College, Major, Region, Sc
 from employers.models import Employer
 from students.models import Gender, RegistryRecord, Student, current_graduation_year
 
-PASSWORD = "demo12345"
+PASSWORD = "demo12345"  # noqa: S105 (the documented demo password)
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,33 @@ ACCOUNTS = [
 ]
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
-GIVEN = ["伟", "芳", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞",
-         "平", "刚", "桂英", "玥", "堃", "昇", "子涵", "浩然", "雨桐", "思远"]
+GIVEN = [
+    "伟",
+    "芳",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "玥",
+    "堃",
+    "昇",
+    "子涵",
+    "浩然",
+    "雨桐",
+    "思远",
+]
 
 
 def _code(table: str, code: str) -> Code:
@@ -61,7 +86,9 @@ def _college(school: School, code: str, name: str) -> College:
 
 def _major(college: College, code: str, name: str, level: str) -> Major:
     return Major.objects.update_or_create(
-        college=college, code=code, education_level=_code(CodeTable.EDUCATION_LEVEL, level),
+        college=college,
+        code=code,
+        education_level=_code(CodeTable.EDUCATION_LEVEL, level),
         defaults={"name": name},
     )[0]
 
@@ -111,44 +138,82 @@ def _student(username, record, email, *, confirmed: bool) -> Student:
 
 
 def _employer(uscc, name, nature, industry, region, address, contact) -> Employer:
-    employer, _ = Employer.objects.update_or_create(uscc=uscc, defaults={
-        "name": name,
-        "nature": _code(CodeTable.UNIT_NATURE, nature),
-        "industry": _code(CodeTable.INDUSTRY, industry),
-        "region": Region.objects.get(code=region),
-        "address": address,
-        "contact_name": contact,
-        "contact_phone": "010-12345678",
-        "contact_mobile": "13900000000",
-        "contact_email": f"hr@{uscc.lower()}.example.com",
-        "verified_at": timezone.now(),
-    })
+    employer, _ = Employer.objects.update_or_create(
+        uscc=uscc,
+        defaults={
+            "name": name,
+            "nature": _code(CodeTable.UNIT_NATURE, nature),
+            "industry": _code(CodeTable.INDUSTRY, industry),
+            "region": Region.objects.get(code=region),
+            "address": address,
+            "contact_name": contact,
+            "contact_phone": "010-12345678",
+            "contact_mobile": "13900000000",
+            "contact_email": f"hr@{uscc.lower()}.example.com",
+            "verified_at": timezone.now(),
+        },
+    )
     return employer
 
 
 @transaction.atomic
 def seed() -> None:
     school = _school(
-        "19999", "示例大学", address="北京市海淀区示例路1号", postcode="100080",
-        contact_name="张老师", contact_phone="010-62750000", contact_email="jiuye@example.edu.cn",
+        "19999",
+        "示例大学",
+        address="北京市海淀区示例路1号",
+        postcode="100080",
+        contact_name="张老师",
+        contact_phone="010-62750000",
+        contact_email="jiuye@example.edu.cn",
     )
     cs = _college(school, "01", "计算机学院")
     econ = _college(school, "02", "经济管理学院")
-    cs_majors = [_major(cs, "080901", "计算机科学与技术", "31"), _major(cs, "080902", "软件工程", "31"),
-                 _major(cs, "081200", "计算机科学与技术", "11")]
-    econ_majors = [_major(econ, "020101", "经济学", "31"), _major(econ, "120201K", "工商管理", "31")]
+    cs_majors = [
+        _major(cs, "080901", "计算机科学与技术", "31"),
+        _major(cs, "080902", "软件工程", "31"),
+        _major(cs, "081200", "计算机科学与技术", "11"),
+    ]
+    econ_majors = [
+        _major(econ, "020101", "经济学", "31"),
+        _major(econ, "120201K", "工商管理", "31"),
+    ]
 
     other = _school("19998", "另一示例大学", address="上海市浦东新区示例路2号", postcode="200120")
     literature = _college(other, "01", "文学院")
     chinese = _major(literature, "050101", "汉语言文学", "31")
 
     year = current_graduation_year()
-    peng = _record(school, cs, cs_majors[0], f"{year - 4}0001", "彭也",
-                   "110101200301010012", Gender.MALE, "110101")
-    li = _record(school, cs, cs_majors[1], f"{year - 4}0002", "李娜",
-                 "110108200212150026", Gender.FEMALE, "110108")
-    wang = _record(school, econ, econ_majors[0], f"{year - 4}0003", "王喆",
-                   "310115200306060030", Gender.MALE, "310115")
+    peng = _record(
+        school,
+        cs,
+        cs_majors[0],
+        f"{year - 4}0001",
+        "彭也",
+        "110101200301010012",
+        Gender.MALE,
+        "110101",
+    )
+    li = _record(
+        school,
+        cs,
+        cs_majors[1],
+        f"{year - 4}0002",
+        "李娜",
+        "110108200212150026",
+        Gender.FEMALE,
+        "110108",
+    )
+    wang = _record(
+        school,
+        econ,
+        econ_majors[0],
+        f"{year - 4}0003",
+        "王喆",
+        "310115200306060030",
+        Gender.MALE,
+        "310115",
+    )
     # 47 more graduates, so the school has 50 records, with a few rare characters.
     regions = ["110105", "310104", "320102", "330106", "440305", "510107", "420111"]
     for n in range(4, 51):
@@ -157,31 +222,75 @@ def seed() -> None:
         region = regions[n % len(regions)]
         name = SURNAMES[n % len(SURNAMES)] + GIVEN[n % len(GIVEN)]
         id_number = make_id_number(region, date(2003, 1 + n % 12, 1 + n % 28), n, gender)
-        _record(school, college, majors[n % len(majors)], f"{year - 4}{n:04d}", name,
-                id_number, gender, region)
+        _record(
+            school,
+            college,
+            majors[n % len(majors)],
+            f"{year - 4}{n:04d}",
+            name,
+            id_number,
+            gender,
+            region,
+        )
     for n in range(1, 11):
         gender = Gender.FEMALE if n % 2 else Gender.MALE
         id_number = make_id_number("310115", date(2003, n, 10), n, gender)
-        _record(other, literature, chinese, f"B{year - 4}{n:04d}",
-                SURNAMES[-n] + GIVEN[n], id_number, gender, "310115")
+        _record(
+            other,
+            literature,
+            chinese,
+            f"B{year - 4}{n:04d}",
+            SURNAMES[-n] + GIVEN[n],
+            id_number,
+            gender,
+            "310115",
+        )
 
     _student("student1", peng, "student1@example.com", confirmed=False)
     _student("student2", li, "student2@example.com", confirmed=True)
     _student("student3", wang, "student3@example.com", confirmed=True)
 
-    employer1 = _employer("91110000100000000R", "示例科技有限公司", "39", "I", "110108",
-                          "中关村大街1号", "刘经理")
-    employer2 = _employer("91310115MA1K000003", "上海示例软件有限公司", "39", "I", "310115",
-                          "张江路100号", "陈经理")
-    _user("employer1", Role.EMPLOYER, display_name="示例科技有限公司", employer=employer1,
-          email="employer1@example.com")
-    _user("employer2", Role.EMPLOYER, display_name="上海示例软件有限公司", employer=employer2,
-          email="employer2@example.com")
-    _user("college1", Role.COLLEGE_REVIEWER, display_name="计算机学院 审核员", school=school,
-          college=cs)
-    _user("college2", Role.COLLEGE_REVIEWER, display_name="经济管理学院 审核员", school=school,
-          college=econ)
+    employer1 = _employer(
+        "91110000100000000R", "示例科技有限公司", "39", "I", "110108", "中关村大街1号", "刘经理"
+    )
+    employer2 = _employer(
+        "91310115MA1K000003", "上海示例软件有限公司", "39", "I", "310115", "张江路100号", "陈经理"
+    )
+    _user(
+        "employer1",
+        Role.EMPLOYER,
+        display_name="示例科技有限公司",
+        employer=employer1,
+        email="employer1@example.com",
+    )
+    _user(
+        "employer2",
+        Role.EMPLOYER,
+        display_name="上海示例软件有限公司",
+        employer=employer2,
+        email="employer2@example.com",
+    )
+    _user(
+        "college1",
+        Role.COLLEGE_REVIEWER,
+        display_name="计算机学院 审核员",
+        school=school,
+        college=cs,
+    )
+    _user(
+        "college2",
+        Role.COLLEGE_REVIEWER,
+        display_name="经济管理学院 审核员",
+        school=school,
+        college=econ,
+    )
     _user("school1", Role.SCHOOL_REVIEWER, display_name="示例大学 就业指导中心", school=school)
     _user("school2", Role.SCHOOL_REVIEWER, display_name="另一示例大学 就业指导中心", school=other)
-    _user("admin", Role.PLATFORM_ADMIN, display_name="平台管理员", is_staff=True,
-          is_superuser=True, email="admin@example.com")
+    _user(
+        "admin",
+        Role.PLATFORM_ADMIN,
+        display_name="平台管理员",
+        is_staff=True,
+        is_superuser=True,
+        email="admin@example.com",
+    )

@@ -10,6 +10,8 @@ from stdnum.exceptions import (
     InvalidComponent,
     InvalidFormat,
     InvalidLength,
+)
+from stdnum.exceptions import (
     ValidationError as StdnumError,
 )
 

@@ -51,7 +51,7 @@ def _current_name(raw: str) -> str | None:
         if match is None:
             return part
         if not match.group(2):
-            return part[match.end():]
+            return part[match.end() :]
     return None
 
 
@@ -79,7 +79,8 @@ def iter_regions():
 def load_regions(*, region_model=Region) -> int:
     existing = set(region_model.objects.values_list("code", flat=True))
     names: dict[str, str] = {}
-    to_create, to_update = [], []
+    to_create: list[Region] = []
+    to_update: list[Region] = []
     for code, name, level, parent in iter_regions():
         parent_full = names.get(parent, "") if parent else ""
         # "市辖区" (city districts) adds nothing a person would write.
@@ -88,5 +89,7 @@ def load_regions(*, region_model=Region) -> int:
         region = region_model(code=code, name=name, full_name=full, level=level, parent_id=parent)
         (to_update if code in existing else to_create).append(region)
     region_model.objects.bulk_create(to_create, batch_size=1000)
-    region_model.objects.bulk_update(to_update, ["name", "full_name", "level", "parent"], batch_size=1000)
+    region_model.objects.bulk_update(
+        to_update, ["name", "full_name", "level", "parent"], batch_size=1000
+    )
     return len(to_create) + len(to_update)

@@ -34,7 +34,11 @@ class Code(models.Model):
     code = models.CharField(_("code"), max_length=8)
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
@@ -67,7 +71,11 @@ class Region(models.Model):
     full_name = models.CharField(_("full name"), max_length=150)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
 
@@ -84,13 +92,17 @@ class School(models.Model):
     """A higher-education institution (高校); every user and record belongs to one."""
 
     code = models.CharField(
-        _("school code (院校代码)"), max_length=5, unique=True,
+        _("school code (院校代码)"),
+        max_length=5,
+        unique=True,
         validators=[RegexValidator(r"^\d{5}$", _("The school code has five digits."))],
     )
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     postcode = models.CharField(
-        _("postcode"), max_length=6, blank=True,
+        _("postcode"),
+        max_length=6,
+        blank=True,
         validators=[RegexValidator(r"^\d{6}$", _("A postcode has six digits."))],
     )
     contact_name = models.CharField(_("employment office contact"), max_length=50, blank=True)
@@ -143,7 +155,10 @@ class Major(models.Model):
     code = models.CharField(_("major code"), max_length=20)
     name = models.CharField(_("name"), max_length=100)
     education_level = models.ForeignKey(
-        Code, verbose_name=_("education level"), on_delete=models.PROTECT, related_name="+",
+        Code,
+        verbose_name=_("education level"),
+        on_delete=models.PROTECT,
+        related_name="+",
         limit_choices_to={"table": CodeTable.EDUCATION_LEVEL},
     )
 

@@ -8,6 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         seed()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Accounts (password %s):" % PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Accounts (password {PASSWORD}):"))
         for account in ACCOUNTS:
             self.stdout.write(f"  {account.username:<10} {account.who}")

@@ -166,6 +166,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 # --- Security -------------------------------------------------------------
 # Tracebacks and error e-mails must never show a 身份证号 or password.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "destreg.lib.pii.PiiSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "destreg.lib.pii.PiiSafeExceptionReporter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "SAMEORIGIN"  # reviewers preview uploaded PDFs in an iframe
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from destreg.lib.pii import (
     decrypt_id_number,
@@ -187,7 +187,7 @@ class RegistryRequestQuerySet(models.QuerySet["RegistryRequest"]):
         return self.none()
 
 
-class RegistryRequest(models.Model):
+class RegistryRequest(FSMModelMixin, models.Model):
     """A student's 信息导入 (no record found) or 信息更新 (record wrong) request."""
 
     class Kind(models.TextChoices):

@@ -72,7 +72,7 @@ def make_id_number(region: str, birthday: date, sequence: int, gender: int) -> s
     """A valid ID number; the sequence's last digit is odd for men, even for women."""
     serial = f"{sequence % 100:02d}{1 if gender == Gender.MALE else 2}"
     body = f"{region}{birthday:%Y%m%d}{serial}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum skips the last character
 
 
 def _school(code: str, name: str, **extra) -> School:

@@ -13,7 +13,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.views.debug import SafeExceptionReporterFilter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from stdnum.cn import ric
 
 # Anything that looks like an 18-character resident ID number.
@@ -86,6 +86,20 @@ class PiiSafeExceptionReporterFilter(SafeExceptionReporterFilter):
                 value = ID_NUMBER_PATTERN.sub(self.cleansed_substitute, value)
             cleansed.append((name, value))
         return cleansed
+
+
+class PiiSafeExceptionReporter(ExceptionReporter):
+    """Mask ID numbers anywhere in a debug page or error e-mail (values, messages, source)."""
+
+    def get_traceback_html(self) -> str:
+        return ID_NUMBER_PATTERN.sub(
+            lambda m: mask_id_number(m.group()), super().get_traceback_html()
+        )
+
+    def get_traceback_text(self) -> str:
+        return ID_NUMBER_PATTERN.sub(
+            lambda m: mask_id_number(m.group()), super().get_traceback_text()
+        )
 
 
 class PiiLogFilter:

@@ -1,0 +1,99 @@
+import logging
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from destreg.accounts.models import Role
+from destreg.lib.pii import PiiLogFilter, mask_id_number
+from tests import factories as f
+
+LOGIN = reverse("login")
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        (Role.STUDENT, "/students/"),
+        (Role.EMPLOYER, "/employers/"),
+        (Role.SCHOOL_REVIEWER, "/reviews/"),
+        (Role.PLATFORM_ADMIN, "/admin/"),
+    ],
+)
+def test_each_role_lands_on_its_home(client, request, role, home):
+    user = {
+        Role.STUDENT: "student",
+        Role.EMPLOYER: "employer_user",
+        Role.SCHOOL_REVIEWER: "school_reviewer",
+        Role.PLATFORM_ADMIN: "platform_admin",
+    }[role]
+    user = request.getfixturevalue(user)
+    client.force_login(getattr(user, "user", user))
+    assert client.get("/").url == home
+
+
+def test_login_and_logout(client, student):
+    response = client.post(LOGIN, {"username": student.user.username, "password": "pw-Secret-123"})
+    assert response.status_code == 302
+    assert client.get(reverse("students:home")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("students:home")).status_code == 302
+
+
+def test_login_is_throttled_after_repeated_failures(client, student):
+    for _ in range(5):
+        client.post(LOGIN, {"username": student.user.username, "password": "wrong"})
+    response = client.post(LOGIN, {"username": student.user.username, "password": "pw-Secret-123"})
+    assert response.status_code == 429
+    assert client.get(reverse("students:home")).status_code == 302
+
+
+def test_password_change(client, student):
+    client.force_login(student.user)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "pw-Secret-123", "new_password1": "N3w-pass-2026!",
+         "new_password2": "N3w-pass-2026!"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    student.user.refresh_from_db()
+    assert student.user.check_password("N3w-pass-2026!")
+
+
+def test_id_numbers_are_masked_in_logs(caplog):
+    logger = logging.getLogger("destreg.test")
+    logger.addFilter(PiiLogFilter())
+    with caplog.at_level(logging.INFO, logger="destreg.test"):
+        logger.info("looking up %s", "110101200301010012")
+    assert "110101200301010012" not in caplog.text
+    assert mask_id_number("110101200301010012") in caplog.text
+
+
+@override_settings(DEBUG=True)
+def test_id_numbers_never_show_on_error_pages(rf, reference_data):
+    from django.views.debug import technical_500_response
+
+    request = rf.post("/students/signup/", {"id_number": "110101200301010012"})
+    id_number = "110101200301010012"  # noqa: F841 (a local the traceback would show)
+    try:
+        raise ValueError("boom for 110101200301010012")
+    except ValueError as error:
+        import sys
+
+        response = technical_500_response(request, *sys.exc_info(), status_code=500)
+        assert error
+    assert "110101200301010012" not in response.content.decode()
+
+
+def test_demo_seed_is_idempotent_and_uses_valid_id_numbers(reference_data):
+    from stdnum.cn import ric
+
+    from destreg.demo.data import seed
+    from students.models import RegistryRecord, Student
+
+    seed()
+    seed()
+    assert RegistryRecord.objects.count() == 60
+    assert Student.objects.count() == 3
+    assert all(ric.is_valid(r.id_number) for r in RegistryRecord.objects.all())
+    assert f  # factories import used by fixtures

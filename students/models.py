@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from destreg.lib.pii import (
@@ -91,7 +92,7 @@ class RegistryRecord(IdNumberMixin):
 
     school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
     student_no = models.CharField(_("student number (学号)"), max_length=30)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.PositiveSmallIntegerField(_("gender"), choices=Gender.choices)
     ethnicity = _code_fk(CodeTable.ETHNICITY, _("ethnicity"))
     political_status = _code_fk(CodeTable.POLITICAL_STATUS, _("political status"))

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -22,7 +23,7 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STUDENT)
-    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    display_name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
     school = models.ForeignKey(
         "reference.School",
         verbose_name=_("school"),

@@ -73,4 +73,4 @@ def test_it_validates_mobile_and_password(client, reference_data):
 
 def test_messages_are_in_chinese_by_default(client, reference_data):
     response = client.post(URL, _form(id_number="110101199801010001"))
-    assert "身份证号" in response.content.decode()
+    assert "身份证号校验位不正确" in response.content.decode()

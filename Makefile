@@ -30,6 +30,7 @@ setup: install system-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_reference
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 lint: install
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from stdnum.cn import ric
 
@@ -88,18 +89,19 @@ class PiiSafeExceptionReporterFilter(SafeExceptionReporterFilter):
         return cleansed
 
 
+def _mask_all(text: str) -> str:
+    return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group()), text)
+
+
 class PiiSafeExceptionReporter(ExceptionReporter):
     """Mask ID numbers anywhere in a debug page or error e-mail (values, messages, source)."""
 
-    def get_traceback_html(self) -> str:
-        return ID_NUMBER_PATTERN.sub(
-            lambda m: mask_id_number(m.group()), super().get_traceback_html()
-        )
+    # Replacing digits with asterisks cannot make escaped HTML unsafe.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(_mask_all(super().get_traceback_html()))  # noqa: S308
 
-    def get_traceback_text(self) -> str:
-        return ID_NUMBER_PATTERN.sub(
-            lambda m: mask_id_number(m.group()), super().get_traceback_text()
-        )
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(_mask_all(super().get_traceback_text()))  # noqa: S308
 
 
 class PiiLogFilter:
@@ -108,6 +110,6 @@ class PiiLogFilter:
     def filter(self, record) -> bool:
         message = record.getMessage()
         if ID_NUMBER_PATTERN.search(message):
-            record.msg = ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group()), message)
+            record.msg = _mask_all(message)
             record.args = None
         return True

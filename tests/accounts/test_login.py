@@ -97,3 +97,13 @@ def test_demo_seed_is_idempotent_and_uses_valid_id_numbers(reference_data):
     assert Student.objects.count() == 3
     assert all(ric.is_valid(r.id_number) for r in RegistryRecord.objects.all())
     assert f  # factories import used by fixtures
+
+
+def test_chinese_is_the_default_even_for_an_english_browser(client, reference_data):
+    page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in page
+
+
+def test_the_language_switch_selects_english(client, reference_data):
+    client.post(reverse("set_language"), {"language": "en", "next": LOGIN})
+    assert "Sign in" in client.get(LOGIN).content.decode()

@@ -8,4 +8,9 @@ urlpatterns = [
     path("registry/<int:pk>/", views.registry_request_detail, name="registry_request"),
     path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),
     path("registry/import/", views.registry_import, name="registry_import"),
+    path(
+        "registry/import/template.xlsx",
+        views.registry_import_template,
+        name="registry_import_template",
+    ),
 ]

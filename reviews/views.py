@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from reviews.forms import DecisionForm
 from students import services as student_services
 from students.forms import RegistryImportForm
 from students.importing import registry_import as run_registry_import
+from students.importing import template_workbook
 from students.models import RegistryRequest
 from students.permissions import can_review_registry_request, get_registry_request_for
 from students.presenters import describe_request_data
@@ -104,3 +106,13 @@ def registry_import(request):
                 ),
             )
     return render(request, "reviews/registry_import.html", {"form": form, "report": report})
+
+
+@role_required(Role.SCHOOL_REVIEWER)
+def registry_import_template(request):
+    response = HttpResponse(
+        template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
+    return response

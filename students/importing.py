@@ -15,7 +15,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from destreg.audit.models import AuditEvent
 from destreg.lib.pii import encrypt_id_number, id_number_digest
@@ -55,6 +55,17 @@ REQUIRED = (
     "origin_region",
 )
 MAX_ROWS = 200_000
+
+
+def template_workbook() -> bytes:
+    """An empty XLSX with the accepted headings, for staff to fill in."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "学籍"
+    sheet.append(list(COLUMNS))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 @dataclass

@@ -133,3 +133,14 @@ def test_the_admin_import(client, world, good_rows, platform_admin):
     # school B has no college 甲一学院: every row fails, nothing is imported.
     assert response.status_code == 200
     assert not RegistryRecord.objects.exists()
+
+
+def test_the_template_has_the_accepted_headings(client, school_reviewer):
+    from openpyxl import load_workbook
+
+    client.force_login(school_reviewer)
+    response = client.get(reverse("reviews:registry_import_template"))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    headings = [cell.value for cell in sheet[1]]
+    assert headings[:4] == ["学号", "姓名", "性别", "身份证号"]

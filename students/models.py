@@ -214,6 +214,8 @@ class RegistryRequest(FSMModelMixin, models.Model):
     )
     # Import: every registry field, as codes. Update: only the corrected fields.
     data = models.JSONField(_("requested values"), default=dict)
+    # Update: the registry values the approval replaced, so the request still reads right later.
+    previous = models.JSONField(_("replaced values"), default=dict, blank=True)
     note = models.TextField(_("explanation"), blank=True)
     reason = models.TextField(_("reviewer's reason"), blank=True)
     reviewed_by = models.ForeignKey(

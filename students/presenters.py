@@ -54,7 +54,9 @@ def describe_request_data(request: RegistryRequest) -> list[tuple[str, str, str]
     rows = []
     for name, value in request.data.items():
         current = ""
-        if record is not None:
+        if name in request.previous:
+            current = _display(name, request.previous[name])
+        elif record is not None:
             stored = getattr(record, name)
             current = _display(name, getattr(stored, "code", stored))
         rows.append((str(LABELS.get(name, name)), current, _display(name, value)))

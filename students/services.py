@@ -140,7 +140,8 @@ def registry_request_approve(
     request.reviewed_by = reviewer
     request.reviewed_at = timezone.now()
     request.reason = comment
-    request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason"])
+    request.previous = changes.get("old", {})
+    request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason", "previous"])
     AuditEvent.record(
         request,
         actor=reviewer,

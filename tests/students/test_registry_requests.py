@@ -103,6 +103,8 @@ def test_update_request_applies_corrections_and_keeps_old_values(client, student
     services.registry_request_approve(request=request, reviewer=school_reviewer)
     record = RegistryRecord.objects.get(pk=student.record_id)
     assert (record.ethnicity.code, record.political_status.code) == ("03", "01")
+    request.refresh_from_db()
+    assert request.previous == {"ethnicity": "01", "political_status": "03"}
     event = AuditEvent.objects.for_object(record).get(action="registry_update")
     assert event.changes["old"] == {"ethnicity": "01", "political_status": "03"}
     assert event.actor == school_reviewer

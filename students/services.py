@@ -124,6 +124,31 @@ def _lock_for_review(request: RegistryRequest, reviewer: User) -> RegistryReques
     return request
 
 
+def _record_decision(
+    request: RegistryRequest,
+    reviewer: User,
+    *,
+    action: str,
+    before: str,
+    comment: str,
+    changes: dict | None = None,
+) -> None:
+    """Save the reviewer's decision (the transition already ran) and audit it."""
+    request.reviewed_by = reviewer
+    request.reviewed_at = timezone.now()
+    request.reason = comment
+    request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason", "previous"])
+    AuditEvent.record(
+        request,
+        actor=reviewer,
+        action=action,
+        from_state=before,
+        to_state=request.status,
+        comment=comment,
+        changes=changes,
+    )
+
+
 @transaction.atomic
 def registry_request_approve(
     *, request: RegistryRequest, reviewer: User, comment: str = ""
@@ -135,21 +160,11 @@ def registry_request_approve(
         changes = {"record": _create_record_from_request(request, student).pk}
     else:
         changes = _apply_corrections(request, student, reviewer)
+        request.previous = changes["old"]
     before = request.status
     request._approve()
-    request.reviewed_by = reviewer
-    request.reviewed_at = timezone.now()
-    request.reason = comment
-    request.previous = changes.get("old", {})
-    request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason", "previous"])
-    AuditEvent.record(
-        request,
-        actor=reviewer,
-        action="approve",
-        from_state=before,
-        to_state=request.status,
-        comment=comment,
-        changes=changes,
+    _record_decision(
+        request, reviewer, action="approve", before=before, comment=comment, changes=changes
     )
     return request
 
@@ -163,18 +178,7 @@ def registry_request_reject(
     request = _lock_for_review(request, reviewer)
     before = request.status
     request._reject()
-    request.reviewed_by = reviewer
-    request.reviewed_at = timezone.now()
-    request.reason = reason
-    request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason"])
-    AuditEvent.record(
-        request,
-        actor=reviewer,
-        action="reject",
-        from_state=before,
-        to_state=request.status,
-        comment=reason,
-    )
+    _record_decision(request, reviewer, action="reject", before=before, comment=reason)
     return request
 
 

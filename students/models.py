@@ -133,6 +133,15 @@ class RegistryRecord(IdNumberMixin):
 # The registry fields a student may ask to correct through 信息更新.
 UPDATABLE_FIELDS = ("ethnicity", "political_status", "origin_region", "urban_rural", "study_mode")
 
+# Registry fields that hold a national code, and the table each code comes from.
+CODE_FIELDS = {
+    "ethnicity": CodeTable.ETHNICITY,
+    "political_status": CodeTable.POLITICAL_STATUS,
+    "education_level": CodeTable.EDUCATION_LEVEL,
+    "study_mode": CodeTable.STUDY_MODE,
+    "urban_rural": CodeTable.URBAN_RURAL,
+}
+
 
 class Student(IdNumberMixin):
     """A graduate's account profile; ``record`` is set once they confirm their registry."""
@@ -169,10 +178,6 @@ class Student(IdNumberMixin):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
-
-    @property
-    def school(self) -> School | None:
-        return self.record.school if self.record_id else None  # type: ignore[union-attr]
 
 
 class RegistryRequestQuerySet(models.QuerySet["RegistryRequest"]):

@@ -11,6 +11,7 @@ from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from students.models import (
+    CODE_FIELDS,
     UPDATABLE_FIELDS,
     RegistryRecord,
     RegistryRequest,
@@ -226,14 +227,6 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
     return record
 
 
-_UPDATE_TABLES = {
-    "ethnicity": CodeTable.ETHNICITY,
-    "political_status": CodeTable.POLITICAL_STATUS,
-    "urban_rural": CodeTable.URBAN_RURAL,
-    "study_mode": CodeTable.STUDY_MODE,
-}
-
-
 def _apply_corrections(request: RegistryRequest, student: Student, reviewer: User) -> dict:
     """Apply the corrections; return {"old": …, "new": …} for the audit log."""
     record = RegistryRecord.objects.select_for_update().get(pk=student.record_id or 0)
@@ -247,7 +240,7 @@ def _apply_corrections(request: RegistryRequest, student: Student, reviewer: Use
         if name == "origin_region":
             record.origin_region = Region.objects.get(code=value)
         else:
-            setattr(record, name, _code(_UPDATE_TABLES[name], value))
+            setattr(record, name, _code(CODE_FIELDS[name], value))
     record.save(update_fields=[*old.keys(), "updated_at"])
     AuditEvent.record(
         record,

@@ -17,7 +17,7 @@ from students.forms import (
     SignupForm,
     UpdateRequestForm,
 )
-from students.models import RegistryRequest
+from students.models import RegistryRecord, RegistryRequest
 from students.permissions import get_registry_request_for
 from students.presenters import describe_request_data
 
@@ -52,7 +52,11 @@ def signup(request):
 @student_required
 def home(request):
     student = request.user.student
-    record = student.record if student.is_confirmed else services.find_current_record(student)
+    record: RegistryRecord | None
+    if student.is_confirmed:
+        record = RegistryRecord.objects.for_display().get(pk=student.record_id)
+    else:
+        record = services.find_current_record(student)
     requests = student.requests.order_by("-created_at")[:10]
     pending_kinds = {r.kind for r in requests if r.status == RegistryRequest.Status.SUBMITTED}
     return render(

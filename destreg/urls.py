@@ -8,4 +8,6 @@ urlpatterns = [
     path("students/", include("students.urls")),
     path("employers/", include("employers.urls")),
     path("reviews/", include("reviews.urls")),
+    path("agreements/", include("agreements.urls")),
+    path("notifications/", include("destreg.audit.urls")),
 ]

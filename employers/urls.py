@@ -5,4 +5,5 @@ from employers import views
 app_name = "employers"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("register/", views.register, name="register"),
 ]

@@ -8,6 +8,9 @@ urlpatterns = [
     path("registry/<int:pk>/", views.registry_request_detail, name="registry_request"),
     path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),
     path("registry/import/", views.registry_import, name="registry_import"),
+    path("employers/", views.employers, name="employers"),
+    path("agreements/<int:pk>/", views.agreement, name="agreement"),
+    path("agreements/<int:pk>/decide/", views.agreement_decide, name="agreement_decide"),
     path(
         "registry/import/template.xlsx",
         views.registry_import_template,

@@ -1,13 +1,23 @@
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agreements import services as agreement_services
+from agreements.models import Agreement, Termination
+from agreements.permissions import can_review_agreement, can_review_termination, get_agreement_for
+from agreements.views import agreement_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
+from employers import services as employer_services
+from employers.models import Employer
 from reviews.forms import DecisionForm
 from students import services as student_services
 from students.forms import RegistryImportForm
@@ -17,19 +27,74 @@ from students.models import RegistryRequest
 from students.permissions import can_review_registry_request, get_registry_request_for
 from students.presenters import describe_request_data
 
+
+@dataclass(frozen=True)
+class QueueRow:
+    kind: str
+    student: str
+    employer: str
+    waiting_since: datetime
+    url: str
+
+
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
 
 
 @reviewer_required
 def queue(request):
-    items = (
-        RegistryRequest.objects.reviewable_by(request.user)
+    """Everything waiting for this reviewer, oldest first (issue 6 turns this into a changelist)."""
+    user = request.user
+    registry = (
+        RegistryRequest.objects.reviewable_by(user)
         .pending()
-        .select_related("student", "school")
+        .select_related("student")
         .order_by("created_at", "id")[:QUEUE_PAGE_SIZE]
     )
-    return render(request, "reviews/queue.html", {"items": items})
+    agreements = (
+        Agreement.objects.awaiting_review_by(user)
+        .select_related("student", "employer")
+        .order_by("submitted_at", "id")[:QUEUE_PAGE_SIZE]
+    )
+    terminations = (
+        Termination.objects.awaiting_review_by(user)
+        .select_related("agreement__student", "agreement__employer")
+        .order_by("submitted_at", "id")[:QUEUE_PAGE_SIZE]
+    )
+    rows = (
+        [
+            QueueRow(
+                r.get_kind_display(),
+                r.student.real_name,
+                "",
+                r.created_at,
+                reverse("reviews:registry_request", args=[r.pk]),
+            )
+            for r in registry
+        ]
+        + [
+            QueueRow(
+                _("Online agreement"),
+                a.student.real_name,
+                a.employer.name,
+                a.submitted_at,
+                reverse("reviews:agreement", args=[a.pk]),
+            )
+            for a in agreements
+        ]
+        + [
+            QueueRow(
+                _("Termination request"),
+                t.agreement.student.real_name,
+                t.agreement.employer.name,
+                t.submitted_at,
+                reverse("reviews:agreement", args=[t.agreement_id]),
+            )
+            for t in terminations
+        ]
+    )
+    rows.sort(key=lambda row: row.waiting_since)
+    return render(request, "reviews/queue.html", {"items": rows})
 
 
 def _render_detail(request, item: RegistryRequest, form: DecisionForm, status: int = 200):
@@ -116,3 +181,86 @@ def registry_import_template(request):
     )
     response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
     return response
+
+
+@reviewer_required
+def agreement(request, pk: int):
+    """An agreement (and its open termination) with the reviewer's decision panel."""
+    item = get_agreement_for(request.user, pk)
+    return _render_agreement(request, item, DecisionForm(allow_return=False))
+
+
+def _render_agreement(request, item: Agreement, form: DecisionForm, status: int = 200):
+    context = agreement_context(request, item)
+    termination = context["open_termination"]
+    if termination is not None and can_review_termination(request.user, termination):
+        context |= {
+            "review_form": form,
+            "review_subject": "termination",
+            "review_url": reverse("reviews:agreement_decide", args=[item.pk]),
+        }
+    elif can_review_agreement(request.user, item):
+        context |= {
+            "review_form": form,
+            "review_subject": "agreement",
+            "review_url": reverse("reviews:agreement_decide", args=[item.pk]),
+        }
+    return render(request, "agreements/agreement.html", context, status=status)
+
+
+@reviewer_required
+@require_POST
+def agreement_decide(request, pk: int):
+    """审核通过 / 审核不通过 for the agreement or, when one is open, its termination."""
+    item = get_agreement_for(request.user, pk)
+    form = DecisionForm(request.POST, allow_return=False)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
+        comment = form.cleaned_data["comment"]
+        termination = item.terminations.filter(
+            status__in=[Termination.Status.COLLEGE_REVIEW, Termination.Status.SCHOOL_REVIEW]
+        ).first()
+        try:
+            if termination is not None:
+                if approve:
+                    agreement_services.termination_approve(
+                        termination=termination, reviewer=request.user, comment=comment
+                    )
+                else:
+                    agreement_services.termination_reject(
+                        termination=termination, reviewer=request.user, reason=comment
+                    )
+            elif approve:
+                agreement_services.agreement_approve(
+                    agreement=item, reviewer=request.user, comment=comment
+                )
+            else:
+                agreement_services.agreement_fail(
+                    agreement=item, reviewer=request.user, reason=comment
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your decision is recorded."))
+            return redirect("reviews:queue")
+    return _render_agreement(request, item, form, status=400)
+
+
+@role_required(Role.SCHOOL_REVIEWER)
+def employers(request):
+    """Units waiting for verification (any school's staff may verify a unit)."""
+    if request.method == "POST":
+        employer = Employer.objects.filter(
+            pk=request.POST.get("employer"), verified_at=None
+        ).first()
+        if employer is None:
+            raise Http404
+        employer_services.employer_verify(employer=employer, by=request.user)
+        messages.success(request, _("%(name)s is verified.") % {"name": employer.name})
+        return redirect("reviews:employers")
+    waiting = (
+        Employer.objects.filter(verified_at=None)
+        .select_related("nature", "industry", "region")
+        .order_by("created_at")[:QUEUE_PAGE_SIZE]
+    )
+    return render(request, "reviews/employers.html", {"items": waiting})

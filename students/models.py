@@ -110,6 +110,11 @@ class RegistryRecord(IdNumberMixin):
         related_name="+",
     )
     urban_rural = _code_fk(CodeTable.URBAN_RURAL, _("urban or rural origin"), null=True, blank=True)
+    # The registered 毕业去向, written by the service that approves a destination.
+    destination = _code_fk(
+        CodeTable.DESTINATION, _("graduate destination"), null=True, blank=True, editable=False
+    )
+    destination_at = models.DateTimeField(_("destination registered at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = RegistryRecordQuerySet.as_manager()

@@ -70,6 +70,7 @@ def make_record(major: Major, **fields) -> RegistryRecord:
 def make_user(role: str = Role.STUDENT, **fields) -> User:
     n = next(_seq)
     fields.setdefault("username", f"user{n}")
+    fields.setdefault("email", f"user{n}@example.com")
     password = fields.pop("password", "pw-Secret-123")
     user = User(role=role, **fields)
     user.set_password(password)
@@ -109,3 +110,25 @@ def make_employer(**fields) -> Employer:
         contact_email=f"hr{n}@example.com",
         **fields,
     )
+
+
+def make_invitation(employer, student, **fields):
+    """A pending invitation (deadline in a week) with plausible terms."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agreements.models import Hukou, Invitation
+
+    fields.setdefault("deadline", timezone.now() + timedelta(days=7))
+    sender = (
+        fields.pop("sent_by", None)
+        or employer.users.first()
+        or make_user(Role.EMPLOYER, employer=employer)
+    )
+    return Invitation.objects.create(
+        employer=employer, student=student, sent_by=sender,
+        job_category=code(CodeTable.JOB_CATEGORY, "13"), position="工程师",
+        work_location="北京市海淀区", probation_months=3, probation_salary=8000, salary=10000,
+        penalty=3000, hukou=Hukou.EMPLOYER, **fields,
+    )  # fmt: skip

@@ -18,6 +18,18 @@ ACTION_LABELS = {
     "reject": _("Rejected"),
     "registry_update": _("Registry corrected"),
     "registry_import": _("Registry file imported"),
+    "invite": _("Invitation sent"),
+    "accept": _("Accepted"),
+    "decline": _("Declined"),
+    "expire": _("Expired"),
+    "college_approve": _("Approved by the college"),
+    "school_approve": _("Approved by the school"),
+    "fail": _("Not approved"),
+    "terminate": _("Terminated"),
+    "request_termination": _("Termination requested"),
+    "agree_termination": _("Termination agreed by the other party"),
+    "refuse_termination": _("Termination refused by the other party"),
+    "verify": _("Verified"),
 }
 
 
@@ -85,3 +97,31 @@ class AuditEvent(models.Model):
             comment=comment,
             changes=changes or {},
         )
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message; its e-mail copy is sent by ``destreg.audit.notify``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    message = models.CharField(_("message"), max_length=300)
+    url = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,12 +1,13 @@
 """The demo school, its people and its registry, created idempotently."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
+from agreements.models import Hukou, Invitation
 from destreg.accounts.models import Role, User
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from employers.models import Employer
@@ -26,7 +27,9 @@ ACCOUNTS = [
     DemoAccount("student2", "李娜 · 110108200212150026 · 计算机学院 · confirmed"),
     DemoAccount("student3", "王喆 · 310115200306060030 · 经济管理学院 · confirmed"),
     DemoAccount("employer1", "示例科技有限公司 · 91110000100000000R · verified"),
-    DemoAccount("employer2", "上海示例软件有限公司 · 91310115MA1K000003 · verified"),
+    DemoAccount(
+        "employer2", "上海示例软件有限公司 · 91310115MA1K000003 · verified, has invited student2"
+    ),
     DemoAccount("college1", "reviewer of 计算机学院, 示例大学"),
     DemoAccount("college2", "reviewer of 经济管理学院, 示例大学"),
     DemoAccount("school1", "school reviewer of 示例大学 (19999)"),
@@ -154,6 +157,29 @@ def _employer(uscc, name, nature, industry, region, address, contact) -> Employe
         },
     )
     return employer
+
+
+def _demo_invitation(employer: Employer, record: RegistryRecord) -> None:
+    """A live invitation from employer2 to student2, unless it already has one or answered."""
+    student = Student.objects.get(record=record)
+    if Invitation.objects.filter(employer=employer, student=student).exists():
+        return
+    Invitation.objects.create(
+        employer=employer,
+        student=student,
+        sent_by=employer.users.first(),
+        deadline=timezone.now() + timedelta(days=7),
+        job_category=_code(CodeTable.JOB_CATEGORY, "13"),
+        position="后端开发工程师",
+        work_location="上海市浦东新区",
+        probation_months=3,
+        probation_salary=12000,
+        salary=15000,
+        penalty=5000,
+        report_place="上海市浦东新区张江路100号",
+        hukou=Hukou.EMPLOYER,
+        supplement="提供人才公寓；年终奖按公司制度执行。",
+    )
 
 
 @transaction.atomic
@@ -294,3 +320,4 @@ def seed() -> None:
         is_superuser=True,
         email="admin@example.com",
     )
+    _demo_invitation(employer2, li)

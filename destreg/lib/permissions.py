@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -24,3 +26,9 @@ ALLOW = Decision(True)
 
 def deny(reason: str, *, visible: bool = True) -> Decision:
     return Decision(False, reason, visible)
+
+
+def require(decision: Decision) -> None:
+    """Raise PermissionDenied with the decision's reason unless it allows."""
+    if not decision:
+        raise PermissionDenied(decision.reason)

@@ -1,0 +1,65 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from destreg.accounts.models import User
+from destreg.lib.validators import validate_mobile, validate_uscc
+from destreg.reference.models import Code, CodeTable, Region
+from employers.models import Employer
+
+
+class RegionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Region) -> str:
+        return f"{obj.full_name} ({obj.code})"
+
+
+class EmployerRegistrationForm(forms.ModelForm):
+    username = forms.CharField(
+        label=_("User name"), max_length=150, validators=[User.username_validator]
+    )
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+    region = RegionField(
+        Region.objects.filter(level__gte=Region.Level.CITY), label=_("Address (region)")
+    )
+
+    class Meta:
+        model = Employer
+        fields = [
+            "name", "uscc", "nature", "industry", "region", "address", "contact_name",
+            "contact_phone", "contact_mobile", "contact_email",
+        ]  # fmt: skip
+
+    field_order = ["username", "password1", "password2", *Meta.fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nature"].queryset = Code.objects.of(CodeTable.UNIT_NATURE)  # type: ignore[attr-defined]
+        self.fields["industry"].queryset = Code.objects.of(CodeTable.INDUSTRY)  # type: ignore[attr-defined]
+        self.fields["contact_mobile"].validators.append(validate_mobile)
+
+    def clean_uscc(self) -> str:
+        value = validate_uscc(self.cleaned_data["uscc"])
+        if Employer.objects.filter(uscc=value).exists():
+            raise forms.ValidationError(_("A unit with this credit code is already registered."))
+        return value
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken."))
+        return username
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            try:
+                password_validation.validate_password(
+                    p1, User(username=cleaned.get("username", ""))
+                )
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

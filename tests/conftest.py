@@ -19,7 +19,8 @@ from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
-def _fast_tests(settings):
+def _fast_tests(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests do not run collectstatic, so use plain (unhashed) static URLs.
     settings.STORAGES = {

@@ -167,7 +167,7 @@ def _demo_invitation(employer: Employer, record: RegistryRecord) -> None:
     Invitation.objects.create(
         employer=employer,
         student=student,
-        sent_by=employer.users.first(),
+        sent_by=employer.users.get(),
         deadline=timezone.now() + timedelta(days=7),
         job_category=_code(CodeTable.JOB_CATEGORY, "13"),
         position="后端开发工程师",

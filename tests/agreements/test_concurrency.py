@@ -1,0 +1,94 @@
+"""Races on PostgreSQL: row locks plus the partial unique index keep one signing per student."""
+
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, connections
+
+from agreements import services
+from agreements.models import Agreement, Termination
+from destreg.audit.models import AuditEvent
+from tests import factories as f
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.django_db(transaction=True),
+]
+TRIALS = 10
+
+
+def race(*actions) -> list[str]:
+    """Run the actions at the same moment in threads; return 'ok' or the error's name each."""
+    barrier = threading.Barrier(len(actions))
+    results: list[str] = [""] * len(actions)
+
+    def run(index, action):
+        barrier.wait()
+        try:
+            action()
+            results[index] = "ok"
+        except (PermissionDenied, ValidationError) as error:
+            results[index] = type(error).__name__
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_accepting_two_invitations_at_once_makes_one_agreement(world):
+    employers = [f.make_employer(verified_at="2026-01-01T00:00Z") for _ in range(2)]
+    for _ in range(TRIALS):
+        student = f.make_student(f.make_record(world.major_a1))
+        first, second = (f.make_invitation(e, student) for e in employers)
+        results = race(
+            lambda i=first, u=student.user: services.invitation_accept(invitation=i, user=u),
+            lambda i=second, u=student.user: services.invitation_accept(invitation=i, user=u),
+        )
+        assert sorted(results) == ["PermissionDenied", "ok"]
+        assert Agreement.objects.filter(student=student).count() == 1
+
+
+def test_two_reviewers_approving_at_once_approve_once(world, college_reviewer):
+    other = f.make_user("college_reviewer", school=world.school_a, college=world.a1)
+    employer = f.make_employer(verified_at="2026-01-01T00:00Z")
+    for _ in range(TRIALS):
+        student = f.make_student(f.make_record(world.major_a1))
+        invitation = f.make_invitation(employer, student)
+        agreement = services.invitation_accept(invitation=invitation, user=student.user)
+        results = race(
+            lambda a=agreement: services.agreement_approve(agreement=a, reviewer=college_reviewer),
+            lambda a=agreement: services.agreement_approve(agreement=a, reviewer=other),
+        )
+        assert sorted(results) == ["PermissionDenied", "ok"]
+        assert Agreement.objects.get(pk=agreement.pk).status == "school_review"
+        events = AuditEvent.objects.for_object(agreement).filter(action="college_approve")
+        assert events.count() == 1
+
+
+def test_final_approval_racing_a_termination_request(world, college_reviewer, school_reviewer):
+    """The school signs while the student already asks to terminate: the request only
+    succeeds if it ran after the signing, and never leaves a termination on an unsigned
+    agreement."""
+    employer = f.make_employer(verified_at="2026-01-01T00:00Z")
+    for _ in range(TRIALS):
+        student = f.make_student(f.make_record(world.major_a1))
+        invitation = f.make_invitation(employer, student)
+        agreement = services.invitation_accept(invitation=invitation, user=student.user)
+        services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+        results = race(
+            lambda a=agreement: services.agreement_approve(agreement=a, reviewer=school_reviewer),
+            lambda a=agreement, s=student: services.termination_request(
+                agreement=a, user=s.user, reason="race"
+            ),
+        )
+        assert results[0] == "ok"
+        agreement = Agreement.objects.get(pk=agreement.pk)
+        assert agreement.status == "signed" and agreement.number
+        terminations = Termination.objects.filter(agreement=agreement).count()
+        assert terminations == (1 if results[1] == "ok" else 0)

@@ -5,6 +5,7 @@ move; services in ``agreements/services.py`` lock the rows, check
 permissions, run the transition, save and audit.
 """
 
+import secrets
 from datetime import datetime
 
 from django.conf import settings
@@ -147,6 +148,10 @@ class Invitation(FSMModelMixin, Terms):
         """The deadline passed without an answer."""
 
 
+def new_verify_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 # Agreement states in which a student counts as signed (or about to be).
 ACTIVE_AGREEMENT_STATES = ("college_review", "school_review", "signed")
 
@@ -199,6 +204,15 @@ class Agreement(FSMModelMixin, Terms):
         _("agreement number (协议书编号)"), max_length=20, unique=True, null=True, blank=True
     )
     reason = models.TextField(_("reviewer's reason"), blank=True)
+    # The public verification link's secret (the QR code); not the id, no personal data.
+    verify_token = models.CharField(
+        max_length=43, unique=True, default=new_verify_token, editable=False
+    )
+    # The stored, signed PDF: written once the content is final, re-rendered only if it changes.
+    pdf = models.FileField(upload_to="agreements/", blank=True, editable=False)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    content_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    pdf_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("accepted at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("waiting since"), default=timezone.now)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_fsm",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "destreg.accounts",
     "destreg.reference",
     "destreg.audit",
@@ -163,6 +165,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Background tasks (django-tasks) ---------------------------------------
+# Embedded default: tasks run in-process right after the request's transaction
+# commits. Production: TASKS_BACKEND=django_tasks_db.DatabaseBackend plus
+# `manage.py db_worker` processes.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    }
+}
+
+# --- Agreement PDFs -------------------------------------------------------
+# PAdES signing key and certificate (PEM). Unset: a self-signed development
+# pair is generated under var/signing/ on first use.
+PDF_SIGNING_KEY = env_str("PDF_SIGNING_KEY")
+PDF_SIGNING_CERT = env_str("PDF_SIGNING_CERT")
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -114,6 +114,11 @@ class School(models.Model):
     review_sla_days = models.PositiveSmallIntegerField(
         _("review waiting-time limit (days)"), default=3
     )
+    agreement_clauses = models.TextField(
+        _("agreement clauses"),
+        blank=True,
+        help_text=_("One clause per line, printed on the agreement. Empty: the standard ten."),
+    )
 
     class Meta:
         verbose_name = _("school")

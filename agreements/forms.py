@@ -105,3 +105,11 @@ class TerminationAnswerForm(forms.Form):
         widget=forms.HiddenInput,
     )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+
+
+class VerifyUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Check a PDF you received"),
+        validators=[validate_document],
+        help_text=_("We tell you whether it is this agreement's genuine, current document."),
+    )

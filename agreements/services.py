@@ -23,6 +23,7 @@ from agreements.permissions import (
     can_review_agreement,
     can_review_termination,
 )
+from agreements.tasks import render_agreement
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent
 from destreg.audit.notify import notify
@@ -206,6 +207,12 @@ def invitations_expire(now: datetime | None = None) -> int:
     return count
 
 
+def queue_agreement_pdf(agreement: Agreement) -> None:
+    """Render the final PDF in the background once this transaction commits."""
+    Agreement.objects.filter(pk=agreement.pk).update(pdf_queued_at=timezone.now())
+    transaction.on_commit(lambda: render_agreement.enqueue(agreement.pk))
+
+
 # --- agreement review --------------------------------------------------------
 
 
@@ -252,6 +259,7 @@ def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = ""
         destination_at=now,
     )
     _audit(agreement, reviewer, "school_approve", before, comment, number=agreement.number)
+    queue_agreement_pdf(agreement)
     notify(
         parties,
         _("Signed successfully (签约成功): agreement %(number)s.") % {"number": agreement.number},

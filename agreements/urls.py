@@ -16,6 +16,8 @@ urlpatterns = [
         views.termination_document,
         name="termination_document",
     ),
+    path("<int:pk>/download/", views.download, name="download"),
+    path("verify/<str:token>/", views.verify, name="verify"),
     path("sent/", views.sent, name="sent"),
     path("invite/", views.invite, name="invite"),
 ]

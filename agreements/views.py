@@ -1,15 +1,24 @@
 """Student and employer pages of online signing (reviewers' pages live in ``reviews``)."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from agreements import services
-from agreements.forms import InvitationForm, TerminationAnswerForm, TerminationRequestForm
+from agreements.forms import (
+    InvitationForm,
+    TerminationAnswerForm,
+    TerminationRequestForm,
+    VerifyUploadForm,
+)
 from agreements.models import Agreement, Invitation
 from agreements.permissions import (
     can_answer_invitation,
@@ -20,6 +29,7 @@ from agreements.permissions import (
     get_invitation_for,
     get_termination_for,
 )
+from agreements.verification import compare_upload
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
@@ -208,3 +218,66 @@ def termination_document(request, pk: int):
     if not termination.document:
         raise Http404
     return document_response(termination.document)
+
+
+# --- the PDF and its public verification -------------------------------------
+
+PDF_RETRY_AFTER = timedelta(minutes=1)
+
+
+@role_required(
+    Role.STUDENT, Role.EMPLOYER, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN
+)
+def download(request, pk: int):
+    """下载协议书: the stored, signed PDF; a polite wait page while it is being made."""
+    item = get_agreement_for(request.user, pk)
+    if not item.number:
+        raise PermissionDenied(_("The agreement can be downloaded once it is signed."))
+    if item.pdf:
+        response = FileResponse(
+            item.pdf.open("rb"),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"就业协议书-{item.number}.pdf",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    # Not ready: ask again if the last request for it is old (e.g. a worker died).
+    if item.pdf_queued_at is None or item.pdf_queued_at < timezone.now() - PDF_RETRY_AFTER:
+        services.queue_agreement_pdf(item)
+    return render(request, "agreements/pdf_pending.html", {"agreement": item}, status=202)
+
+
+VERIFY_STATUS = {
+    Agreement.Status.SIGNED: ("valid", _lazy("Valid (有效)")),
+    Agreement.Status.TERMINATED: ("terminated", _lazy("Terminated (已解约)")),
+}
+
+
+def verify(request, token: str):
+    """Public page behind the QR code: is this agreement genuine and in force?"""
+    item = (
+        Agreement.objects.select_related("employer", "school", "student")
+        .filter(verify_token=token, number__isnull=False)
+        .first()
+    )
+    if item is None:
+        return render(request, "agreements/verify.html", {"unknown": True}, status=404)
+    state, label = VERIFY_STATUS.get(item.status, ("void", _lazy("Void (已作废)")))
+    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = compare_upload(item, form.cleaned_data["file"].read())
+    name = item.student.real_name
+    return render(
+        request,
+        "agreements/verify.html",
+        {
+            "agreement": item,
+            "state": state,
+            "state_label": label,
+            "masked_name": name[:1] + "*" * (len(name) - 1),
+            "form": form,
+            "result": result,
+        },
+    )

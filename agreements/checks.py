@@ -1,0 +1,40 @@
+"""System checks: the agreement PDF needs a CJK font, and harfbuzz subsetting to be fast."""
+
+import ctypes.util
+import shutil
+import subprocess
+
+from django.core.checks import Warning as CheckWarning
+from django.core.checks import register
+
+
+def cjk_font_available() -> bool:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    found = subprocess.run(  # noqa: S603 (a fixed command, no user input)
+        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False
+    )
+    return bool(found.stdout.strip())
+
+
+def harfbuzz_subset_available() -> bool:
+    return ctypes.util.find_library("harfbuzz-subset") is not None
+
+
+@register()
+def pdf_fonts(app_configs, **kwargs):
+    warnings = []
+    if not cjk_font_available():
+        warnings.append(CheckWarning(
+            "No Chinese (CJK) font is installed: agreement PDFs would show boxes.",
+            hint="Install Debian's fonts-noto-cjk (make run does it when it can).",
+            id="agreements.W001",
+        ))  # fmt: skip
+    if not harfbuzz_subset_available():
+        warnings.append(CheckWarning(
+            "libharfbuzz-subset is missing: each agreement PDF takes seconds instead of "
+            "a fraction of a second.",
+            hint="Install Debian's libharfbuzz-subset0.", id="agreements.W002",
+        ))  # fmt: skip
+    return warnings

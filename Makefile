@@ -48,3 +48,7 @@ lock:
 
 clean:
 	rm -rf var/destreg.sqlite3* var/test.sqlite3* var/media
+
+# Benchmarks (see benchmarks/): figures are ratios measured side by side in one run.
+bench: install system-deps
+	$(BIN)/python benchmarks/pdf.py

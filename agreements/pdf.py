@@ -97,9 +97,12 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def render_pdf(context: dict) -> bytes:
-    """The agreement template as unsigned PDF bytes (also used by benchmarks/pdf.py)."""
-    html = render_to_string("agreements/pdf/agreement.html", context)
+def render_html(context: dict) -> str:
+    return render_to_string("agreements/pdf/agreement.html", context)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Unsigned PDF bytes (benchmarks/pdf.py times this step)."""
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
@@ -115,4 +118,4 @@ def render_agreement_pdf(agreement: Agreement) -> tuple[bytes, str]:
         "qr": qr_data_uri(url),
         "site_url": settings.SITE_URL,
     }
-    return sign_pdf(render_pdf(context)), content_hash
+    return sign_pdf(html_to_pdf(render_html(context))), content_hash

@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -249,8 +249,8 @@ def download(request, pk: int):
 
 
 VERIFY_STATUS = {
-    Agreement.Status.SIGNED: ("valid", _lazy("Valid (有效)")),
-    Agreement.Status.TERMINATED: ("terminated", _lazy("Terminated (已解约)")),
+    Agreement.Status.SIGNED: ("valid", gettext_lazy("Valid (有效)")),
+    Agreement.Status.TERMINATED: ("terminated", gettext_lazy("Terminated (已解约)")),
 }
 
 
@@ -263,7 +263,7 @@ def verify(request, token: str):
     )
     if item is None:
         return render(request, "agreements/verify.html", {"unknown": True}, status=404)
-    state, label = VERIFY_STATUS.get(item.status, ("void", _lazy("Void (已作废)")))
+    state, label = VERIFY_STATUS.get(item.status, ("void", gettext_lazy("Void (已作废)")))
     form = VerifyUploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():

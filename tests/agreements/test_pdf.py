@@ -135,3 +135,17 @@ def test_download_before_signing_and_while_rendering(client, agreement, student)
     response = client.get(url)
     assert response.status_code == 202
     assert 'http-equiv="refresh"' in response.content.decode()
+
+
+def test_the_system_check_is_quiet_when_fonts_and_harfbuzz_are_installed():
+    from agreements.checks import pdf_fonts
+
+    assert pdf_fonts(None) == []
+
+
+def test_the_system_check_warns_without_a_cjk_font(monkeypatch):
+    from agreements import checks
+
+    monkeypatch.setattr(checks, "cjk_font_available", lambda: False)
+    monkeypatch.setattr(checks, "harfbuzz_subset_available", lambda: False)
+    assert [w.id for w in checks.pdf_fonts(None)] == ["agreements.W001", "agreements.W002"]

@@ -35,6 +35,12 @@ from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
 from destreg.lib.uploads import document_response
 
+
+def _error_text(error: PermissionDenied | ValidationError) -> str:
+    """The user-facing reason a service refused (PermissionDenied carries one string)."""
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
 student_required = role_required(Role.STUDENT)
 employer_required = role_required(Role.EMPLOYER)
 party_required = role_required(Role.STUDENT, Role.EMPLOYER)
@@ -74,7 +80,7 @@ def invitation_answer(request, pk: int):
         services.invitation_decline(invitation=item, user=request.user)
         messages.info(request, _("You declined the invitation."))
     except (PermissionDenied, ValidationError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        messages.error(request, _error_text(error))
     return redirect("agreements:invitation", pk=pk)
 
 
@@ -139,7 +145,7 @@ def terminate(request, pk: int):
                 document=form.cleaned_data["document"],
             )
         except (PermissionDenied, ValidationError) as error:
-            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            messages.error(request, _error_text(error))
         else:
             messages.success(request, _("Termination requested; the other party answers next."))
             return redirect("agreements:agreement", pk=pk)
@@ -161,7 +167,7 @@ def termination_answer(request, pk: int):
                 comment=form.cleaned_data["comment"],
             )
         except (PermissionDenied, ValidationError) as error:
-            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            messages.error(request, _error_text(error))
     return redirect("agreements:agreement", pk=termination.agreement_id)
 
 

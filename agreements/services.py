@@ -100,7 +100,9 @@ def invitation_send(
             _("No current graduate who can sign matches this name and ID number.")
         )
     student = (
-        Student.objects.select_for_update().select_related("record__school").get(pk=student.pk)
+        Student.objects.select_for_update(of=("self",))
+        .select_related("record__school")
+        .get(pk=student.pk)
     )
     for stale in (
         Invitation.objects.select_for_update()

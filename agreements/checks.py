@@ -26,15 +26,20 @@ def harfbuzz_subset_available() -> bool:
 def pdf_fonts(app_configs, **kwargs):
     warnings = []
     if not cjk_font_available():
-        warnings.append(CheckWarning(
-            "No Chinese (CJK) font is installed: agreement PDFs would show boxes.",
-            hint="Install Debian's fonts-noto-cjk (make run does it when it can).",
-            id="agreements.W001",
-        ))  # fmt: skip
+        warnings.append(
+            CheckWarning(
+                "No Chinese (CJK) font is installed: agreement PDFs would show boxes.",
+                hint="Install Debian's fonts-noto-cjk (make run does it when it can).",
+                id="agreements.W001",
+            )
+        )
     if not harfbuzz_subset_available():
-        warnings.append(CheckWarning(
-            "libharfbuzz-subset is missing: each agreement PDF takes seconds instead of "
-            "a fraction of a second.",
-            hint="Install Debian's libharfbuzz-subset0.", id="agreements.W002",
-        ))  # fmt: skip
+        warnings.append(
+            CheckWarning(
+                "libharfbuzz-subset is missing: each agreement PDF takes seconds instead of "
+                "a fraction of a second.",
+                hint="Install Debian's libharfbuzz-subset0.",
+                id="agreements.W002",
+            )
+        )
     return warnings

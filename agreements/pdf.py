@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from weasyprint import HTML
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Registration
 from agreements.signing import sign_pdf
 
 DEFAULT_CLAUSES = Path(__file__).resolve().parent / "data" / "default_clauses.txt"
@@ -37,47 +37,77 @@ def _money(value) -> str:
     return f"{value} 元" if value is not None else "—"
 
 
-def canonical_content(agreement: Agreement) -> dict:
+def _unit(doc: Agreement | Registration) -> dict:
+    """甲方: the registered employer of an online agreement, or the unit a student typed."""
+    if isinstance(doc, Agreement):
+        e = doc.employer
+        return {
+            "name": e.name,
+            "uscc": e.uscc,
+            "nature": e.nature.name,
+            "industry": e.industry.name,
+            "address": f"{e.region.full_name}{e.address}",
+            "contact": e.contact_name,
+            "phone": e.contact_phone or e.contact_mobile,
+            "email": e.contact_email,
+        }
+    region = doc.unit_region.full_name if doc.unit_region else ""
+    return {
+        "name": doc.unit_name,
+        "uscc": doc.unit_uscc,
+        "nature": str(doc.unit_nature or ""),
+        "industry": str(doc.unit_industry or ""),
+        "address": f"{region}{doc.unit_address}",
+        "contact": doc.contact_name,
+        "phone": doc.contact_phone or doc.contact_mobile,
+        "email": doc.contact_email,
+    }
+
+
+def canonical_content(doc: Agreement | Registration) -> dict:
     """Everything printed on the agreement, as plain strings: the fingerprint's input."""
-    employer, record, school = agreement.employer, agreement.student.record, agreement.school
+    record, school = doc.student.record, doc.school
     if record is None:
         raise ValueError("An agreement's student has a confirmed registry record.")
+    agreement = doc
     return {
-        "number": agreement.number or "",
-        "employer": {
-            "name": employer.name, "uscc": employer.uscc, "nature": employer.nature.name,
-            "industry": employer.industry.name,
-            "address": f"{employer.region.full_name}{employer.address}",
-            "contact": employer.contact_name,
-            "phone": employer.contact_phone or employer.contact_mobile,
-            "email": employer.contact_email,
-        },
+        "number": doc.number or "",
+        "employer": _unit(doc),
         "terms": {
-            "job_category": agreement.job_category.name, "position": agreement.position,
+            "job_category": str(agreement.job_category or ""),
+            "position": agreement.position,
             "work_location": agreement.work_location,
             "probation": f"{agreement.probation_months} 个月",
             "probation_salary": _money(agreement.probation_salary),
-            "salary": _money(agreement.salary), "penalty": _money(agreement.penalty),
+            "salary": _money(agreement.salary),
+            "penalty": _money(agreement.penalty),
             "report_place": agreement.report_place or "—",
             "report_deadline": str(agreement.report_deadline or "—"),
             "hukou": str(agreement.get_hukou_display()),
         },
         "student": {
-            "name": record.name, "gender": str(record.get_gender_display()),
-            "ethnicity": str(record.ethnicity), "id_number": record.id_number,
-            "political_status": str(record.political_status), "school": school.name,
-            "college": record.college.name, "major": record.major.name,
+            "name": record.name,
+            "gender": str(record.get_gender_display()),
+            "ethnicity": str(record.ethnicity),
+            "id_number": record.id_number,
+            "political_status": str(record.political_status),
+            "school": school.name,
+            "college": record.college.name,
+            "major": record.major.name,
             "education_level": str(record.education_level),
             "graduation_date": str(record.graduation_date),
         },
         "school": {
-            "name": school.name, "contact": school.contact_name, "phone": school.contact_phone,
-            "address": school.address, "postcode": school.postcode,
+            "name": school.name,
+            "contact": school.contact_name,
+            "phone": school.contact_phone,
+            "address": school.address,
+            "postcode": school.postcode,
         },
         "clauses": clauses_for(school),
         "supplement": agreement.supplement,
         "signed_on": agreement.signed_at.date().isoformat() if agreement.signed_at else "",
-    }  # fmt: skip
+    }
 
 
 def fingerprint(content: dict) -> str:
@@ -86,8 +116,8 @@ def fingerprint(content: dict) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def verification_url(agreement: Agreement) -> str:
-    return settings.SITE_URL + reverse("agreements:verify", args=[agreement.verify_token])
+def verification_url(doc: Agreement | Registration) -> str:
+    return settings.SITE_URL + reverse("agreements:verify", args=[doc.verify_token])
 
 
 def qr_data_uri(text: str) -> str:
@@ -106,16 +136,21 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
-def render_agreement_pdf(agreement: Agreement) -> tuple[bytes, str]:
-    """The signed PDF and the content fingerprint it was made from."""
-    content = canonical_content(agreement)
+def render_agreement_pdf(doc: Agreement | Registration) -> tuple[bytes, str]:
+    """The signed PDF and the content fingerprint it was made from.
+
+    An offline e-agreement is printed for stamping until the school accepts the
+    stamped scan, and says so on the page.
+    """
+    content = canonical_content(doc)
     content_hash = fingerprint(content)
-    url = verification_url(agreement)
+    url = verification_url(doc)
     context = {
         "c": content,
         "fingerprint": content_hash,
         "verify_url": url,
         "qr": qr_data_uri(url),
         "site_url": settings.SITE_URL,
+        "stamp_required": isinstance(doc, Registration) and doc.status != doc.Status.APPROVED,
     }
     return sign_pdf(html_to_pdf(render_html(context))), content_hash

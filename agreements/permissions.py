@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from agreements.models import Agreement, Invitation, Termination
+from agreements.models import Agreement, Invitation, Registration, Termination
 from destreg.accounts.models import User
 from destreg.lib.permissions import ALLOW, Decision, deny
 from students.permissions import can_register_destination
@@ -199,3 +199,67 @@ def get_termination_for(user: User, pk: int) -> Termination:
         raise Http404
     _check(can_view_agreement(user, termination.agreement))
     return termination
+
+
+# --- registrations (paths 二, 三, 四) ----------------------------------------
+
+
+def can_view_registration(user, registration: Registration) -> Decision:
+    if user.is_authenticated and _is_student_of(user, registration.student_id):
+        return ALLOW
+    if user.is_authenticated and (
+        user.is_platform_admin
+        or (user.is_school_reviewer and user.school_id == registration.school_id)
+        or (user.is_college_reviewer and user.college_id == registration.college_id)
+    ):
+        return ALLOW
+    return deny(_("Not found."), visible=False)
+
+
+def can_edit_registration(user, registration: Registration) -> Decision:
+    if not _is_student_of(user, registration.student_id):
+        return deny(_("Only the student edits their registration."), visible=False)
+    if not registration.editable:
+        return deny(_("This registration is under review or decided; it cannot be edited."))
+    return ALLOW
+
+
+def can_review_registration(user, registration: Registration) -> Decision:
+    seen = can_view_registration(user, registration)
+    if not seen:
+        return seen
+    status = registration.status
+    if status in ("college_review", "scan_college_review"):
+        if user.is_platform_admin or (
+            user.is_college_reviewer and user.college_id == registration.college_id
+        ):
+            return ALLOW
+        return deny(_("This registration is waiting for the college's review."))
+    if status in ("school_review", "scan_school_review"):
+        if user.is_platform_admin or (
+            user.is_school_reviewer and user.school_id == registration.school_id
+        ):
+            return ALLOW
+        return deny(_("This registration is waiting for the school's review."))
+    return deny(_("This registration is not waiting for review."))
+
+
+def can_upload_scan(user, registration: Registration, *, by_link: bool = False) -> Decision:
+    """本人回传 by the student, or 用人单位协助回传 through a valid link."""
+    if registration.status not in ("info_approved", "scan_returned"):
+        return deny(_("This agreement is not waiting for a stamped scan."))
+    if by_link or _is_student_of(user, registration.student_id):
+        return ALLOW
+    return deny(_("Only the student or the unit returns the stamped agreement."))
+
+
+def get_registration_for(user, pk: int) -> Registration:
+    registration = (
+        Registration.objects.select_related("student", "school", "college", "destination")
+        .filter(pk=pk)
+        .first()
+    )
+    if registration is None:
+        raise Http404
+    _check(can_view_registration(user, registration))
+    return registration

@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agreements.models import Agreement, AgreementSequence, Invitation, Termination, Terms
+from agreements.models import (
+    Agreement,
+    AgreementSequence,
+    Invitation,
+    Registration,
+    Termination,
+    Terms,
+)
 from agreements.permissions import (
     can_answer_invitation,
     can_answer_termination,
@@ -29,8 +36,15 @@ from destreg.audit.models import AuditEvent
 from destreg.audit.notify import notify
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
-from destreg.reference.models import Code, CodeTable, School
-from students.models import RegistryRecord, Student, current_graduation_year
+from destreg.reference.models import School
+from students.destinations import claim_approve, claim_release, claim_start
+from students.models import (
+    DestinationClaim,
+    DestinationPath,
+    RegistryRecord,
+    Student,
+    current_graduation_year,
+)
 
 # Terms copied from an invitation to its agreement (foreign keys by id).
 TERMS_FIELDS = [field.attname for field in Terms._meta.fields]
@@ -161,6 +175,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
     except IntegrityError:
         # The partial unique index caught a second signing the locks did not.
         raise ValidationError(_("You already have an agreement under review or signed.")) from None
+    claim_start(student=user.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
     _audit(invitation, user, "accept", before)
     _audit(agreement, user, "accept", "")
     url = reverse("agreements:agreement", args=[agreement.pk])
@@ -218,7 +233,23 @@ def queue_agreement_pdf(agreement: Agreement) -> None:
 # --- agreement review --------------------------------------------------------
 
 
-def _next_number(school_id: int, school_code: str, year: int) -> str:
+def void_replaced_registration(replaced: DestinationClaim | None, actor: User) -> None:
+    """An approved signing replaces an approved other destination: it becomes 已作废."""
+    if replaced is None or replaced.path != DestinationPath.OTHER:
+        return
+    registration = Registration.objects.select_for_update().get(pk=replaced.object_id)
+    before = registration.status
+    registration._void()
+    registration.save(update_fields=["status"])
+    _audit(registration, actor, "void", before)
+    notify(
+        [registration.student.user],
+        _("Your other-destination registration is void (已作废): your signing was approved."),
+        reverse("agreements:registration", args=[registration.pk]),
+    )
+
+
+def next_number(school_id: int, school_code: str, year: int) -> str:
     """协议书编号: year + school code + a per-school sequence; numbers are never reused."""
     AgreementSequence.objects.get_or_create(school_id=school_id, year=year)
     sequence = AgreementSequence.objects.select_for_update().get(school_id=school_id, year=year)
@@ -228,6 +259,7 @@ def _next_number(school_id: int, school_code: str, year: int) -> str:
 
 
 def _lock_agreement(agreement: Agreement) -> Agreement:
+    Student.objects.select_for_update().get(pk=agreement.student_id)
     return (
         Agreement.objects.select_for_update()
         .select_related("school", "student__user")
@@ -254,12 +286,15 @@ def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = ""
         return agreement
     agreement._school_approve()
     agreement.signed_at = now
-    agreement.number = _next_number(agreement.school_id, agreement.school.code, now.year)
+    agreement.number = next_number(agreement.school_id, agreement.school.code, now.year)
     agreement.save(update_fields=["status", "signed_at", "number"])
-    RegistryRecord.objects.filter(student__pk=agreement.student_id).update(
-        destination=Code.objects.get(table=CodeTable.DESTINATION, code=SIGNED_DESTINATION),
-        destination_at=now,
+    replaced = claim_approve(
+        student=agreement.student,
+        path=DestinationPath.ONLINE,
+        object_id=agreement.pk,
+        destination_code=SIGNED_DESTINATION,
     )
+    void_replaced_registration(replaced, reviewer)
     _audit(agreement, reviewer, "school_approve", before, comment, number=agreement.number)
     queue_agreement_pdf(agreement)
     notify(
@@ -281,6 +316,7 @@ def agreement_fail(*, agreement: Agreement, reviewer: User, reason: str) -> Agre
     agreement._fail()
     agreement.reason = reason
     agreement.save(update_fields=["status", "reason"])
+    claim_release(student=agreement.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
     _audit(agreement, reviewer, "fail", before, reason)
     notify(
         [agreement.student.user, *agreement.employer.users.all()],
@@ -397,9 +433,7 @@ def termination_approve(
     agreement_before = agreement.status
     agreement._terminate()
     agreement.save(update_fields=["status"])
-    RegistryRecord.objects.filter(student__pk=agreement.student_id).update(
-        destination=None, destination_at=None
-    )
+    claim_release(student=agreement.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
     _audit(termination, reviewer, "school_approve", before, comment)
     _audit(agreement, reviewer, "terminate", agreement_before, comment)
     notify(

@@ -6,38 +6,39 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django_tasks import task
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Registration
 from agreements.pdf import canonical_content, fingerprint, render_agreement_pdf
 
+# What rendering reads, loaded in one query.
+RELATED = [
+    "school", "job_category", "student__record__ethnicity",
+    "student__record__political_status", "student__record__college", "student__record__major",
+    "student__record__education_level",
+]  # fmt: skip
+UNIT = {
+    Agreement: ["employer__nature", "employer__industry", "employer__region"],
+    Registration: ["unit_nature", "unit_industry", "unit_region"],
+}
 
-def store_agreement_pdf(agreement_id: int) -> bool:
-    """Render, sign and store the agreement's PDF unless the stored one is current.
+
+def store_pdf(model: type[Agreement] | type[Registration], pk: int) -> bool:
+    """Render, sign and store the document's PDF unless the stored one is current.
 
     Safe to run twice or concurrently: the file is written first and recorded
     only afterwards, under a row lock, so an interrupted run leaves nothing
     recorded and a duplicate run finds the work done. Returns True if it wrote.
     """
-    agreement = Agreement.objects.select_related(
-        "employer__nature",
-        "employer__industry",
-        "employer__region",
-        "school",
-        "job_category",
-        "student__record__ethnicity",
-        "student__record__political_status",
-        "student__record__college",
-        "student__record__major",
-        "student__record__education_level",
-    ).get(pk=agreement_id)
-    if not agreement.number:
+    doc = model.objects.select_related(*RELATED, *UNIT[model]).get(pk=pk)
+    if isinstance(doc, Agreement) and not doc.number:
         return False
-    if agreement.pdf and agreement.content_sha256 == fingerprint(canonical_content(agreement)):
+    if doc.pdf and doc.content_sha256 == fingerprint(canonical_content(doc)):
         return False
-    data, content_hash = render_agreement_pdf(agreement)
-    storage = Agreement._meta.get_field("pdf").storage
-    name = storage.save(f"agreements/{agreement.number}-{content_hash[:12]}.pdf", ContentFile(data))
+    data, content_hash = render_agreement_pdf(doc)
+    storage = model._meta.get_field("pdf").storage
+    stem = doc.number or f"offline-{doc.pk}"
+    name = storage.save(f"agreements/{stem}-{content_hash[:12]}.pdf", ContentFile(data))
     with transaction.atomic():
-        current = Agreement.objects.select_for_update().get(pk=agreement_id)
+        current = model.objects.select_for_update().get(pk=pk)
         if current.pdf and current.content_sha256 == content_hash:
             storage.delete(name)  # another run finished first
             return False
@@ -53,4 +54,10 @@ def store_agreement_pdf(agreement_id: int) -> bool:
 
 @task()
 def render_agreement(agreement_id: int) -> None:
-    store_agreement_pdf(agreement_id)
+    store_pdf(Agreement, agreement_id)
+
+
+@task()
+def render_registration(registration_id: int) -> None:
+    """The offline e-agreement: for stamping, then again with its number once signed."""
+    store_pdf(Registration, registration_id)

@@ -263,3 +263,40 @@ class RegistryRequest(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
     def _reject(self) -> None:
         """The school rejects with a reason."""
+
+
+class DestinationPath(models.TextChoices):
+    """The four ways to register a destination (四选一)."""
+
+    ONLINE = "online", _("Online signing (线上签约)")
+    OFFLINE = "offline", _("Offline e-agreement (线下签约)")
+    PAPER = "paper", _("Paper tripartite agreement (纸质三方)")
+    OTHER = "other", _("Other destination (其他去向)")
+
+
+class DestinationClaim(models.Model):
+    """Which path holds a student's destination: at most one in progress and one approved.
+
+    Every path's service takes a claim when a submission enters review and
+    releases or approves it at the end, so the four paths exclude each other in
+    the database, whichever tables they live in (students/destinations.py).
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="claims")
+    path = models.CharField(max_length=10, choices=DestinationPath.choices)
+    object_id = models.PositiveBigIntegerField()
+    approved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"], condition=Q(approved=False), name="one_path_in_progress"
+            ),
+            models.UniqueConstraint(
+                fields=["student"], condition=Q(approved=True), name="one_approved_path"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}: {self.path} #{self.object_id}"

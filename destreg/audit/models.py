@@ -30,6 +30,12 @@ ACTION_LABELS = {
     "agree_termination": _("Termination agreed by the other party"),
     "refuse_termination": _("Termination refused by the other party"),
     "verify": _("Verified"),
+    "void": _("Voided (已作废)"),
+    "save_draft": _("Draft saved (暂存)"),
+    "return": _("Returned for changes (退回修改)"),
+    "upload_scan": _("Stamped agreement uploaded"),
+    "send_return_link": _("Return link e-mailed to the unit"),
+    "info_approve": _("Agreement information approved"),
 }
 
 

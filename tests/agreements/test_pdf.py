@@ -11,7 +11,7 @@ from agreements import services
 from agreements.models import Agreement
 from agreements.pdf import canonical_content, verification_url
 from agreements.signing import check_pdf_signature
-from agreements.tasks import store_agreement_pdf
+from agreements.tasks import store_pdf
 from agreements.verification import UploadVerdict, compare_upload
 from tests import factories as f
 
@@ -24,7 +24,7 @@ def rare(world, employer_user, college_reviewer, school_reviewer):
     agreement = services.invitation_accept(invitation=invitation, user=student.user)
     services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
     services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
-    assert store_agreement_pdf(agreement.pk)
+    assert store_pdf(Agreement, agreement.pk)
     return Agreement.objects.get(pk=agreement.pk)
 
 
@@ -94,7 +94,7 @@ def test_the_pdf_is_signed_by_the_platform_and_tampering_shows(rare):
 
 def test_rendering_again_changes_nothing(rare):
     name = rare.pdf.name
-    assert store_agreement_pdf(rare.pk) is False
+    assert store_pdf(Agreement, rare.pk) is False
     assert Agreement.objects.get(pk=rare.pk).pdf.name == name
 
 

@@ -1,0 +1,63 @@
+"""The 四选一 rule: one destination path in progress, one approved, per student.
+
+Callers run inside their own transaction and have locked the student row.
+An approved *other destination* is the one approval a signing may replace: the
+caller of ``claim_approve`` voids the registration it gets back.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from destreg.reference.models import Code, CodeTable
+from students.models import DestinationClaim, DestinationPath, RegistryRecord, Student
+
+SIGNING_PATHS = {DestinationPath.ONLINE, DestinationPath.OFFLINE, DestinationPath.PAPER}
+
+
+def claim_start(*, student: Student, path: str, object_id: int) -> DestinationClaim:
+    """Take the in-progress slot, or explain which path holds the destination."""
+    in_progress = DestinationClaim.objects.filter(student=student, approved=False).first()
+    if in_progress and (in_progress.path, in_progress.object_id) == (path, object_id):
+        return in_progress
+    if in_progress:
+        raise ValidationError(
+            _("Another destination registration (%(path)s) is in progress; only one at a time.")
+            % {"path": in_progress.get_path_display()}
+        )
+    approved = DestinationClaim.objects.filter(student=student, approved=True).first()
+    if approved and not (approved.path == DestinationPath.OTHER and path in SIGNING_PATHS):
+        raise ValidationError(
+            _("Your destination is already registered (%(path)s); it must end before another.")
+            % {"path": approved.get_path_display()}
+        )
+    try:
+        with transaction.atomic():
+            return DestinationClaim.objects.create(student=student, path=path, object_id=object_id)
+    except IntegrityError:
+        raise ValidationError(_("Another destination registration is in progress.")) from None
+
+
+def claim_release(*, student: Student, path: str, object_id: int) -> None:
+    """The path ended without approval (rejected, failed, withdrawn, terminated)."""
+    DestinationClaim.objects.filter(student=student, path=path, object_id=object_id).delete()
+    if not DestinationClaim.objects.filter(student=student, approved=True).exists():
+        RegistryRecord.objects.filter(student=student).update(destination=None, destination_at=None)
+
+
+def claim_approve(
+    *, student: Student, path: str, object_id: int, destination_code: str
+) -> DestinationClaim | None:
+    """Make this path the approved destination; return the approved claim it replaced."""
+    replaced = DestinationClaim.objects.filter(student=student, approved=True).first()
+    if replaced is not None:
+        replaced.delete()
+    DestinationClaim.objects.filter(student=student, path=path, object_id=object_id).update(
+        approved=True
+    )
+    RegistryRecord.objects.filter(student=student).update(
+        destination=Code.objects.get(table=CodeTable.DESTINATION, code=destination_code),
+        destination_at=timezone.now(),
+    )
+    return replaced

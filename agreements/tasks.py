@@ -11,10 +11,14 @@ from agreements.pdf import canonical_content, fingerprint, render_agreement_pdf
 
 # What rendering reads, loaded in one query.
 RELATED = [
-    "school", "job_category", "student__record__ethnicity",
-    "student__record__political_status", "student__record__college", "student__record__major",
+    "school",
+    "job_category",
+    "student__record__ethnicity",
+    "student__record__political_status",
+    "student__record__college",
+    "student__record__major",
     "student__record__education_level",
-]  # fmt: skip
+]
 UNIT = {
     Agreement: ["employer__nature", "employer__industry", "employer__region"],
     Registration: ["unit_nature", "unit_industry", "unit_region"],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agreements import views
+from agreements import registration_views, views
 
 app_name = "agreements"
 urlpatterns = [
@@ -18,6 +18,39 @@ urlpatterns = [
     ),
     path("<int:pk>/download/", views.download, name="download"),
     path("verify/<str:token>/", views.verify, name="verify"),
+    path("register/", registration_views.register, name="register"),
+    path("register/<str:path>/new/", registration_views.registration_new, name="registration_new"),
+    path("registrations/<int:pk>/", registration_views.registration_detail, name="registration"),
+    path(
+        "registrations/<int:pk>/edit/",
+        registration_views.registration_edit,
+        name="registration_edit",
+    ),
+    path(
+        "registrations/<int:pk>/discard/",
+        registration_views.registration_discard,
+        name="registration_discard",
+    ),
+    path(
+        "registrations/<int:pk>/scan/",
+        registration_views.registration_scan,
+        name="registration_scan",
+    ),
+    path(
+        "registrations/<int:pk>/return-link/",
+        registration_views.registration_return_link,
+        name="registration_return_link",
+    ),
+    path(
+        "registrations/<int:pk>/pdf/", registration_views.registration_pdf, name="registration_pdf"
+    ),
+    path(
+        "registrations/<int:pk>/files/<str:which>/",
+        registration_views.registration_file,
+        name="registration_file",
+    ),
+    path("units/", registration_views.unit_search, name="unit_search"),
+    path("return/<str:token>/", registration_views.return_page, name="return"),
     path("sent/", views.sent, name="sent"),
     path("invite/", views.invite, name="invite"),
 ]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,13 +34,8 @@ from agreements.verification import compare_upload
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
+from destreg.lib.permissions import error_text
 from destreg.lib.uploads import document_response
-
-
-def _error_text(error: PermissionDenied | ValidationError) -> str:
-    """The user-facing reason a service refused (PermissionDenied carries one string)."""
-    return " ".join(getattr(error, "messages", None) or [str(error)])
-
 
 student_required = role_required(Role.STUDENT)
 employer_required = role_required(Role.EMPLOYER)
@@ -80,7 +76,7 @@ def invitation_answer(request, pk: int):
         services.invitation_decline(invitation=item, user=request.user)
         messages.info(request, _("You declined the invitation."))
     except (PermissionDenied, ValidationError) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     return redirect("agreements:invitation", pk=pk)
 
 
@@ -145,7 +141,7 @@ def terminate(request, pk: int):
                 document=form.cleaned_data["document"],
             )
         except (PermissionDenied, ValidationError) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Termination requested; the other party answers next."))
             return redirect("agreements:agreement", pk=pk)
@@ -167,7 +163,7 @@ def termination_answer(request, pk: int):
                 comment=form.cleaned_data["comment"],
             )
         except (PermissionDenied, ValidationError) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
     return redirect("agreements:agreement", pk=termination.agreement_id)
 
 
@@ -251,7 +247,12 @@ def download(request, pk: int):
     # Not ready: ask again if the last request for it is old (e.g. a worker died).
     if item.pdf_queued_at is None or item.pdf_queued_at < timezone.now() - PDF_RETRY_AFTER:
         services.queue_agreement_pdf(item)
-    return render(request, "agreements/pdf_pending.html", {"agreement": item}, status=202)
+    return render(
+        request,
+        "agreements/pdf_pending.html",
+        {"back_url": reverse("agreements:agreement", args=[item.pk])},
+        status=202,
+    )
 
 
 VERIFY_STATUS = {

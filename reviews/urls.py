@@ -9,6 +9,8 @@ urlpatterns = [
     path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),
     path("registry/import/", views.registry_import, name="registry_import"),
     path("employers/", views.employers, name="employers"),
+    path("registrations/<int:pk>/", views.registration, name="registration"),
+    path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
     path("agreements/<int:pk>/", views.agreement, name="agreement"),
     path("agreements/<int:pk>/decide/", views.agreement_decide, name="agreement_decide"),
     path(

@@ -9,9 +9,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agreements import registrations as registration_services
 from agreements import services as agreement_services
-from agreements.models import Agreement, Termination
-from agreements.permissions import can_review_agreement, can_review_termination, get_agreement_for
+from agreements.models import Agreement, Registration, Termination
+from agreements.permissions import (
+    can_review_agreement,
+    can_review_registration,
+    can_review_termination,
+    get_agreement_for,
+    get_registration_for,
+)
+from agreements.registration_views import registration_context
 from agreements.views import agreement_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
@@ -93,6 +101,21 @@ def queue(request):
             for t in terminations
         ]
     )
+    registrations = (
+        Registration.objects.awaiting_review_by(user)
+        .select_related("student")
+        .order_by("submitted_at", "id")[:QUEUE_PAGE_SIZE]
+    )
+    rows += [
+        QueueRow(
+            r.get_path_display() + (" · " + str(_("stamped scan")) if "scan" in r.status else ""),
+            r.student.real_name,
+            r.unit_name or r.org_name or r.institution,
+            r.submitted_at or r.created_at,
+            reverse("reviews:registration", args=[r.pk]),
+        )
+        for r in registrations
+    ]
     rows.sort(key=lambda row: row.waiting_since)
     return render(request, "reviews/queue.html", {"items": rows})
 
@@ -264,3 +287,41 @@ def employers(request):
         .order_by("created_at")[:QUEUE_PAGE_SIZE]
     )
     return render(request, "reviews/employers.html", {"items": waiting})
+
+
+def _render_registration(request, item: Registration, form: DecisionForm, status: int = 200):
+    context = registration_context(request, item)
+    if can_review_registration(request.user, item):
+        context |= {
+            "review_form": form,
+            "review_url": reverse("reviews:registration_decide", args=[item.pk]),
+        }
+    return render(request, "agreements/registration.html", context, status=status)
+
+
+@reviewer_required
+def registration(request, pk: int):
+    """Paths 二, 三, 四 with previews and 审核通过 / 退回修改 / 审核不通过."""
+    item = get_registration_for(request.user, pk)
+    return _render_registration(request, item, DecisionForm())
+
+
+@reviewer_required
+@require_POST
+def registration_decide(request, pk: int):
+    item = get_registration_for(request.user, pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            registration_services.registration_review(
+                registration=item,
+                reviewer=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your decision is recorded."))
+            return redirect("reviews:queue")
+    return _render_registration(request, item, form, status=400)

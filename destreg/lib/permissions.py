@@ -32,3 +32,8 @@ def require(decision: Decision) -> None:
     """Raise PermissionDenied with the decision's reason unless it allows."""
     if not decision:
         raise PermissionDenied(decision.reason)
+
+
+def error_text(error: Exception) -> str:
+    """The user-facing reason a service refused (ValidationError lists, PermissionDenied one)."""
+    return " ".join(getattr(error, "messages", None) or [str(error)])

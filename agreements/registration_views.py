@@ -1,0 +1,280 @@
+"""Student pages for paths 二 (offline e-agreement), 三 (paper) and 四 (other destinations),
+and the unit's account-free return page."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agreements import registrations as services
+from agreements.forms import RegistrationForm, ScanForm
+from agreements.models import OTHER_KINDS, Agreement, Registration, ReturnLink
+from agreements.permissions import (
+    can_edit_registration,
+    can_upload_scan,
+    get_registration_for,
+)
+from destreg.accounts.decorators import role_required
+from destreg.accounts.models import Role
+from destreg.audit.models import AuditEvent
+from destreg.lib.permissions import error_text
+from destreg.lib.uploads import document_response
+from employers.models import Employer
+from students.models import DestinationClaim
+
+student_required = role_required(Role.STUDENT)
+PATHS = {"offline", "paper", "other"}
+
+
+@student_required
+def register(request):
+    """签就业协议书就业 / 其他去向: the four ways, and where the student stands."""
+    student = request.user.student
+    return render(
+        request,
+        "agreements/register.html",
+        {
+            "claims": DestinationClaim.objects.filter(student=student),
+            "registrations": student.registrations.select_related("destination")[:20],
+            "agreements": Agreement.objects.filter(student=student).select_related("employer")[:20],
+            "kinds": [(key, value[1]) for key, value in OTHER_KINDS.items()],
+        },
+    )
+
+
+def _save(request, form: RegistrationForm, path: str, registration: Registration | None):
+    """暂存 keeps the draft; 提交 also sends it for review. Returns a redirect or None."""
+    try:
+        saved = services.registration_save_draft(
+            student=request.user.student,
+            path=path,
+            values=form.values(),
+            registration=registration,
+        )
+        if form.draft:
+            messages.success(request, _("Draft saved (暂存)."))
+        else:
+            services.registration_submit(registration=saved, user=request.user)
+            messages.success(request, _("Submitted; your college reviews it next."))
+    except (ValidationError, PermissionDenied) as error:
+        form.add_error(None, error_text(error))
+        return None
+    return redirect("agreements:registration", pk=saved.pk)
+
+
+@student_required
+def registration_new(request, path: str):
+    if path not in PATHS:
+        raise Http404
+    draft = request.POST.get("action") == "draft"
+    initial = {"kind": request.GET.get("kind")} if path == "other" else {}
+    form = RegistrationForm(
+        request.POST or None, request.FILES or None, path=path, draft=draft, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        response = _save(request, form, path, None)
+        if response:
+            return response
+    return render(request, "agreements/registration_form.html", {"form": form, "path": path})
+
+
+@student_required
+def registration_edit(request, pk: int):
+    item = get_registration_for(request.user, pk)
+    decision = can_edit_registration(request.user, item)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    draft = request.POST.get("action") == "draft"
+    form = RegistrationForm(
+        request.POST or None, request.FILES or None, instance=item, path=item.path, draft=draft
+    )
+    if request.method == "POST" and form.is_valid():
+        response = _save(request, form, item.path, item)
+        if response:
+            return response
+    return render(
+        request,
+        "agreements/registration_form.html",
+        {"form": form, "path": item.path, "item": item},
+    )
+
+
+def registration_context(request, item: Registration) -> dict:
+    return {
+        "item": item,
+        "events": AuditEvent.objects.for_object(item),
+        "can_edit": can_edit_registration(request.user, item),
+        "can_upload_scan": can_upload_scan(request.user, item),
+        "scan_form": ScanForm(),
+        "return_link": item.return_links.order_by("-created_at").first(),
+    }
+
+
+@role_required(Role.STUDENT, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def registration_detail(request, pk: int):
+    item = get_registration_for(request.user, pk)
+    return render(request, "agreements/registration.html", registration_context(request, item))
+
+
+@student_required
+@require_POST
+def registration_discard(request, pk: int):
+    item = get_registration_for(request.user, pk)
+    try:
+        services.registration_discard(registration=item, user=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+        return redirect("agreements:registration", pk=pk)
+    messages.info(request, _("The draft was discarded."))
+    return redirect("agreements:register")
+
+
+@student_required
+@require_POST
+def registration_scan(request, pk: int):
+    """本人回传协议书."""
+    item = get_registration_for(request.user, pk)
+    form = ScanForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.registration_upload_scan(
+                registration=item, scan=form.cleaned_data["scan"], user=request.user
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("Uploaded; your college reviews the stamped agreement."))
+            return redirect("agreements:registration", pk=pk)
+    context = registration_context(request, item) | {"scan_form": form}
+    return render(request, "agreements/registration.html", context, status=400)
+
+
+@student_required
+@require_POST
+def registration_return_link(request, pk: int):
+    """用人单位协助回传协议书: e-mail the unit a one-time link."""
+    item = get_registration_for(request.user, pk)
+    try:
+        link = services.return_link_send(registration=item, user=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("A link was e-mailed to %(email)s.") % {"email": link.email})
+    return redirect("agreements:registration", pk=pk)
+
+
+@role_required(Role.STUDENT, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def registration_file(request, pk: int, which: str):
+    """Uploaded proof or stamped scan, shown inline to those who may see the registration."""
+    item = get_registration_for(request.user, pk)
+    field = {"proof": item.proof, "scan": item.scan}.get(which)
+    if not field:
+        raise Http404
+    return document_response(field)
+
+
+def _pdf_response(item: Registration):
+    if not item.pdf:
+        return None
+    return FileResponse(
+        item.pdf.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"就业协议书-{item.number or item.pk}.pdf",
+    )
+
+
+@role_required(Role.STUDENT, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def registration_pdf(request, pk: int):
+    """The e-agreement to print and stamp (after the information review passes)."""
+    item = get_registration_for(request.user, pk)
+    if not item.is_offline or item.status in (
+        "draft",
+        "returned",
+        "college_review",
+        "school_review",
+        "rejected",
+    ):
+        raise PermissionDenied(
+            _("The e-agreement can be printed once its information review passes.")
+        )
+    response = _pdf_response(item)
+    if response is None:
+        services.render_registration.enqueue(item.pk)
+        return render(
+            request,
+            "agreements/pdf_pending.html",
+            {"back_url": reverse("agreements:registration", args=[item.pk])},
+            status=202,
+        )
+    return response
+
+
+@student_required
+def unit_search(request):
+    """点击搜索: registered employers and units used before, by name."""
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"results": []})
+    results = [
+        {
+            "name": e.name,
+            "uscc": e.uscc,
+            "nature": e.nature.code,
+            "industry": e.industry.code,
+            "region": e.region_id,
+        }
+        for e in Employer.objects.filter(
+            name__icontains=query, verified_at__isnull=False
+        ).select_related("nature", "industry")[:10]
+    ]
+    seen = {r["uscc"] for r in results}
+    used = (
+        Registration.objects.filter(
+            Q(unit_name__icontains=query), ~Q(unit_uscc=""), status=Registration.Status.APPROVED
+        )
+        .select_related("unit_nature", "unit_industry")
+        .order_by("-signed_at")[:20]
+    )
+    for r in used:
+        if r.unit_uscc not in seen:
+            seen.add(r.unit_uscc)
+            results.append(
+                {
+                    "name": r.unit_name,
+                    "uscc": r.unit_uscc,
+                    "nature": getattr(r.unit_nature, "code", ""),
+                    "industry": getattr(r.unit_industry, "code", ""),
+                    "region": r.unit_region_id or "",
+                }
+            )
+    return JsonResponse({"results": results[:15]})
+
+
+def return_page(request, token: str):
+    """The unit's page behind the e-mailed link: no account needed."""
+    link = (
+        ReturnLink.objects.select_related("registration__student", "registration__school")
+        .filter(token=token)
+        .first()
+    )
+    if link is None or not link.usable:
+        return render(request, "agreements/return.html", {"expired": True}, status=404)
+    item = link.registration
+    if request.GET.get("download") and item.pdf:
+        return _pdf_response(item)
+    form = ScanForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_upload_scan(
+                registration=item, scan=form.cleaned_data["scan"], link=link
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return render(request, "agreements/return.html", {"done": True, "item": item})
+    return render(request, "agreements/return.html", {"item": item, "form": form, "link": link})

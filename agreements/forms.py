@@ -265,7 +265,15 @@ class RegistrationForm(forms.ModelForm):
         return cleaned
 
     def values(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.fields}
+        """Field values to store; a blank answer to a NOT NULL column gets its default."""
+        values = {}
+        for name in self.fields:
+            value = self.cleaned_data.get(name)
+            model_field = Registration._meta.get_field(name)
+            if value is None and not model_field.null:
+                value = model_field.get_default()
+            values[name] = value
+        return values
 
 
 class ScanForm(forms.Form):

@@ -84,6 +84,7 @@ class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
             "origin_region",
             "urban_rural",
             "study_mode",
+            "destination",
         )
 
 

@@ -1,6 +1,8 @@
 from datetime import datetime, time, timedelta
+from typing import cast
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -269,7 +271,7 @@ class RegistrationForm(forms.ModelForm):
         values = {}
         for name in self.fields:
             value = self.cleaned_data.get(name)
-            model_field = Registration._meta.get_field(name)
+            model_field = cast(models.Field, Registration._meta.get_field(name))
             if value is None and not model_field.null:
                 value = model_field.get_default()
             values[name] = value

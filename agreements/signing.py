@@ -4,6 +4,8 @@ The key and certificate come from PDF_SIGNING_KEY / PDF_SIGNING_CERT. Without
 them a self-signed development pair is generated once under var/signing/.
 """
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -98,6 +100,17 @@ def _validation_context() -> ValidationContext:
 
 
 def sign_pdf(data: bytes) -> bytes:
+    """Sign ``data``. pyHanko runs an event loop of its own, so when the caller already
+    runs one in this thread (an async view, a browser-driving test) sign in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _sign(data)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_sign, data).result()
+
+
+def _sign(data: bytes) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(data))
     meta = signers.PdfSignatureMetadata(
         field_name="PlatformSignature", reason="就业协议书 (destreg)", location="CN"

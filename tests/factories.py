@@ -3,6 +3,8 @@
 import itertools
 from datetime import date
 
+from stdnum.cn import uscc
+
 from destreg.accounts.models import Role, User
 from destreg.demo.data import make_id_number
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
@@ -99,7 +101,8 @@ def make_student(
 def make_employer(**fields) -> Employer:
     n = next(_seq)
     fields.setdefault("name", f"测试单位{n}")
-    fields.setdefault("uscc", f"9111000010000{n:04d}X"[:18])
+    body = f"91110000{n:09d}"
+    fields.setdefault("uscc", body + uscc.calc_check_digit(body))
     return Employer.objects.create(
         nature=code(CodeTable.UNIT_NATURE, "39"),
         industry=code(CodeTable.INDUSTRY, "I"),

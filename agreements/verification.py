@@ -5,7 +5,7 @@ from enum import Enum
 
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Registration
 from agreements.signing import check_pdf_signature
 
 
@@ -25,7 +25,7 @@ class UploadVerdict(Enum):
         self.message = message
 
 
-def compare_upload(agreement: Agreement, data: bytes) -> UploadVerdict:
+def compare_upload(agreement: Agreement | Registration, data: bytes) -> UploadVerdict:
     if agreement.pdf_sha256 and hashlib.sha256(data).hexdigest() == agreement.pdf_sha256:
         return UploadVerdict.CURRENT
     signature = check_pdf_signature(data)

@@ -20,7 +20,7 @@ from agreements.forms import (
     TerminationRequestForm,
     VerifyUploadForm,
 )
-from agreements.models import Agreement, Invitation
+from agreements.models import Agreement, Invitation, Registration
 from agreements.permissions import (
     can_answer_invitation,
     can_answer_termination,
@@ -255,22 +255,62 @@ def download(request, pk: int):
     )
 
 
+VALID = ("valid", gettext_lazy("Valid (有效)"))
+VOID = ("void", gettext_lazy("Void (已作废)"))
 VERIFY_STATUS = {
-    Agreement.Status.SIGNED: ("valid", gettext_lazy("Valid (有效)")),
+    Agreement.Status.SIGNED: VALID,
     Agreement.Status.TERMINATED: ("terminated", gettext_lazy("Terminated (已解约)")),
+    Registration.Status.APPROVED: VALID,
+    Registration.Status.INFO_APPROVED: (
+        "pending",
+        gettext_lazy(
+            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
+        ),
+    ),
+    Registration.Status.SCAN_COLLEGE_REVIEW: (
+        "pending",
+        gettext_lazy(
+            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
+        ),
+    ),
+    Registration.Status.SCAN_SCHOOL_REVIEW: (
+        "pending",
+        gettext_lazy(
+            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
+        ),
+    ),
+    Registration.Status.SCAN_RETURNED: (
+        "pending",
+        gettext_lazy(
+            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
+        ),
+    ),
 }
 
 
-def verify(request, token: str):
-    """Public page behind the QR code: is this agreement genuine and in force?"""
-    item = (
+def _document_by_token(token: str) -> Agreement | Registration | None:
+    """The signed online agreement or the printed offline e-agreement behind a QR code."""
+    agreement = (
         Agreement.objects.select_related("employer", "school", "student")
         .filter(verify_token=token, number__isnull=False)
         .first()
     )
+    if agreement is not None:
+        return agreement
+    return (
+        Registration.objects.select_related("school", "student")
+        .filter(verify_token=token, path=Registration.Path.OFFLINE)
+        .exclude(pdf="")
+        .first()
+    )
+
+
+def verify(request, token: str):
+    """Public page behind the QR code: is this agreement genuine and in force?"""
+    item = _document_by_token(token)
     if item is None:
         return render(request, "agreements/verify.html", {"unknown": True}, status=404)
-    state, label = VERIFY_STATUS.get(item.status, ("void", gettext_lazy("Void (已作废)")))
+    state, label = VERIFY_STATUS.get(item.status, VOID)
     form = VerifyUploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -281,6 +321,7 @@ def verify(request, token: str):
         "agreements/verify.html",
         {
             "agreement": item,
+            "unit_name": item.employer.name if isinstance(item, Agreement) else item.unit_name,
             "state": state,
             "state_label": label,
             "masked_name": name[:1] + "*" * (len(name) - 1),

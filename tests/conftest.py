@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from agreements import services as agreement_services
 from destreg.accounts.models import Role
 from destreg.reference.loading import load_codes, load_regions
 from destreg.reference.models import Code
@@ -100,3 +101,20 @@ def other_school_reviewer(world):
 @pytest.fixture
 def platform_admin(reference_data):
     return f.make_user(Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def invitation(employer_user, student):
+    return f.make_invitation(employer_user.employer, student, sent_by=employer_user)
+
+
+@pytest.fixture
+def agreement(invitation, student):
+    """An agreement awaiting the college's review."""
+    return agreement_services.invitation_accept(invitation=invitation, user=student.user)
+
+
+@pytest.fixture
+def signed(agreement, college_reviewer, school_reviewer):
+    agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    return agreement_services.agreement_approve(agreement=agreement, reviewer=school_reviewer)

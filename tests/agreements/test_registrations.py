@@ -300,3 +300,18 @@ def test_reviewers_only_decide_their_stage(client, student, school_reviewer,
     assert _post(client, college_reviewer, url, {"decision": "approve"}).status_code == 302
     client.force_login(college_reviewer)
     assert client.get(reverse("reviews:queue")).context["items"] == []
+
+
+def test_the_printed_e_agreement_verifies_as_not_yet_in_force(
+    client, student, college_reviewer, school_reviewer
+):
+    item = _submit_offline(client, student)
+    _review(item, college_reviewer)
+    _review(item, school_reviewer)
+    store_pdf(Registration, item.pk)
+    item.refresh_from_db()
+    client.logout()
+    page = client.get(reverse("agreements:verify", args=[item.verify_token]))
+    assert page.status_code == 200
+    assert page.context["state"] == "pending"
+    assert "北京测试科技有限公司" in page.content.decode()

@@ -148,6 +148,11 @@ class Invitation(FSMModelMixin, Terms):
         """The deadline passed without an answer."""
 
 
+def signed_destination_id() -> int:
+    """The id of 毕业去向 10 (签就业协议形式就业), the destination of every signed agreement."""
+    return Code.objects.get(table=CodeTable.DESTINATION, code="10").pk
+
+
 def new_verify_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -238,6 +243,20 @@ class Agreement(FSMModelMixin, Terms):
 
     def __str__(self) -> str:
         return self.number or f"{self.employer} · {self.student}"
+
+    def review_entry(self) -> dict | None:
+        stage = {"college_review": "college", "school_review": "school"}.get(self.status)
+        if stage is None:
+            return None
+        return self.student.review_fields() | {
+            "kind": "online",
+            "stage": stage,
+            "school_id": self.school_id,
+            "college_id": self.college_id,
+            "destination_id": signed_destination_id(),
+            "unit_name": self.employer.name,
+            "waiting_since": self.submitted_at,
+        }
 
     @transition(field=status, source=Status.COLLEGE_REVIEW, target=Status.SCHOOL_REVIEW)
     def _college_approve(self) -> None:
@@ -346,6 +365,21 @@ class Termination(FSMModelMixin, models.Model):
         return (
             self.Party.EMPLOYER if self.requested_by == self.Party.STUDENT else self.Party.STUDENT
         )
+
+    def review_entry(self) -> dict | None:
+        stage = {"college_review": "college", "school_review": "school"}.get(self.status)
+        if stage is None:
+            return None
+        agreement = self.agreement
+        return agreement.student.review_fields() | {
+            "kind": "termination",
+            "stage": stage,
+            "school_id": agreement.school_id,
+            "college_id": agreement.college_id,
+            "destination_id": signed_destination_id(),
+            "unit_name": agreement.employer.name,
+            "waiting_since": self.submitted_at,
+        }
 
     @transition(field=status, source=Status.AWAITING_PARTY, target=Status.COLLEGE_REVIEW)
     def _agree(self) -> None:
@@ -593,6 +627,26 @@ class Registration(FSMModelMixin, Terms):
     @property
     def editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    def review_entry(self) -> dict | None:
+        stage = {
+            "college_review": "college",
+            "scan_college_review": "college",
+            "school_review": "school",
+            "scan_school_review": "school",
+        }.get(self.status)
+        if stage is None:
+            return None
+        kind = "offline_scan" if self.status.startswith("scan_") else self.path
+        return self.student.review_fields() | {
+            "kind": kind,
+            "stage": stage,
+            "school_id": self.school_id,
+            "college_id": self.college_id,
+            "destination_id": self.destination_id,
+            "unit_name": self.unit_name or self.org_name or self.institution,
+            "waiting_since": self.submitted_at or self.created_at,
+        }
 
     @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.COLLEGE_REVIEW)
     def _submit(self) -> None:

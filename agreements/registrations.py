@@ -23,7 +23,7 @@ from agreements.permissions import (
 from agreements.services import SIGNED_DESTINATION, next_number, void_replaced_registration
 from agreements.tasks import render_registration
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent
+from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.notify import notify
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
@@ -36,6 +36,8 @@ APPROVE, RETURN, REJECT = "approve", "return", "reject"
 
 
 def _audit(item: Registration, actor, action: str, before: str, comment: str = "") -> None:
+    """Record a state change, and keep the review queue in step with it."""
+    ReviewTask.sync(item)
     AuditEvent.record(
         item, actor=actor, action=action, from_state=before, to_state=item.status, comment=comment
     )

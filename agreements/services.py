@@ -32,7 +32,7 @@ from agreements.permissions import (
 )
 from agreements.tasks import render_agreement
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent
+from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.notify import notify
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
@@ -60,6 +60,9 @@ def _school_reviewers(agreement: Agreement):
 
 
 def _audit(obj, actor, action: str, before: str, comment: str = "", **changes) -> None:
+    """Record a state change, and keep the review queue in step with it."""
+    if hasattr(obj, "review_entry"):
+        ReviewTask.sync(obj)
     AuditEvent.record(
         obj,
         actor=actor,

@@ -185,6 +185,17 @@ class Student(IdNumberMixin):
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
 
+    def review_fields(self) -> dict:
+        """What the review queue shows and filters on about this student."""
+        record = self.record
+        return {
+            "student_name": self.real_name,
+            "student_no": record.student_no if record else "",
+            "id_last4": self.id_number[-4:],
+            "major_id": record.major_id if record else None,
+            "education_level_id": record.education_level_id if record else None,
+        }
+
 
 class RegistryRequestQuerySet(models.QuerySet["RegistryRequest"]):
     def pending(self) -> "RegistryRequestQuerySet":
@@ -256,6 +267,33 @@ class RegistryRequest(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def review_entry(self) -> dict | None:
+        """The review-queue row while the school has to decide (see ReviewTask)."""
+        if self.status != self.Status.SUBMITTED:
+            return None
+        fields = self.student.review_fields()
+        if self.kind == self.Kind.IMPORT:
+            level = Code.objects.filter(
+                table=CodeTable.EDUCATION_LEVEL, code=self.data.get("education_level")
+            ).first()
+            fields |= {
+                "student_no": self.data.get("student_no", ""),
+                "major_id": self.data.get("major"),
+                "education_level_id": level.pk if level else None,
+            }
+        college_id = (
+            self.student.record.college_id if self.student.record else self.data.get("college")
+        )
+        return fields | {
+            "kind": "registry_" + self.kind,
+            "stage": "school",
+            "school_id": self.school_id,
+            "college_id": college_id,
+            "destination_id": None,
+            "unit_name": "",
+            "waiting_since": self.created_at,
+        }
 
     @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
     def _approve(self) -> None:

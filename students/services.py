@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent
+from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from students.models import (
     CODE_FIELDS,
@@ -105,6 +105,7 @@ def registry_request_submit(
     request = RegistryRequest.objects.create(
         kind=kind, student=student, school=school, data=data, note=note
     )
+    ReviewTask.sync(request)
     AuditEvent.record(
         request,
         actor=student.user,
@@ -138,6 +139,7 @@ def _record_decision(
     request.reviewed_by = reviewer
     request.reviewed_at = timezone.now()
     request.reason = comment
+    ReviewTask.sync(request)
     request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason", "previous"])
     AuditEvent.record(
         request,

@@ -131,3 +131,89 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ReviewTaskQuerySet(models.QuerySet["ReviewTask"]):
+    def visible_to(self, user) -> "ReviewTaskQuerySet":
+        """The tasks in this reviewer's stage and scope."""
+        if user.is_platform_admin:
+            return self
+        if user.is_college_reviewer:
+            return self.filter(stage=ReviewTask.Stage.COLLEGE, college_id=user.college_id)
+        if user.is_school_reviewer:
+            return self.filter(stage=ReviewTask.Stage.SCHOOL, school_id=user.school_id)
+        return self.none()
+
+
+class ReviewTask(models.Model):
+    """The review queue's index: one row per item waiting for a reviewer.
+
+    Services call ``ReviewTask.sync(item)`` in the transaction that changes the
+    item's state; the item's ``review_entry()`` says whether it waits, at which
+    stage, and the denormalised fields the queue filters and searches on.
+    """
+
+    class Stage(models.TextChoices):
+        COLLEGE = "college", _("College review")
+        SCHOOL = "school", _("School review")
+
+    class Kind(models.TextChoices):
+        REGISTRY_IMPORT = "registry_import", _("Registry import (信息导入)")
+        REGISTRY_UPDATE = "registry_update", _("Registry update (信息更新)")
+        ONLINE = "online", _("Online agreement")
+        TERMINATION = "termination", _("Termination request")
+        OFFLINE = "offline", _("Offline e-agreement")
+        OFFLINE_SCAN = "offline_scan", _("Stamped agreement scan")
+        PAPER = "paper", _("Paper agreement")
+        OTHER = "other", _("Other destination")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    school = models.ForeignKey("reference.School", on_delete=models.CASCADE, related_name="+")
+    college = models.ForeignKey(
+        "reference.College", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    major = models.ForeignKey(
+        "reference.Major", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    education_level = models.ForeignKey(
+        "reference.Code", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    destination = models.ForeignKey(
+        "reference.Code", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    student_name = models.CharField(_("student"), max_length=50)
+    student_no = models.CharField(_("student number (学号)"), max_length=30, blank=True)
+    id_last4 = models.CharField(max_length=4, blank=True)
+    unit_name = models.CharField(_("unit"), max_length=100, blank=True)
+    waiting_since = models.DateTimeField(_("waiting since"))
+
+    objects = ReviewTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="one_task_per_item")
+        ]
+        indexes = [
+            models.Index(fields=["college", "stage", "waiting_since", "id"]),
+            models.Index(fields=["school", "stage", "waiting_since", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.student_name}"
+
+    @classmethod
+    def sync(cls, item: models.Model) -> None:
+        """Create, update or delete the item's row to match its current state."""
+        content_type = ContentType.objects.get_for_model(item)
+        entry = item.review_entry()  # type: ignore[attr-defined]
+        if entry is None:
+            cls.objects.filter(content_type=content_type, object_id=item.pk).delete()
+        else:
+            cls.objects.update_or_create(
+                content_type=content_type, object_id=item.pk, defaults=entry
+            )

@@ -5,6 +5,8 @@ from reviews import views
 app_name = "reviews"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("bulk-approve/", views.bulk_approve, name="bulk_approve"),
+    path("terminations/<int:pk>/", views.termination, name="termination"),
     path("registry/<int:pk>/", views.registry_request_detail, name="registry_request"),
     path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),
     path("registry/import/", views.registry_import, name="registry_import"),

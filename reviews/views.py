@@ -1,6 +1,3 @@
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -23,9 +20,11 @@ from agreements.registration_views import registration_context
 from agreements.views import agreement_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
-from destreg.audit.models import AuditEvent
+from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.lib.permissions import error_text
 from employers import services as employer_services
 from employers.models import Employer
+from reviews import queue as review_queue
 from reviews.forms import DecisionForm
 from students import services as student_services
 from students.forms import RegistryImportForm
@@ -35,89 +34,98 @@ from students.models import RegistryRequest
 from students.permissions import can_review_registry_request, get_registry_request_for
 from students.presenters import describe_request_data
 
-
-@dataclass(frozen=True)
-class QueueRow:
-    kind: str
-    student: str
-    employer: str
-    waiting_since: datetime
-    url: str
-
-
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
 
 
 @reviewer_required
-def queue(request):
-    """Everything waiting for this reviewer, oldest first (issue 6 turns this into a changelist)."""
-    user = request.user
-    registry = (
-        RegistryRequest.objects.reviewable_by(user)
-        .pending()
-        .select_related("student")
-        .order_by("created_at", "id")[:QUEUE_PAGE_SIZE]
-    )
-    agreements = (
-        Agreement.objects.awaiting_review_by(user)
-        .select_related("student", "employer")
-        .order_by("submitted_at", "id")[:QUEUE_PAGE_SIZE]
-    )
-    terminations = (
-        Termination.objects.awaiting_review_by(user)
-        .select_related("agreement__student", "agreement__employer")
-        .order_by("submitted_at", "id")[:QUEUE_PAGE_SIZE]
-    )
-    rows = (
-        [
-            QueueRow(
-                r.get_kind_display(),
-                r.student.real_name,
-                "",
-                r.created_at,
-                reverse("reviews:registry_request", args=[r.pk]),
-            )
-            for r in registry
-        ]
-        + [
-            QueueRow(
-                _("Online agreement"),
-                a.student.real_name,
-                a.employer.name,
-                a.submitted_at,
-                reverse("reviews:agreement", args=[a.pk]),
-            )
-            for a in agreements
-        ]
-        + [
-            QueueRow(
-                _("Termination request"),
-                t.agreement.student.real_name,
-                t.agreement.employer.name,
-                t.submitted_at,
-                reverse("reviews:agreement", args=[t.agreement_id]),
-            )
-            for t in terminations
-        ]
-    )
-    registrations = (
-        Registration.objects.awaiting_review_by(user)
-        .select_related("student")
-        .order_by("submitted_at", "id")[:QUEUE_PAGE_SIZE]
-    )
-    rows += [
-        QueueRow(
-            r.get_path_display() + (" · " + str(_("stamped scan")) if "scan" in r.status else ""),
-            r.student.real_name,
-            r.unit_name or r.org_name or r.institution,
-            r.submitted_at or r.created_at,
-            reverse("reviews:registration", args=[r.pk]),
-        )
-        for r in registrations
+def queue(request, results=None):
+    """The changelist of everything waiting for this reviewer."""
+    base = ReviewTask.objects.visible_to(request.user)
+    tasks = review_queue.filtered(base, request.GET)
+    current = review_queue.page(tasks, request.GET.get("after", ""))
+    school = request.user.school
+    sla_days = school.review_sla_days if school else 3
+    overdue = review_queue.overdue_after(sla_days)
+    rows = [
+        (task, review_queue.detail_url(task), task.waiting_since <= overdue)
+        for task in current.tasks
     ]
-    rows.sort(key=lambda row: row.waiting_since)
-    return render(request, "reviews/queue.html", {"items": rows})
+    params = request.GET.copy()
+    params.pop("after", None)
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "rows": rows,
+            "next_cursor": current.next_cursor,
+            "facets": [
+                (name, review_queue.FACET_LABELS[name], values)
+                for name, values in review_queue.facet_counts(tasks).items()
+            ],
+            "params": params,
+            "query": request.GET.get("q", ""),
+            "total": tasks.count(),
+            "sla_days": sla_days,
+            "results": results,
+        },
+    )
+
+
+@reviewer_required
+@require_POST
+def bulk_approve(request):
+    """Approve the selected items one by one: each succeeds or is reported, never half done."""
+    results = []
+    for task_id in request.POST.getlist("task")[: review_queue.PAGE_SIZE]:
+        task = ReviewTask.objects.visible_to(request.user).filter(pk=task_id).first()
+        if task is None:
+            results.append((task_id, False, _("No longer waiting for you.")))
+            continue
+        label = f"{task.get_kind_display()} · {task.student_name}"
+        try:
+            approve_task(task, request.user)
+        except (ValidationError, PermissionDenied) as error:
+            results.append((label, False, error_text(error)))
+        else:
+            results.append((label, True, _("Approved.")))
+    return queue(request, results=results)
+
+
+def approve_task(task: ReviewTask, reviewer) -> None:
+    """Run the approving service for the item behind a queue row (one transaction each)."""
+    kind = task.kind
+    if kind.startswith("registry_"):
+        item = RegistryRequest.objects.get(pk=task.object_id)
+        student_services.registry_request_approve(request=item, reviewer=reviewer)
+    elif kind == ReviewTask.Kind.ONLINE:
+        agreement = Agreement.objects.get(pk=task.object_id)
+        agreement_services.agreement_approve(agreement=agreement, reviewer=reviewer)
+    elif kind == ReviewTask.Kind.TERMINATION:
+        termination = Termination.objects.get(pk=task.object_id)
+        agreement_services.termination_approve(termination=termination, reviewer=reviewer)
+    else:
+        registration = Registration.objects.get(pk=task.object_id)
+        registration_services.registration_review(
+            registration=registration, reviewer=reviewer, decision="approve"
+        )
+
+
+def _after_decision(request):
+    """Back to the queue, or straight to the next item ("approve and open next")."""
+    if request.GET.get("next"):
+        url = review_queue.next_task_url(request.user)
+        if url:
+            return redirect(url)
+    return redirect("reviews:queue")
+
+
+@reviewer_required
+def termination(request, pk: int):
+    item = Termination.objects.filter(pk=pk).values_list("agreement_id", flat=True).first()
+    if item is None:
+        raise Http404
+    return redirect("reviews:agreement", pk=item)
 
 
 def _render_detail(request, item: RegistryRequest, form: DecisionForm, status: int = 200):
@@ -165,7 +173,7 @@ def registry_request_decide(request, pk: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return redirect("reviews:queue")
+            return _after_decision(request)
     return _render_detail(request, item, form, status=400)
 
 
@@ -265,7 +273,7 @@ def agreement_decide(request, pk: int):
             form.add_error(None, error)
         else:
             messages.success(request, _("Your decision is recorded."))
-            return redirect("reviews:queue")
+            return _after_decision(request)
     return _render_agreement(request, item, form, status=400)
 
 
@@ -323,5 +331,5 @@ def registration_decide(request, pk: int):
             form.add_error(None, error)
         else:
             messages.success(request, _("Your decision is recorded."))
-            return redirect("reviews:queue")
+            return _after_decision(request)
     return _render_registration(request, item, form, status=400)

@@ -299,7 +299,7 @@ def test_reviewers_only_decide_their_stage(client, student, school_reviewer,
         _review(item, school_reviewer)
     assert _post(client, college_reviewer, url, {"decision": "approve"}).status_code == 302
     client.force_login(college_reviewer)
-    assert client.get(reverse("reviews:queue")).context["items"] == []
+    assert client.get(reverse("reviews:queue")).context["rows"] == []
 
 
 def test_the_printed_e_agreement_verifies_as_not_yet_in_force(

@@ -124,12 +124,12 @@ def test_the_queue_lists_agreements_for_the_right_stage(
 ):  # fmt: skip
     url = reverse("reviews:agreement", args=[agreement.pk])
     client.force_login(college_reviewer)
-    with django_assert_max_num_queries(10):
-        rows = client.get(reverse("reviews:queue")).context["items"]
-    assert [r.url for r in rows] == [url]
+    with django_assert_max_num_queries(14):
+        rows = client.get(reverse("reviews:queue")).context["rows"]
+    assert [row_url for _task, row_url, _overdue in rows] == [url]
     for user in (school_reviewer, other_college_reviewer):
         client.force_login(user)
-        assert client.get(reverse("reviews:queue")).context["items"] == []
+        assert client.get(reverse("reviews:queue")).context["rows"] == []
 
 
 # Every (state, transition) pair of each state machine: allowed or refused.

@@ -1,8 +1,9 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,9 @@ from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.lib.permissions import error_text
 from employers import services as employer_services
 from employers.models import Employer
+from reviews import exporting
 from reviews import queue as review_queue
+from reviews import stats as review_stats
 from reviews.forms import DecisionForm
 from students import services as student_services
 from students.forms import RegistryImportForm
@@ -333,3 +336,27 @@ def registration_decide(request, pk: int):
             messages.success(request, _("Your decision is recorded."))
             return _after_decision(request)
     return _render_registration(request, item, form, status=400)
+
+
+@reviewer_required
+def statistics(request):
+    """去向落实率 and pending work, scoped like the queue."""
+    return render(request, "reviews/statistics.html", review_stats.compute(request.user))
+
+
+@reviewer_required
+def export(request, fmt: str):
+    """Graduates with their destinations in the national layout (CSV or XLSX)."""
+    records = review_stats.graduates_in_scope(request.user)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        response = StreamingHttpResponse(exporting.csv_stream(records),
+                                         content_type="text/csv; charset=utf-8")  # fmt: skip
+        response["Content-Disposition"] = f'attachment; filename="graduates-{stamp}.csv"'
+        return response
+    if fmt == "xlsx":
+        return FileResponse(
+            exporting.xlsx_file(records), as_attachment=True, filename=f"graduates-{stamp}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )  # fmt: skip
+    raise Http404

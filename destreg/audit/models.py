@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 # What the timeline calls each action.
@@ -208,12 +208,73 @@ class ReviewTask(models.Model):
 
     @classmethod
     def sync(cls, item: models.Model) -> None:
-        """Create, update or delete the item's row to match its current state."""
+        """Create, update or delete the item's row to match its current state, and move
+        the facet counters with it."""
         content_type = ContentType.objects.get_for_model(item)
         entry = item.review_entry()  # type: ignore[attr-defined]
+        old = (
+            cls.objects.select_for_update()
+            .filter(content_type=content_type, object_id=item.pk)
+            .first()
+        )
+        if old is not None:
+            ReviewFacetCount.add(old, -1)
         if entry is None:
-            cls.objects.filter(content_type=content_type, object_id=item.pk).delete()
-        else:
-            cls.objects.update_or_create(
-                content_type=content_type, object_id=item.pk, defaults=entry
+            if old is not None:
+                old.delete()
+            return
+        task, _created = cls.objects.update_or_create(
+            content_type=content_type, object_id=item.pk, defaults=entry
+        )
+        ReviewFacetCount.add(task, +1)
+
+    def facet_values(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "college": str(self.college_id or ""),
+            "major": str(self.major_id or ""),
+            "education_level": str(self.education_level_id or ""),
+            "destination": str(self.destination_id or ""),
+        }
+
+
+class ReviewFacetCount(models.Model):
+    """How many waiting tasks have each facet value, per school, college and stage.
+
+    Kept by ``ReviewTask.sync`` so the queue shows its counts with one small query
+    however long it is (the 1,000,000-item benchmark in benchmarks/queue.py).
+    """
+
+    school_id = models.BigIntegerField()
+    college_id = models.BigIntegerField()  # 0 when the task has no college
+    stage = models.CharField(max_length=10)
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=40)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_id", "college_id", "stage", "facet", "value"],
+                name="one_counter_per_facet_value",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facet}={self.value}: {self.n}"
+
+    @classmethod
+    def add(cls, task: ReviewTask, delta: int) -> None:
+        """Move the task's counters by ``delta`` with one atomic upsert per facet."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        sql = (
+            f"INSERT INTO {table} (school_id, college_id, stage, facet, value, n) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (school_id, college_id, stage, facet, value) "
+            f"DO UPDATE SET n = {table}.n + EXCLUDED.n"
+        )
+        key = (task.school_id, task.college_id or 0, task.stage)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql, [(*key, facet, value, delta) for facet, value in task.facet_values().items()]
             )

@@ -117,3 +117,23 @@ def test_non_reviewers_cannot_bulk_approve(client, request, who):
     user = request.getfixturevalue(who)
     client.force_login(getattr(user, "user", user))
     assert client.post(reverse("reviews:bulk_approve"), {"task": [1]}).status_code == 403
+
+
+def test_counters_agree_with_a_live_count(
+    client, world, employer_user, college_reviewer, school_reviewer
+):
+    made = _agreements(world, employer_user.employer, 6)
+    made += _agreements(world, employer_user.employer, 2, world.major_a2)
+    services.agreement_approve(agreement=made[0], reviewer=college_reviewer)
+    services.agreement_approve(agreement=made[1], reviewer=college_reviewer)
+    services.agreement_approve(agreement=made[1], reviewer=school_reviewer)  # signed: gone
+    services.agreement_fail(agreement=made[2], reviewer=college_reviewer, reason="不符")
+    for user in (college_reviewer, school_reviewer):
+        total, counted = review_queue.counted_facets(user)
+        live_tasks = ReviewTask.objects.visible_to(user)
+        live = review_queue.facet_counts(live_tasks)
+        assert total == live_tasks.count()
+        for facet in review_queue.FACETS[1:]:
+            assert sorted(counted[facet]) == sorted(live[facet]), (user, facet)
+    client.force_login(college_reviewer)
+    assert client.get(reverse("reviews:queue")).context["total"] == 3

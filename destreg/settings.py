@@ -166,6 +166,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- Cache (statistics figures) ---------------------------------------------
+# Embedded default: per-process memory. Several app servers: CACHE_URL=redis://…
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Background tasks (django-tasks) ---------------------------------------
 # Embedded default: tasks run in-process right after the request's transaction
 # commits. Production: TASKS_BACKEND=django_tasks_db.DatabaseBackend plus

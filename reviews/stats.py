@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -85,3 +86,25 @@ def compute(user) -> dict:
         ),
         "computed_at": timezone.now(),
     }
+
+
+CACHE_SECONDS = 300
+
+
+def scope_key(user) -> str:
+    if user.is_platform_admin:
+        return "all"
+    if user.is_college_reviewer:
+        return f"college:{user.college_id}"
+    return f"school:{user.school_id}"
+
+
+def cached(user, *, refresh: bool = False) -> dict:
+    """The figures for the user's scope, computed at most every CACHE_SECONDS (the page
+    shows when); on a large school a fresh computation scans every graduate of the year."""
+    key = f"reviews:stats:{scope_key(user)}"
+    figures = None if refresh else cache.get(key)
+    if figures is None:
+        figures = compute(user)
+        cache.set(key, figures, CACHE_SECONDS)
+    return figures

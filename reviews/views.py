@@ -344,7 +344,8 @@ def registration_decide(request, pk: int):
 @reviewer_required
 def statistics(request):
     """去向落实率 and pending work, scoped like the queue."""
-    return render(request, "reviews/statistics.html", review_stats.compute(request.user))
+    figures = review_stats.cached(request.user, refresh=bool(request.GET.get("refresh")))
+    return render(request, "reviews/statistics.html", figures)
 
 
 @reviewer_required

@@ -21,6 +21,9 @@ from tests import factories as f
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings, tmp_path):
+    from django.core.cache import cache
+
+    cache.clear()  # cached statistics must not leak between tests
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests do not run collectstatic, so use plain (unhashed) static URLs.

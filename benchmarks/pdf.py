@@ -20,7 +20,7 @@ import django
 
 django.setup()
 
-from agreements.pdf import (  # noqa: E402
+from agreements.pdf import (
     default_clauses,
     fingerprint,
     html_to_pdf,

@@ -6,8 +6,15 @@ from django.contrib import admin
 from agreements.models import Agreement, Invitation, Registration, Termination
 
 
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Deleting would orphan audit rows, queue rows and destination claims."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(NoDeleteAdmin):
     list_display = ["id", "employer", "student", "position", "status", "deadline", "created_at"]
     list_filter = ["status"]
     search_fields = ["employer__name", "student__real_name", "position"]
@@ -17,7 +24,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(NoDeleteAdmin):
     list_display = ["number", "employer", "student", "school", "college", "status", "signed_at"]
     list_filter = ["status", "school"]
     search_fields = ["number", "employer__name", "student__real_name"]
@@ -27,7 +34,7 @@ class AgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Termination)
-class TerminationAdmin(admin.ModelAdmin):
+class TerminationAdmin(NoDeleteAdmin):
     list_display = ["id", "agreement", "requested_by", "status", "created_at"]
     list_filter = ["status", "requested_by"]
     raw_id_fields = ["agreement"]
@@ -35,7 +42,7 @@ class TerminationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(NoDeleteAdmin):
     list_display = [
         "id",
         "path",

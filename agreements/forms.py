@@ -235,6 +235,8 @@ class RegistrationForm(forms.ModelForm):
             )
         for field in self.fields.values():
             field.required = False
+        if path == "other":
+            self.fields["kind"].required = True  # it decides the destination code, even in a draft
         if not draft:
             for name in PATH_REQUIRED[path]:
                 if name == "proof" and self.instance.proof:

@@ -496,6 +496,7 @@ class Registration(FSMModelMixin, Terms):
         SCAN_RETURNED = "scan_returned", _("Stamped agreement returned (退回修改)")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Not approved (审核不通过)")
+        WITHDRAWN = "withdrawn", _("Withdrawn (已撤回)")
         VOIDED = "voided", _("Void (已作废)")
 
     student = models.ForeignKey(
@@ -707,6 +708,14 @@ class Registration(FSMModelMixin, Terms):
     @transition(field=status, source=list(IN_REVIEW), target=Status.REJECTED)
     def _reject(self) -> None:
         """审核不通过: void; the student fills a new application."""
+
+    @transition(
+        field=status,
+        source=[Status.RETURNED, Status.INFO_APPROVED, Status.SCAN_RETURNED],
+        target=Status.WITHDRAWN,
+    )
+    def _withdraw(self) -> None:
+        """The student gives up a returned or unstamped application; the path is free again."""
 
     @transition(field=status, source=Status.APPROVED, target=Status.VOIDED)
     def _void(self) -> None:

@@ -15,6 +15,7 @@ import qrcode
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from weasyprint import HTML
 
 from agreements.models import Agreement, Registration
@@ -106,7 +107,9 @@ def canonical_content(doc: Agreement | Registration) -> dict:
         },
         "clauses": clauses_for(school),
         "supplement": agreement.supplement,
-        "signed_on": agreement.signed_at.date().isoformat() if agreement.signed_at else "",
+        "signed_on": timezone.localdate(agreement.signed_at).isoformat()
+        if agreement.signed_at
+        else "",
     }
 
 

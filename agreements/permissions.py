@@ -207,6 +207,8 @@ def get_termination_for(user: User, pk: int) -> Termination:
 def can_view_registration(user, registration: Registration) -> Decision:
     if user.is_authenticated and _is_student_of(user, registration.student_id):
         return ALLOW
+    if registration.status == Registration.Status.DRAFT:
+        return deny(_("Not found."), visible=False)  # a draft is the student's alone
     if user.is_authenticated and (
         user.is_platform_admin
         or (user.is_school_reviewer and user.school_id == registration.school_id)

@@ -135,6 +135,20 @@ def registration_discard(request, pk: int):
 
 @student_required
 @require_POST
+def registration_withdraw(request, pk: int):
+    """撤回: give up a returned or unstamped application to take another path."""
+    item = get_registration_for(request.user, pk)
+    try:
+        services.registration_withdraw(registration=item, user=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.info(request, _("The application was withdrawn."))
+    return redirect("agreements:registration", pk=pk)
+
+
+@student_required
+@require_POST
 def registration_scan(request, pk: int):
     """本人回传协议书."""
     item = get_registration_for(request.user, pk)
@@ -262,7 +276,11 @@ def return_page(request, token: str):
         .filter(token=token)
         .first()
     )
-    if link is None or not link.usable:
+    if (
+        link is None
+        or not link.usable
+        or not can_upload_scan(None, link.registration, by_link=True)
+    ):
         return render(request, "agreements/return.html", {"expired": True}, status=404)
     item = link.registration
     if request.GET.get("download") and item.pdf:

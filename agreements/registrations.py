@@ -7,12 +7,13 @@ audit, notifications on commit.
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from agreements.models import OTHER_KINDS, Registration, ReturnLink
 from agreements.permissions import (
@@ -49,6 +50,8 @@ def _url(item: Registration) -> str:
 
 def destination_code(path: str, kind: str = "") -> str:
     if path == Registration.Path.OTHER:
+        if kind not in OTHER_KINDS:
+            raise ValidationError(_("Choose the destination type."))
         return OTHER_KINDS[kind][0]
     return SIGNED_DESTINATION
 
@@ -67,7 +70,7 @@ def registration_save_draft(
             student=student, school_id=record.school_id, college_id=record.college_id, path=path
         )
     else:
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
         require(can_edit_registration(student.user, registration))
     for name, value in values.items():
         if name in ("proof", "scan") and not value:
@@ -85,8 +88,8 @@ def registration_save_draft(
 @transaction.atomic
 def registration_submit(*, registration: Registration, user: User) -> Registration:
     """提交: the application goes to the college; it now holds the student's one path."""
-    student = Student.objects.select_for_update().get(pk=registration.student_id)
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
+    registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     require(can_edit_registration(user, registration))
     claim_start(student=student, path=registration.path, object_id=registration.pk)
     before = registration.status
@@ -105,11 +108,32 @@ def registration_submit(*, registration: Registration, user: User) -> Registrati
 @transaction.atomic
 def registration_discard(*, registration: Registration, user: User) -> None:
     """取消 a draft: it is deleted (nothing was submitted)."""
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     require(can_edit_registration(user, registration))
     if registration.status != Registration.Status.DRAFT:
         raise ValidationError(_("Only a draft can be discarded."))
     registration.delete()
+
+
+@transaction.atomic
+def registration_withdraw(*, registration: Registration, user: User) -> Registration:
+    """撤回 an application that came back to the student (or waits for a stamp that will
+    not come), so another path can be taken."""
+    student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
+    item = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
+    if item.student_id != getattr(getattr(user, "student", None), "pk", None):
+        raise PermissionDenied
+    before = item.status
+    if not can_proceed(item._withdraw):
+        raise ValidationError(
+            _("Only a returned application, or one waiting for its stamp, can be withdrawn.")
+        )
+    item._withdraw()
+    item.save(update_fields=["status"])
+    item.return_links.filter(used_at=None).update(expires_at=timezone.now())
+    claim_release(student=student, path=item.path, object_id=item.pk)
+    _audit(item, user, "withdraw", before)
+    return item
 
 
 def _reviewers(registration: Registration, role: str):
@@ -125,8 +149,12 @@ def registration_review(
     """审核通过 / 退回修改 / 审核不通过 at whatever stage the registration is."""
     if decision in (RETURN, REJECT) and not comment.strip():
         raise ValidationError(_("Give the student a reason."))
-    student = Student.objects.select_for_update().get(pk=registration.student_id)
-    item = Registration.objects.select_for_update().select_related("school").get(pk=registration.pk)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
+    item = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("school")
+        .get(pk=registration.pk)
+    )
     require(can_review_registration(reviewer, item))
     before = item.status
     scan_stage = before in (
@@ -177,7 +205,9 @@ def registration_review(
         item.signed_at = timezone.now()
         fields.append("signed_at")
         if item.path != Registration.Path.OTHER:
-            item.number = next_number(item.school_id, item.school.code, item.signed_at.year)
+            item.number = next_number(
+                item.school_id, item.school.code, timezone.localdate(item.signed_at).year
+            )
             fields.append("number")
         replaced = claim_approve(
             student=student,
@@ -200,10 +230,10 @@ def registration_upload_scan(
     *, registration: Registration, scan, user: User | None = None, link: ReturnLink | None = None
 ) -> Registration:
     """本人回传 (``user`` is the student) or 用人单位协助回传 (through ``link``)."""
-    Student.objects.select_for_update().get(pk=registration.student_id)
-    item = Registration.objects.select_for_update().get(pk=registration.pk)
+    Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
+    item = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     if link is not None:
-        link = ReturnLink.objects.select_for_update().get(pk=link.pk)
+        link = ReturnLink.objects.select_for_update(of=("self",)).get(pk=link.pk)
         if not link.usable or link.registration_id != item.pk:
             raise ValidationError(_("This link has expired or was already used."))
         if not can_upload_scan(None, item, by_link=True):
@@ -213,6 +243,8 @@ def registration_upload_scan(
     else:
         require(can_upload_scan(user, item))
     before = item.status
+    # Once the scan is in, no other link may upload or download any more.
+    item.return_links.filter(used_at=None).update(expires_at=timezone.now())
     item.scan = scan
     item._upload_scan()
     item.submitted_at = timezone.now()
@@ -231,7 +263,7 @@ def registration_upload_scan(
 @transaction.atomic
 def return_link_send(*, registration: Registration, user: User) -> ReturnLink:
     """用人单位协助回传: e-mail the unit's contact a one-time link that expires."""
-    item = Registration.objects.select_for_update().get(pk=registration.pk)
+    item = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     require(can_upload_scan(user, item))
     if not item.contact_email:
         raise ValidationError(_("The unit's contact e-mail is missing."))

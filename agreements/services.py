@@ -122,7 +122,7 @@ def invitation_send(
         .get(pk=student.pk)
     )
     for stale in (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .overdue()
         .filter(employer_id=employer_id, student=student)
     ):
@@ -150,8 +150,8 @@ def invitation_send(
 
 def _lock_invitation(invitation: Invitation, user: User) -> Invitation:
     """Lock the student first (one signing per student), then the invitation."""
-    Student.objects.select_for_update().get(pk=invitation.student_id)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    Student.objects.select_for_update(of=("self",)).get(pk=invitation.student_id)
+    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
     require(can_answer_invitation(user, invitation))
     return invitation
 
@@ -215,7 +215,7 @@ def invitations_expire(now: datetime | None = None) -> int:
     for pk in Invitation.objects.overdue(now).values_list("pk", flat=True).iterator():
         with transaction.atomic():
             invitation = (
-                Invitation.objects.select_for_update(skip_locked=True)
+                Invitation.objects.select_for_update(skip_locked=True, of=("self",))
                 .overdue(now)
                 .filter(pk=pk)
                 .select_related("employer", "student")
@@ -240,7 +240,7 @@ def void_replaced_registration(replaced: DestinationClaim | None, actor: User) -
     """An approved signing replaces an approved other destination: it becomes 已作废."""
     if replaced is None or replaced.path != DestinationPath.OTHER:
         return
-    registration = Registration.objects.select_for_update().get(pk=replaced.object_id)
+    registration = Registration.objects.select_for_update(of=("self",)).get(pk=replaced.object_id)
     before = registration.status
     registration._void()
     registration.save(update_fields=["status"])
@@ -255,16 +255,18 @@ def void_replaced_registration(replaced: DestinationClaim | None, actor: User) -
 def next_number(school_id: int, school_code: str, year: int) -> str:
     """协议书编号: year + school code + a per-school sequence; numbers are never reused."""
     AgreementSequence.objects.get_or_create(school_id=school_id, year=year)
-    sequence = AgreementSequence.objects.select_for_update().get(school_id=school_id, year=year)
+    sequence = AgreementSequence.objects.select_for_update(of=("self",)).get(
+        school_id=school_id, year=year
+    )
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"{year}{school_code}{sequence.last:06d}"
 
 
 def _lock_agreement(agreement: Agreement) -> Agreement:
-    Student.objects.select_for_update().get(pk=agreement.student_id)
+    Student.objects.select_for_update(of=("self",)).get(pk=agreement.student_id)
     return (
-        Agreement.objects.select_for_update()
+        Agreement.objects.select_for_update(of=("self",))
         .select_related("school", "student__user")
         .get(pk=agreement.pk)
     )
@@ -289,7 +291,9 @@ def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = ""
         return agreement
     agreement._school_approve()
     agreement.signed_at = now
-    agreement.number = next_number(agreement.school_id, agreement.school.code, now.year)
+    agreement.number = next_number(
+        agreement.school_id, agreement.school.code, timezone.localdate(now).year
+    )
     agreement.save(update_fields=["status", "signed_at", "number"])
     replaced = claim_approve(
         student=agreement.student,
@@ -369,7 +373,7 @@ def termination_request(
 def _lock_termination(termination: Termination) -> Termination:
     _lock_agreement(termination.agreement)
     return (
-        Termination.objects.select_for_update()
+        Termination.objects.select_for_update(of=("self",))
         .select_related("agreement__student__user")
         .get(pk=termination.pk)
     )
@@ -416,7 +420,7 @@ def termination_approve(
     """审核通过; at the school stage the agreement becomes 已解约 and the destination is cleared."""
     termination = _lock_termination(termination)
     require(can_review_termination(reviewer, termination))
-    agreement = Agreement.objects.select_for_update().get(pk=termination.agreement_id)
+    agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=termination.agreement_id)
     before = termination.status
     url = reverse("agreements:agreement", args=[agreement.pk])
     parties = [*_party_users(agreement, "student"), *_party_users(agreement, "employer")]

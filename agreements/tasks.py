@@ -42,7 +42,7 @@ def store_pdf(model: type[Agreement] | type[Registration], pk: int) -> bool:
     stem = doc.number or f"offline-{doc.pk}"
     name = storage.save(f"agreements/{stem}-{content_hash[:12]}.pdf", ContentFile(data))
     with transaction.atomic():
-        current = model.objects.select_for_update().get(pk=pk)
+        current = model.objects.select_for_update(of=("self",)).get(pk=pk)
         if current.pdf and current.content_sha256 == content_hash:
             storage.delete(name)  # another run finished first
             return False

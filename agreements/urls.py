@@ -49,6 +49,11 @@ urlpatterns = [
         registration_views.registration_file,
         name="registration_file",
     ),
+    path(
+        "registrations/<int:pk>/withdraw/",
+        registration_views.registration_withdraw,
+        name="registration_withdraw",
+    ),
     path("units/", registration_views.unit_search, name="unit_search"),
     path("return/<str:token>/", registration_views.return_page, name="return"),
     path("sent/", views.sent, name="sent"),

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -68,8 +68,11 @@ def invitation(request, pk: int):
 @require_POST
 def invitation_answer(request, pk: int):
     item = get_invitation_for(request.user, pk)
+    answer = request.POST.get("answer")
+    if answer not in ("accept", "decline"):
+        return HttpResponseBadRequest(_("Choose accept or decline."))
     try:
-        if request.POST.get("answer") == "accept":
+        if answer == "accept":
             agreement = services.invitation_accept(invitation=item, user=request.user)
             messages.success(request, _("Accepted. The agreement now awaits the college's review."))
             return redirect("agreements:agreement", pk=agreement.pk)

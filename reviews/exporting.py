@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from itertools import islice
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from openpyxl import Workbook
 
 from agreements.models import Agreement, Registration
@@ -64,7 +65,7 @@ def _unit_row(source) -> list[str]:
         nature, industry, region = source.unit_nature, source.unit_industry, source.unit_region
     job = _code(source.job_category)
     return [
-        source.signed_at.date().isoformat() if source.signed_at else "",
+        timezone.localdate(source.signed_at).isoformat() if source.signed_at else "",
         name,
         uscc,
         *_code(nature),

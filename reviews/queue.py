@@ -48,9 +48,12 @@ def next_task_url(user) -> str | None:
 def filtered(base: QuerySet[ReviewTask], params) -> QuerySet[ReviewTask]:
     tasks = base
     for name in FACETS:
-        value = params.get(name)
-        if value:
-            tasks = tasks.filter(**{name if name in ("stage", "kind") else f"{name}_id": value})
+        value = params.get(name, "")
+        if name in ("stage", "kind"):
+            if value:
+                tasks = tasks.filter(**{name: value})
+        elif value.isdigit():  # ids only; anything else is ignored
+            tasks = tasks.filter(**{f"{name}_id": int(value)})
     days = WAITING.get(params.get("waiting", ""))
     if days:
         tasks = tasks.filter(waiting_since__lte=timezone.now() - timedelta(days=days))
@@ -172,7 +175,10 @@ def page(tasks: QuerySet[ReviewTask], cursor: str = "") -> Page:
     """Oldest first; ``cursor`` is "<waiting_since ISO>|<id>" of the last row seen."""
     if cursor and "|" in cursor:
         stamp, _sep, last_id = cursor.rpartition("|")
-        since = parse_datetime(stamp)
+        try:
+            since = parse_datetime(stamp)
+        except ValueError:  # a well-formed but impossible date
+            since = None
         if since is not None and last_id.isdigit():
             tasks = tasks.filter(
                 Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=int(last_id))

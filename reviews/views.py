@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -84,7 +84,9 @@ def bulk_approve(request):
     """Approve the selected items one by one: each succeeds or is reported, never half done."""
     results = []
     for task_id in request.POST.getlist("task")[: review_queue.PAGE_SIZE]:
-        task = ReviewTask.objects.visible_to(request.user).filter(pk=task_id).first()
+        task = None
+        if task_id.isdigit():
+            task = ReviewTask.objects.visible_to(request.user).filter(pk=int(task_id)).first()
         if task is None:
             results.append((task_id, False, _("No longer waiting for you.")))
             continue
@@ -93,6 +95,9 @@ def bulk_approve(request):
             approve_task(task, request.user)
         except (ValidationError, PermissionDenied) as error:
             results.append((label, False, error_text(error)))
+        except ObjectDoesNotExist:
+            task.delete()  # the item is gone; so is its place in the queue
+            results.append((label, False, _("No longer waiting for you.")))
         else:
             results.append((label, True, _("Approved.")))
     return queue(request, results=results)

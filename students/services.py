@@ -58,7 +58,7 @@ def find_current_record(student: Student) -> RegistryRecord | None:
 @transaction.atomic
 def registry_confirm(*, student: Student) -> Student:
     """Link the student to their registry record (the first-login check)."""
-    student = Student.objects.select_for_update().get(pk=student.pk)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
     if student.is_confirmed:
         return student
     record = find_current_record(student)
@@ -67,6 +67,22 @@ def registry_confirm(*, student: Student) -> Student:
     student.record = record
     student.confirmed_at = timezone.now()
     student.save(update_fields=["record", "confirmed_at"])
+    # A 信息导入 still waiting is moot now that the registry matched.
+    for pending in RegistryRequest.objects.select_for_update(of=("self",)).filter(
+        student=student, kind=RegistryRequest.Kind.IMPORT, status=RegistryRequest.Status.SUBMITTED
+    ):
+        pending._reject()
+        pending.reason = _("Withdrawn: the registry record was found and confirmed.")
+        pending.save(update_fields=["status", "reason"])
+        ReviewTask.sync(pending)
+        AuditEvent.record(
+            pending,
+            actor=student.user,
+            action="reject",
+            from_state="submitted",
+            to_state=pending.status,
+            comment=pending.reason,
+        )
     AuditEvent.record(
         student, actor=student.user, action="confirm_registry", changes={"record": record.pk}
     )
@@ -75,7 +91,9 @@ def registry_confirm(*, student: Student) -> Student:
 
 @transaction.atomic
 def student_update_contact(*, student: Student, mobile: str, email: str) -> Student:
-    student = Student.objects.select_for_update().select_related("user").get(pk=student.pk)
+    student = (
+        Student.objects.select_for_update(of=("self",)).select_related("user").get(pk=student.pk)
+    )
     old = {"mobile": student.mobile, "email": student.user.email}
     student.mobile = mobile
     student.save(update_fields=["mobile"])
@@ -95,7 +113,7 @@ def registry_request_submit(
     *, student: Student, kind: str, school: School, data: dict, note: str = ""
 ) -> RegistryRequest:
     """File a 信息导入 or 信息更新 request; one open request of each kind at a time."""
-    Student.objects.select_for_update().get(pk=student.pk)
+    Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
     if RegistryRequest.objects.filter(student=student, kind=kind).pending().exists():
         raise ValidationError(_("You already have a request of this kind waiting for review."))
     if kind == RegistryRequest.Kind.IMPORT and student.is_confirmed:
@@ -118,7 +136,9 @@ def registry_request_submit(
 
 def _lock_for_review(request: RegistryRequest, reviewer: User) -> RegistryRequest:
     request = (
-        RegistryRequest.objects.select_for_update().select_related("student").get(pk=request.pk)
+        RegistryRequest.objects.select_for_update(of=("self",))
+        .select_related("student")
+        .get(pk=request.pk)
     )
     decision = can_review_registry_request(reviewer, request)
     if not decision:
@@ -158,8 +178,12 @@ def registry_request_approve(
 ) -> RegistryRequest:
     """Approve: an import creates and links the record, an update applies the corrections."""
     request = _lock_for_review(request, reviewer)
-    student = Student.objects.select_for_update().get(pk=request.student_id)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=request.student_id)
     if request.kind == RegistryRequest.Kind.IMPORT:
+        if student.is_confirmed:
+            raise ValidationError(
+                _("The student has confirmed a registry record since; reject this request.")
+            )
         changes = {"record": _create_record_from_request(request, student).pk}
     else:
         changes = _apply_corrections(request, student, reviewer)
@@ -231,7 +255,7 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
 
 def _apply_corrections(request: RegistryRequest, student: Student, reviewer: User) -> dict:
     """Apply the corrections; return {"old": …, "new": …} for the audit log."""
-    record = RegistryRecord.objects.select_for_update().get(pk=student.record_id or 0)
+    record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=student.record_id or 0)
     old, new = {}, {}
     for name, value in request.data.items():
         if name not in UPDATABLE_FIELDS:

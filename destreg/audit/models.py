@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "refuse_termination": _("Termination refused by the other party"),
     "verify": _("Verified"),
     "void": _("Voided (已作废)"),
+    "withdraw": _("Withdrawn (已撤回)"),
     "save_draft": _("Draft saved (暂存)"),
     "return": _("Returned for changes (退回修改)"),
     "upload_scan": _("Stamped agreement uploaded"),
@@ -213,7 +214,7 @@ class ReviewTask(models.Model):
         content_type = ContentType.objects.get_for_model(item)
         entry = item.review_entry()  # type: ignore[attr-defined]
         old = (
-            cls.objects.select_for_update()
+            cls.objects.select_for_update(of=("self",))
             .filter(content_type=content_type, object_id=item.pk)
             .first()
         )

@@ -164,3 +164,10 @@ def test_students_need_the_first_login_check_to_answer(world, employer_user):
     invitation = f.make_invitation(employer_user.employer, student)
     with pytest.raises(PermissionDenied):
         services.invitation_accept(invitation=invitation, user=student.user)
+
+
+def test_an_answer_must_be_explicit(client, student, invitation):
+    client.force_login(student.user)
+    url = reverse("agreements:invitation_answer", args=[invitation.pk])
+    assert client.post(url, {}).status_code == 400
+    assert Invitation.objects.get(pk=invitation.pk).status == "pending"

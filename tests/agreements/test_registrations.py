@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import can_proceed
 from pypdf import PdfReader
 
@@ -89,7 +90,9 @@ def test_offline_agreement_returned_by_the_student(
     assert item.status == "scan_college_review" and item.scan
     _review(item, college_reviewer)
     item = _review(item, school_reviewer)
-    assert item.status == "approved" and item.number.startswith(str(item.signed_at.year))
+    assert item.status == "approved" and item.number.startswith(
+        str(timezone.localdate(item.signed_at).year)
+    )
     record = RegistryRecord.objects.get(pk=student.record_id)
     assert record.destination.code == "10"
     assert DestinationClaim.objects.get(student=student).approved
@@ -283,6 +286,7 @@ def test_registration_state_machine(path):
 )  # fmt: skip
 def test_registration_page_answers_each_role(client, request, student, who, expected):
     item = reg.registration_save_draft(student=student, path="paper", values={})
+    Registration.objects.filter(pk=item.pk).update(status="college_review")
     if who != "anonymous":
         user = request.getfixturevalue(who)
         client.force_login(getattr(user, "user", user))
@@ -315,3 +319,43 @@ def test_the_printed_e_agreement_verifies_as_not_yet_in_force(
     assert page.status_code == 200
     assert page.context["state"] == "pending"
     assert "北京测试科技有限公司" in page.content.decode()
+
+
+def test_reviewers_never_see_a_draft(client, student, college_reviewer):
+    item = reg.registration_save_draft(student=student, path="paper", values={})
+    client.force_login(college_reviewer)
+    assert client.get(reverse("reviews:registration", args=[item.pk])).status_code == 404
+
+
+def test_a_returned_application_can_be_withdrawn_to_free_the_path(
+    client, student, college_reviewer, employer_user
+):
+    item = _submit_offline(client, student)
+    _review(item, college_reviewer, "return", "请补充")
+    response = _post(
+        client, student.user, reverse("agreements:registration_withdraw", args=[item.pk]), {}
+    )
+    assert response.status_code == 302
+    assert Registration.objects.get(pk=item.pk).status == "withdrawn"
+    assert not DestinationClaim.objects.exists()
+    invitation = f.make_invitation(employer_user.employer, student)
+    assert services.invitation_accept(invitation=invitation, user=student.user)
+
+
+def test_an_other_destination_draft_needs_its_type(client, student):
+    url = reverse("agreements:registration_new", args=["other"])
+    response = _post(client, student.user, url, {"action": "draft", "kind": ""})
+    assert response.status_code == 200
+    assert "kind" in response.context["form"].errors
+
+
+def test_the_units_link_dies_once_the_student_returns_the_scan(
+    client, student, college_reviewer, school_reviewer
+):
+    item = _submit_offline(client, student)
+    _review(item, college_reviewer)
+    _review(item, school_reviewer)
+    link = reg.return_link_send(registration=item, user=student.user)
+    reg.registration_upload_scan(registration=item, scan=_pdf(), user=student.user)
+    client.logout()
+    assert client.get(reverse("agreements:return", args=[link.token])).status_code == 404

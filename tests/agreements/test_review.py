@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from agreements import services
@@ -26,7 +27,7 @@ def test_college_then_school_approval_signs_the_agreement(
     assert _decide(client, school_reviewer, agreement, "approve").status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == "signed"
-    year = agreement.signed_at.year
+    year = timezone.localdate(agreement.signed_at).year
     assert agreement.number == f"{year}{agreement.school.code}000001"
     record = RegistryRecord.objects.get(pk=student.record_id)
     assert record.destination.code == "10"

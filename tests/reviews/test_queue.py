@@ -137,3 +137,18 @@ def test_counters_agree_with_a_live_count(
             assert sorted(counted[facet]) == sorted(live[facet]), (user, facet)
     client.force_login(college_reviewer)
     assert client.get(reverse("reviews:queue")).context["total"] == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["college=abc", "major=1.5", "destination=x", "after=2026-02-30T00:00:00|1", "after=nonsense"],
+)
+def test_bad_filter_values_are_ignored(client, college_reviewer, query):
+    client.force_login(college_reviewer)
+    assert client.get(reverse("reviews:queue") + "?" + query).status_code == 200
+
+
+def test_bulk_approval_ignores_bad_ids(client, college_reviewer):
+    client.force_login(college_reviewer)
+    response = client.post(reverse("reviews:bulk_approve"), {"task": ["abc", "-1"]})
+    assert [ok for _label, ok, _message in response.context["results"]] == [False, False]

@@ -180,3 +180,17 @@ def test_code_tables_used_by_forms_are_active_codes(world):
 
     form = UpdateRequestForm(record=f.make_record(world.major_a1))
     assert form.fields["ethnicity"].queryset.filter(table=CodeTable.ETHNICITY).count() == 58
+
+
+def test_an_import_request_is_withdrawn_when_the_registry_matches(world, school_reviewer):
+    record = f.make_record(world.major_a1, name="后来者")
+    student = f.make_student(record, confirmed=False)
+    request = services.registry_request_submit(
+        student=student, kind="import", school=world.school_a, data={"student_no": "X1"}
+    )
+    services.registry_confirm(student=student)
+    assert RegistryRequest.objects.get(pk=request.pk).status == "rejected"
+    with pytest.raises(PermissionDenied):
+        services.registry_request_approve(request=request, reviewer=school_reviewer)
+    student.refresh_from_db()
+    assert student.record == record

@@ -52,3 +52,4 @@ clean:
 # Benchmarks (see benchmarks/): figures are ratios measured side by side in one run.
 bench: install system-deps
 	$(BIN)/python benchmarks/pdf.py
+	$(BIN)/python benchmarks/queue.py

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 
-.PHONY: run test install system-deps setup lint messages lock bench clean
+.PHONY: run test install system-deps setup lint messages lock bench clean prod-check
 
 run: setup
 	@echo "Serving on http://127.0.0.1:8000 (demo password: demo12345)"
@@ -31,6 +31,11 @@ setup: install system-deps
 	$(BIN)/python manage.py load_reference
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+# `manage.py check --deploy` with production settings; any warning fails. A real deployment
+# sets these variables itself (docs/deploy.md); here throwaway values stand in for them.
+prod-check: install
+	scripts/prod-check
 
 lint: install
 	$(BIN)/ruff check .

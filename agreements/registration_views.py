@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from agreements import registrations as services
@@ -181,6 +182,7 @@ def registration_return_link(request, pk: int):
     return redirect("agreements:registration", pk=pk)
 
 
+@xframe_options_sameorigin  # previewed inline on the review page
 @role_required(Role.STUDENT, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 def registration_file(request, pk: int, which: str):
     """Uploaded proof or stamped scan, shown inline to those who may see the registration."""

@@ -31,7 +31,12 @@ def _development_pair() -> tuple[Path, Path]:
     key_path, cert_path = folder / "dev-key.pem", folder / "dev-cert.pem"
     if key_path.exists() and cert_path.exists():
         return key_path, cert_path
-    folder.mkdir(parents=True, exist_ok=True)
+    return write_self_signed_pair(key_path, cert_path)
+
+
+def write_self_signed_pair(key_path: Path, cert_path: Path) -> tuple[Path, Path]:
+    """A self-signed signing key and certificate (development, staging, checks)."""
+    key_path.parent.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [

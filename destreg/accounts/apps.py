@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "destreg.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from destreg.accounts import checks  # noqa: F401 (registers the deployment checks)

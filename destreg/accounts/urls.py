@@ -3,7 +3,33 @@ from django.urls import path
 
 from destreg.accounts import views
 
+RESET = "accounts/password_reset"
+
 urlpatterns = [
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name=f"{RESET}_form.html",
+            email_template_name=f"{RESET}_email.txt",
+            subject_template_name=f"{RESET}_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name=f"{RESET}_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name=f"{RESET}_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name=f"{RESET}_complete.html"),
+        name="password_reset_complete",
+    ),
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -107,3 +107,15 @@ def test_chinese_is_the_default_even_for_an_english_browser(client, reference_da
 def test_the_language_switch_selects_english(client, reference_data):
     client.post(reverse("set_language"), {"language": "en", "next": LOGIN})
     assert "Sign in" in client.get(LOGIN).content.decode()
+
+
+def test_password_reset_by_email_with_a_one_time_link(client, student, mailoutbox):
+    client.post(reverse("password_reset"), {"email": student.user.email})
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password/reset/" in line)
+    path = link.split("testserver", 1)[1]
+    form = client.get(path, follow=True)
+    set_url = form.redirect_chain[-1][0]
+    client.post(set_url, {"new_password1": "Fr3sh-pass-2026!", "new_password2": "Fr3sh-pass-2026!"})
+    student.user.refresh_from_db()
+    assert student.user.check_password("Fr3sh-pass-2026!")
+    assert client.get(path, follow=True).context["validlink"] is False  # used once

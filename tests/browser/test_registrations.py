@@ -20,7 +20,7 @@ def _review(page, live_server, reviewer, item, decision="approve"):
     with page.expect_navigation():
         page.locator(f'a[href$="/reviews/registrations/{item.pk}/"]').click()
     with page.expect_navigation():
-        page.locator(f"button[name=decision][value={decision}]").click()
+        page.locator(f"button[name=decision][value={decision}]:not([formaction])").click()
     page.context.clear_cookies()
 
 

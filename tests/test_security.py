@@ -1,0 +1,37 @@
+import pytest
+from django.urls import reverse
+
+
+@pytest.mark.parametrize("url_name", ["login", "students:signup", "employers:register"])
+def test_pages_carry_a_strict_content_security_policy(client, reference_data, url_name):
+    policy = client.get(reverse(url_name))["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_templates_have_no_inline_scripts_or_styles():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "templates"
+    for path in root.rglob("*.html"):
+        if "pdf" in path.parts:
+            continue  # rendered by WeasyPrint, never served to a browser
+        text = path.read_text(encoding="utf-8")
+        assert "<script>" not in text and " style=" not in text and "<style" not in text, path
+
+
+def test_pages_may_not_be_framed_but_document_previews_may(client, student, reference_data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from agreements import registrations
+
+    client.force_login(student.user)
+    assert client.get(reverse("students:home"))["X-Frame-Options"] == "DENY"
+    item = registrations.registration_save_draft(
+        student=student,
+        path="other",
+        values={"kind": "freelance", "proof": SimpleUploadedFile("p.pdf", b"%PDF-1.7\n%%EOF\n")},
+    )
+    preview = client.get(reverse("agreements:registration_file", args=[item.pk, "proof"]))
+    assert preview["X-Frame-Options"] == "SAMEORIGIN"
+    assert preview["Content-Type"] == "application/pdf"

@@ -1,14 +1,15 @@
 """Graduates and their destinations in the national column layout, as CSV or XLSX.
 
 Rows are produced in chunks from a server-side iterator, so 100,000 graduates
-never sit in memory at once: CSV streams straight to the browser, XLSX is
-written row by row (openpyxl write-only) to a temporary file that is then streamed.
+never sit in memory at once; ``reviews.tasks.run_export`` writes them to a file
+in the background and records its progress for the page that waits for it.
 """
 
 import csv
-import tempfile
+import io
 from collections.abc import Iterator
 from itertools import islice
+from typing import IO
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -127,28 +128,26 @@ def rows(records: QuerySet[RegistryRecord]) -> Iterator[list[str]]:
             ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_stream(records: QuerySet[RegistryRecord]) -> Iterator[bytes]:
+def write_csv(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) -> None:
     """UTF-8 with a BOM, so Excel shows the Chinese correctly."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff".encode()
-    yield writer.writerow(COLUMNS).encode()
-    for row in rows(records):
-        yield writer.writerow(row).encode()
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    for n, row in enumerate(rows(records), start=1):
+        writer.writerow(row)
+        if n % CHUNK == 0:
+            progress(n)
+    text.flush()
+    text.detach()
 
 
-def xlsx_file(records: QuerySet[RegistryRecord]):
-    """A temporary file holding the workbook, written row by row."""
+def write_xlsx(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) -> None:
+    """Written row by row (write-only mode), so memory stays flat."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("毕业去向")
     sheet.append(COLUMNS)
-    for row in rows(records):
+    for n, row in enumerate(rows(records), start=1):
         sheet.append(row)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+        if n % CHUNK == 0:
+            progress(n)
     workbook.save(handle)
-    handle.seek(0)
-    return handle

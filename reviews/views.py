@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,10 +25,11 @@ from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.lib.permissions import error_text
 from employers import services as employer_services
 from employers.models import Employer
-from reviews import exporting
 from reviews import queue as review_queue
 from reviews import stats as review_stats
 from reviews.forms import DecisionForm
+from reviews.models import ExportJob
+from reviews.tasks import run_export
 from students import services as student_services
 from students.forms import RegistryImportForm
 from students.importing import registry_import as run_registry_import
@@ -354,21 +355,24 @@ def statistics(request):
 
 
 @reviewer_required
-def export(request, fmt: str):
-    """Graduates with their destinations in the national layout (CSV or XLSX)."""
-    records = review_stats.graduates_in_scope(request.user)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            exporting.csv_stream(records), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="graduates-{stamp}.csv"'
-        return response
-    if fmt == "xlsx":
+@require_POST
+def export_start(request):
+    """Start an export of the reviewer's graduates; its page shows the progress."""
+    fmt = request.POST.get("fmt")
+    if fmt not in ("csv", "xlsx"):
+        return HttpResponseBadRequest(_("Choose CSV or XLSX."))
+    job = ExportJob.objects.create(user=request.user, fmt=fmt)
+    transaction.on_commit(lambda: run_export.enqueue(job.pk))
+    return redirect("reviews:export", pk=job.pk)
+
+
+@reviewer_required
+def export(request, pk: int):
+    job = ExportJob.objects.filter(pk=pk, user=request.user).first()
+    if job is None:
+        raise Http404
+    if request.GET.get("download") and job.status == ExportJob.Status.DONE:
         return FileResponse(
-            exporting.xlsx_file(records),
-            as_attachment=True,
-            filename=f"graduates-{stamp}.xlsx",
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
         )
-    raise Http404
+    return render(request, "reviews/export.html", {"job": job})

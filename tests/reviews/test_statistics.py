@@ -56,10 +56,19 @@ def test_the_page_renders_with_a_constant_number_of_queries(
     assert "100.0%" in page.content.decode()
 
 
-def test_csv_export_in_the_national_layout(client, signed, college_reviewer, student):
-    client.force_login(college_reviewer)
-    response = client.get(reverse("reviews:export", args=["csv"]))
-    data = b"".join(response.streaming_content)
+def _export(client, user, fmt, capture) -> bytes:
+    client.force_login(user)
+    with capture(execute=True):
+        started = client.post(reverse("reviews:export_start"), {"fmt": fmt})
+    page = client.get(started.url)
+    assert page.context["job"].status == "done"
+    return b"".join(client.get(started.url + "?download=1").streaming_content)
+
+
+def test_csv_export_in_the_national_layout(
+    client, signed, college_reviewer, student, django_capture_on_commit_callbacks
+):
+    data = _export(client, college_reviewer, "csv", django_capture_on_commit_callbacks)
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == COLUMNS
@@ -71,10 +80,9 @@ def test_csv_export_in_the_national_layout(client, signed, college_reviewer, stu
     assert row["统一社会信用代码"] == signed.employer.uscc
 
 
-def test_xlsx_export_opens(client, signed, school_reviewer):
-    client.force_login(school_reviewer)
-    response = client.get(reverse("reviews:export", args=["xlsx"]))
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+def test_xlsx_export_opens(client, signed, school_reviewer, django_capture_on_commit_callbacks):
+    data = _export(client, school_reviewer, "xlsx", django_capture_on_commit_callbacks)
+    sheet = load_workbook(io.BytesIO(data)).active
     header, first = list(sheet.iter_rows(values_only=True))[:2]
     assert list(header) == COLUMNS
     assert signed.number in first
@@ -84,4 +92,36 @@ def test_exports_and_statistics_are_for_reviewers(client, student, employer_user
     for user in (student.user, employer_user):
         client.force_login(user)
         assert client.get(reverse("reviews:statistics")).status_code == 403
-        assert client.get(reverse("reviews:export", args=["csv"])).status_code == 403
+        assert client.post(reverse("reviews:export_start"), {"fmt": "csv"}).status_code == 403
+
+
+def test_an_export_shows_progress_and_belongs_to_its_reviewer(
+    client, college_reviewer, other_college_reviewer
+):
+    from reviews.models import ExportJob
+
+    job = ExportJob.objects.create(
+        user=college_reviewer, fmt="csv", status="running", total=100_000, done=42_000
+    )
+    client.force_login(college_reviewer)
+    page = client.get(reverse("reviews:export", args=[job.pk])).content.decode()
+    assert "42000" in page.replace(",", "") and 'http-equiv="refresh"' in page
+    client.force_login(other_college_reviewer)
+    assert client.get(reverse("reviews:export", args=[job.pk])).status_code == 404
+
+
+def test_the_export_writes_in_chunks_with_progress(world, school_reviewer, monkeypatch):
+    from reviews import exporting
+    from reviews.models import ExportJob
+    from reviews.tasks import export_now
+
+    monkeypatch.setattr(exporting, "CHUNK", 3)
+    for _ in range(7):
+        f.make_record(world.major_a1)
+
+    job = ExportJob.objects.create(user=school_reviewer, fmt="csv")
+    export_now(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done) == ("done", 7, 7)
+    with job.file.open("rb") as handle:
+        assert len(handle.read().decode("utf-8-sig").splitlines()) == 8

@@ -1,0 +1,46 @@
+"""Background exports (django-tasks; in-process by default)."""
+
+import tempfile
+
+from django.core.files import File
+from django.utils import timezone
+from django_tasks import task
+
+from reviews import exporting
+from reviews.models import ExportJob
+from reviews.stats import graduates_in_scope
+
+
+def export_now(job_id: int) -> None:
+    """Write the job's file, recording progress every chunk; a failure is recorded too."""
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    records = graduates_in_scope(job.user)
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.RUNNING, total=records.count()
+    )
+
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job_id).update(done=done)
+
+    writer = exporting.write_csv if job.fmt == "csv" else exporting.write_xlsx
+    try:
+        with tempfile.TemporaryFile() as handle:
+            writer(records, handle, progress)
+            handle.seek(0)
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+            job.file.save(f"graduates-{stamp}.{job.fmt}", File(handle), save=False)
+    except Exception:
+        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED)
+        raise
+    job.refresh_from_db(fields=["total"])
+    ExportJob.objects.filter(pk=job_id).update(
+        file=job.file.name,
+        status=ExportJob.Status.DONE,
+        done=job.total,
+        finished_at=timezone.now(),
+    )
+
+
+@task()
+def run_export(job_id: int) -> None:
+    export_now(job_id)

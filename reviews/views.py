@@ -16,6 +16,7 @@ from agreements.permissions import (
     can_review_termination,
     get_agreement_for,
     get_registration_for,
+    get_termination_for,
 )
 from agreements.registration_views import registration_context
 from agreements.views import agreement_context
@@ -134,10 +135,9 @@ def _after_decision(request):
 
 @reviewer_required
 def termination(request, pk: int):
-    item = Termination.objects.filter(pk=pk).values_list("agreement_id", flat=True).first()
-    if item is None:
-        raise Http404
-    return redirect("reviews:agreement", pk=item)
+    """A termination is reviewed on its agreement's page."""
+    termination = get_termination_for(request.user, pk)
+    return redirect("reviews:agreement", pk=termination.agreement_id)
 
 
 def _render_detail(request, item: RegistryRequest, form: DecisionForm, status: int = 200):

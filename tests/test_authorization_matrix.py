@@ -1,0 +1,161 @@
+"""Every view that takes an object, requested by each member of the cast.
+
+The list of views comes from the URL configuration: a new view with a URL
+parameter fails ``test_every_object_view_is_in_the_matrix`` until it has a row.
+Columns: owner student, another student, the invited employer, another employer,
+the reviewer of the right college, of another college, the school reviewer, a
+reviewer of another school, anonymous. 405 means "exists, but only for POST".
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from agreements import registrations, services
+from agreements.models import Registration, ReturnLink, Termination
+from reviews.models import ExportJob
+from students import services as student_services
+
+ROLES = [
+    "student",
+    "other_student",
+    "employer_user",
+    "other_employer_user",
+    "college_reviewer",
+    "other_college_reviewer",
+    "school_reviewer",
+    "other_school_reviewer",
+    "anonymous",
+]
+# Django's own password-reset link is not an object view of ours.
+EXCLUDED = {"password_reset_confirm"}
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+MATRIX = {
+    # name: (object, URL kwargs builder, [expected status per role in ROLES order])
+    "students:request_detail": ("request", [200, 404, 403, 403, 403, 403, 403, 403, 302]),
+    "reviews:registry_request": ("request", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
+    "reviews:registry_decide": ("request", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
+    "reviews:agreement": ("agreement", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
+    "reviews:agreement_decide": ("agreement", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
+    "reviews:termination": ("termination", [403, 403, 403, 403, 302, 404, 302, 404, 302]),
+    "reviews:registration": ("registration", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
+    "reviews:registration_decide": ("registration", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
+    "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
+    "agreements:invitation": ("invitation", [200, 404, 200, 404, 403, 403, 403, 403, 302]),
+    "agreements:invitation_answer": ("invitation", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:agreement": ("agreement", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
+    "agreements:terminate": ("agreement", [405, 405, 405, 405, 403, 403, 403, 403, 302]),
+    "agreements:termination_answer": ("termination", [405, 405, 405, 405, 403, 403, 403, 403, 302]),
+    "agreements:termination_document": (
+        "termination",
+        [200, 404, 200, 404, 200, 404, 200, 404, 302],
+    ),
+    "agreements:download": ("agreement", [202, 404, 202, 404, 202, 404, 202, 404, 302]),
+    "agreements:verify": ("token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    "agreements:registration": ("registration", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
+    "agreements:registration_edit": ("registration", [403, 404, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:registration_discard": (
+        "registration",
+        [405, 405, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    "agreements:registration_withdraw": (
+        "registration",
+        [405, 405, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    "agreements:registration_scan": ("registration", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:registration_return_link": (
+        "registration",
+        [405, 405, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    "agreements:registration_pdf": ("registration", [403, 404, 403, 403, 403, 404, 403, 404, 302]),
+    "agreements:registration_file": ("file", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
+    "agreements:registration_new": ("path", [200, 200, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+}
+
+
+def _object_views():
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue  # the Django admin has its own permission system
+                yield from walk(
+                    pattern.url_patterns,
+                    namespace + (f"{pattern.namespace}:" if pattern.namespace else ""),
+                )
+            elif isinstance(pattern, URLPattern) and pattern.name and pattern.pattern.converters:
+                yield namespace + pattern.name
+
+    return {name for name in walk(get_resolver().url_patterns) if name not in EXCLUDED}
+
+
+def test_every_object_view_is_in_the_matrix():
+    assert _object_views() == set(MATRIX)
+
+
+@pytest.fixture
+def objects(student, other_student, employer_user, college_reviewer, school_reviewer, signed):
+    request = student_services.registry_request_submit(
+        student=student, kind="update", school=student.record.school, data={"ethnicity": "03"}
+    )
+    termination = services.termination_request(
+        agreement=signed,
+        user=student.user,
+        reason="r",
+        document=SimpleUploadedFile("d.pdf", PDF),
+    )
+    invitation = services.invitation_send(
+        sender=employer_user,
+        name=student.real_name,
+        id_number=student.id_number,
+        terms={
+            "job_category": signed.job_category,
+            "position": "p",
+            "work_location": "w",
+            "hukou": "none",
+        },
+    )
+    registration = registrations.registration_save_draft(
+        student=student,
+        path="paper",
+        values={"unit_name": "单位", "proof": SimpleUploadedFile("p.pdf", PDF)},
+    )
+    Registration.objects.filter(pk=registration.pk).update(status="college_review")
+    offline = registrations.registration_save_draft(
+        student=other_student, path="offline", values={"unit_name": "单位"}
+    )
+    link = ReturnLink.objects.create(
+        registration=offline, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
+    )
+    Registration.objects.filter(pk=offline.pk).update(status="info_approved")
+    return {
+        "request": {"pk": request.pk},
+        "agreement": {"pk": signed.pk},
+        "termination": {"pk": Termination.objects.get(pk=termination.pk).pk},
+        "registration": {"pk": registration.pk},
+        "file": {"pk": registration.pk, "which": "proof"},
+        "export": {"pk": ExportJob.objects.create(user=college_reviewer, fmt="csv").pk},
+        "invitation": {"pk": invitation.pk},
+        "token": {"token": signed.verify_token},
+        "path": {"path": "paper"},
+        "return_token": {"token": link.token},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_the_expected_answer(client, request, objects, name):
+    kind, expected = MATRIX[name]
+    url = reverse(name, kwargs=objects[kind])
+    answers = []
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            user = request.getfixturevalue(role)
+            client.force_login(getattr(user, "user", user))
+        answers.append(client.get(url).status_code)
+    assert answers == expected, dict(zip(ROLES, answers, strict=True))

@@ -1,0 +1,174 @@
+"""Random, oversized and malformed values posted to every form: never a 500, and a form
+that answers with errors has saved nothing."""
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agreements.models import Invitation, Registration, Termination
+from destreg.accounts.models import User
+from employers.models import Employer
+from students.models import RegistryRequest, Student
+
+# Unicode edge cases, huge strings, numbers that are negative or huge, dates in odd shapes.
+VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["长" * 5000, "a" * 100_000, "1" * 400]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "‮RTL",
+            "𠀀𪚥䶮",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "-1",
+            "-99999999999",
+            "1e309",
+            "NaN",
+            "2026-02-30",
+            "0000-00-00",
+            "9999-12-31",
+            "110101199801010001",
+            "91110000100000000R",
+            "13800000000",
+        ]
+    ),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+)
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+FORMS = {
+    # url name (kwargs), who posts, fields, models that must not change on a rejected form
+    "students:signup": (
+        {},
+        None,
+        ["username", "real_name", "id_number", "mobile", "email", "password1", "password2"],
+        [Student, User],
+    ),
+    "students:account": ({}, "student", ["mobile", "email"], []),
+    "students:update_request": (
+        {},
+        "student",
+        ["ethnicity", "political_status", "origin_region", "urban_rural", "study_mode", "note"],
+        [RegistryRequest],
+    ),
+    "employers:register": (
+        {},
+        None,
+        [
+            "username",
+            "password1",
+            "password2",
+            "name",
+            "uscc",
+            "nature",
+            "industry",
+            "region",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "contact_mobile",
+            "contact_email",
+        ],
+        [Employer, User],
+    ),
+    "agreements:invite": (
+        {},
+        "employer_user",
+        [
+            "name",
+            "id_number",
+            "job_category",
+            "position",
+            "work_location",
+            "probation_months",
+            "probation_salary",
+            "salary",
+            "penalty",
+            "report_place",
+            "report_deadline",
+            "hukou",
+            "supplement",
+            "answer_by",
+        ],
+        [Invitation],
+    ),
+    "agreements:registration_new": (
+        {"path": "offline"},
+        "student",
+        [
+            "action",
+            "unit_name",
+            "unit_uscc",
+            "unit_nature",
+            "unit_region",
+            "contact_mobile",
+            "contact_email",
+            "job_category",
+            "salary",
+            "probation_salary",
+            "hukou",
+            "report_deadline",
+            "supplement",
+        ],
+        [Registration],
+    ),
+    "agreements:registration_new:other": (
+        {"path": "other"},
+        "student",
+        ["action", "kind", "subtype", "org_name", "org_uscc", "start_date", "end_date"],
+        [Registration],
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_no_form_answers_500_or_half_saves(client, request, form, reference_data):
+    kwargs, who, fields, watched = FORMS[form]
+    url = reverse(form.split(":other")[0], kwargs=kwargs)
+    if who:
+        user = request.getfixturevalue(who)
+        client.force_login(getattr(user, "user", user))
+
+    @FUZZ
+    @given(st.fixed_dictionaries(dict.fromkeys(fields, VALUES)))
+    def post(data):
+        before = [model.objects.count() for model in watched]
+        response = client.post(url, data)
+        assert response.status_code < 500
+        if response.status_code in (200, 400):  # the form came back with its errors
+            assert [model.objects.count() for model in watched] == before
+
+    post()
+
+
+def test_decisions_and_terminations_survive_garbage(client, signed, student, college_reviewer):
+    client.force_login(student.user)
+
+    @FUZZ
+    @given(st.fixed_dictionaries({"reason": VALUES, "agree": VALUES, "answer": VALUES}))
+    def post(data):
+        before = Termination.objects.count()
+        response = client.post(reverse("agreements:terminate", args=[signed.pk]), data)
+        assert response.status_code < 500
+        if response.status_code == 400:
+            assert Termination.objects.count() == before
+
+    post()
+    client.force_login(college_reviewer)
+
+    @FUZZ
+    @given(st.fixed_dictionaries({"decision": VALUES, "comment": VALUES, "task": VALUES}))
+    def review(data):
+        assert client.post(reverse("reviews:bulk_approve"), data).status_code < 500
+        assert client.get(reverse("reviews:queue"), data).status_code < 500
+
+    review()

@@ -57,4 +57,4 @@ clean:
 # Benchmarks (see benchmarks/): figures are ratios measured side by side in one run.
 bench: install system-deps
 	$(BIN)/python benchmarks/pdf.py
-	$(BIN)/python benchmarks/queue.py
+	$(BIN)/python benchmarks/review_queue.py

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +25,7 @@ from agreements.tasks import render_registration
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.notify import notify
+from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
 from students.destinations import claim_approve, claim_release, claim_start
@@ -279,10 +279,6 @@ def return_link_send(*, registration: Registration, user: User) -> ReturnLink:
         "Open this link to download the agreement and upload the stamped scan "
         "(valid for %(days)d days, once):\n%(url)s"
     ) % {"student": item.student.real_name, "days": RETURN_LINK_DAYS, "url": url}
-    transaction.on_commit(
-        lambda: send_mail(
-            _("Please return the stamped employment agreement"), body, None, [link.email]
-        )
-    )
+    email_after_commit(_("Please return the stamped employment agreement"), body, [link.email])
     _audit(item, user, "send_return_link", item.status, link.email)
     return link

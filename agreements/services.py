@@ -10,6 +10,7 @@ from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -231,6 +232,20 @@ def queue_agreement_pdf(agreement: Agreement) -> None:
     """Render the final PDF in the background once this transaction commits."""
     Agreement.objects.filter(pk=agreement.pk).update(pdf_queued_at=timezone.now())
     transaction.on_commit(lambda: render_agreement.enqueue(agreement.pk))
+
+
+def queue_missing_pdfs(queued_before: datetime) -> int:
+    """Queue again the PDFs of signed agreements that still have none, last queued before
+    ``queued_before`` (the worker failed, e.g. on a full disk); how many."""
+    missing = Agreement.objects.filter(number__isnull=False, pdf="").filter(
+        Q(pdf_queued_at__isnull=True) | Q(pdf_queued_at__lt=queued_before)
+    )
+    count = 0
+    for agreement in missing.only("pk").iterator():
+        with transaction.atomic():
+            queue_agreement_pdf(agreement)
+        count += 1
+    return count
 
 
 # --- agreement review --------------------------------------------------------

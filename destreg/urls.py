@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from destreg.views import healthz
+
+handler500 = "destreg.views.server_error"
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("destreg.accounts.urls")),

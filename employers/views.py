@@ -28,7 +28,7 @@ def register(request):
         user = services.employer_register(
             username=data["username"], password=data["password1"], unit=unit
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="destreg.accounts.backends.UserAndProfileBackend")
         messages.success(request, _("Registered. Your unit waits for verification by staff."))
         return redirect("employers:home")
     return render(request, "employers/register.html", {"form": form})

@@ -43,7 +43,7 @@ def signup(request):
         except ValidationError as error:
             form.add_error("id_number", error)
         else:
-            login(request, student.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, student.user, backend="destreg.accounts.backends.UserAndProfileBackend")
             messages.success(request, _("Your account is ready. Please confirm your registry."))
             return redirect("students:home")
     return render(request, "students/signup.html", {"form": form})

@@ -1,7 +1,7 @@
 """Small make_* helpers that build valid objects with sensible defaults."""
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 from stdnum.cn import uscc
 
@@ -41,8 +41,9 @@ def make_major(college: College, **fields) -> Major:
 
 
 def new_id_number(gender: int = Gender.MALE) -> str:
+    """A valid ID number, unique for the first 200,000 calls (birthdays 2000-2005)."""
     n = next(_seq)
-    return make_id_number("110108", date(2003, 1 + n % 12, 1 + n % 28), n, gender)
+    return make_id_number("110108", date(2000, 1, 1) + timedelta(days=n % 2000), n // 2000, gender)
 
 
 def make_record(major: Major, **fields) -> RegistryRecord:
@@ -135,3 +136,37 @@ def make_invitation(employer, student, **fields):
         work_location="北京市海淀区", probation_months=3, probation_salary=8000, salary=10000,
         penalty=3000, hukou=Hukou.EMPLOYER, **fields,
     )  # fmt: skip
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A tiny real PDF (blank A4 pages) that passes upload validation."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    """A tiny real PNG that passes upload validation."""
+    return _image_bytes("PNG", size)
+
+
+def jpeg_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    """A tiny real JPEG that passes upload validation."""
+    return _image_bytes("JPEG", size)
+
+
+def _image_bytes(kind: str, size: tuple[int, int]) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", size, "white").save(buffer, kind)
+    return buffer.getvalue()

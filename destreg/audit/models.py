@@ -243,7 +243,7 @@ class ReviewFacetCount(models.Model):
     """How many waiting tasks have each facet value, per school, college and stage.
 
     Kept by ``ReviewTask.sync`` so the queue shows its counts with one small query
-    however long it is (the 1,000,000-item benchmark in benchmarks/queue.py).
+    however long it is (the 1,000,000-item benchmark in benchmarks/review_queue.py).
     """
 
     school_id = models.BigIntegerField()

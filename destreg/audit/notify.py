@@ -3,17 +3,16 @@
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 
 from destreg.audit.models import Notification
+from destreg.audit.tasks import email_after_commit
 
 
 def notify(users: Iterable, message: str, url: str = "") -> None:
     """Notify ``users`` (inactive ones and duplicates skipped).
 
-    The rows are written in the caller's transaction; the e-mails go out only
-    once it commits, so a rolled-back action sends nothing.
+    The rows are written in the caller's transaction; the e-mails are queued for
+    the task workers only once it commits, so a rolled-back action sends nothing.
     """
     recipients = {user.pk: user for user in users if user is not None and user.is_active}
     Notification.objects.bulk_create(
@@ -22,12 +21,4 @@ def notify(users: Iterable, message: str, url: str = "") -> None:
     addresses = [user.email for user in recipients.values() if user.email]
     if addresses:
         link = f"{settings.SITE_URL}{url}" if url else settings.SITE_URL
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=message[:80],
-                message=f"{message}\n\n{link}",
-                from_email=None,
-                recipient_list=addresses,
-                fail_silently=True,
-            )
-        )
+        email_after_commit(message, f"{message}\n\n{link}", addresses)

@@ -5,6 +5,7 @@ Each helper returns the default when the variable is unset and raises
 typo in a deployment fails at start-up instead of silently changing behaviour.
 """
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,3 +48,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_json_object(name: str) -> dict:
+    """A JSON object, e.g. a storage backend's options; {} when unset."""
+    raw = os.environ.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {error}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {raw!r}")
+    return value

@@ -1,15 +1,55 @@
-"""Uploaded proof documents: PDF, JPG or PNG, at most 10 MB, judged by content."""
+"""Uploaded proof documents: PDF, JPG or PNG, at most 10 MB, judged by content.
 
+A file passes only if it is genuinely one of the three formats and nothing else: reviewers open
+these files in their browsers, so a PDF that is also a ZIP, or a PNG that is also a web page, must
+not get through just because its first bytes look right.
+"""
+
+import logging
+import re
+import struct
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import PurePath
+from types import TracebackType
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
+from PIL.ImageFile import ImageFile
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 MAX_BYTES = 10 * 1024 * 1024
 # The first bytes of each accepted kind, and the extension it is stored under.
 SIGNATURES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+TYPE_MESSAGE = _("Only PDF, JPG and PNG files are accepted (checked by content, not by name).")
+POLYGLOT_MESSAGE = _(
+    "This file also contains web page, script or archive data. Scan or photograph the document "
+    "again, or print it to a new PDF, then upload again."
+)
+ACTIVE_CONTENT_MESSAGE = _(
+    "This PDF contains scripts or attachments. Print it to a new PDF or scan it, then upload again."
+)
+ENCRYPTED_MESSAGE = _(
+    "This PDF is password-protected, so reviewers cannot open it. Remove the password or print "
+    "it to a new PDF, then upload again."
+)
+BAD_PDF_MESSAGE = _(
+    "This file is not a valid PDF or it is damaged. Print it to a new PDF or scan it, then upload "
+    "again."
+)
+BAD_IMAGE_MESSAGE = _(
+    "This image is damaged or has extra data after the picture. Save it again as a new JPG or "
+    "PNG, then upload again."
+)
+TOO_MANY_PIXELS_MESSAGE = _(
+    "This image has too many pixels. Reduce its resolution, then upload again."
+)
 
 
 def sniff(upload) -> str | None:
@@ -21,13 +61,272 @@ def sniff(upload) -> str | None:
 
 
 def validate_document(upload) -> None:
+    """Refuse anything that is not purely a PDF, PNG or JPEG of at most 10 MB.
+
+    Used as a form field validator, so it receives an UploadedFile. Side effect: the file is read
+    and its position is put back at 0, so the form can still save it.
+    """
     if upload.size > MAX_BYTES:
         raise ValidationError(_("The file is larger than 10 MB."), code="size")
-    if sniff(upload) is None:
-        raise ValidationError(
-            _("Only PDF, JPG and PNG files are accepted (checked by content, not by name)."),
-            code="type",
-        )
+    extension = sniff(upload)
+    if extension is None:
+        raise ValidationError(TYPE_MESSAGE, code="type")
+    try:
+        _reject_polyglot(upload)
+        {".pdf": _check_pdf, ".png": _check_png, ".jpg": _check_jpeg}[extension](upload)
+    finally:
+        upload.seek(0)
+
+
+# --- any format -----------------------------------------------------------------------------
+
+# Markup that a browser or interpreter would act on if it ever treated the file as a page or a
+# script. An HTML or XML tag name ends at whitespace, "/" or ">", so a tag only counts with one of
+# those after it: that keeps "<svg" from matching by chance in 10 MB of compressed image data.
+MARKUP = re.compile(rb"<(?:script|html|iframe|svg)[\t\n\x0c\r />]|<\?php", re.IGNORECASE)
+MARKUP_OVERLAP = 16  # longer than any match, so a match split between two chunks is still found
+ZIP_END_RECORD = b"PK\x05\x06"
+# ZIP readers (unzip, Python, Java for JARs) look for the end-of-central-directory record only in
+# the last 22 bytes plus the longest possible archive comment, so that is where a ZIP hidden in a
+# PDF or JPEG must have it. Looking only there keeps 10 MB of compressed data from matching by
+# chance.
+ZIP_END_REACH = 22 + 0xFFFF
+SCAN_CHUNK = 1024 * 1024
+
+
+def _reject_polyglot(upload) -> None:
+    """Refuse a file that is also a web page, a script or a ZIP archive (JAR, DOCX, …).
+
+    Such a file is harmless as the format it claims to be, but dangerous to whoever opens it as the
+    other: a browser that sniffs it as HTML, a PHP interpreter, a Java runtime.
+    """
+    carry = b""
+    for chunk in upload.chunks(SCAN_CHUNK):
+        window = carry + chunk
+        if MARKUP.search(window):
+            raise ValidationError(POLYGLOT_MESSAGE, code="polyglot")
+        carry = window[-MARKUP_OVERLAP:]
+    upload.seek(max(0, upload.size - ZIP_END_REACH))
+    if ZIP_END_RECORD in upload.read():
+        raise ValidationError(POLYGLOT_MESSAGE, code="polyglot")
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+PDF_WHITESPACE = b"\x00\t\n\x0c\r "
+# Keys and values that make a PDF do something when opened, or carry another file inside.
+ACTIVE_KEYS = frozenset(
+    {
+        "/JS",  # JavaScript action
+        "/JavaScript",  # document-level JavaScript name tree
+        "/EmbeddedFiles",  # attachments name tree
+        "/EF",  # a file specification with the file embedded
+        "/XFA",  # XML forms, which carry their own scripts
+    }
+)
+ACTIVE_VALUES = {"/S": {"/JavaScript", "/Launch"}, "/Subtype": {"/FileAttachment"}}
+# A scanned 200-page PDF has about a thousand objects; this bounds the time a hostile one costs.
+MAX_PDF_OBJECTS = 100_000
+
+
+class _PdfTooComplex(Exception):
+    pass
+
+
+def _check_pdf(upload) -> None:
+    """A real PDF with at least one page, nothing appended and nothing that runs or is attached.
+
+    pypdf reads in non-strict mode, as a viewer would, so flaws it can work around (a wrong xref
+    offset) pass; anything it cannot make sense of means the file is refused.
+    """
+    if not _pdf_ends_at_eof(upload):
+        raise ValidationError(BAD_PDF_MESSAGE, code="malformed")
+    upload.seek(0)
+    try:
+        with _QUIET_PYPDF, PdfReader(upload, strict=False) as reader:
+            problem = _pdf_problem(reader)
+    # Hostile or broken input makes pypdf raise almost anything (PdfReadError, KeyError,
+    # RecursionError, …); all of it means the same to the uploader.
+    except Exception as error:
+        raise ValidationError(BAD_PDF_MESSAGE, code="malformed") from error
+    if problem is not None:
+        raise problem
+
+
+def _pdf_problem(reader: PdfReader) -> ValidationError | None:
+    if reader.is_encrypted:  # checked first: nothing else can be read without the password
+        return ValidationError(ENCRYPTED_MESSAGE, code="encrypted")
+    if len(reader.pages) == 0:
+        return ValidationError(BAD_PDF_MESSAGE, code="malformed")
+    if _pdf_has_active_content(reader):
+        return ValidationError(ACTIVE_CONTENT_MESSAGE, code="active_content")
+    return None
+
+
+def _pdf_ends_at_eof(upload) -> bool:
+    """Whether nothing but whitespace follows the last %%EOF.
+
+    A viewer stops at %%EOF, so whatever comes after it is there for some other program (an
+    appended ZIP, a web page); a truncated download has no %%EOF at its end at all.
+    """
+    upload.seek(max(0, upload.size - 1024))
+    return upload.read().rstrip(PDF_WHITESPACE).endswith(b"%%EOF")
+
+
+def _pdf_has_active_content(reader: PdfReader) -> bool:
+    """Whether any object reachable from the trailer runs something or carries a file.
+
+    The whole object graph is walked rather than a few well-known places, because actions can
+    hang off the catalog (/OpenAction, /AA, /Names), any page, annotation or form field.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [reader.trailer]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndirectObject):
+            if (node.idnum, node.generation) in seen:
+                continue
+            seen.add((node.idnum, node.generation))
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise _PdfTooComplex
+            node = node.get_object()
+        if isinstance(node, DictionaryObject):
+            if _is_active(node):
+                return True
+            stack.extend(dict.values(node))  # unresolved, so each object is loaded once
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+    return False
+
+
+def _is_active(node: DictionaryObject) -> bool:
+    """Whether this one dictionary is a script, a launch, an attachment or a form with scripts."""
+    if not ACTIVE_KEYS.isdisjoint(node.keys()):
+        return True
+    for key, names in ACTIVE_VALUES.items():
+        value = node.get(key)
+        # Only a name can match; other values (a dictionary, say) could not even be looked up.
+        value = value.get_object() if value is not None else None
+        if isinstance(value, NameObject) and value in names:
+            return True
+    return False
+
+
+class _QuietLogger:
+    """Raise a logger's level to ERROR while at least one thread is inside the block.
+
+    In non-strict mode pypdf logs a warning for every flaw it works around; uploads are often
+    flawed and sometimes hostile, so that would fill the log with noise on every upload. A count
+    rather than a saved level, so that overlapping uploads in several threads restore it right.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.logger = logging.getLogger(name)
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.saved_level = logging.NOTSET
+
+    def __enter__(self) -> None:
+        with self.lock:
+            if self.inside == 0:
+                self.saved_level = self.logger.level
+                self.logger.setLevel(logging.ERROR)
+            self.inside += 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self.lock:
+            self.inside -= 1
+            if self.inside == 0:
+                self.logger.setLevel(self.saved_level)
+
+
+_QUIET_PYPDF = _QuietLogger("pypdf")
+
+
+# --- PNG and JPEG ---------------------------------------------------------------------------
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_END = b"\xff\xd9"
+
+
+def _check_png(upload) -> None:
+    """A PNG that Pillow verifies (chunk checksums) and that ends with its IEND chunk."""
+    with _reading_image():
+        _open_image(upload, "PNG").verify()
+    if _png_end(upload) != upload.size:
+        raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed")
+
+
+def _png_end(upload) -> int:
+    """The offset just past the first IEND chunk: where every PNG reader stops.
+
+    Only chunk headers are read (length, type), hopping over the data, so this costs a few reads
+    for an ordinary image. Pillow has already checked the chunks up to IEND.
+    """
+    offset = len(PNG_MAGIC)
+    while True:
+        upload.seek(offset)
+        header = upload.read(8)
+        if len(header) < 8:
+            raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed")
+        length, kind = struct.unpack(">I4s", header)
+        offset += 12 + length  # length and type, data, checksum
+        if kind == b"IEND":
+            return offset
+
+
+def _check_jpeg(upload) -> None:
+    """A JPEG that Pillow decodes and that ends with an end-of-image marker.
+
+    Pillow's verify() checks nothing for JPEG, so the image is decoded instead, at 1/8 scale to
+    stay cheap: that still reads all of the compressed data. Phone photos may hold further JPEG
+    images after the first (MPO, depth maps, HDR gain maps), each ending with its own
+    end-of-image marker, so it is the file as a whole that must end with one.
+    """
+    with _reading_image():
+        image = _open_image(upload, "JPEG", "MPO")
+        image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
+        image.load()
+    upload.seek(upload.size - len(JPEG_END))
+    if upload.read() != JPEG_END:
+        raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed")
+
+
+def _open_image(upload, *formats: str) -> ImageFile:
+    """Open an upload with Pillow as one of the expected formats; refuse anything else.
+
+    Only the expected plugins may parse the file, so it cannot be read as some other format
+    that merely shares its first bytes. Images over Pillow's pixel limit are refused before
+    anything is decoded: a few kilobytes of PNG can inflate to gigabytes (a decompression bomb).
+    """
+    upload.seek(0)
+    image = Image.open(upload, formats=formats)
+    if image.format not in formats:
+        raise ValidationError(TYPE_MESSAGE, code="type")
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and image.width * image.height > limit:
+        raise ValidationError(TOO_MANY_PIXELS_MESSAGE, code="dimensions")
+    return image
+
+
+@contextmanager
+def _reading_image() -> Iterator[None]:
+    """Turn whatever Pillow raises on broken or hostile input into a refusal."""
+    try:
+        yield
+    except ValidationError:
+        raise
+    # Pillow raises the error past twice its pixel limit and only warns between once and twice;
+    # _open_image checks the limit itself, the warning only arrives here where it is an error.
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValidationError(TOO_MANY_PIXELS_MESSAGE, code="dimensions") from error
+    except Exception as error:  # Pillow raises many kinds (OSError, SyntaxError, …)
+        raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed") from error
 
 
 def document_path(instance, filename: str) -> str:

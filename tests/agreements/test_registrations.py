@@ -18,8 +18,8 @@ from agreements.tasks import store_pdf
 from students.models import DestinationClaim, RegistryRecord
 from tests import factories as f
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = f.pdf_bytes()
+PNG = f.png_bytes()
 OFFLINE = {
     "unit_name": "北京测试科技有限公司", "unit_uscc": "91110000100000000R", "unit_nature": "39",
     "unit_industry": "I", "unit_region": "110108", "unit_address": "中关村大街1号",

@@ -8,7 +8,7 @@ from agreements.models import Agreement, Termination
 from students.models import RegistryRecord
 from tests import factories as f
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = f.pdf_bytes()
 
 
 def _request(client, user, agreement, **extra):

@@ -8,10 +8,11 @@ from agreements import registrations as reg
 from agreements.models import Registration
 from agreements.tasks import store_pdf
 from students.models import RegistryRecord
+from tests import factories as f
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = f.png_bytes()
 
 
 def _review(page, live_server, reviewer, item, decision="approve"):

@@ -1,6 +1,6 @@
 """Review queue and statistics at 1,000 and 1,000,000 reviewable items (PostgreSQL).
 
-    .venv/bin/python benchmarks/queue.py [--large 1000000] [--runs 15]
+    .venv/bin/python benchmarks/review_queue.py [--large 1000000] [--runs 15]
 
 Fills a scratch database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/destreg_bench) with review tasks and graduates
@@ -18,11 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-# This file is named queue.py: keep its folder off the path so the standard
-# library's queue module (which psycopg imports) is found instead.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/destreg_bench")
 os.environ["DATABASE_URL"] = URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "destreg.settings")

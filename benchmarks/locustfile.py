@@ -1,0 +1,199 @@
+"""The peak-season mix for `benchmarks/load.py` (locust; not meant to be run by hand).
+
+Every simulated person signs in once (before the measured window), then browses and acts
+as they would in the weeks before graduation:
+
+- graduates open their home page and invitations, and accept (or now and then decline) one;
+- employers look at what they sent and send new invitations by name and 身份证号;
+- college and school reviewers open their queue and approve agreements from it.
+
+Credentials come from the JSON file named by LOAD_CREDENTIALS, written by load.py.
+A response counts as an error if it is not the status the page should answer with.
+"""
+
+import itertools
+import json
+import os
+import random
+import re
+
+import gevent
+from locust import FastHttpUser, between, task
+
+with open(os.environ["LOAD_CREDENTIALS"], encoding="utf-8") as _file:
+    PEOPLE = json.load(_file)
+PASSWORD = PEOPLE["password"]
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+INVITATION = re.compile(r"/agreements/invitations/(\d+)/")
+AGREEMENT_REVIEW = re.compile(r"/reviews/agreements/(\d+)/")
+_next = {role: itertools.count() for role in ("students", "employers", "college", "school")}
+
+
+_signed_in = itertools.count(1)
+
+
+def _signed_in_once(environment) -> None:
+    """Count sign-ins; once everyone is in (Argon2 makes each one dear), let the load settle
+    for LOAD_SETTLE seconds, then measure for LOAD_DURATION seconds and stop."""
+    if next(_signed_in) != environment.runner.target_user_count:
+        return
+    settle, duration = float(os.environ["LOAD_SETTLE"]), float(os.environ["LOAD_DURATION"])
+    gevent.spawn_later(settle, environment.runner.stats.reset_all)
+    gevent.spawn_later(settle + duration, environment.runner.quit)
+
+
+def account(role: str) -> dict:
+    """Hand out the role's accounts in turn, so concurrent users rarely share one."""
+    pool = PEOPLE[role]
+    return pool[next(_next[role]) % len(pool)]
+
+
+class Person(FastHttpUser):
+    abstract = True
+    wait_time = between(0.5, 1.5)
+    role = ""
+
+    def on_start(self):
+        self.me = account(self.role)
+        page = self.client.get("/login/", name="login form")
+        self.client.post(
+            "/login/",
+            data={"username": self.me["username"], "password": PASSWORD, **self.token(page)},
+            allow_redirects=False,
+            name="login",
+        )
+        _signed_in_once(self.environment)
+
+    def token(self, response) -> dict:
+        found = CSRF.search(response.text or "")
+        return {"csrfmiddlewaretoken": found.group(1)} if found else {}
+
+    def post(self, url: str, data: dict, page, name: str) -> None:
+        """A form submission: Django answers 302 to a valid one."""
+        with self.client.post(
+            url, data={**data, **self.token(page)}, allow_redirects=False, name=name,
+            catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code != 302:
+                response.failure(f"{name}: HTTP {response.status_code}")
+
+
+class Graduate(Person):
+    weight = 14
+    role = "students"
+
+    @task(6)
+    def home(self):
+        self.client.get("/students/", name="student home")
+
+    @task(3)
+    def invitations(self):
+        self.client.get("/agreements/invitations/", name="invitations")
+
+    @task(2)
+    def answer(self):
+        listing = self.client.get("/agreements/invitations/", name="invitations")
+        found = INVITATION.findall(listing.text or "")
+        if not found:
+            return
+        pk = found[0]
+        page = self.client.get(f"/agreements/invitations/{pk}/", name="invitation")
+        if f"/agreements/invitations/{pk}/answer/" in (page.text or ""):
+            answer = "accept" if random.random() < 0.9 else "decline"
+            self.post(f"/agreements/invitations/{pk}/answer/", {"answer": answer}, page, "answer")
+
+
+class Employer(Person):
+    weight = 4
+    role = "employers"
+
+    @task(3)
+    def sent(self):
+        self.client.get("/agreements/sent/", name="employer sent")
+
+    @task(1)
+    def invite(self):
+        graduate = random.choice(PEOPLE["graduates"])
+        page = self.client.get("/agreements/invite/", name="invite form")
+        data = {
+            "name": graduate["name"], "id_number": graduate["id_number"], "job_category": "13",
+            "position": "软件工程师", "work_location": "北京市海淀区", "probation_months": "3",
+            "probation_salary": "9000", "salary": "12000", "penalty": "5000",
+            "report_place": "北京市海淀区中关村大街1号", "report_deadline": "",
+            "hukou": "employer", "supplement": "", "answer_by": "",
+        }  # fmt: skip
+        # A graduate who already has a live invitation from this unit gets the form back
+        # with that message (HTTP 200): a correct answer, not an error.
+        with self.client.post(
+            "/agreements/invite/", data={**data, **self.token(page)}, allow_redirects=False,
+            name="invite", catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code not in (200, 302):
+                response.failure(f"invite: HTTP {response.status_code}")
+
+
+class Reviewer(Person):
+    abstract = True
+
+    @task(3)
+    def queue(self):
+        self.client.get("/reviews/", name=f"{self.role} queue")
+
+    @task(2)
+    def approve(self):
+        listing = self.client.get("/reviews/?kind=online", name=f"{self.role} queue")
+        found = AGREEMENT_REVIEW.findall(listing.text or "")
+        if not found:
+            return
+        pk = random.choice(found)
+        page = self.client.get(f"/reviews/agreements/{pk}/", name=f"{self.role} agreement")
+        if f"/reviews/agreements/{pk}/decide/" not in (page.text or ""):
+            return  # someone else decided it in the meantime
+        # Two reviewers may approve the same item at once: the loser is told it is no longer
+        # theirs to decide (HTTP 403 or 400 with the reason), the right answer, not a failure.
+        with self.client.post(
+            f"/reviews/agreements/{pk}/decide/",
+            data={"decision": "approve", "comment": "", **self.token(page)},
+            allow_redirects=False, name=f"{self.role} approve", catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code in (400, 403):
+                response.success()
+            elif response.status_code != 302:
+                response.failure(f"approve: HTTP {response.status_code}")
+
+
+class CollegeReviewer(Reviewer):
+    weight = 2
+    role = "college"
+
+
+class SchoolReviewer(Reviewer):
+    weight = 1
+    role = "school"
+
+
+# --- the side-by-side pair: the student home page against a bare HttpResponse -------------
+
+
+class HomeOnly(Person):
+    """Requests the student home page back to back (no think time)."""
+
+    role = "students"
+    wait_time = between(0, 0)
+
+    @task
+    def home(self):
+        self.client.get("/students/", name="student home")
+
+
+class BareOnly(FastHttpUser):
+    """Requests the bare health view back to back through the same server."""
+
+    wait_time = between(0, 0)
+
+    def on_start(self):
+        _signed_in_once(self.environment)  # nobody signs in; start measuring as the others do
+
+    @task
+    def bare(self):
+        self.client.get("/healthz", name="bare view")

@@ -1,0 +1,120 @@
+"""Failures of what the app stands on: a full media disk, an unreachable database.
+
+A real full disk and a real PostgreSQL restart under load are exercised by
+benchmarks/faults.py; a worker killed in the middle of a PDF by
+tests/agreements/test_worker_faults.py.
+"""
+
+import errno
+import os
+
+import django.core.files.storage.filesystem as filesystem
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
+from django.urls import reverse
+
+from agreements.models import Agreement, Registration
+from agreements.tasks import store_pdf
+from destreg.lib.storage import StorageUnavailable
+from tests import factories as f
+
+STORAGE_FULL = "服务器存储空间已满或不可用"
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Files opened for writing in media take 100 bytes, then the disk is full."""
+    real_fdopen = os.fdopen
+
+    class FillingFile:
+        def __init__(self, handle):
+            self.handle, self.room = handle, 100
+
+        def write(self, data):
+            if len(data) > self.room:
+                self.handle.write(data[: self.room])
+                self.room = 0
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.room -= len(data)
+            return self.handle.write(data)
+
+        def close(self):
+            self.handle.close()
+
+    monkeypatch.setattr(
+        filesystem.os, "fdopen", lambda fd, mode="r", *a: FillingFile(real_fdopen(fd, mode, *a))
+    )
+
+
+def media_files() -> list[str]:
+    root = default_storage.location
+    return [os.path.join(d, name) for d, _dirs, names in os.walk(root) for name in names]
+
+
+def test_an_upload_on_a_full_disk_is_refused_and_the_form_kept(client, student, full_disk):
+    client.force_login(student.user)
+    response = client.post(
+        reverse("agreements:registration_new", args=["other"]),
+        {
+            "kind": "conscript",
+            "org_name": "某部队",
+            "action": "submit",
+            "proof": SimpleUploadedFile("proof.pdf", f.pdf_bytes()),
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert STORAGE_FULL in page
+    assert "某部队" in page  # what was typed is still there
+    assert not Registration.objects.exists()
+    assert media_files() == []  # the half-written file was removed
+
+
+def test_a_pdf_that_cannot_be_stored_is_not_recorded_and_renders_later(signed, monkeypatch):
+    Agreement.objects.filter(pk=signed.pk).update(pdf="", pdf_sha256="", content_sha256="")
+    for path in media_files():
+        os.remove(path)
+    with monkeypatch.context() as patch:
+        real_fdopen = os.fdopen
+
+        def no_space(fd, mode="r", *args):
+            handle = real_fdopen(fd, mode, *args)
+            handle.write(b"%PDF-1.7 half")
+            handle.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        patch.setattr(filesystem.os, "fdopen", no_space)
+        with pytest.raises(StorageUnavailable):
+            store_pdf(Agreement, signed.pk)
+        assert Agreement.objects.get(pk=signed.pk).pdf == ""
+        assert media_files() == []
+    assert store_pdf(Agreement, signed.pk) is True  # space again: the retry renders it
+    assert len(media_files()) == 1
+    assert Agreement.objects.get(pk=signed.pk).pdf.name.endswith(".pdf")
+
+
+def test_an_unreachable_database_answers_503_in_both_languages(client, student, monkeypatch):
+    client.force_login(student.user)
+    client.raise_request_exception = False
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr("students.views.render", unreachable)
+    response = client.get(reverse("students:home"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    page = response.content.decode()
+    assert "本次操作没有保存" in page and "please try again" in page
+    assert "Connection refused" not in page
+
+
+def test_other_server_errors_stay_500(client, student, monkeypatch):
+    client.force_login(student.user)
+    client.raise_request_exception = False
+    monkeypatch.setattr("students.views.render", lambda *a, **k: 1 / 0)
+    response = client.get(reverse("students:home"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()

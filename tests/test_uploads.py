@@ -1,0 +1,261 @@
+"""Proof documents are accepted only when they are genuinely a PDF, PNG or JPEG and nothing else."""
+
+import contextlib
+import io
+import logging
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image, PngImagePlugin
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+from agreements.models import Registration
+from destreg.lib.uploads import MAX_BYTES, validate_document
+from tests import factories as f
+
+HTML = b"<html><body><script>alert(document.cookie)</script></body></html>\n"
+
+
+def _refusal(content: bytes, name: str = "upload") -> str | None:
+    """The code of the ValidationError for this content, or None if it is accepted."""
+    try:
+        validate_document(SimpleUploadedFile(name, content))
+    except ValidationError as error:
+        return error.code
+    return None
+
+
+def _pdf(change=None) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if change is not None:
+        change(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Main-Class: Evil\n")
+    return buffer.getvalue()
+
+
+def _png_with_text(text: str) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", text)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def _action(kind: str, **entries: str) -> DictionaryObject:
+    action = DictionaryObject({NameObject("/S"): NameObject(kind)})
+    for key, value in entries.items():
+        action[NameObject(f"/{key}")] = TextStringObject(value)
+    return action
+
+
+def _document_script(writer):
+    writer.add_open_action(JavaScript("app.alert('hi');"))  # the /Names /JavaScript tree
+
+
+def _xfa_form(writer):
+    form = DictionaryObject({NameObject("/XFA"): TextStringObject("<xdp:xdp/>")})
+    writer.root_object[NameObject("/AcroForm")] = form
+
+
+def _open_action(action):
+    return lambda writer: writer.root_object.update({NameObject("/OpenAction"): action})
+
+
+def _page_action(action):
+    def change(writer):
+        writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): action})
+
+    return change
+
+
+# --- accepted ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("scan.pdf", f.pdf_bytes()),
+        ("scan.pdf", f.pdf_bytes(pages=3)),
+        ("photo.png", f.png_bytes()),
+        ("photo.jpg", f.jpeg_bytes((640, 480))),
+        # a PDF that points at a page when opened does nothing active
+        ("goto.pdf", _pdf(lambda w: w.root_object.update({NameObject("/OpenAction"): w.pages[0]}))),
+    ],
+)
+def test_it_accepts_real_documents(name, content):
+    assert _refusal(content, name) is None
+
+
+def test_it_accepts_a_multi_picture_jpeg_as_phones_take_them():
+    """MPO (depth maps, HDR gain maps): further JPEG images follow the first one's end marker."""
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    assert _refusal(buffer.getvalue(), "photo.jpg") is None
+
+
+def test_it_accepts_a_pdf_that_pypdf_must_repair_without_logging_about_it(caplog):
+    """A wrong startxref offset is common in the wild and harmless; pypdf repairs it quietly."""
+    content = _pdf().replace(b"startxref\n", b"startxref\n1")
+    level = logging.getLogger("pypdf").level
+    with caplog.at_level(logging.DEBUG):
+        assert _refusal(content) is None
+    assert not [record for record in caplog.records if record.name.startswith("pypdf")]
+    assert logging.getLogger("pypdf").level == level
+
+
+def test_a_tag_name_only_counts_with_a_tag_end_after_it():
+    """So that four bytes like "<svg" in compressed image data do not refuse a photo."""
+    assert _refusal(_png_with_text("<svgz is not a tag"), "a.png") is None
+    assert _refusal(_png_with_text("<SVG/onload=alert(1)>"), "a.png") == "polyglot"
+
+
+# --- refused ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_document_script, id="document JavaScript"),
+        pytest.param(lambda w: w.add_attachment("invoice.exe", b"MZ\x90\x00"), id="attachment"),
+        pytest.param(_open_action(_action("/Launch", F="cmd.exe")), id="launch on open"),
+        pytest.param(_open_action(_action("/JavaScript", JS="app.alert(1)")), id="script on open"),
+        pytest.param(_page_action(_action("/Launch", F="cmd.exe")), id="launch on page open"),
+        pytest.param(_xfa_form, id="XFA form"),
+    ],
+)
+def test_it_refuses_a_pdf_with_active_content(change):
+    assert _refusal(_pdf(change), "a.pdf") == "active_content"
+
+
+def test_it_refuses_an_encrypted_pdf():
+    content = _pdf(lambda w: w.encrypt(user_password="secret", algorithm="AES-128"))
+    assert _refusal(content, "a.pdf") == "encrypted"
+
+
+def test_it_says_what_to_do_with_a_pdf_that_has_scripts():
+    with pytest.raises(ValidationError) as refused:
+        validate_document(SimpleUploadedFile("a.pdf", _pdf(_document_script)))
+    assert "请将其另存（打印）为新的 PDF 或重新扫描后再上传" in refused.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        pytest.param(f.pdf_bytes() + _zip(), "polyglot", id="PDF + ZIP"),
+        pytest.param(f.pdf_bytes() + HTML, "polyglot", id="PDF + HTML"),
+        pytest.param(f.pdf_bytes() + b"<?php system($_GET['c']); ?>", "polyglot", id="PDF + PHP"),
+        pytest.param(f.pdf_bytes() + b"\x00MZ not markup", "malformed", id="data after EOF"),
+        pytest.param(f.pdf_bytes()[:300], "malformed", id="truncated"),
+        pytest.param(
+            b"%PDF-1.7\n" + bytes(range(256)) * 64 + b"\n%%EOF\n",
+            "malformed",
+            id="garbage after the header",
+        ),
+        pytest.param(
+            b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+            "malformed",
+            id="a header and a trailer only",
+        ),
+    ],
+)
+def test_it_refuses_a_broken_or_polyglot_pdf(content, code):
+    assert _refusal(content, "a.pdf") == code
+
+
+def test_it_refuses_a_pdf_without_pages():
+    buffer = io.BytesIO()
+    PdfWriter().write(buffer)
+    assert _refusal(buffer.getvalue(), "a.pdf") == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("a.png", f.png_bytes() + HTML, "polyglot"),
+        ("a.png", _png_with_text("<script>alert(1)</script>"), "polyglot"),
+        ("a.png", f.png_bytes() + b"\x00\x01 trailing", "malformed"),
+        ("a.png", f.png_bytes()[:-20], "malformed"),
+        ("a.png", f.png_bytes()[:40] + b"\x00" * 40, "malformed"),
+        ("a.jpg", f.jpeg_bytes() + _zip(), "polyglot"),
+        ("a.jpg", f.jpeg_bytes() + b"<iframe src=//evil>", "polyglot"),
+        ("a.jpg", f.jpeg_bytes() + b"\x00\x01 trailing", "malformed"),
+        ("a.jpg", f.jpeg_bytes((64, 64))[:-100], "malformed"),
+        ("a.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100 + b"\xff\xd9", "malformed"),
+    ],
+)
+def test_it_refuses_a_broken_or_polyglot_image(name, content, code):
+    assert _refusal(content, name) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("x.png", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
+        ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00 renamed executable"),
+        ("page.png", HTML),
+        ("empty.pdf", b""),
+    ],
+)
+def test_it_refuses_other_types_whatever_their_name(name, content):
+    assert _refusal(content, name) == "type"
+
+
+def test_it_refuses_a_file_over_10_mb():
+    assert _refusal(b"%PDF-" + b"0" * (MAX_BYTES - 4), "big.pdf") == "size"
+
+
+def test_it_refuses_a_decompression_bomb(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert _refusal(f.png_bytes((100, 100)), "a.png") == "dimensions"  # Pillow raises
+    assert _refusal(f.jpeg_bytes((100, 100)), "a.jpg") == "dimensions"
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_it_refuses_an_image_over_the_pixel_limit_even_where_pillow_only_warns(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 6000)
+    assert _refusal(f.png_bytes((100, 100)), "a.png") == "dimensions"
+
+
+@pytest.mark.parametrize(
+    "content", [f.pdf_bytes(), f.png_bytes(), f.jpeg_bytes(), f.pdf_bytes() + HTML, b"MZ"]
+)
+def test_the_file_is_back_at_its_start_afterwards(content):
+    upload = SimpleUploadedFile("a", content)
+    upload.read(3)
+    with contextlib.suppress(ValidationError):
+        validate_document(upload)
+    assert upload.tell() == 0
+    assert upload.read() == content
+
+
+# --- through a form ---------------------------------------------------------------------------
+
+
+def test_a_proof_with_a_script_is_refused_and_a_real_one_is_kept(client, student):
+    client.force_login(student.user)
+    url = reverse("agreements:registration_new", args=["other"])
+    data = {"kind": "conscript", "org_name": "某部队", "action": "submit"}
+    scripted = SimpleUploadedFile("proof.pdf", _pdf(_document_script))
+    response = client.post(url, data | {"proof": scripted})
+    assert response.context["form"].errors.as_data()["proof"][0].code == "active_content"
+    assert not Registration.objects.exists()
+
+    response = client.post(url, data | {"proof": SimpleUploadedFile("p.png", f.png_bytes())})
+    assert response.status_code == 302
+    with Registration.objects.get().proof.open("rb") as stored:
+        assert stored.read() == f.png_bytes()

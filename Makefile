@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 
-.PHONY: run test install system-deps setup lint messages lock bench clean prod-check
+.PHONY: run test install system-deps setup lint messages lock bench load faults clean prod-check
 
 run: setup
 	@echo "Serving on http://127.0.0.1:8000 (demo password: demo12345)"
@@ -58,3 +58,11 @@ clean:
 bench: install system-deps
 	$(BIN)/python benchmarks/pdf.py
 	$(BIN)/python benchmarks/review_queue.py
+
+# Peak-season load (locust against gunicorn + PostgreSQL, then a consistency check) and
+# the fault runs (PostgreSQL restarted under load, a full media disk; needs root).
+load: install
+	$(BIN)/python benchmarks/load.py
+
+faults: install system-deps
+	$(BIN)/python benchmarks/faults.py

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -174,20 +175,21 @@ def termination_answer(request, pk: int):
 # --- employer pages ----------------------------------------------------------
 
 
+SENT_PER_PAGE = 50
+
+
 @employer_required
 def sent(request):
-    items = (
+    invitations = (
         Invitation.objects.filter(employer_id=request.user.employer_id)
         .select_related("student", "agreement")
-        .order_by("-created_at")[:200]
+        .order_by("-created_at", "-pk")
     )
+    page = Paginator(invitations, SENT_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "agreements/sent.html",
-        {
-            "items": items,
-            "can_invite": can_invite(request.user),
-        },
+        {"page": page, "items": page.object_list, "can_invite": can_invite(request.user)},
     )
 
 

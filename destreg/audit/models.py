@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
@@ -132,6 +133,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    # The navigation shows the unread count on every page: it is cached per user until a
+    # notification arrives or is read (and for at most a minute, to bound any race).
+    UNREAD_SECONDS = 60
+
+    @staticmethod
+    def _unread_key(user_id: int) -> str:
+        return f"notifications:unread:{user_id}"
+
+    @classmethod
+    def unread_count(cls, user) -> int:
+        count = cache.get(cls._unread_key(user.pk))
+        if count is None:
+            count = cls.objects.filter(user=user).unread().count()
+            cache.set(cls._unread_key(user.pk), count, cls.UNREAD_SECONDS)
+        return count
+
+    @classmethod
+    def forget_unread_counts(cls, user_ids) -> None:
+        """Call once the change is committed, so the next page counts again."""
+        cache.delete_many([cls._unread_key(pk) for pk in user_ids])
 
 
 class ReviewTaskQuerySet(models.QuerySet["ReviewTask"]):

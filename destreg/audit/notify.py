@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
 
 from destreg.audit.models import Notification
 from destreg.audit.tasks import email_after_commit
@@ -18,6 +19,7 @@ def notify(users: Iterable, message: str, url: str = "") -> None:
     Notification.objects.bulk_create(
         Notification(user=user, message=message[:300], url=url) for user in recipients.values()
     )
+    transaction.on_commit(lambda: Notification.forget_unread_counts(recipients))
     addresses = [user.email for user in recipients.values() if user.email]
     if addresses:
         link = f"{settings.SITE_URL}{url}" if url else settings.SITE_URL

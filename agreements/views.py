@@ -175,7 +175,7 @@ def termination_answer(request, pk: int):
 # --- employer pages ----------------------------------------------------------
 
 
-SENT_PER_PAGE = 50
+SENT_PER_PAGE = 20
 
 
 @employer_required

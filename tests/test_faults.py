@@ -118,3 +118,9 @@ def test_other_server_errors_stay_500(client, student, monkeypatch):
     response = client.get(reverse("students:home"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+def test_the_health_check_answers_over_plain_http_behind_the_https_redirect(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").content == b"ok"
+    assert client.get(reverse("login")).status_code == 301

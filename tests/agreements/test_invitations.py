@@ -173,15 +173,15 @@ def test_an_answer_must_be_explicit(client, student, invitation):
     assert Invitation.objects.get(pk=invitation.pk).status == "pending"
 
 
-def test_the_sent_list_pages_by_fifty_newest_first(client, employer_user, world):
-    students = [f.make_student(f.make_record(world.major_a1)) for _ in range(51)]
+def test_the_sent_list_pages_by_twenty_newest_first(client, employer_user, world):
+    students = [f.make_student(f.make_record(world.major_a1)) for _ in range(41)]
     for student in students:
         f.make_invitation(employer_user.employer, student, sent_by=employer_user)
     client.force_login(employer_user)
     first = client.get(reverse("agreements:sent"))
-    assert len(first.context["items"]) == 50
+    assert len(first.context["items"]) == 20
     assert students[-1].real_name in first.content.decode()
     assert "?page=2" in first.content.decode()
-    second = client.get(reverse("agreements:sent"), {"page": 2})
-    assert [i.student for i in second.context["items"]] == [students[0]]
+    last = client.get(reverse("agreements:sent"), {"page": 3})
+    assert [i.student for i in last.context["items"]] == [students[0]]
     assert client.get(reverse("agreements:sent"), {"page": "x"}).status_code == 200

@@ -168,7 +168,7 @@ def full_disk(username: str, agreement_id: int) -> None:
         expect(media_files(media) == [stored], "its file is the one recorded")
 
         fill(media, 20_000)
-        worker = harness.start_worker(niceness=0)
+        worker = harness.start_worker()
         try:
             from agreements import services
             from destreg.accounts.models import User

@@ -151,11 +151,11 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def start_worker(niceness: int = 10) -> subprocess.Popen:
-    """One `manage.py db_worker` (PDFs and e-mail), below the web servers' priority."""
+def start_worker() -> subprocess.Popen:
+    """One `manage.py db_worker` (PDFs and e-mail)."""
     return subprocess.Popen(
-        ["nice", "-n", str(niceness), str(VENV_BIN / "python"), "manage.py", "db_worker",
-         "--interval", "0.2", "--no-startup-delay", "--verbosity", "0"],
+        [str(VENV_BIN / "python"), "manage.py", "db_worker", "--interval", "0.2",
+         "--no-startup-delay", "--verbosity", "0"],
         cwd=ROOT, env=ENV,
     )  # fmt: skip
 

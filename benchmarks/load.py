@@ -191,7 +191,7 @@ def main() -> int:
         harness.stop(server)
     # The PDFs and e-mails queued under load are done afterwards: in production the task
     # workers run on their own machines (docs/deploy.md), not on the web servers' cores.
-    worker = harness.start_worker(niceness=0)
+    worker = harness.start_worker()
     try:
         print(f"\n3. Worker drained the queue (PDFs, e-mail) in {drain_tasks():.0f} s")
     finally:
@@ -207,7 +207,8 @@ def main() -> int:
     for problem in problems[:20]:
         print(f"   INCONSISTENT: {problem}")
     print(f"   consistency check: {'FAILED' if problems else 'passed'} ({len(problems)} problems)")
-    print(f"   (home/bare share {share:.0%})")
+    if args.rounds:
+        print(f"   (home/bare share {share:.0%})")
     return 1 if problems else 0
 
 

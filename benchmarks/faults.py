@@ -71,7 +71,7 @@ def restart_under_load(usernames: list[str], seconds: float) -> None:
                 try:
                     response = session.get(BASE + url, timeout=30)
                     outcome = str(response.status_code)
-                    if response.status_code == 503 and "本次操作没有保存" not in response.text:
+                    if response.status_code == 503 and "请半分钟后重试" not in response.text:
                         outcome = "503 without our page"
                 except requests.RequestException as error:
                     outcome = type(error).__name__

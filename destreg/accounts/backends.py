@@ -3,8 +3,9 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class UserAndProfileBackend(ModelBackend):
-    """Django's ModelBackend; loading the signed-in user also loads their student profile
-    (None for staff and employers) in the same query, since every graduate's page needs it."""
+    """Django's ModelBackend; loading the signed-in user also loads their student profile in
+    the same query (for staff and employers the join finds none), since every graduate's
+    page needs it."""
 
     def get_user(self, user_id):
         users = get_user_model()._default_manager.select_related("student")

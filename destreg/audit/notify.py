@@ -19,7 +19,7 @@ def notify(users: Iterable, message: str, url: str = "") -> None:
     Notification.objects.bulk_create(
         Notification(user=user, message=message[:300], url=url) for user in recipients.values()
     )
-    transaction.on_commit(lambda: Notification.forget_unread_counts(recipients))
+    transaction.on_commit(lambda: Notification.forget_unread_counts(recipients.keys()))
     addresses = [user.email for user in recipients.values() if user.email]
     if addresses:
         link = f"{settings.SITE_URL}{url}" if url else settings.SITE_URL

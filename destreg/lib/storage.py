@@ -4,6 +4,7 @@ and tells the user, in their language, that nothing was saved."""
 import contextlib
 import logging
 import os
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
@@ -31,15 +32,25 @@ class StorageUnavailable(ValidationError):
 
 
 class MediaStorage(FileSystemStorage):
-    """FileSystemStorage that removes what it wrote when writing fails."""
+    """FileSystemStorage that writes each file under a private temporary name and gives it
+    its real name only once complete. A full or failing disk leaves nothing behind (the
+    partial file is ours alone to remove), and nobody ever reads half a file. Needs a file
+    system with hard links (local disks and NFS have them)."""
 
     def _save(self, name, content):
-        existed = self.exists(name)
+        partial = f"{name}.partial-{uuid.uuid4().hex}"
         try:
-            return super()._save(name, content)  # type: ignore[misc]  # not in django-stubs
+            written = super()._save(partial, content)  # type: ignore[misc]  # not in django-stubs
+            while True:
+                try:
+                    os.link(self.path(written), self.path(name))  # refuses a taken name
+                    break
+                except FileExistsError:
+                    name = self.get_available_name(name)
         except OSError as error:
             logger.error("could not store %s in media: %s", name, error)
-            if not existed:  # a file of ours, half-written
-                with contextlib.suppress(OSError):
-                    os.remove(self.path(name))
+            with contextlib.suppress(OSError):
+                os.remove(self.path(partial))
             raise StorageUnavailable() from error
+        os.remove(self.path(written))
+        return name

@@ -124,7 +124,12 @@ ACTIVE_KEYS = frozenset(
         "/XFA",  # XML forms, which carry their own scripts
     }
 )
-ACTIVE_VALUES = {"/S": {"/JavaScript", "/Launch"}, "/Subtype": {"/FileAttachment"}}
+ACTIVE_VALUES = {
+    # Actions that run code, open other files (a remote /GoToR can leak Windows credentials
+    # through a UNC path) or send the reader's data somewhere.
+    "/S": {"/JavaScript", "/Launch", "/GoToR", "/GoToE", "/SubmitForm", "/ImportData"},
+    "/Subtype": {"/FileAttachment"},
+}
 # A scanned 200-page PDF has about a thousand objects; this bounds the time a hostile one costs.
 MAX_PDF_OBJECTS = 100_000
 

@@ -4,14 +4,14 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from agreements.services import queue_missing_pdfs
-from destreg.lib.tasks import requeue_stalled
+from destreg.lib.tasks import requeue_stalled, retry_failed_email
 
 
 class Command(BaseCommand):
     help = (
-        "Put background work back on track: re-queue tasks whose worker died while running "
-        "them, and queue again the PDFs of signed agreements that still have none. "
-        "Run it every few minutes."
+        "Put background work back on track: re-queue PDF and e-mail tasks whose worker died "
+        "while running them, send failed e-mails again (three attempts in all), and queue "
+        "again the PDFs of signed agreements that still have none. Run it every few minutes."
     )
 
     def add_arguments(self, parser):
@@ -19,10 +19,14 @@ class Command(BaseCommand):
             "--minutes",
             type=int,
             default=10,
-            help="how long a task may run, or a PDF stay missing, before it is retried",
+            help="how long a task may run, fail or a PDF stay missing before it is retried",
         )
 
     def handle(self, *args, minutes: int, **options):
         cutoff = timezone.now() - timedelta(minutes=minutes)
-        tasks, pdfs = requeue_stalled(cutoff), queue_missing_pdfs(cutoff)
-        self.stdout.write(f"{tasks} stalled tasks re-queued, {pdfs} missing PDFs queued.")
+        tasks, emails = requeue_stalled(cutoff), retry_failed_email(cutoff)
+        pdfs = queue_missing_pdfs(cutoff)
+        self.stdout.write(
+            f"{tasks} stalled tasks re-queued, {emails} failed e-mails retried, "
+            f"{pdfs} missing PDFs queued."
+        )

@@ -60,7 +60,8 @@ bench: install system-deps
 	$(BIN)/python benchmarks/review_queue.py
 
 # Peak-season load (locust against gunicorn + PostgreSQL, then a consistency check) and
-# the fault runs (PostgreSQL restarted under load, a full media disk; needs root).
+# the fault runs (PostgreSQL restarted and Redis stopped under load, a full media disk;
+# needs root).
 load: install
 	$(BIN)/python benchmarks/load.py
 

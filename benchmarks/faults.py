@@ -2,15 +2,17 @@
 
     sudo .venv/bin/python benchmarks/faults.py [--threads 8] [--seconds 30]
 
-Needs root: it restarts this machine's PostgreSQL cluster (pg_ctlcluster) and mounts a
-1 MB tmpfs as the media folder. Runs gunicorn and one task worker with production
+Needs root: it restarts this machine's PostgreSQL cluster (pg_ctlcluster) and Redis, and
+mounts a 1 MB tmpfs as the media folder. Runs gunicorn and one task worker with production
 settings against a scratch database (LOAD_DATABASE_URL, default .../destreg_faults).
 
 1. PostgreSQL restart under load: signed-in graduates request their pages from
    ``--threads`` threads; a third of the way in, the cluster restarts. Every failed request
    must be a clean 503 page (no 500, no dropped connection), the app must recover by itself
    (gunicorn is not restarted), and nothing may fail once it has.
-2. Full disk: a graduate submits a registration with a 600 KB proof while media is full:
+2. Redis (cache and sessions) stopped for a third of a run under load: every request must
+   still answer 200, graduates still signed in (sessions are read from PostgreSQL).
+3. Full disk: a graduate submits a registration with a 600 KB proof while media is full:
    the form comes back saying so, with what was typed; nothing is recorded and no partial
    file is left. After space is freed the same submission succeeds. A signed agreement's
    PDF rendered by the worker on the full disk fails without recording anything; after
@@ -59,8 +61,9 @@ def signed_in(username: str) -> requests.Session:
     return session
 
 
-def restart_under_load(usernames: list[str], seconds: float) -> None:
-    print(f"\n1. PostgreSQL restarted under load ({len(usernames)} graduates, {seconds:.0f} s)")
+def browse_during(usernames: list[str], seconds: float, fault) -> tuple[list, float, float]:
+    """Signed-in graduates request their pages for ``seconds``; a third of the way in,
+    ``fault()`` runs. Returns the log of (time, outcome) and when the fault began and ended."""
     sessions = [signed_in(name) for name in usernames]
     log: list[tuple[float, str]] = []  # (time, outcome): a status code or an exception name
     started = time.monotonic()
@@ -69,7 +72,7 @@ def restart_under_load(usernames: list[str], seconds: float) -> None:
         while time.monotonic() - started < seconds:
             for url in ("/students/", "/agreements/invitations/"):
                 try:
-                    response = session.get(BASE + url, timeout=30)
+                    response = session.get(BASE + url, timeout=30, allow_redirects=False)
                     outcome = str(response.status_code)
                     if response.status_code == 503 and "请半分钟后重试" not in response.text:
                         outcome = "503 without our page"
@@ -81,14 +84,21 @@ def restart_under_load(usernames: list[str], seconds: float) -> None:
     for thread in threads:
         thread.start()
     time.sleep(seconds / 3)
-    restart_at = time.monotonic() - started
-    cluster = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"], check=True
-    )
-    back_at = time.monotonic() - started
+    fault_at = time.monotonic() - started
+    fault()
+    fault_end = time.monotonic() - started
     for thread in threads:
         thread.join()
+    return log, fault_at, fault_end
+
+
+def restart_under_load(usernames: list[str], seconds: float) -> None:
+    print(f"\n1. PostgreSQL restarted under load ({len(usernames)} graduates, {seconds:.0f} s)")
+    cluster = sorted(os.listdir("/etc/postgresql"))[-1]
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"]
+    log, restart_at, back_at = browse_during(
+        usernames, seconds, lambda: subprocess.run(command, check=True)
+    )
     from django.db import connection
 
     connection.close()  # this process's connection died with the restart too
@@ -107,6 +117,49 @@ def restart_under_load(usernames: list[str], seconds: float) -> None:
     expect(set(during) <= {"200", "503"}, "every failure during the restart is our 503 page")
     expect(set(after) == {"200"} and after["200"] > 0, "the app recovered without a restart")
     expect(last_failure - restart_at < 15, "recovered within 15 s of the restart")
+
+
+def redis_down_under_load(usernames: list[str], seconds: float) -> None:
+    """Redis (cache and sessions) stopped for a third of the run, then started again."""
+    print(f"\n2. Redis stopped under load for {seconds / 3:.0f} s")
+
+    def outage() -> None:
+        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False)
+        time.sleep(seconds / 3)
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ],
+            check=True,
+        )  # fmt: skip  (as the machine starts it)
+
+    log, down_at, up_at = browse_during(usernames, seconds, outage)
+    phases = {
+        "before": Counter(o for t, o in log if t < down_at),
+        "while Redis was down": Counter(o for t, o in log if down_at <= t < up_at),
+        "after": Counter(o for t, o in log if t >= up_at),
+    }
+    for phase, outcomes in phases.items():
+        print(f"   {phase}: {dict(outcomes)}")
+    expect(
+        all(set(o) == {"200"} for o in phases.values()) and phases["while Redis was down"],
+        "every request answered 200 (signed in, from PostgreSQL) while Redis was down",
+    )
 
 
 def fill(media: Path, leave_bytes: int) -> Path:
@@ -130,7 +183,7 @@ def full_disk(username: str, agreement_id: int) -> None:
     from agreements.models import Agreement, Registration
     from students.models import Student
 
-    print("\n2. Media on a full disk (a 1 MB tmpfs)")
+    print("\n3. Media on a full disk (a 1 MB tmpfs)")
     media = harness.RUN_DIR / "media"
     media.mkdir(exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(media)], check=True)
@@ -238,7 +291,9 @@ def main() -> int:
     agreement = services.invitation_accept(invitation=invitation, user=invitation.student.user)
     server = harness.start_server(PORT, workers=2, threads=2)
     try:
-        restart_under_load([a["username"] for a in accounts["students"][:-1]], args.seconds)
+        browsers = [a["username"] for a in accounts["students"][:-1]]
+        restart_under_load(browsers, args.seconds)
+        redis_down_under_load(browsers, args.seconds)
         full_disk(accounts["students"][0]["username"], agreement.pk)
     finally:
         harness.stop(server)

@@ -5,6 +5,7 @@ through to the database (sessions), so when Redis is down the site carries on mo
 slowly instead of answering 500: reads miss, writes are skipped, and it is logged.
 """
 
+import copy
 import functools
 import logging
 
@@ -37,7 +38,7 @@ def _tolerant(method, fallback):
             logger.warning("cache unavailable, %s skipped: %s", method.__name__, error)
             if method.__name__ == "get":  # get(key, default=None, ...)
                 return kwargs.get("default", args[1] if len(args) > 1 else None)
-            return fallback
+            return copy.copy(fallback)  # never share a mutable {} or []
 
     return wrapper
 
@@ -46,5 +47,6 @@ class TolerantRedisCache(RedisCache):
     """Django's RedisCache; a Redis outage makes it a cache that misses."""
 
 
+# Each operation of the cache API, wrapped: on a Redis error it answers as a miss would.
 for _name, _fallback in FALLBACKS.items():
     setattr(TolerantRedisCache, _name, _tolerant(getattr(RedisCache, _name), _fallback))

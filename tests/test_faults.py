@@ -179,3 +179,21 @@ def test_two_writers_of_one_name_keep_both_files_whole(tmp_path):
     assert sorted(os.listdir(tmp_path / "agreements")) == sorted(
         [os.path.basename(first), os.path.basename(second)]
     )  # and no partial files
+
+
+def test_the_redis_cache_works_and_reuses_one_client(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "destreg.lib.cache.TolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/14",  # the machine's Redis, a spare database
+        }
+    }
+    from django.core.cache import cache
+
+    cache.set("destreg-test", {"n": 1}, 30)
+    assert cache.get("destreg-test") == {"n": 1}
+    assert cache.get_many(["destreg-test", "missing"]) == {"destreg-test": {"n": 1}}
+    cache.delete("destreg-test")
+    assert cache.get("destreg-test", "gone") == "gone"
+    client = cache._cache
+    assert client.get_client() is client.get_client(write=True)

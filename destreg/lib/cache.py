@@ -9,7 +9,7 @@ import copy
 import functools
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -43,8 +43,29 @@ def _tolerant(method, fallback):
     return wrapper
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new redis.Redis (and its table of ~170 reply callbacks) for
+    every operation; a Redis object is thread-safe, so keep one per connection pool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    # The private helpers used here are Django's own, but not in django-stubs.
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        if index not in self._clients:
+            pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+            self._clients[index] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return self._clients[index]
+
+
 class TolerantRedisCache(RedisCache):
     """Django's RedisCache; a Redis outage makes it a cache that misses."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
 
 
 # Each operation of the cache API, wrapped: on a Redis error it answers as a miss would.

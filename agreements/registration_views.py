@@ -2,6 +2,7 @@
 and the unit's account-free return page."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
@@ -29,6 +30,7 @@ from students.models import DestinationClaim
 
 student_required = role_required(Role.STUDENT)
 PATHS = {"offline", "paper", "other"}
+PDF_RETRY_SECONDS = 60
 
 
 @student_required
@@ -220,7 +222,10 @@ def registration_pdf(request, pk: int):
         )
     response = _pdf_response(item)
     if response is None:
-        services.render_registration.enqueue(item.pk)
+        # Not ready (or its render failed): ask again, at most once a minute however often
+        # the page is refreshed.
+        if cache.add(f"registration-pdf-queued:{item.pk}", True, PDF_RETRY_SECONDS):
+            services.render_registration.enqueue(item.pk)
         return render(
             request,
             "agreements/pdf_pending.html",

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed
+from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
 from agreements import registrations as reg
@@ -359,3 +360,17 @@ def test_the_units_link_dies_once_the_student_returns_the_scan(
     reg.registration_upload_scan(registration=item, scan=_pdf(), user=student.user)
     client.logout()
     assert client.get(reverse("agreements:return", args=[link.token])).status_code == 404
+
+
+def test_a_missing_e_agreement_pdf_is_queued_again_once_a_minute_at_most(
+    client, settings, student, college_reviewer, school_reviewer
+):
+    item = _submit_offline(client, student)
+    _review(item, college_reviewer)
+    item = _review(item, school_reviewer)  # info approved: its render is queued on commit
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    url = reverse("agreements:registration_pdf", args=[item.pk])
+    client.force_login(student.user)
+    assert [client.get(url).status_code for _ in range(3)] == [202, 202, 202]
+    queued = DBTaskResult.objects.filter(task_path="agreements.tasks.render_registration")
+    assert queued.count() == 1

@@ -16,6 +16,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import scratch
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/destreg_load")
@@ -42,13 +44,8 @@ os.environ.update(ENV)
 sys.path.insert(0, str(ROOT))
 
 
-def fresh_database(url: str = URL) -> None:
-    import psycopg
-
-    admin_url, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+def fresh_database() -> None:
+    scratch.fresh_database(URL)
 
 
 def setup_django() -> None:

@@ -23,13 +23,9 @@ URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/d
 os.environ["DATABASE_URL"] = URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "destreg.settings")
 
-import psycopg
+from scratch import fresh_database
 
-admin_url = URL.rsplit("/", 1)[0] + "/postgres"
-name = URL.rsplit("/", 1)[1]
-with psycopg.connect(admin_url, autocommit=True) as admin:  # a fresh scratch database
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
+fresh_database(URL)
 
 import django
 

@@ -276,5 +276,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pypdf warns about every flaw it works around in an uploaded PDF: noise, not news.
+        "pypdf": {"level": "ERROR"},
     },
 }

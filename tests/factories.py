@@ -138,8 +138,9 @@ def make_invitation(employer, student, **fields):
     )  # fmt: skip
 
 
-def pdf_bytes(pages: int = 1) -> bytes:
-    """A tiny real PDF (blank A4 pages) that passes upload validation."""
+def pdf_bytes(pages: int = 1, change=None) -> bytes:
+    """A tiny real PDF (blank A4 pages) that passes upload validation, unless ``change``
+    (called with the pypdf writer) adds something that should not."""
     from io import BytesIO
 
     from pypdf import PdfWriter
@@ -147,6 +148,8 @@ def pdf_bytes(pages: int = 1) -> bytes:
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=595, height=842)
+    if change is not None:
+        change(writer)
     buffer = BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -31,9 +31,8 @@ from tests import factories as f
 STORAGE_FULL = "服务器存储空间已满或不可用"
 
 
-@pytest.fixture
-def full_disk(monkeypatch):
-    """Files opened for writing in media take 100 bytes, then the disk is full."""
+def fill_disk(patch) -> None:
+    """From now on files opened for writing in media take 100 bytes, then the disk is full."""
     real_fdopen = os.fdopen
 
     class FillingFile:
@@ -51,9 +50,14 @@ def full_disk(monkeypatch):
         def close(self):
             self.handle.close()
 
-    monkeypatch.setattr(
+    patch.setattr(
         filesystem.os, "fdopen", lambda fd, mode="r", *a: FillingFile(real_fdopen(fd, mode, *a))
     )
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    fill_disk(monkeypatch)
 
 
 def media_files() -> list[str]:
@@ -85,15 +89,7 @@ def test_a_pdf_that_cannot_be_stored_is_not_recorded_and_renders_later(signed, m
     for path in media_files():
         os.remove(path)
     with monkeypatch.context() as patch:
-        real_fdopen = os.fdopen
-
-        def no_space(fd, mode="r", *args):
-            handle = real_fdopen(fd, mode, *args)
-            handle.write(b"%PDF-1.7 half")
-            handle.close()
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        patch.setattr(filesystem.os, "fdopen", no_space)
+        fill_disk(patch)
         with pytest.raises(StorageUnavailable):
             store_pdf(Agreement, signed.pk)
         assert Agreement.objects.get(pk=signed.pk).pdf == ""

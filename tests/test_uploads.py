@@ -30,16 +30,6 @@ def _refusal(content: bytes, name: str = "upload") -> str | None:
     return None
 
 
-def _pdf(change=None) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    if change is not None:
-        change(writer)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -71,6 +61,10 @@ def _xfa_form(writer):
     writer.root_object[NameObject("/AcroForm")] = form
 
 
+def _open_action_to_first_page(writer):
+    writer.root_object.update({NameObject("/OpenAction"): writer.pages[0]})
+
+
 def _open_action(action):
     return lambda writer: writer.root_object.update({NameObject("/OpenAction"): action})
 
@@ -93,7 +87,7 @@ def _page_action(action):
         ("photo.png", f.png_bytes()),
         ("photo.jpg", f.jpeg_bytes((640, 480))),
         # a PDF that points at a page when opened does nothing active
-        ("goto.pdf", _pdf(lambda w: w.root_object.update({NameObject("/OpenAction"): w.pages[0]}))),
+        ("goto.pdf", f.pdf_bytes(change=_open_action_to_first_page)),
     ],
 )
 def test_it_accepts_real_documents(name, content):
@@ -110,7 +104,7 @@ def test_it_accepts_a_multi_picture_jpeg_as_phones_take_them():
 
 def test_it_accepts_a_pdf_that_pypdf_must_repair_without_logging_about_it(caplog):
     """A wrong startxref offset is common in the wild and harmless; pypdf repairs it quietly."""
-    content = _pdf().replace(b"startxref\n", b"startxref\n1")
+    content = f.pdf_bytes().replace(b"startxref\n", b"startxref\n1")
     level = logging.getLogger("pypdf").level
     with caplog.at_level(logging.DEBUG):
         assert _refusal(content) is None
@@ -141,17 +135,17 @@ def test_a_tag_name_only_counts_with_a_tag_end_after_it():
     ],
 )
 def test_it_refuses_a_pdf_with_active_content(change):
-    assert _refusal(_pdf(change), "a.pdf") == "active_content"
+    assert _refusal(f.pdf_bytes(change=change), "a.pdf") == "active_content"
 
 
 def test_it_refuses_an_encrypted_pdf():
-    content = _pdf(lambda w: w.encrypt(user_password="secret", algorithm="AES-128"))
+    content = f.pdf_bytes(change=lambda w: w.encrypt(user_password="secret", algorithm="AES-128"))
     assert _refusal(content, "a.pdf") == "encrypted"
 
 
 def test_it_says_what_to_do_with_a_pdf_that_has_scripts():
     with pytest.raises(ValidationError) as refused:
-        validate_document(SimpleUploadedFile("a.pdf", _pdf(_document_script)))
+        validate_document(SimpleUploadedFile("a.pdf", f.pdf_bytes(change=_document_script)))
     assert "请将其另存（打印）为新的 PDF 或重新扫描后再上传" in refused.value.messages[0]
 
 
@@ -252,7 +246,7 @@ def test_a_proof_with_a_script_is_refused_and_a_real_one_is_kept(client, student
     client.force_login(student.user)
     url = reverse("agreements:registration_new", args=["other"])
     data = {"kind": "conscript", "org_name": "某部队", "action": "submit"}
-    scripted = SimpleUploadedFile("proof.pdf", _pdf(_document_script))
+    scripted = SimpleUploadedFile("proof.pdf", f.pdf_bytes(change=_document_script))
     response = client.post(url, data | {"proof": scripted})
     assert response.context["form"].errors.as_data()["proof"][0].code == "active_content"
     assert not Registration.objects.exists()

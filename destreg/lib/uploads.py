@@ -5,15 +5,12 @@ these files in their browsers, so a PDF that is also a ZIP, or a PNG that is als
 not get through just because its first bytes look right.
 """
 
-import logging
 import re
 import struct
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePath
-from types import TracebackType
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
@@ -142,13 +139,14 @@ def _check_pdf(upload) -> None:
     """A real PDF with at least one page, nothing appended and nothing that runs or is attached.
 
     pypdf reads in non-strict mode, as a viewer would, so flaws it can work around (a wrong xref
-    offset) pass; anything it cannot make sense of means the file is refused.
+    offset) pass; anything it cannot make sense of means the file is refused. (Its warnings
+    about those flaws are silenced in settings.LOGGING: uploads would fill the log with them.)
     """
     if not _pdf_ends_at_eof(upload):
         raise ValidationError(BAD_PDF_MESSAGE, code="malformed")
     upload.seek(0)
     try:
-        with _QUIET_PYPDF, PdfReader(upload, strict=False) as reader:
+        with PdfReader(upload, strict=False) as reader:
             problem = _pdf_problem(reader)
     # Hostile or broken input makes pypdf raise almost anything (PdfReadError, KeyError,
     # RecursionError, …); all of it means the same to the uploader.
@@ -215,42 +213,6 @@ def _is_active(node: DictionaryObject) -> bool:
         if isinstance(value, NameObject) and value in names:
             return True
     return False
-
-
-class _QuietLogger:
-    """Raise a logger's level to ERROR while at least one thread is inside the block.
-
-    In non-strict mode pypdf logs a warning for every flaw it works around; uploads are often
-    flawed and sometimes hostile, so that would fill the log with noise on every upload. A count
-    rather than a saved level, so that overlapping uploads in several threads restore it right.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.logger = logging.getLogger(name)
-        self.lock = threading.Lock()
-        self.inside = 0
-        self.saved_level = logging.NOTSET
-
-    def __enter__(self) -> None:
-        with self.lock:
-            if self.inside == 0:
-                self.saved_level = self.logger.level
-                self.logger.setLevel(logging.ERROR)
-            self.inside += 1
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        with self.lock:
-            self.inside -= 1
-            if self.inside == 0:
-                self.logger.setLevel(self.saved_level)
-
-
-_QUIET_PYPDF = _QuietLogger("pypdf")
 
 
 # --- PNG and JPEG ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from agreements.models import Agreement, Invitation, Registration, Termination
 from destreg.accounts.models import User
 from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.reference import cache as references
 from students.permissions import can_register_destination
 
 
@@ -160,35 +161,21 @@ def _check(decision: Decision) -> None:
 
 
 def get_invitation_for(user: User, pk: int) -> Invitation:
-    invitation = (
-        Invitation.objects.select_related(
-            "employer__nature", "employer__industry", "employer__region", "student", "job_category"
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    invitation = Invitation.objects.select_related("employer", "student").filter(pk=pk).first()
     if invitation is None:
         raise Http404
+    references.attach_one(invitation)  # its job category
+    references.attach_one(invitation.employer)  # nature, industry, region
     _check(can_view_invitation(user, invitation))
     return invitation
 
 
 def get_agreement_for(user: User, pk: int) -> Agreement:
-    agreement = (
-        Agreement.objects.select_related(
-            "employer__nature",
-            "employer__industry",
-            "employer__region",
-            "student",
-            "school",
-            "college",
-            "job_category",
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    agreement = Agreement.objects.select_related("employer", "student").filter(pk=pk).first()
     if agreement is None:
         raise Http404
+    references.attach_one(agreement)  # school, college, job category
+    references.attach_one(agreement.employer)
     _check(can_view_agreement(user, agreement))
     return agreement
 

@@ -30,6 +30,10 @@ PII_DIGEST_KEY = env_str("PII_DIGEST_KEY")
 # The graduating class the system currently registers (毕业年份 of "current graduates").
 GRADUATION_YEAR = env_int("GRADUATION_YEAR", 0) or None
 
+# How long each process may show a code, region, school, college or major after another
+# process changed it (destreg/reference/cache.py).
+REFERENCE_CACHE_SECONDS = env_int("REFERENCE_CACHE_SECONDS", 60, minimum=0)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -78,6 +82,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "libraries": {"badges": "destreg.lib.badges"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -191,6 +196,7 @@ MEDIA_URL = "/media/"  # never served directly: uploads go through permission-ch
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
+FORM_RENDERER = "destreg.lib.renderers.WidgetRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -207,7 +213,10 @@ CACHES = {
         }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Rendered fragments that are the same for everyone with the same role and language
+    # (the navigation): each process keeps its own.
+    "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "frag"},
 }
 # With a shared cache, sessions are read from it and written through to the database.
 if CACHE_URL:

@@ -19,6 +19,7 @@ from destreg.lib.pii import (
     id_number_digest,
     mask_id_number,
 )
+from destreg.reference import cache as references
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 
 
@@ -74,18 +75,16 @@ class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
         return self.filter(id_number_digest=id_number_digest(id_number))
 
     def for_display(self) -> "RegistryRecordQuerySet":
-        return self.select_related(
-            "school",
-            "college",
-            "major",
-            "education_level",
-            "ethnicity",
-            "political_status",
-            "origin_region",
-            "urban_rural",
-            "study_mode",
-            "destination",
-        )
+        """Records with their school, college, major and codes filled in from each process's
+        reference cache (destreg/reference/cache.py) rather than joined in SQL."""
+        queryset = self._chain()  # type: ignore[attr-defined]
+        queryset._iterable_class = _WithReferences
+        return queryset
+
+
+class _WithReferences(models.query.ModelIterable):
+    def __iter__(self):
+        yield from references.attach(super().__iter__())
 
 
 class RegistryRecord(IdNumberMixin):

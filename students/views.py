@@ -57,7 +57,7 @@ def home(request):
         record = RegistryRecord.objects.for_display().get(pk=student.record_id)
     else:
         record = services.find_current_record(student)
-    requests = student.requests.order_by("-created_at")[:10]
+    requests = student.requests.only("kind", "status", "created_at").order_by("-created_at")[:10]
     pending_kinds = {r.kind for r in requests if r.status == RegistryRequest.Status.SUBMITTED}
     return render(
         request,

@@ -21,9 +21,13 @@ from tests import factories as f
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings, tmp_path):
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
+
+    from destreg.reference import cache as references
 
     cache.clear()  # cached statistics must not leak between tests
+    caches["fragments"].clear()
+    references.clear()  # nor reference rows (SQLite reuses the ids of rolled-back rows)
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests do not run collectstatic, so use plain (unhashed) static URLs.

@@ -132,11 +132,12 @@ def test_the_health_check_answers_over_plain_http_behind_the_https_redirect(clie
 
 def test_the_site_works_on_while_redis_is_down(client, student, settings):
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "destreg.lib.cache.TolerantRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
     }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     client.force_login(student.user)  # the session is written through to the database
@@ -179,10 +180,11 @@ def test_two_writers_of_one_name_keep_both_files_whole(tmp_path):
 
 def test_the_redis_cache_works_and_reuses_one_client(settings):
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "destreg.lib.cache.TolerantRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/14",  # the machine's Redis, a spare database
-        }
+        },
     }
     from django.core.cache import cache
 

@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,3 +10,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from destreg.accounts import checks  # noqa: F401 (registers the deployment checks)
+        from destreg.accounts.backends import forget_saved_user
+
+        # The signed-in user is cached with their student profile (backends.py).
+        for model in (self.get_model("User"), apps.get_model("students", "Student")):
+            for signal in (post_save, post_delete):
+                signal.connect(forget_saved_user, sender=model, dispatch_uid=f"forget-{model}")

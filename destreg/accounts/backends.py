@@ -1,13 +1,42 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
+
+# Every signed-in page loads its user; most of them within seconds of the last one.
+USER_CACHE_SECONDS = 60
+
+
+def user_cache_key(user_id) -> str:
+    return f"accounts:user:{user_id}"
 
 
 class UserAndProfileBackend(ModelBackend):
     """Django's ModelBackend; loading the signed-in user also loads their student profile in
     the same query (for staff and employers the join finds none), since every graduate's
-    page needs it."""
+    page needs it. The pair is kept in the cache for a minute and dropped whenever either is
+    saved or deleted (``forget_user``), the way Zulip caches its user profiles."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("student")
-        user = users.filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        key = user_cache_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            users = get_user_model()._default_manager.select_related("student")
+            user = users.filter(pk=user_id).first()
+            if user is None:
+                return None
+            cache.set(key, user, USER_CACHE_SECONDS)
+        return user if self.user_can_authenticate(user) else None
+
+
+def forget_user(user_id) -> None:
+    """Drop the cached user now and again once the change is committed, so a request that
+    read the old row in between cannot keep it."""
+    key = user_cache_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def forget_saved_user(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver for the user model and the student profile."""
+    forget_user(getattr(instance, "user_id", instance.pk))

@@ -1,4 +1,5 @@
-"""Deployment checks (`manage.py check --deploy`): secrets must come from the environment."""
+"""Deployment checks (`manage.py check --deploy`): secrets and the shared cache must come from
+the environment."""
 
 from django.conf import settings
 from django.core.checks import Warning as CheckWarning
@@ -31,6 +32,16 @@ def secrets_from_environment(app_configs, **kwargs):
                 "Agreement PDFs are signed with a self-signed development certificate.",
                 hint="Set PDF_SIGNING_KEY and PDF_SIGNING_CERT.",
                 id="destreg.W003",
+            )
+        )
+    if not settings.CACHE_URL:
+        warnings.append(
+            CheckWarning(
+                "The cache is each process's own memory.",
+                hint="Set CACHE_URL to a Redis that every app server shares: signed-in users "
+                "and unread counts are cached there and dropped when they change, and a "
+                "per-process cache would keep a changed account in the other processes.",
+                id="destreg.W004",
             )
         )
     return warnings

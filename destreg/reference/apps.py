@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,12 @@ class ReferenceConfig(AppConfig):
     name = "destreg.reference"
     label = "reference"
     verbose_name = _("Schools and code tables")
+
+    def ready(self) -> None:
+        from destreg.reference import cache
+
+        for model in cache.REFERENCE_MODELS:
+            post_save.connect(cache.forget, sender=model, dispatch_uid=f"forget-{model.__name__}")
+            post_delete.connect(
+                cache.forget, sender=model, dispatch_uid=f"forget-deleted-{model.__name__}"
+            )

@@ -1,0 +1,55 @@
+"""The signed-in user (with their student profile) is cached between requests
+(destreg/accounts/backends.py); any change to either must reach the next request."""
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from destreg.accounts.backends import user_cache_key
+
+
+def test_the_signed_in_user_is_read_from_the_cache(client, student):
+    client.force_login(student.user)
+    assert client.get(reverse("students:home")).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("students:home")).status_code == 200
+    assert not [q for q in queries if 'FROM "accounts_user"' in q["sql"]]
+
+
+def test_a_deactivated_account_is_signed_out_on_its_next_request(client, student):
+    client.force_login(student.user)
+    assert client.get(reverse("students:home")).status_code == 200
+    student.user.is_active = False
+    student.user.save(update_fields=["is_active"])
+    response = client.get(reverse("students:home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_a_password_changed_elsewhere_signs_out_the_other_sessions(client, student):
+    client.force_login(student.user)
+    assert client.get(reverse("students:home")).status_code == 200
+    student.user.set_password("n3w-Passw0rd!")  # on another device, or by a password reset
+    student.user.save(update_fields=["password"])
+    response = client.get(reverse("students:home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_a_profile_change_shows_on_the_next_page(client, student):
+    client.force_login(student.user)
+    client.get(reverse("students:home"))
+    student.real_name = "改名后"
+    student.save(update_fields=["real_name"])
+    assert "改名后" in client.get(reverse("students:home")).content.decode()
+
+
+def test_a_stale_copy_cached_before_the_commit_is_dropped_after_it(
+    student, django_capture_on_commit_callbacks
+):
+    key = user_cache_key(student.user_id)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        student.user.is_active = False
+        student.user.save(update_fields=["is_active"])
+        # A concurrent request read the row before this commit and cached it.
+        cache.set(key, "the old row")
+    assert cache.get(key) is None

@@ -126,6 +126,13 @@ class Invitation(FSMModelMixin, Terms):
         return self.deadline <= timezone.now()
 
     @property
+    def agreement_or_none(self) -> "Agreement | None":
+        """The agreement this invitation led to, if any. Templates use this rather than
+        ``agreement``, which raises when there is none and makes Django templates run
+        ``dir()`` on the invitation to tell that apart from a bug."""
+        return getattr(self, "agreement", None)
+
+    @property
     def shown_status(self) -> str:
         """What people see: a pending invitation past its deadline is already 已失效."""
         if self.status == self.Status.PENDING and self.is_overdue:

@@ -6,6 +6,7 @@ State first, then role. A stranger's Decision is invisible (the view answers
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, Invitation, Registration, Termination
@@ -161,9 +162,7 @@ def _check(decision: Decision) -> None:
 
 
 def get_invitation_for(user: User, pk: int) -> Invitation:
-    invitation = Invitation.objects.select_related("employer", "student").filter(pk=pk).first()
-    if invitation is None:
-        raise Http404
+    invitation = get_object_or_404(Invitation.objects.select_related("employer", "student"), pk=pk)
     references.attach_one(invitation)  # its job category
     references.attach_one(invitation.employer)  # nature, industry, region
     _check(can_view_invitation(user, invitation))
@@ -171,9 +170,7 @@ def get_invitation_for(user: User, pk: int) -> Invitation:
 
 
 def get_agreement_for(user: User, pk: int) -> Agreement:
-    agreement = Agreement.objects.select_related("employer", "student").filter(pk=pk).first()
-    if agreement is None:
-        raise Http404
+    agreement = get_object_or_404(Agreement.objects.select_related("employer", "student"), pk=pk)
     references.attach_one(agreement)  # school, college, job category
     references.attach_one(agreement.employer)
     _check(can_view_agreement(user, agreement))
@@ -181,9 +178,7 @@ def get_agreement_for(user: User, pk: int) -> Agreement:
 
 
 def get_termination_for(user: User, pk: int) -> Termination:
-    termination = Termination.objects.select_related("agreement").filter(pk=pk).first()
-    if termination is None:
-        raise Http404
+    termination = get_object_or_404(Termination.objects.select_related("agreement"), pk=pk)
     _check(can_view_agreement(user, termination.agreement))
     return termination
 

@@ -109,7 +109,7 @@ def registration_edit(request, pk: int):
 def registration_context(request, item: Registration) -> dict:
     return {
         "item": item,
-        "events": AuditEvent.objects.for_object(item),
+        "events": AuditEvent.objects.timeline(item),
         "can_edit": can_edit_registration(request.user, item),
         "can_upload_scan": can_upload_scan(request.user, item),
         "scan_form": ScanForm(),

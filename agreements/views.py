@@ -46,7 +46,11 @@ party_required = role_required(Role.STUDENT, Role.EMPLOYER)
 
 @student_required
 def invitations(request):
-    items = request.user.student.invitations.select_related("employer").order_by("-created_at")
+    items = (
+        request.user.student.invitations.select_related("employer")
+        .only("employer__name", "position", "deadline", "status", "created_at")
+        .order_by("-created_at")
+    )
     active = Agreement.objects.active().filter(student=request.user.student).first()
     return render(request, "agreements/invitations.html", {"items": items, "active": active})
 
@@ -61,7 +65,7 @@ def invitation(request, pk: int):
             "item": item,
             "can_answer": can_answer_invitation(request.user, item),
             "agreement": Agreement.objects.filter(invitation=item).first(),
-            "events": AuditEvent.objects.for_object(item),
+            "events": AuditEvent.objects.timeline(item),
         },
     )
 
@@ -119,7 +123,7 @@ def agreement_context(request, agreement: Agreement) -> dict:
         "can_answer_termination": (
             can_answer_termination(request.user, open_termination) if open_termination else None
         ),
-        "events": AuditEvent.objects.for_object(agreement),
+        "events": AuditEvent.objects.timeline(agreement),
         "termination_form": TerminationRequestForm(),
     }
 
@@ -176,6 +180,9 @@ def termination_answer(request, pk: int):
 
 
 SENT_PER_PAGE = 20
+SENT_COLUMNS = (
+    "student__real_name", "position", "created_at", "status", "deadline", "agreement__status"
+)  # fmt: skip
 
 
 @employer_required
@@ -183,6 +190,8 @@ def sent(request):
     invitations = (
         Invitation.objects.filter(employer_id=request.user.employer_id)
         .select_related("student", "agreement")
+        # What the list shows: a full agreement row is large, and compiling it dear.
+        .only(*SENT_COLUMNS)
         .order_by("-created_at", "-pk")
     )
     page = Paginator(invitations, SENT_PER_PAGE).get_page(request.GET.get("page"))

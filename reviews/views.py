@@ -147,7 +147,7 @@ def _render_detail(request, item: RegistryRequest, form: DecisionForm, status: i
         {
             "item": item,
             "rows": describe_request_data(item),
-            "events": AuditEvent.objects.for_object(item),
+            "events": AuditEvent.objects.timeline(item),
             "can_review": can_review_registry_request(request.user, item),
             "form": form,
         },

@@ -3,6 +3,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
+from destreg.reference import cache as references
+
 # Every signed-in page loads its user; most of them within seconds of the last one.
 USER_CACHE_SECONDS = 60
 
@@ -26,6 +28,7 @@ class UserAndProfileBackend(ModelBackend):
             if user is None:
                 return None
             cache.set(key, user, USER_CACHE_SECONDS)
+        references.attach_one(user)  # a reviewer's school and college
         return user if self.user_can_authenticate(user) else None
 
 

@@ -44,7 +44,16 @@ ACTION_LABELS = {
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
         content_type = ContentType.objects.get_for_model(obj)
-        return self.filter(content_type=content_type, object_id=obj.pk).select_related("actor")
+        return self.filter(content_type=content_type, object_id=obj.pk)
+
+    def timeline(self, obj: models.Model) -> "AuditEventQuerySet":
+        """What a page's history shows (templates/includes/timeline.html): when, who by name,
+        and what; a whole user row per event would cost more to read than the page."""
+        return (
+            self.for_object(obj)
+            .select_related("actor")
+            .only("created_at", "action", "comment", "actor__display_name", "actor__username")
+        )
 
 
 class AuditEvent(models.Model):

@@ -185,3 +185,16 @@ def test_the_sent_list_pages_by_twenty_newest_first(client, employer_user, world
     last = client.get(reverse("agreements:sent"), {"page": 3})
     assert [i.student for i in last.context["items"]] == [students[0]]
     assert client.get(reverse("agreements:sent"), {"page": "x"}).status_code == 200
+
+
+def test_the_sent_list_links_each_answered_invitation_to_its_agreement(
+    client, employer_user, agreement, other_student, django_assert_max_num_queries
+):
+    waiting = f.make_invitation(employer_user.employer, other_student, sent_by=employer_user)
+    client.force_login(employer_user)
+    client.get(reverse("agreements:sent"))
+    with django_assert_max_num_queries(6):  # session, user, count, unit, rows, unread
+        page = client.get(reverse("agreements:sent")).content.decode()
+    assert reverse("agreements:agreement", args=[agreement.pk]) in page
+    assert agreement.get_status_display() in page
+    assert reverse("agreements:invitation", args=[waiting.pk]) in page

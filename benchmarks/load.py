@@ -1,6 +1,6 @@
 """Peak-season load on gunicorn + PostgreSQL, with a consistency check afterwards (issue 7).
 
-    .venv/bin/python benchmarks/load.py [--users 190] [--duration 60] [--students 3000]
+    .venv/bin/python benchmarks/load.py [--users 230] [--duration 60] [--students 3000]
 
 Fills a scratch database (LOAD_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/destreg_load) with a graduating class, starts gunicorn
@@ -164,7 +164,9 @@ def consistency() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=190)
+    parser.add_argument(
+        "--users", type=int, default=230, help="people thinking 0.5-1.5 s: 230 offer ~200 req/s"
+    )
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)

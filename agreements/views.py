@@ -48,7 +48,8 @@ party_required = role_required(Role.STUDENT, Role.EMPLOYER)
 def invitations(request):
     items = (
         request.user.student.invitations.select_related("employer")
-        .only("employer__name", "position", "deadline", "status", "created_at")
+        # "student": the related manager sets it on every row; deferred, it is read per row.
+        .only("student", "employer__name", "position", "deadline", "status", "created_at")
         .order_by("-created_at")
     )
     active = Agreement.objects.active().filter(student=request.user.student).first()

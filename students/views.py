@@ -57,7 +57,9 @@ def home(request):
         record = RegistryRecord.objects.for_display().get(pk=student.record_id)
     else:
         record = services.find_current_record(student)
-    requests = student.requests.only("kind", "status", "created_at").order_by("-created_at")[:10]
+    # "student": a related manager sets it on every row, and a deferred one is read per row.
+    requests = student.requests.only("student", "kind", "status", "created_at")
+    requests = requests.order_by("-created_at")[:10]
     pending_kinds = {r.kind for r in requests if r.status == RegistryRequest.Status.SUBMITTED}
     return render(
         request,
@@ -159,6 +161,6 @@ def request_detail(request, pk: int):
         {
             "item": registry_request,
             "rows": describe_request_data(registry_request),
-            "events": AuditEvent.objects.for_object(registry_request),
+            "events": AuditEvent.objects.timeline(registry_request),
         },
     )

@@ -7,6 +7,10 @@ from destreg.reference import cache as references
 
 # Every signed-in page loads its user; most of them within seconds of the last one.
 USER_CACHE_SECONDS = 60
+# After a change, nobody may cache the user for this long: a request that read the old row
+# just before the change commits would otherwise put it back (see forget_user).
+FORGOTTEN_SECONDS = 10
+FORGOTTEN = "forgotten"
 
 
 def user_cache_key(user_id) -> str:
@@ -22,22 +26,27 @@ class UserAndProfileBackend(ModelBackend):
     def get_user(self, user_id):
         key = user_cache_key(user_id)
         user = cache.get(key)
-        if user is None:
-            users = get_user_model()._default_manager.select_related("student")
-            user = users.filter(pk=user_id).first()
+        if user is None or user == FORGOTTEN:
+            user = self.read_user(user_id)
             if user is None:
                 return None
-            cache.set(key, user, USER_CACHE_SECONDS)
+            cache.add(key, user, USER_CACHE_SECONDS)  # not over a FORGOTTEN mark
         references.attach_one(user)  # a reviewer's school and college
         return user if self.user_can_authenticate(user) else None
 
+    @staticmethod
+    def read_user(user_id):
+        users = get_user_model()._default_manager.select_related("student")
+        return users.filter(pk=user_id).first()
+
 
 def forget_user(user_id) -> None:
-    """Drop the cached user now and again once the change is committed, so a request that
-    read the old row in between cannot keep it."""
+    """Mark the cached user forgotten now and again once the change is committed. Until the
+    mark expires, ``get_user`` reads the database and caches nothing, so a request that read
+    the old row before the commit cannot put it back."""
     key = user_cache_key(user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    cache.set(key, FORGOTTEN, FORGOTTEN_SECONDS)
+    transaction.on_commit(lambda: cache.set(key, FORGOTTEN, FORGOTTEN_SECONDS))
 
 
 def forget_saved_user(sender, instance, **kwargs) -> None:

@@ -198,3 +198,15 @@ def test_the_sent_list_links_each_answered_invitation_to_its_agreement(
     assert reverse("agreements:agreement", args=[agreement.pk]) in page
     assert agreement.get_status_display() in page
     assert reverse("agreements:invitation", args=[waiting.pk]) in page
+
+
+def test_the_students_invitation_list_takes_a_fixed_number_of_queries(
+    client, student, employer_user, other_employer_user, django_assert_max_num_queries
+):
+    for unit in (employer_user.employer, other_employer_user.employer):
+        f.make_invitation(unit, student)
+    client.force_login(student.user)
+    client.get(reverse("agreements:invitations"))
+    with django_assert_max_num_queries(4):  # session, invitations, active agreement, unread
+        page = client.get(reverse("agreements:invitations")).content.decode()
+    assert employer_user.employer.name in page and other_employer_user.employer.name in page

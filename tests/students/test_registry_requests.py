@@ -194,3 +194,22 @@ def test_an_import_request_is_withdrawn_when_the_registry_matches(world, school_
         services.registry_request_approve(request=request, reviewer=school_reviewer)
     student.refresh_from_db()
     assert student.record == record
+
+
+def test_the_home_page_lists_requests_in_a_fixed_number_of_queries(
+    client, student, school_reviewer, django_assert_max_num_queries
+):
+    for ethnicity in ("03", "04", "05"):
+        request = services.registry_request_submit(
+            student=student,
+            kind="update",
+            school=student.record.school,
+            data={"ethnicity": ethnicity},
+        )
+        services.registry_request_reject(request=request, reviewer=school_reviewer, reason="不符")
+    client.force_login(student.user)
+    client.get(reverse("students:home"))
+    with django_assert_max_num_queries(4):  # session, record, requests, unread count
+        page = client.get(reverse("students:home")).content.decode()
+    assert page.count(reverse("students:request_detail", args=[request.pk])) == 1
+    assert page.count("badge text-bg-danger") == 3

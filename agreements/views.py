@@ -65,7 +65,7 @@ def invitation(request, pk: int):
         {
             "item": item,
             "can_answer": can_answer_invitation(request.user, item),
-            "agreement": Agreement.objects.filter(invitation=item).first(),
+            "agreement": item.agreement_or_none,
             "events": AuditEvent.objects.timeline(item),
         },
     )

@@ -20,8 +20,8 @@ def user_cache_key(user_id) -> str:
 class UserAndProfileBackend(ModelBackend):
     """Django's ModelBackend; loading the signed-in user also loads their student profile in
     the same query (for staff and employers the join finds none), since every graduate's
-    page needs it. The pair is kept in the cache for a minute and dropped whenever either is
-    saved or deleted (``forget_user``), the way Zulip caches its user profiles."""
+    page needs it. The pair is kept in the cache for a minute, and marked forgotten whenever
+    either is saved or deleted (``forget_user``), the way Zulip caches its user profiles."""
 
     def get_user(self, user_id):
         key = user_cache_key(user_id)

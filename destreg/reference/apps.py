@@ -12,7 +12,5 @@ class ReferenceConfig(AppConfig):
         from destreg.reference import cache
 
         for model in cache.REFERENCE_MODELS:
-            post_save.connect(cache.forget, sender=model, dispatch_uid=f"forget-{model.__name__}")
-            post_delete.connect(
-                cache.forget, sender=model, dispatch_uid=f"forget-deleted-{model.__name__}"
-            )
+            for signal in (post_save, post_delete):
+                signal.connect(cache.forget, sender=model, dispatch_uid=f"forget-{model}")

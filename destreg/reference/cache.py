@@ -10,6 +10,7 @@ Callers get their own copy of each row, so nothing they do leaks to other reques
 """
 
 import copy
+import functools
 import threading
 import time
 from collections import defaultdict
@@ -38,11 +39,7 @@ def attach(instances: Iterable[M]) -> list[M]:
     instances = list(instances)
     if not instances:
         return instances
-    fields: list[Any] = [  # the foreign keys to reference tables
-        field
-        for field in instances[0]._meta.concrete_fields
-        if field.many_to_one and field.related_model in REFERENCE_MODELS
-    ]
+    fields = _reference_fields(type(instances[0]))
     now = time.monotonic()
     missing: dict[Any, set] = defaultdict(set)
     found: dict[Key, models.Model] = {}
@@ -69,6 +66,16 @@ def attach(instances: Iterable[M]) -> list[M]:
             if cached is not None:
                 field.set_cached_value(instance, copy.copy(cached))
     return instances
+
+
+@functools.cache
+def _reference_fields(model: type[models.Model]) -> list[Any]:
+    """The model's foreign keys to reference tables (looked up once per model)."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.related_model in REFERENCE_MODELS
+    ]
 
 
 def attach_one(instance: M) -> M:

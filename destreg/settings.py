@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "destreg",
     "destreg.accounts",
     "destreg.reference",
     "destreg.audit",
@@ -78,17 +79,29 @@ WSGI_APPLICATION = "destreg.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Pages, e-mails and the agreement PDF: Jinja2 (destreg/lib/templating.py).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
+        "APP_DIRS": False,
         "OPTIONS": {
-            "libraries": {"badges": "destreg.lib.badges"},
+            "environment": "destreg.lib.templating.environment",
             "context_processors": [
-                "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "destreg.audit.context_processors.unread_notifications",
+            ],
+        },
+    },
+    {
+        # The admin (with its overrides in the apps' templates/admin/), crispy's layouts.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
             ],
         },
     },
@@ -214,9 +227,6 @@ CACHES = {
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
-    # Rendered fragments that are the same for everyone with the same role and language
-    # (the navigation): each process keeps its own.
-    "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "frag"},
 }
 # With a shared cache, sessions are read from it and written through to the database.
 if CACHE_URL:

@@ -21,12 +21,11 @@ from tests import factories as f
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings, tmp_path):
-    from django.core.cache import cache, caches
+    from django.core.cache import cache
 
     from destreg.reference import cache as references
 
     cache.clear()  # cached statistics must not leak between tests
-    caches["fragments"].clear()
     references.clear()  # nor reference rows (SQLite reuses the ids of rolled-back rows)
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -35,6 +34,26 @@ def _fast_tests(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_context_in_responses():
+    """Django's test client records what Django templates render with; record Jinja2's too,
+    so tests read ``response.context`` and ``response.templates`` of every page."""
+    from django.template.backends import jinja2
+    from django.test.signals import template_rendered
+
+    render = jinja2.Template.render
+
+    def recorded(self, context=None, request=None):
+        context = {} if context is None else context
+        html = render(self, context, request)  # fills context from the context processors
+        template_rendered.send(sender=self, template=self.template, context=context)
+        return html
+
+    jinja2.Template.render = recorded
+    yield
+    jinja2.Template.render = render
 
 
 @pytest.fixture

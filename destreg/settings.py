@@ -86,6 +86,7 @@ TEMPLATES = [
         "OPTIONS": {
             "environment": "destreg.lib.templating.environment",
             "context_processors": [
+                "destreg.lib.templating.csrf",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",

@@ -49,6 +49,13 @@ def forget_user(user_id) -> None:
     transaction.on_commit(lambda: cache.set(key, FORGOTTEN, FORGOTTEN_SECONDS))
 
 
-def forget_saved_user(sender, instance, **kwargs) -> None:
-    """post_save / post_delete receiver for the user model and the student profile."""
+def forget_saved_user(sender, instance, update_fields=None, **kwargs) -> None:
+    """post_save / post_delete receiver for the user model and the student profile.
+
+    Signing in saves only ``last_login``, which no page reads from the cached user: that
+    save drops the cached copy without the mark, so the user's first pages after signing
+    in are served from the cache again at once."""
+    if update_fields == frozenset({"last_login"}):
+        cache.delete(user_cache_key(instance.pk))
+        return
     forget_user(getattr(instance, "user_id", instance.pk))

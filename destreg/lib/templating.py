@@ -99,11 +99,19 @@ def finalize(value: Any) -> Any:
     return localize(template_localtime(value))
 
 
+class SilentUndefined(jinja2.ChainableUndefined):
+    """As in Django templates, a missing value, attribute or method renders empty (calling
+    one included: ``{{ record.get_gender_display() }}`` with no record)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "SilentUndefined":  # type: ignore[override]
+        return self
+
+
 def environment(**options: Any) -> jinja2.Environment:
     options.pop("autoescape", None)  # Django's engine passes True; it is not negotiable here
     options.update(
         extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.ChainableUndefined,
+        undefined=SilentUndefined,
         finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -374,3 +374,15 @@ def test_a_missing_e_agreement_pdf_is_queued_again_once_a_minute_at_most(
     assert [client.get(url).status_code for _ in range(3)] == [202, 202, 202]
     queued = DBTaskResult.objects.filter(task_path="agreements.tasks.render_registration")
     assert queued.count() == 1
+
+
+@pytest.mark.parametrize("path", ["offline", "paper", "other"])
+def test_a_graduate_without_a_confirmed_registry_sees_the_form_with_their_name(
+    client, reference_data, path
+):
+    unconfirmed = f.make_student(real_name="未确认学生")
+    client.force_login(unconfirmed.user)
+    response = client.get(reverse("agreements:registration_new", args=[path]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "未确认学生" in html and 'name="action" value="submit"' in html

@@ -113,8 +113,6 @@ def environment(**options: Any) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         undefined=SilentUndefined,
         finalize=finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
     )
     env = jinja2.Environment(autoescape=True, **options)
     env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension

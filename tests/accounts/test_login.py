@@ -111,7 +111,9 @@ def test_the_language_switch_selects_english(client, reference_data):
 
 def test_password_reset_by_email_with_a_one_time_link(client, student, mailoutbox):
     client.post(reverse("password_reset"), {"email": student.user.email})
-    link = next(line for line in mailoutbox[0].body.splitlines() if "/password/reset/" in line)
+    lines = mailoutbox[0].body.splitlines()
+    assert lines[0] == f"有人申请重置账号 {student.user} 的密码。"  # each sentence on its line
+    link = next(line for line in lines if "/password/reset/" in line)
     path = link.split("testserver", 1)[1]
     form = client.get(path, follow=True)
     set_url = form.redirect_chain[-1][0]

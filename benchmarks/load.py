@@ -170,8 +170,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (1: sync workers)"
+    )
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 

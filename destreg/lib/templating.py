@@ -1,9 +1,10 @@
 """The Jinja2 environment that renders the project's pages, e-mails and agreement PDF.
 
 Jinja2 compiles a template to Python once; the Django template engine walks a node tree on
-every render, and drew a page several times slower (templates were 45% of the server's time
-at peak). The admin and crispy's layout templates stay Django templates, found by the
-second engine in ``settings.TEMPLATES``.
+every render. With the helpers below (one CSRF token per page, remembered URLs, plain
+gettext calls) the student home page's template takes 0.8 ms instead of 1.2 ms. The admin
+and crispy's layout templates stay Django templates, found by the second engine in
+``settings.TEMPLATES``.
 
 What the pages use, in Jinja2 terms:
 
@@ -15,7 +16,7 @@ What the pages use, in Jinja2 terms:
 
 Like Django templates, every value shown is localized (dates, numbers) and an aware
 datetime is shown in the current time zone; a missing variable or attribute renders as an
-empty string.
+empty string, and so does calling a method of one.
 """
 
 import functools

@@ -61,6 +61,13 @@ def test_badge_colours_the_state_and_escapes_the_label():
 
 def test_urls_follow_the_script_prefix():
     assert render("{{ url('students:home') }}") == reverse("students:home")
+    assert render("{{ url('agreements:agreement', 7) }}") == reverse(
+        "agreements:agreement", args=[7]
+    )
+    link = render("{{ url('password_reset_confirm', uidb64='MQ', token='set-password') }}")
+    assert link == reverse(
+        "password_reset_confirm", kwargs={"uidb64": "MQ", "token": "set-password"}
+    )
     set_script_prefix("/destreg/")
     try:
         assert render("{{ url('students:home') }}") == "/destreg/students/"

@@ -49,14 +49,17 @@ BADGE_COLOURS = {
 
 
 # A page links to a dozen URLs and a few static files, and reversing one costs about
-# 12 µs: each process remembers the answers (they change only with the settings).
+# 12 µs: each process remembers the answers (they change only with the settings). URLs
+# with keyword arguments (the password-reset link with its token) are not remembered.
 @functools.lru_cache(maxsize=4096)
-def _reverse(name: str, args: tuple, kwargs: tuple, urlconf: Any, prefix: str) -> str:
-    return reverse(name, urlconf, args=args or None, kwargs=dict(kwargs) or None)
+def _reverse(name: str, args: tuple, urlconf: Any, prefix: str) -> str:
+    return reverse(name, urlconf, args=args)
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
-    return _reverse(name, args, tuple(sorted(kwargs.items())), get_urlconf(), get_script_prefix())
+    if kwargs:
+        return reverse(name, args=args, kwargs=kwargs)
+    return _reverse(name, args, get_urlconf(), get_script_prefix())
 
 
 @functools.cache

@@ -99,6 +99,8 @@ def test_makemessages_finds_every_kind_of_message_on_its_line():
 
 def test_calling_a_method_of_nothing_renders_empty():
     assert render("[{{ record.get_gender_display() }}]", record=None) == "[]"
+    assert render("[{{ record.signed_at|date('Y-m-d') }}]", record=None) == "[]"
+    assert render("[{{ nothing|timesince }}][{{ nothing|stringformat('.1f') }}]") == "[][]"
     assert render("[{{ request.get_full_path() }}]") == "[]"
 
 

@@ -52,10 +52,9 @@ def forget_user(user_id) -> None:
 def forget_saved_user(sender, instance, update_fields=None, **kwargs) -> None:
     """post_save / post_delete receiver for the user model and the student profile.
 
-    Signing in saves only ``last_login``, which no page reads from the cached user: that
-    save drops the cached copy without the mark, so the user's first pages after signing
-    in are served from the cache again at once."""
+    Signing in saves only ``last_login``, which no page reads: that save leaves the cache
+    alone, so the first pages after signing in come from the cache, and a forgotten mark
+    set by a real change just before stays in place."""
     if update_fields == frozenset({"last_login"}):
-        cache.delete(user_cache_key(instance.pk))
         return
     forget_user(getattr(instance, "user_id", instance.pk))

@@ -14,6 +14,10 @@ What the pages use, in Jinja2 terms:
 - ``badge(state, label)``, ``form|crispy`` and ``field|as_crispy_field``;
 - ``value|date("Y-m-d")`` and ``value|timesince``, in the current time zone.
 
+Unlike Django templates, the context processors' values (``user``, ``messages``,
+``LANGUAGE_CODE``, ``unread_notifications``…) win over a view's values of the same name,
+and values inside ``{% trans %}`` are not localized: format dates there with ``|date``.
+
 Like Django templates, every value shown is localized (dates, numbers) and an aware
 datetime is shown in the current time zone; a missing variable or attribute renders as an
 empty string, and so does calling a method of one.
@@ -89,11 +93,22 @@ def badge(state: str, label: Any) -> str:
 
 def date(value: Any, format: str | None = None) -> str:
     """Django's ``|date`` filter, after converting to the current time zone as it does."""
+    if isinstance(value, jinja2.Undefined):
+        return ""
     return defaultfilters.date(template_localtime(value), format)
 
 
 def timesince(value: Any, since: Any = None) -> str:
+    if isinstance(value, jinja2.Undefined):
+        return ""
     return defaultfilters.timesince_filter(template_localtime(value), since)
+
+
+def stringformat(value: Any, spec: str) -> str:
+    """Django's ``|stringformat``: ``value|stringformat(".1f")``."""
+    if isinstance(value, jinja2.Undefined):
+        return ""
+    return defaultfilters.stringformat(value, spec)
 
 
 def finalize(value: Any) -> Any:
@@ -126,7 +141,7 @@ def environment(**options: Any) -> jinja2.Environment:
     env.filters.update(
         date=date,
         timesince=timesince,
-        stringformat=defaultfilters.stringformat,
+        stringformat=stringformat,
         crispy=as_crispy_form,
         as_crispy_field=as_crispy_field,
     )

@@ -6,16 +6,24 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from destreg.accounts.backends import UserAndProfileBackend, user_cache_key
+from destreg.accounts.backends import FORGOTTEN, UserAndProfileBackend, user_cache_key
 
 
 def test_the_signed_in_user_is_read_from_the_cache_from_the_first_page_on(client, student):
-    client.force_login(student.user)  # saves last_login, which only drops the cached copy
+    cache.delete(user_cache_key(student.user_id))  # the account was made long ago
+    client.force_login(student.user)  # saves last_login, which leaves the cache alone
     assert cache.get(user_cache_key(student.user_id)) is None
     assert client.get(reverse("students:home")).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("students:home")).status_code == 200
     assert not [q for q in queries if 'FROM "accounts_user"' in q["sql"]]
+
+
+def test_signing_in_right_after_a_change_keeps_the_change_out_of_the_cache(client, student):
+    student.user.set_password("n3w-Passw0rd!")
+    student.user.save(update_fields=["password"])  # marks the cached user forgotten
+    client.force_login(student.user)  # saves last_login, which must not lift the mark
+    assert cache.get(user_cache_key(student.user_id)) == FORGOTTEN
 
 
 def test_a_deactivated_account_is_signed_out_on_its_next_request(client, student):

@@ -127,9 +127,8 @@ class Invitation(FSMModelMixin, Terms):
 
     @property
     def agreement_or_none(self) -> "Agreement | None":
-        """The agreement this invitation led to, if any. Templates use this rather than
-        ``agreement``, which raises when there is none and makes Django templates run
-        ``dir()`` on the invitation to tell that apart from a bug."""
+        """The agreement this invitation led to, if any (``agreement`` raises when there is
+        none)."""
         return getattr(self, "agreement", None)
 
     @property

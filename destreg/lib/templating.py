@@ -91,24 +91,27 @@ def badge(state: str, label: Any) -> str:
     )
 
 
+def _blank_if_missing(django_filter: Any) -> Any:
+    """A Django filter for Jinja2: a missing value renders empty, as in Django templates."""
+
+    @functools.wraps(django_filter)
+    def applied(value: Any, *args: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            return ""
+        return django_filter(value, *args)
+
+    return applied
+
+
+@_blank_if_missing
 def date(value: Any, format: str | None = None) -> str:
     """Django's ``|date`` filter, after converting to the current time zone as it does."""
-    if isinstance(value, jinja2.Undefined):
-        return ""
     return defaultfilters.date(template_localtime(value), format)
 
 
+@_blank_if_missing
 def timesince(value: Any, since: Any = None) -> str:
-    if isinstance(value, jinja2.Undefined):
-        return ""
     return defaultfilters.timesince_filter(template_localtime(value), since)
-
-
-def stringformat(value: Any, spec: str) -> str:
-    """Django's ``|stringformat``: ``value|stringformat(".1f")``."""
-    if isinstance(value, jinja2.Undefined):
-        return ""
-    return defaultfilters.stringformat(value, spec)
 
 
 def finalize(value: Any) -> Any:
@@ -141,7 +144,7 @@ def environment(**options: Any) -> jinja2.Environment:
     env.filters.update(
         date=date,
         timesince=timesince,
-        stringformat=stringformat,
+        stringformat=_blank_if_missing(defaultfilters.stringformat),
         crispy=as_crispy_form,
         as_crispy_field=as_crispy_field,
     )

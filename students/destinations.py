@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.reference.models import Code, CodeTable
+from students.home import forget_home
 from students.models import DestinationClaim, DestinationPath, RegistryRecord, Student
 
 SIGNING_PATHS = {DestinationPath.ONLINE, DestinationPath.OFFLINE, DestinationPath.PAPER}
@@ -44,6 +45,7 @@ def claim_release(*, student: Student, path: str, object_id: int) -> None:
     DestinationClaim.objects.filter(student=student, path=path, object_id=object_id).delete()
     if not DestinationClaim.objects.filter(student=student, approved=True).exists():
         RegistryRecord.objects.filter(student=student).update(destination=None, destination_at=None)
+        forget_home(student.pk)
 
 
 def claim_approve(
@@ -60,4 +62,5 @@ def claim_approve(
         destination=Code.objects.get(table=CodeTable.DESTINATION, code=destination_code),
         destination_at=timezone.now(),
     )
+    forget_home(student.pk)
     return replaced

@@ -21,7 +21,8 @@ from destreg.audit.models import AuditEvent
 from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.validators import validate_id_number
 from destreg.reference.models import Code, CodeTable, Major, Region, School
-from students.models import Gender, RegistryRecord
+from students.home import forget_home
+from students.models import Gender, RegistryRecord, Student
 
 # Column headings accepted in a file, mapped to our field names.
 COLUMNS = {
@@ -296,6 +297,16 @@ UPSERT_FIELDS = [
 ]
 
 
+def _forget_homes(school: School, student_nos: list[str], batch: int = 1000) -> None:
+    """The upsert bypasses save(): forget the cached home pages of the graduates whose
+    confirmed records it may have changed (students/home.py)."""
+    for start in range(0, len(student_nos), batch):
+        linked = Student.objects.filter(
+            record__school=school, record__student_no__in=student_nos[start : start + batch]
+        )
+        forget_home(*linked.values_list("pk", flat=True))
+
+
 @transaction.atomic
 def registry_import(
     *, school: School, handle: IO[bytes], filename: str, actor, valid_only: bool = False
@@ -315,6 +326,7 @@ def registry_import(
         unique_fields=["school", "student_no"],
         update_fields=UPSERT_FIELDS,
     )
+    _forget_homes(school, [record.student_no for record in report.valid])
     report.imported = len(report.valid)
     AuditEvent.record(
         school,

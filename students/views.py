@@ -17,7 +17,8 @@ from students.forms import (
     SignupForm,
     UpdateRequestForm,
 )
-from students.models import RegistryRecord, RegistryRequest
+from students.home import home_for
+from students.models import RegistryRequest
 from students.permissions import get_registry_request_for
 from students.presenters import describe_request_data
 
@@ -52,22 +53,15 @@ def signup(request):
 @student_required
 def home(request):
     student = request.user.student
-    record: RegistryRecord | None
-    if student.is_confirmed:
-        record = RegistryRecord.objects.for_display().get(pk=student.record_id)
-    else:
-        record = services.find_current_record(student)
-    # "student": a related manager sets it on every row, and a deferred one is read per row.
-    requests = student.requests.only("student", "kind", "status", "created_at")
-    requests = requests.order_by("-created_at")[:10]
-    pending_kinds = {r.kind for r in requests if r.status == RegistryRequest.Status.SUBMITTED}
+    home = home_for(student)
+    pending_kinds = {r.kind for r in home.requests if r.status == RegistryRequest.Status.SUBMITTED}
     return render(
         request,
         "students/home.html",
         {
             "student": student,
-            "record": record,
-            "requests": requests,
+            "record": home.record,
+            "requests": home.requests,
             "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
             "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
         },

@@ -1,16 +1,11 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
-from django.db import transaction
 
+from destreg.lib.cache import forget, remember
 from destreg.reference import cache as references
 
 # Every signed-in page loads its user; most of them within seconds of the last one.
 USER_CACHE_SECONDS = 60
-# After a change, nobody may cache the user for this long: a request that read the old row
-# just before the change commits would otherwise put it back (see forget_user).
-FORGOTTEN_SECONDS = 10
-FORGOTTEN = "forgotten"
 
 
 def user_cache_key(user_id) -> str:
@@ -21,16 +16,14 @@ class UserAndProfileBackend(ModelBackend):
     """Django's ModelBackend; loading the signed-in user also loads their student profile in
     the same query (for staff and employers the join finds none), since every graduate's
     page needs it. The pair is kept in the cache for a minute, and marked forgotten whenever
-    either is saved or deleted (``forget_user``), the way Zulip caches its user profiles."""
+    either is saved or deleted (``forget_saved_user``), the way Zulip caches its user profiles."""
 
     def get_user(self, user_id):
-        key = user_cache_key(user_id)
-        user = cache.get(key)
-        if user is None or user == FORGOTTEN:
-            user = self.read_user(user_id)
-            if user is None:
-                return None
-            cache.add(key, user, USER_CACHE_SECONDS)  # not over a FORGOTTEN mark
+        user = remember(
+            user_cache_key(user_id), lambda: self.read_user(user_id), USER_CACHE_SECONDS
+        )
+        if user is None:
+            return None
         references.attach_one(user)  # a reviewer's school and college
         return user if self.user_can_authenticate(user) else None
 
@@ -38,15 +31,6 @@ class UserAndProfileBackend(ModelBackend):
     def read_user(user_id):
         users = get_user_model()._default_manager.select_related("student")
         return users.filter(pk=user_id).first()
-
-
-def forget_user(user_id) -> None:
-    """Mark the cached user forgotten now and again once the change is committed. Until the
-    mark expires, ``get_user`` reads the database and caches nothing, so a request that read
-    the old row before the commit cannot put it back."""
-    key = user_cache_key(user_id)
-    cache.set(key, FORGOTTEN, FORGOTTEN_SECONDS)
-    transaction.on_commit(lambda: cache.set(key, FORGOTTEN, FORGOTTEN_SECONDS))
 
 
 def forget_saved_user(sender, instance, update_fields=None, **kwargs) -> None:
@@ -57,4 +41,4 @@ def forget_saved_user(sender, instance, update_fields=None, **kwargs) -> None:
     set by a real change just before stays in place."""
     if update_fields == frozenset({"last_login"}):
         return
-    forget_user(getattr(instance, "user_id", instance.pk))
+    forget(user_cache_key(getattr(instance, "user_id", instance.pk)))

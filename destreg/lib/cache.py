@@ -1,18 +1,54 @@
-"""A shared cache the site survives losing.
+"""A shared cache the site survives losing, and how rows are kept in it.
 
-Everything cached here can be recomputed (statistics, unread counts) or is written
-through to the database (sessions), so when Redis is down the site carries on more
-slowly instead of answering 500: reads miss, writes are skipped, and it is logged.
+Everything cached here can be recomputed (statistics, unread counts, rows the database
+holds) or is written through to the database (sessions), so when Redis is down the site
+carries on more slowly instead of answering 500: reads miss, writes are skipped, and it is
+logged.
 """
 
 import copy
 import functools
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import transaction
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# After a change, nobody may cache the entry for this long: a request that read the old rows
+# just before the change commits would otherwise put them back (see forget).
+FORGOTTEN_SECONDS = 10
+FORGOTTEN = "forgotten"
+
+
+def remember(key: str, read: Callable[[], T], seconds: int) -> T:
+    """The cached value of ``key``, or ``read()``, cached for ``seconds`` unless the key is
+    marked forgotten (then the database is read and nothing is cached). ``None`` is never
+    cached."""
+    value = cache.get(key)
+    if value is None or value == FORGOTTEN:
+        value = read()
+        if value is not None:
+            cache.add(key, value, seconds)  # not over a FORGOTTEN mark
+    return value
+
+
+def forget(*keys: str) -> None:
+    """Mark the keys forgotten now and again once the change is committed. Until the mark
+    expires, ``remember`` reads the database and caches nothing, so a request that read the
+    old rows before the commit cannot put them back."""
+    if not keys:
+        return
+    marks = dict.fromkeys(keys, FORGOTTEN)
+    cache.set_many(marks, FORGOTTEN_SECONDS)
+    transaction.on_commit(lambda: cache.set_many(marks, FORGOTTEN_SECONDS))
+
 
 # What each operation answers while Redis is unreachable.
 FALLBACKS: dict[str, object] = {

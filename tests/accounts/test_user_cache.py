@@ -6,7 +6,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from destreg.accounts.backends import FORGOTTEN, UserAndProfileBackend, user_cache_key
+from destreg.accounts.backends import UserAndProfileBackend, user_cache_key
+from destreg.lib.cache import FORGOTTEN
 
 
 def test_the_signed_in_user_is_read_from_the_cache_from_the_first_page_on(client, student):

@@ -1,0 +1,70 @@
+"""What a confirmed graduate's home page shows, kept in the shared cache.
+
+The home page is the page graduates open most, above all in the weeks before graduation,
+and what it shows, their registry record and their latest registry requests, changes a few
+times a year. So it is read once a minute at most: every write that changes either marks
+the graduate's entry forgotten (destreg/lib/cache.py):
+
+- saves and deletes of a record, a request or the profile, through signals (students/apps.py);
+- the registry import's upsert and the registered destination, which write with
+  ``QuerySet.update()`` and bulk SQL, call ``forget_home`` themselves.
+
+For display only: services read the database, never this. The record's school, college,
+major and codes are filled in from each process's reference cache after reading, not stored.
+"""
+
+from dataclasses import dataclass
+
+from destreg.lib.cache import forget, remember
+from destreg.reference import cache as references
+from students.models import RegistryRecord, RegistryRequest, Student
+from students.services import find_current_record
+
+HOME_CACHE_SECONDS = 60
+RECENT_REQUESTS = 10
+
+
+@dataclass
+class Home:
+    record: RegistryRecord | None
+    requests: list[RegistryRequest]
+
+
+def home_cache_key(student_id) -> str:
+    return f"students:home:{student_id}"
+
+
+def home_for(student: Student) -> Home:
+    """The record and latest requests to show. A graduate who has not confirmed their
+    registry yet is shown the current record that matches them, read afresh each time."""
+    if not student.is_confirmed:
+        return Home(find_current_record(student), _recent_requests(student))
+    home = remember(home_cache_key(student.pk), lambda: _read(student), HOME_CACHE_SECONDS)
+    if home.record is not None:
+        references.attach_one(home.record)
+    return home
+
+
+def _read(student: Student) -> Home:
+    assert student.record_id is not None  # confirmed_student_has_record
+    return Home(RegistryRecord.objects.get(pk=student.record_id), _recent_requests(student))
+
+
+def _recent_requests(student: Student) -> list[RegistryRequest]:
+    # "student": a related manager sets it on every row, and a deferred one is read per row.
+    requests = student.requests.only("student", "kind", "status", "created_at")
+    return list(requests.order_by("-created_at")[:RECENT_REQUESTS])
+
+
+def forget_home(*student_ids) -> None:
+    forget(*(home_cache_key(pk) for pk in student_ids))
+
+
+def forget_saved(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver for Student, RegistryRecord and RegistryRequest."""
+    if sender is Student:
+        forget_home(instance.pk)
+    elif sender is RegistryRequest:
+        forget_home(instance.student_id)
+    else:
+        forget_home(*Student.objects.filter(record_id=instance.pk).values_list("pk", flat=True))

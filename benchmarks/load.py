@@ -165,7 +165,7 @@ def consistency() -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--users", type=int, default=230, help="people thinking 0.5-1.5 s: 230 offer ~200 req/s"
+        "--users", type=int, default=230, help="people thinking 0.5-1.5 s: 230 ask for ~270 req/s"
     )
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--students", type=int, default=3000)

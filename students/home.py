@@ -46,8 +46,8 @@ def home_for(student: Student) -> Home:
 
 
 def _read(student: Student) -> Home:
-    assert student.record_id is not None  # confirmed_student_has_record
-    return Home(RegistryRecord.objects.get(pk=student.record_id), _recent_requests(student))
+    # Confirmed: the record exists (the confirmed_student_has_record constraint).
+    return Home(RegistryRecord.objects.get(student=student), _recent_requests(student))
 
 
 def _recent_requests(student: Student) -> list[RegistryRequest]:

@@ -1,5 +1,6 @@
 """Small make_* helpers that build valid objects with sensible defaults."""
 
+import io
 import itertools
 from datetime import date, timedelta
 
@@ -173,3 +174,24 @@ def _image_bytes(kind: str, size: tuple[int, int]) -> bytes:
     buffer = BytesIO()
     Image.new("RGB", size, "white").save(buffer, kind)
     return buffer.getvalue()
+
+
+# A registry import file (students/importing.py), as a school exports it.
+REGISTRY_HEADINGS = ["学号", "姓名", "性别", "身份证号", "民族", "政治面貌", "院系", "专业代码",
+                     "学历层次", "毕业日期", "生源地代码"]  # fmt: skip
+
+
+def registry_row(world, no, name, id_number, **overrides) -> dict:
+    """One graduate of the ``world`` fixture's first college and major."""
+    row = {
+        "学号": no, "姓名": name, "性别": "男", "身份证号": id_number, "民族": "汉族",
+        "政治面貌": "13", "院系": world.a1.name, "专业代码": world.major_a1.code,
+        "学历层次": "31", "毕业日期": "2026-06-30", "生源地代码": "110108",
+    }  # fmt: skip
+    return row | overrides
+
+
+def registry_csv(rows, encoding="utf-8-sig") -> io.BytesIO:
+    lines = [",".join(REGISTRY_HEADINGS)]
+    lines += [",".join(row[h] for h in REGISTRY_HEADINGS) for row in rows]
+    return io.BytesIO(("\n".join(lines) + "\n").encode(encoding))

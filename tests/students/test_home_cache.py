@@ -1,8 +1,6 @@
 """A confirmed graduate's home page comes from the shared cache (students/home.py), and
 every write that changes what it shows is on the page at the next request."""
 
-import io
-
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -99,12 +97,8 @@ def test_a_registered_destination_and_its_end_show_at_once(client, student):
 def test_a_reimported_record_shows_at_once(client, student, world):
     warm(client, student)
     record = student.record
-    headings = "学号,姓名,性别,身份证号,民族,政治面貌,院系,专业代码,学历层次,毕业日期,生源地代码"
-    row = (
-        f"{record.student_no},{record.name},女,{record.id_number},汉族,13,{world.a1.name},"
-        f"{world.major_a1.code},31,2026-06-30,110108"
-    )
-    upload = io.BytesIO(f"{headings}\n{row}\n".encode("utf-8-sig"))
+    row = f.registry_row(world, record.student_no, record.name, record.id_number, 性别="女")
+    upload = f.registry_csv([row])
     report = registry_import(school=world.school_a, handle=upload, filename="x", actor=None)
     assert report.ok and report.imported == 1
     assert '<dt class="col-sm-3">性别</dt><dd class="col-sm-9">女</dd>' in home(client)

@@ -10,30 +10,13 @@ from students.importing import registry_import
 from students.models import RegistryRecord
 from tests import factories as f
 
-HEADINGS = ["学号", "姓名", "性别", "身份证号", "民族", "政治面貌", "院系", "专业代码",
-            "学历层次", "毕业日期", "生源地代码"]  # fmt: skip
-
-
-def _row(world, no, name, id_number, **overrides):
-    row = {
-        "学号": no, "姓名": name, "性别": "男", "身份证号": id_number, "民族": "汉族",
-        "政治面貌": "13", "院系": world.a1.name, "专业代码": world.major_a1.code,
-        "学历层次": "31", "毕业日期": "2026-06-30", "生源地代码": "110108",
-    }  # fmt: skip
-    return row | overrides
-
-
-def _csv(rows, encoding="utf-8-sig") -> io.BytesIO:
-    lines = [",".join(HEADINGS)] + [",".join(row[h] for h in HEADINGS) for row in rows]
-    return io.BytesIO(("\n".join(lines) + "\n").encode(encoding))
-
 
 def _xlsx(rows) -> io.BytesIO:
     book = Workbook()
     sheet = book.active
-    sheet.append(HEADINGS)
+    sheet.append(f.REGISTRY_HEADINGS)
     for row in rows:
-        sheet.append([row[h] for h in HEADINGS])
+        sheet.append([row[h] for h in f.REGISTRY_HEADINGS])
     out = io.BytesIO()
     book.save(out)
     out.seek(0)
@@ -42,10 +25,10 @@ def _xlsx(rows) -> io.BytesIO:
 
 @pytest.fixture
 def good_rows(world):
-    return [_row(world, f"A{n}", f"学生{n}", f.new_id_number()) for n in range(3)]
+    return [f.registry_row(world, f"A{n}", f"学生{n}", f.new_id_number()) for n in range(3)]
 
 
-@pytest.mark.parametrize("make_file", [_csv, _xlsx], ids=["csv", "xlsx"])
+@pytest.mark.parametrize("make_file", [f.registry_csv, _xlsx], ids=["csv", "xlsx"])
 def test_a_valid_file_imports_every_row(world, good_rows, make_file):
     report = registry_import(
         school=world.school_a, handle=make_file(good_rows), filename="x", actor=None
@@ -59,14 +42,19 @@ def test_a_valid_file_imports_every_row(world, good_rows, make_file):
 
 def test_gb18030_csv_from_excel_is_read(world, good_rows):
     report = registry_import(
-        school=world.school_a, handle=_csv(good_rows, "gb18030"), filename="x.csv", actor=None
+        school=world.school_a,
+        handle=f.registry_csv(good_rows, "gb18030"),
+        filename="x.csv",
+        actor=None,
     )
     assert report.imported == 3
 
 
 def test_one_bad_row_imports_nothing_and_reports_the_line(world, good_rows):
-    rows = [*good_rows, _row(world, "BAD", "坏", "110101199801010001", 民族="火星族")]
-    report = registry_import(school=world.school_a, handle=_csv(rows), filename="x", actor=None)
+    rows = [*good_rows, f.registry_row(world, "BAD", "坏", "110101199801010001", 民族="火星族")]
+    report = registry_import(
+        school=world.school_a, handle=f.registry_csv(rows), filename="x", actor=None
+    )
     assert report.imported == 0
     assert [e.line for e in report.errors] == [5]
     assert any("身份证号" in m for m in report.errors[0].messages)
@@ -75,34 +63,48 @@ def test_one_bad_row_imports_nothing_and_reports_the_line(world, good_rows):
 
 
 def test_valid_only_imports_the_good_rows(world, good_rows):
-    rows = [*good_rows, _row(world, "BAD", "坏", "1234")]
+    rows = [*good_rows, f.registry_row(world, "BAD", "坏", "1234")]
     report = registry_import(
-        school=world.school_a, handle=_csv(rows), filename="x", actor=None, valid_only=True
+        school=world.school_a,
+        handle=f.registry_csv(rows),
+        filename="x",
+        actor=None,
+        valid_only=True,
     )
     assert report.imported == 3 and len(report.errors) == 1
     assert RegistryRecord.objects.count() == 3
 
 
 def test_reimport_updates_by_school_and_student_number(world, good_rows):
-    registry_import(school=world.school_a, handle=_csv(good_rows), filename="x", actor=None)
+    registry_import(
+        school=world.school_a, handle=f.registry_csv(good_rows), filename="x", actor=None
+    )
     good_rows[0]["姓名"] = "改名"
-    registry_import(school=world.school_a, handle=_csv(good_rows), filename="x", actor=None)
+    registry_import(
+        school=world.school_a, handle=f.registry_csv(good_rows), filename="x", actor=None
+    )
     assert RegistryRecord.objects.count() == 3
     assert RegistryRecord.objects.get(student_no="A0").name == "改名"
 
 
 def test_duplicate_student_numbers_and_foreign_colleges_are_errors(world, good_rows):
-    rows = [*good_rows, good_rows[0], _row(world, "X", "外", f.new_id_number(), 院系="乙一学院")]
-    report = registry_import(school=world.school_a, handle=_csv(rows), filename="x", actor=None)
+    rows = [
+        *good_rows,
+        good_rows[0],
+        f.registry_row(world, "X", "外", f.new_id_number(), 院系="乙一学院"),
+    ]
+    report = registry_import(
+        school=world.school_a, handle=f.registry_csv(rows), filename="x", actor=None
+    )
     assert [e.line for e in report.errors] == [5, 6]
 
 
 def test_the_management_command(world, good_rows, tmp_path, capsys):
     path = tmp_path / "registry.csv"
-    path.write_bytes(_csv(good_rows).getvalue())
+    path.write_bytes(f.registry_csv(good_rows).getvalue())
     call_command("import_registry", world.school_a.code, str(path))
     assert RegistryRecord.objects.count() == 3
-    path.write_bytes(_csv([_row(world, "B", "坏", "1")]).getvalue())
+    path.write_bytes(f.registry_csv([f.registry_row(world, "B", "坏", "1")]).getvalue())
     with pytest.raises(CommandError):
         call_command("import_registry", world.school_a.code, str(path))
 
@@ -126,7 +128,7 @@ def test_the_import_page_is_for_school_staff_only(client, college_reviewer, stud
 
 def test_the_admin_import(client, world, good_rows, platform_admin):
     client.force_login(platform_admin)
-    upload = _csv(good_rows)
+    upload = f.registry_csv(good_rows)
     upload.name = "registry.csv"
     url = reverse("admin:students_registryrecord_import")
     response = client.post(url, {"school": world.school_b.pk, "file": upload})

@@ -17,7 +17,9 @@ from destreg.lib.pii import (
     decrypt_id_number,
     encrypt_id_number,
     id_number_digest,
+    mask_email,
     mask_id_number,
+    mask_mobile,
 )
 from destreg.reference import cache as references
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
@@ -110,6 +112,10 @@ class RegistryRecord(IdNumberMixin):
         related_name="+",
     )
     urban_rural = _code_fk(CodeTable.URBAN_RURAL, _("urban or rural origin"), null=True, blank=True)
+    # The contacts the school knows: the first-login check sends its one-time code to one of
+    # them, so that knowing a name and an ID number is not enough to claim the record.
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
     # The registered 毕业去向, written by the service that approves a destination.
     destination = _code_fk(
         CodeTable.DESTINATION, _("graduate destination"), null=True, blank=True, editable=False
@@ -133,6 +139,14 @@ class RegistryRecord(IdNumberMixin):
 
     def __str__(self) -> str:
         return f"{self.student_no} {self.name}"
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_mobile(self.mobile)
+
+    @property
+    def email_masked(self) -> str:
+        return mask_email(self.email)
 
 
 # The registry fields a student may ask to correct through 信息更新.

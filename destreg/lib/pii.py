@@ -61,6 +61,21 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_mobile(value: str) -> str:
+    """13812345678 -> 138****5678; empty stays empty."""
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_email(value: str) -> str:
+    """pengye@example.com -> p*****@example.com; empty stays empty."""
+    local, at, domain = value.partition("@")
+    if not at:
+        return "*" * len(value)
+    return local[:1] + "*" * max(len(local) - 1, 1) + "@" + domain
+
+
 class PiiSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     """Hide ID numbers in tracebacks and error reports, wherever they appear."""
 

@@ -132,7 +132,8 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     """gunicorn as in docs/deploy.md, and wait until it answers."""
     server = subprocess.Popen(
         [
-            str(VENV_BIN / "gunicorn"), "destreg.wsgi", "--bind", f"127.0.0.1:{port}",
+            str(VENV_BIN / "gunicorn"), "-c", "destreg/gunicorn.conf.py", "destreg.wsgi",
+            "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
         ],
         cwd=ROOT, env=ENV,

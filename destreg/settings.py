@@ -173,7 +173,15 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)  #
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
 
-# Login throttling (django-axes): lock a username+address pair after repeated failures.
+# The client's address: the N-th X-Forwarded-For entry from the right when N reverse proxies
+# (nginx: 1) stand in front; 0 ignores the header (destreg/lib/clients.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Login throttling (django-axes): lock a username+address pair after repeated failures, so a
+# stranger elsewhere cannot lock the owner out; and refuse a client that failed on
+# LOGIN_CLIENT_ACCOUNT_LIMIT different accounts (password spraying, accounts/throttling.py).
+AXES_CLIENT_IP_CALLABLE = "destreg.lib.clients.client_ip"
+LOGIN_CLIENT_ACCOUNT_LIMIT = env_int("LOGIN_CLIENT_ACCOUNT_LIMIT", 10, minimum=2)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -286,13 +294,32 @@ DEFAULT_EXCEPTION_REPORTER = "destreg.lib.pii.PiiSafeExceptionReporter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"  # the document views that reviewers preview in an iframe relax it
 
+# Every log line passes the ID-number mask (destreg/lib/pii.py): the root handler, Django's
+# request log and runserver's request lines (which Django's defaults send to handlers of their
+# own); gunicorn's access and error logs go through the same filter (destreg/gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"pii": {"()": "destreg.lib.pii.PiiLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["pii"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["pii"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

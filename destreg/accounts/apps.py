@@ -9,7 +9,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from destreg.accounts import checks  # noqa: F401 (registers the deployment checks)
+        from destreg.accounts import (
+            checks,  # noqa: F401 (registers the deployment checks)
+            throttling,  # noqa: F401 (counts failed sign-ins per client)
+        )
         from destreg.accounts.backends import forget_saved_user
 
         # The signed-in user is cached with their student profile (backends.py).

@@ -35,7 +35,7 @@ def _serve_and_ask(command: list[str], port: int, tmp_path) -> str:
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 url = f"http://127.0.0.1:{port}/healthz?q={ID_NUMBER}"
@@ -46,7 +46,11 @@ def _serve_and_ask(command: list[str], port: int, tmp_path) -> str:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        time.sleep(0.5)  # let the server write its line
+        # A sync worker (and runserver's request thread) logs a request after answering it;
+        # a second request, answered, comes after that line.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            assert response.status == 200
+        time.sleep(0.2)
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=15)

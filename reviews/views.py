@@ -100,7 +100,12 @@ def bulk_approve(request):
         if task_id is not None:
             task = ReviewTask.objects.visible_to(request.user).filter(pk=task_id).first()
         if task is None:
-            results.append((value, False, _("No longer waiting for you.")))
+            if task_id is not None and expected_state is not None:
+                # Decided since the queue was shown (its row is gone), or never ours: the
+                # same answer either way, so it tells nothing about other people's items.
+                results.append((f"#{task_id}", False, str(STALE_MESSAGE)))
+            else:
+                results.append((value, False, _("No longer waiting for you.")))
             continue
         label = f"{task.get_kind_display()} · {task.student_name}"
         if expected_state is None:  # a page from before states were rendered

@@ -22,7 +22,7 @@ class DecisionForm(forms.Form):
 
     # The item's state as rendered (destreg.lib.decisions.decision_state): the service
     # refuses the decision if the item has moved since. Missing counts as moved.
-    state = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    state = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, allow_return: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

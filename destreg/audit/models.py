@@ -55,6 +55,17 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
             .only("created_at", "action", "comment", "actor__display_name", "actor__username")
         )
 
+    def college_approver_id(self, obj: Any) -> int | None:
+        """Who made the college decision that moved ``obj`` into its current status
+        (the latest, so a resubmitted item counts only its last round)."""
+        return (
+            self.for_object(obj)
+            .filter(action="college_approve", to_state=obj.status)
+            .order_by("-created_at", "-id")
+            .values_list("actor_id", flat=True)
+            .first()
+        )
+
 
 class AuditEvent(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)

@@ -115,8 +115,10 @@ def test_admin_with_a_device_is_asked_for_the_code_before_anything(client, platf
     assert "身份验证器" in page.content.decode()  # the code page, in Chinese
 
 
-def test_half_signed_in_user_may_sign_out(client, school_reviewer):
+def test_half_signed_in_user_sees_no_menu_and_may_sign_out(client, school_reviewer):
     sign_in(client, school_reviewer)
+    page = client.get(ENROL).content.decode()
+    assert f'href="{QUEUE}"' not in page and reverse("audit:notifications") not in page
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(QUEUE).url.startswith(LOGIN)
 

@@ -347,16 +347,21 @@ def test_a_reviewer_cannot_reset_anybody(client, school_reviewer, college_review
 
 @pytest.mark.parametrize(("debug", "skipped"), [(True, True), (False, False)])
 def test_demo_staff_skip_the_second_factor_only_with_debug_on(
-    client, settings, world, debug, skipped
+    client, settings, reference_data, debug, skipped
 ):
+    from destreg.demo.data import PASSWORD as DEMO_PASSWORD
+    from destreg.demo.data import seed
+
+    seed()
     settings.DEBUG = debug
-    school1 = f.make_user(Role.SCHOOL_REVIEWER, school=world.school_a, username="school1")
-    sign_in(client, school1)
-    response = client.get(QUEUE)
-    if skipped:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 302 and response.url.startswith(ENROL)
+    for username, home in [("school1", QUEUE), ("admin", "/admin/")]:
+        client.post(LOGIN, {"username": username, "password": DEMO_PASSWORD})
+        response = client.get(home)
+        if skipped:
+            assert response.status_code == 200, username
+        else:
+            assert response.status_code == 302 and response.url.startswith(ENROL), username
+        client.post(reverse("logout"))
 
 
 def test_debug_does_not_let_other_staff_skip(client, settings, school_reviewer):

@@ -35,7 +35,7 @@ GRADUATION_YEAR = env_int("GRADUATION_YEAR", 0) or None
 REFERENCE_CACHE_SECONDS = env_int("REFERENCE_CACHE_SECONDS", 60, minimum=0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "destreg.accounts.admin_site.VerifiedAdminConfig",  # django.contrib.admin + second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

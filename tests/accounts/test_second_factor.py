@@ -368,3 +368,19 @@ def test_debug_does_not_let_other_staff_skip(client, settings, school_reviewer):
     settings.DEBUG = True
     sign_in(client, school_reviewer)
     assert client.get(QUEUE).url.startswith(ENROL)
+
+
+def test_the_admin_site_itself_refuses_a_session_without_the_second_factor(rf, platform_admin):
+    from django.contrib import admin
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp.middleware import OTPMiddleware
+
+    from destreg.accounts.admin_site import VerifiedAdminSite
+
+    assert isinstance(admin.site, VerifiedAdminSite)
+    request = rf.get("/admin/")
+    request.session, request.user = SessionStore(), platform_admin
+    OTPMiddleware(lambda r: None)._verify_user_sync(request, platform_admin)
+    assert not admin.site.has_permission(request)  # the password alone
+    platform_admin.otp_device = confirmed_authenticator(platform_admin)
+    assert admin.site.has_permission(request)

@@ -51,13 +51,15 @@ RECOVERY_CODES_SESSION_KEY = "second_factor_recovery_codes"
 TOTP_CODE = re.compile(r"^\d{6}$")
 
 
-def _safe_next(request, fallback: str = "home") -> str:
+def _safe_next(request, fallback: str = "") -> str:
+    """The page to go on to: ``next`` if it is a page of this site, else ``fallback`` (a
+    path), else the home page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return fallback
+    return fallback or reverse("home")
 
 
 def _throttled_message(device: Device) -> str | None:

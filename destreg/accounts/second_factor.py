@@ -164,8 +164,7 @@ def verify(request):
         request.session.pop(PENDING_SESSION_KEY, None)  # reset by an admin meanwhile
         return redirect(next_url)
     form = CodeForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        assert form.device is not None  # noqa: S101 (set by a valid form)
+    if request.method == "POST" and form.is_valid() and form.device is not None:
         _complete(request, form.device)
         if isinstance(form.device, StaticDevice):
             left = StaticToken.objects.filter(device=form.device).count()

@@ -35,7 +35,7 @@ GRADUATION_YEAR = env_int("GRADUATION_YEAR", 0) or None
 REFERENCE_CACHE_SECONDS = env_int("REFERENCE_CACHE_SECONDS", 60, minimum=0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "destreg.accounts.admin_site.VerifiedAdminConfig",  # django.contrib.admin + second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django_fsm",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "destreg",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "destreg.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -189,6 +194,16 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+
+# Second factor (django-otp, destreg/accounts/second_factor.py): TOTP apps plus one-time
+# recovery codes. Required for school reviewers, platform admins and anybody with admin
+# access; college reviewers and employers may opt in. A wrong code makes the device wait
+# 1, 2, 4, 8 … seconds times the factor before it checks another one.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "destreg")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# The seed_demo staff sign in with the password alone, but only while DEBUG is on.
+SECOND_FACTOR_DEMO_USERNAMES = ["school1", "school2", "admin"]
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -38,6 +38,10 @@ ACTION_LABELS = {
     "upload_scan": _("Stamped agreement uploaded"),
     "send_return_link": _("Return link e-mailed to the unit"),
     "info_approve": _("Agreement information approved"),
+    "enrol_second_factor": _("Second factor set up"),
+    "renew_recovery_codes": _("New recovery codes made"),
+    "turn_off_second_factor": _("Second factor turned off"),
+    "reset_second_factor": _("Second factor reset by an administrator"),
 }
 
 

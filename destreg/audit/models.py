@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "upload_scan": _("Stamped agreement uploaded"),
     "send_return_link": _("Return link e-mailed to the unit"),
     "info_approve": _("Agreement information approved"),
+    "held_change_apply": _("Held registry change applied"),
+    "held_change_drop": _("Held registry change dropped"),
+    "registry_reconfirm": _("Registry name or ID number changed; to be confirmed again"),
 }
 
 

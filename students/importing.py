@@ -14,6 +14,7 @@ as a ``HeldRegistryChange`` for a school reviewer (students/registry_changes.py)
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +26,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.reader.excel import ExcelReader
 
 from destreg.audit.models import AuditEvent
 from destreg.lib.pii import encrypt_id_number, id_number_digest
@@ -115,7 +117,7 @@ def check_size(size: int) -> None:
     if size > max_bytes():
         raise ValidationError(
             _("The file is %(size)s MB; at most %(limit)s MB can be imported at once.")
-            % {"size": f"{size / 1024 / 1024:.1f}", "limit": f"{max_bytes() / 1024 / 1024:g}"},
+            % {"size": f"{size / 1024 / 1024:.1f}", "limit": f"{round(max_bytes() / 1024 / 1024, 1):g}"},
             code="too_large",
         )
 
@@ -142,55 +144,144 @@ def _too_many_rows() -> ValidationError:
 def read_rows(
     handle: IO[bytes], filename: str, *, encoding: str = "utf-8-sig"
 ) -> Iterator[dict[str, str]]:
-    """Rows of a CSV or XLSX file, keyed by heading, read one at a time.
+    """Rows of a CSV or XLSX file, keyed by heading, read one at a time (blank rows skipped).
 
-    Raises ValidationError as soon as the file passes ``MAX_ROWS`` rows (blank rows
-    count: they cost reading too), without reading the rest. A CSV that is not
-    ``encoding`` raises UnicodeDecodeError part-way (see ``_decoded_csv``).
+    Raises ValidationError as soon as the file passes ``MAX_ROWS`` rows, without reading
+    the rest. A CSV that is not ``encoding`` raises UnicodeDecodeError part-way.
     """
+    headings, rows = _open_rows(handle, filename, encoding)
+    for values in rows:
+        if all(value in (None, "") for value in values):
+            continue
+        yield _normalise(dict(zip(headings, values, strict=False)))
+
+
+def count_rows(handle: IO[bytes], filename: str, *, encoding: str = "utf-8-sig") -> int:
+    """The number of rows under the heading (blank ones too: they cost reading as well).
+
+    Refuses the file with a ValidationError as soon as it passes ``MAX_ROWS``: a file
+    is counted, cheaply, before any row is validated, so a huge one is refused fast.
+    """
+    if _is_xlsx(handle, filename):
+        count = _count_xlsx_rows(handle)
+    else:
+        count = 0
+        for count, _values in enumerate(_bounded(_csv_values(handle, encoding)), start=0):
+            pass  # the first row is the heading
+    handle.seek(0)
+    return count
+
+
+def _is_xlsx(handle: IO[bytes], filename: str) -> bool:
     head = handle.read(4)
     handle.seek(0)
-    if head.startswith(b"PK") or filename.lower().endswith(".xlsx"):
-        yield from _read_xlsx(handle)
-        return
+    return head.startswith(b"PK") or filename.lower().endswith(".xlsx")
+
+
+def _open_rows(handle: IO[bytes], filename: str, encoding: str) -> tuple[list[str], Iterator]:
+    rows = _xlsx_values(handle) if _is_xlsx(handle, filename) else _csv_values(handle, encoding)
+    first = next(rows, ())
+    headings = [str(cell).strip() if cell is not None else "" for cell in first]
+    return headings, _bounded(rows)
+
+
+def _bounded(rows: Iterator) -> Iterator:
+    for count, values in enumerate(rows, start=1):
+        if count > MAX_ROWS:
+            raise _too_many_rows()
+        yield values
+
+
+def _csv_values(handle: IO[bytes], encoding: str) -> Iterator[list[str]]:
     decoder = codecs.getincrementaldecoder(encoding)()
 
     def lines() -> Iterator[str]:
-        for chunk in handle:
+        for chunk in handle:  # line by line
             yield decoder.decode(chunk)
         tail = decoder.decode(b"", final=True)
         if tail:
             yield tail
 
-    reader = csv.reader(lines())
-    headings = next(reader, [])
-    for count, values in enumerate(reader, start=1):
-        if count > MAX_ROWS:
-            raise _too_many_rows()
-        if not any(value.strip() for value in values):
-            continue
-        yield _normalise(dict(zip(headings, values, strict=False)))
+    for values in csv.reader(lines()):
+        yield [value.strip() for value in values]
 
 
-def _read_xlsx(handle: IO[bytes]) -> Iterator[dict[str, str]]:
+def _open_xlsx(handle: IO[bytes]):
     try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
+        return load_workbook(handle, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise ValidationError(_("The XLSX file cannot be opened: %s") % error) from None
+
+
+def _first_sheet(workbook):
+    sheet = workbook.worksheets[0]
+    # A sheet that declares its size (Excel always writes it) is refused before any row.
+    declared = sheet.max_row
+    if declared is not None and declared > MAX_ROWS + 1:
+        raise _too_many_rows()
+    return sheet
+
+
+# A row's start tag in a worksheet's XML, whatever the namespace prefix.
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?row[\s/>]")
+_SCAN_CHUNK = 1 << 20
+
+
+def _count_xlsx_rows(handle: IO[bytes]) -> int:
+    """Count the first sheet's rows by scanning its XML for row tags (at the regex
+    engine's speed, not openpyxl's), stopping as soon as the count passes the limit.
+
+    This runs before openpyxl opens the workbook, because opening a sheet that does not
+    declare its size parses the whole sheet. A compressed sheet of a million rows is
+    refused after decompressing only the part that holds the first ``MAX_ROWS`` rows.
+    The workbook's other parts (shared strings, other sheets) are refused when they
+    unpack to more than twice the upload limit. (Row tags inside comments or CDATA would
+    only make the count too high; the reading that follows is bounded too.)
+    """
     try:
-        sheet = workbook.worksheets[0]
-        # A sheet that declares its size (Excel always writes it) is refused before any row.
-        declared = sheet.max_row  # type: ignore[union-attr]
-        if declared is not None and declared > MAX_ROWS + 1:
-            raise _too_many_rows()
-        rows = sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
-        headings = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-        for count, values in enumerate(rows, start=1):
-            if count > MAX_ROWS:
-                raise _too_many_rows()
-            if all(value in (None, "") for value in values):
-                continue
-            yield _normalise(dict(zip(headings, values, strict=False)))
+        reader = ExcelReader(handle, read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        targets = [
+            rel.target
+            for _sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
+    except Exception as error:  # openpyxl and zipfile raise many kinds for a broken file
+        raise ValidationError(_("The XLSX file cannot be opened: %s") % error) from None
+    archive = reader.archive
+    try:
+        if not targets:
+            raise ValidationError(_("The XLSX file cannot be opened: %s") % "no worksheet")
+        others = sum(i.file_size for i in archive.infolist() if i.filename != targets[0])
+        if others > 2 * max_bytes():
+            raise ValidationError(
+                _("The XLSX file unpacks to too much data; save it again with one sheet only."),
+                code="too_large",
+            )
+        count, tail = 0, b""
+        with archive.open(targets[0]) as source:
+            while chunk := source.read(_SCAN_CHUNK):
+                data = tail + chunk
+                cut = len(data) - 32  # a tag cut in two is counted with the next chunk
+                count += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
+                tail = data[cut:]
+                if count > MAX_ROWS + 1:
+                    raise _too_many_rows()
+            count += len(_ROW_TAG.findall(tail))
+    finally:
+        archive.close()
+    if count > MAX_ROWS + 1:
+        raise _too_many_rows()
+    return max(count - 1, 0)
+
+
+def _xlsx_values(handle: IO[bytes]) -> Iterator[tuple]:
+    workbook = _open_xlsx(handle)
+    try:
+        sheet = _first_sheet(workbook)
+        # One row past the limit is enough to refuse the file; never parse further.
+        yield from sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
     finally:
         workbook.close()
 
@@ -380,15 +471,15 @@ def validate_file(
     """Check the size, then read and validate the file; a refused file is a line-0 error."""
     try:
         check_size(_size_of(handle))
-        try:
-            return validate_rows(read_rows(handle, filename), school, progress)
-        except UnicodeDecodeError:
-            pass  # not UTF-8: Excel in China saves CSV as GB18030
-        handle.seek(0)
-        try:
-            return validate_rows(read_rows(handle, filename, encoding="gb18030"), school, progress)
-        except UnicodeDecodeError:
-            raise ValidationError(_("The file is neither UTF-8 nor GB18030 text.")) from None
+        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GB18030
+            handle.seek(0)
+            try:
+                count_rows(handle, filename, encoding=encoding)
+            except UnicodeDecodeError:
+                continue
+            rows = read_rows(handle, filename, encoding=encoding)
+            return validate_rows(rows, school, progress)
+        raise ValidationError(_("The file is neither UTF-8 nor GB18030 text."))
     except ValidationError as error:
         return ImportReport(errors=[RowError(0, error.messages)])
 

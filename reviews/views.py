@@ -42,8 +42,8 @@ from students.permissions import (
     get_import_job_for,
     get_registry_request_for,
 )
-from students.registry_changes import held_change_apply, held_change_drop
 from students.presenters import describe_request_data
+from students.registry_changes import held_change_apply, held_change_drop
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
@@ -237,9 +237,7 @@ def held_changes(request):
     ).select_related("record", "record__school", "record__student", "imported_by")
     if not request.user.is_platform_admin:
         changes = changes.filter(record__school_id=request.user.school_id)
-    return render(
-        request, "reviews/held_changes.html", {"changes": changes[:QUEUE_PAGE_SIZE]}
-    )
+    return render(request, "reviews/held_changes.html", {"changes": changes[:QUEUE_PAGE_SIZE]})
 
 
 @role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)

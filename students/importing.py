@@ -117,7 +117,10 @@ def check_size(size: int) -> None:
     if size > max_bytes():
         raise ValidationError(
             _("The file is %(size)s MB; at most %(limit)s MB can be imported at once.")
-            % {"size": f"{size / 1024 / 1024:.1f}", "limit": f"{round(max_bytes() / 1024 / 1024, 1):g}"},
+            % {
+                "size": f"{size / 1024 / 1024:.1f}",
+                "limit": f"{round(max_bytes() / 1024 / 1024, 1):g}",
+            },
             code="too_large",
         )
 
@@ -165,9 +168,9 @@ def count_rows(handle: IO[bytes], filename: str, *, encoding: str = "utf-8-sig")
     if _is_xlsx(handle, filename):
         count = _count_xlsx_rows(handle)
     else:
-        count = 0
-        for count, _values in enumerate(_bounded(_csv_values(handle, encoding)), start=0):
-            pass  # the first row is the heading
+        rows = _csv_values(handle, encoding)
+        next(rows, None)  # the heading
+        count = sum(1 for _values in _bounded(rows))
     handle.seek(0)
     return count
 

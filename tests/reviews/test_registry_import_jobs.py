@@ -70,9 +70,7 @@ def test_valid_only_still_imports_the_valid_rows(
     rows.append(f.registry_row(world, "BAD", "坏", "1234"))
     client.force_login(school_reviewer)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("reviews:registry_import"), {"file": _upload(rows), "valid_only": "on"}
-        )
+        client.post(reverse("reviews:registry_import"), {"file": _upload(rows), "valid_only": "on"})
     job = RegistryImportJob.objects.get()
     assert (job.imported, job.error_count) == (3, 1)
     assert RegistryRecord.objects.count() == 3

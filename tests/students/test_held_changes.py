@@ -29,9 +29,7 @@ def held(world, student, school_reviewer):
     return HeldRegistryChange.objects.get(), new_id
 
 
-def test_a_reimport_keeps_a_confirmed_records_name_and_id_and_holds_them_back(
-    world, student, held
-):
+def test_a_reimport_keeps_a_confirmed_records_name_and_id_and_holds_them_back(world, student, held):
     change, new_id = held
     record = RegistryRecord.objects.get(pk=student.record_id)
     assert record.name == "彭也" and record.id_number == student.id_number

@@ -121,9 +121,7 @@ def test_a_million_row_xlsx_is_refused_after_the_row_limit_without_reading_on(
     elapsed = time.monotonic() - started
     assert report.imported == 0 and not RegistryRecord.objects.exists()
     assert report.errors[0].line == 0
-    assert report.errors[0].messages == [
-        "文件超过 200000 行，请拆分为每个不超过 200000 行的文件。"
-    ]
+    assert report.errors[0].messages == ["文件超过 200000 行，请拆分为每个不超过 200000 行的文件。"]
     # Reading stopped a little past the limit: about a fifth of the sheet's XML.
     assert read["bytes"] < read["sheet"] / 3
     assert elapsed < 10  # was 57 s for the whole file inside one request

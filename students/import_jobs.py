@@ -35,11 +35,13 @@ def import_job_start(
 
 def import_job_run(job_id: int) -> None:
     """Import the job's file, recording rows read as it goes; the file is deleted at the end."""
-    job = RegistryImportJob.objects.select_related("school", "user").get(pk=job_id)
-    if job.status != RegistryImportJob.Status.QUEUED:
-        return  # a retried task must not import twice
     jobs = RegistryImportJob.objects.filter(pk=job_id)
-    jobs.update(status=RegistryImportJob.Status.RUNNING)
+    started = jobs.filter(status=RegistryImportJob.Status.QUEUED).update(
+        status=RegistryImportJob.Status.RUNNING
+    )
+    if not started:
+        return  # a retried or duplicated task must not import twice
+    job = RegistryImportJob.objects.select_related("school", "user").get(pk=job_id)
 
     def progress(rows: int) -> None:
         jobs.update(rows_read=rows)

@@ -140,3 +140,27 @@ def test_an_id_number_another_account_holds_cannot_be_applied(
         held_change_apply(change=change, reviewer=school_reviewer)
     student.refresh_from_db()
     assert student.is_confirmed
+
+
+def test_the_held_changes_page_costs_the_same_for_many_changes(
+    client, world, school_reviewer, django_assert_max_num_queries
+):
+    for n in range(5):
+        student = f.make_student(f.make_record(world.major_a1, name=f"原名{n}"))
+        _import(world, [_row(world, student, 姓名=f"新名{n}")], actor=school_reviewer)
+    client.force_login(school_reviewer)
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("reviews:held_changes")).content.decode()
+    assert all(f"新名{n}" in page for n in range(5))
+
+
+def test_a_job_is_imported_once_even_if_its_task_runs_twice(world, school_reviewer):
+    from students.import_jobs import import_job_run
+    from students.models import RegistryImportJob
+
+    job = RegistryImportJob.objects.create(
+        school=world.school_a, user=school_reviewer, filename="a.csv", status="done"
+    )
+    import_job_run(job.pk)  # not queued any more: nothing happens
+    job.refresh_from_db()
+    assert job.status == "done" and job.rows_read == 0

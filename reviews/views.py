@@ -237,7 +237,11 @@ def held_changes(request):
     ).select_related("record", "record__school", "record__student", "imported_by")
     if not request.user.is_platform_admin:
         changes = changes.filter(record__school_id=request.user.school_id)
-    return render(request, "reviews/held_changes.html", {"changes": changes[:QUEUE_PAGE_SIZE]})
+    return render(
+        request,
+        "reviews/held_changes.html",
+        {"changes": changes[:QUEUE_PAGE_SIZE], "total": changes.count()},
+    )
 
 
 @role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)

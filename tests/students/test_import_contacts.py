@@ -121,3 +121,17 @@ def test_reviewer_pages_show_a_records_contacts_masked(client, signed, school_re
     page = client.get(reverse("reviews:agreement", args=[signed.pk])).content.decode()
     assert "139****5678" in page and "p*****@example.com" in page
     assert "13912345678" not in page and "pengye@example.com" not in page
+
+
+def test_values_too_long_for_their_column_are_row_errors(world, rows):
+    rows[0]["姓名"] = "长" * 51
+    rows[1]["电子邮箱"] = "a" * 250 + "@example.com"
+    report = registry_import(
+        school=world.school_a,
+        handle=f.registry_csv(rows, headings=HEADINGS),
+        filename="x.csv",
+        actor=None,
+        valid_only=True,
+    )
+    assert report.imported == 0 and [e.line for e in report.errors] == [2, 3]
+    assert any("姓名" in m and "50" in m for m in report.errors[0].messages)

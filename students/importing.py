@@ -354,8 +354,11 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
         school=school, student_no=need("student_no", "学号"), name=need("name", "姓名")
     )
     # Too long for the column: refused here, not by the database halfway through the file.
-    for name, label in (("student_no", "学号"), ("name", "姓名"), ("email", "电子邮箱")):
-        limit = RegistryRecord._meta.get_field(name).max_length or 0
+    for name, label, limit in (
+        ("student_no", "学号", 30),
+        ("name", "姓名", 50),
+        ("email", "电子邮箱", 254),
+    ):
         if len(row.get(name, "")) > limit:
             errors.append(
                 _("%(column)s: at most %(limit)d characters.") % {"column": label, "limit": limit}

@@ -34,6 +34,9 @@ GRADUATION_YEAR = env_int("GRADUATION_YEAR", 0) or None
 # process changed it (destreg/reference/cache.py).
 REFERENCE_CACHE_SECONDS = env_int("REFERENCE_CACHE_SECONDS", 60, minimum=0)
 
+# The largest 学籍 import file accepted (bytes), checked before the file is read.
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
 INSTALLED_APPS = [
     "destreg.accounts.admin_site.VerifiedAdminConfig",  # django.contrib.admin + second factor
     "django.contrib.auth",

@@ -40,11 +40,17 @@ from reviews.models import ExportJob
 from reviews.tasks import run_export
 from students import services as student_services
 from students.forms import RegistryImportForm
-from students.importing import registry_import as run_registry_import
+from students.import_jobs import import_job_start
 from students.importing import template_workbook
-from students.models import RegistryRequest
-from students.permissions import can_review_registry_request, get_registry_request_for
+from students.models import HeldRegistryChange, RegistryImportJob, RegistryRequest
+from students.permissions import (
+    can_review_registry_request,
+    get_held_change_for,
+    get_import_job_for,
+    get_registry_request_for,
+)
 from students.presenters import describe_request_data
+from students.registry_changes import held_change_apply, held_change_drop
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
@@ -232,29 +238,73 @@ def registry_request_decide(request, pk: int):
 
 @role_required(Role.SCHOOL_REVIEWER)
 def registry_import(request):
-    """School staff upload their graduates' registry (学籍) file."""
+    """School staff upload their graduates' registry (学籍) file; it imports in the background."""
     form = RegistryImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        report = run_registry_import(
-            school=request.user.school,
-            handle=upload,
-            filename=upload.name,
-            actor=request.user,
-            valid_only=form.cleaned_data["valid_only"],
-        )
-        if report.imported:
-            messages.success(request, _("%(count)d records imported.") % {"count": report.imported})
-        elif report.errors:
-            messages.error(
-                request,
-                _(
-                    "Nothing was imported: fix the rows below and upload again, "
-                    "or choose to import the valid rows only."
-                ),
+        try:
+            job = import_job_start(
+                school=request.user.school,
+                user=request.user,
+                upload=form.cleaned_data["file"],
+                valid_only=form.cleaned_data["valid_only"],
             )
-    return render(request, "reviews/registry_import.html", {"form": form, "report": report})
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return redirect("reviews:registry_import_job", pk=job.pk)
+    recent = RegistryImportJob.objects.filter(school=request.user.school).select_related("user")[
+        :10
+    ]
+    return render(
+        request,
+        "reviews/registry_import.html",
+        {"form": form, "recent": recent},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@reviewer_required
+def registry_import_job(request, pk: int):
+    """An import's progress (rows read), then its outcome and each row's problems."""
+    job = get_import_job_for(request.user, pk)
+    return render(request, "reviews/registry_import_job.html", {"job": job})
+
+
+@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def held_changes(request):
+    """Names and ID numbers a re-import would have changed under a confirmed graduate."""
+    changes = HeldRegistryChange.objects.filter(
+        status=HeldRegistryChange.Status.PENDING
+    ).select_related("record", "record__school", "record__student", "imported_by")
+    if not request.user.is_platform_admin:
+        changes = changes.filter(record__school_id=request.user.school_id)
+    return render(
+        request,
+        "reviews/held_changes.html",
+        {"changes": changes[:QUEUE_PAGE_SIZE], "total": changes.count()},
+    )
+
+
+@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+@require_POST
+def held_change_decide(request, pk: int):
+    """Apply a held-back change (the graduate confirms again) or drop it."""
+    change = get_held_change_for(request.user, pk)
+    decision = request.POST.get("decision")
+    if decision not in ("apply", "drop"):
+        return HttpResponseBadRequest(_("Choose to apply or to drop the change."))
+    try:
+        if decision == "apply":
+            held_change_apply(change=change, reviewer=request.user)
+            messages.success(
+                request, _("Applied; the graduate is asked to confirm the record again.")
+            )
+        else:
+            held_change_drop(change=change, reviewer=request.user)
+            messages.success(request, _("Dropped; the confirmed name and ID number stay."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+    return redirect("reviews:held_changes")
 
 
 @role_required(Role.SCHOOL_REVIEWER)

@@ -192,9 +192,12 @@ def registry_row(world, no, name, id_number, **overrides) -> dict:
     return row | overrides
 
 
-def registry_csv(rows, encoding="utf-8-sig") -> io.BytesIO:
-    lines = [",".join(REGISTRY_HEADINGS)]
-    lines += [",".join(row[h] for h in REGISTRY_HEADINGS) for row in rows]
+REGISTRY_CONTACT_HEADINGS = [*REGISTRY_HEADINGS, "手机号", "电子邮箱"]
+
+
+def registry_csv(rows, encoding="utf-8-sig", headings=REGISTRY_HEADINGS) -> io.BytesIO:
+    lines = [",".join(headings)]
+    lines += [",".join(row.get(h, "") for h in headings) for row in rows]
     return io.BytesIO(("\n".join(lines) + "\n").encode(encoding))
 
 

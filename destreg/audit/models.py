@@ -42,6 +42,9 @@ ACTION_LABELS = {
     "renew_recovery_codes": _("New recovery codes made"),
     "turn_off_second_factor": _("Second factor turned off"),
     "reset_second_factor": _("Second factor reset by an administrator"),
+    "held_change_apply": _("Held registry change applied"),
+    "held_change_drop": _("Held registry change dropped"),
+    "registry_reconfirm": _("Registry name or ID number changed; to be confirmed again"),
 }
 
 

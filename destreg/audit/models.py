@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "upload_scan": _("Stamped agreement uploaded"),
     "send_return_link": _("Return link e-mailed to the unit"),
     "info_approve": _("Agreement information approved"),
+    "send_code": _("Confirmation code sent"),
+    "issue_activation_code": _("Activation code issued"),
+    "unbind": _("Account unlinked from the registry record"),
 }
 
 

@@ -45,6 +45,9 @@ MATRIX = {
     "reviews:registration": ("registration", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:registration_decide": ("registration", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
+    "reviews:record": ("record", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
+    "reviews:record_activation": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
+    "reviews:record_unbind": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "agreements:invitation": ("invitation", [200, 404, 200, 404, 403, 403, 403, 403, 302]),
     "agreements:invitation_answer": ("invitation", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:agreement": ("agreement", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
@@ -144,6 +147,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
+        "record": {"pk": student.record_id},
     }
 
 

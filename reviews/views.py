@@ -390,13 +390,14 @@ def export(request, pk: int):
 
 @reviewer_required
 def records(request):
-    """Find a current-year graduate of the reviewer's college or school by 学号 or name."""
+    """Find a current-year graduate of the reviewer's college or school by 学号 (or its
+    beginning) or name."""
     query = request.GET.get("q", "").strip()[:50]
     found: list[RegistryRecord] = []
     if query:
         scope = RegistryRecord.objects.current().visible_to(request.user)
         found = list(
-            (scope.filter(student_no=query) | scope.filter(name__contains=query))
+            (scope.filter(student_no__startswith=query) | scope.filter(name__contains=query))
             .select_related("student__user")
             .for_display()
             .order_by("student_no")[:RECORDS_PAGE_SIZE]
@@ -431,16 +432,26 @@ def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=No
     )
 
 
+def _new_code_key(pk: int) -> str:
+    return f"reviews:activation_code:{pk}"
+
+
 @reviewer_required
 def record(request, pk: int):
     """A graduate's record (ID number and contacts masked) and the account bound to it."""
-    return _render_record(request, get_record_for(request.user, pk))
+    item = get_record_for(request.user, pk)
+    # A code just issued is shown on the page the issuing redirects to, and then forgotten.
+    code = request.session.pop(_new_code_key(item.pk), None)
+    response = _render_record(request, item, code=code)
+    if code:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @reviewer_required
 @require_POST
 def record_activation(request, pk: int):
-    """Issue an activation code; the answer shows it this once (only its hash is kept)."""
+    """Issue an activation code, shown once on the record page (only its hash is kept)."""
     item = get_record_for(request.user, pk)
     holder = student_services.record_holder(item)
     require(can_issue_activation_code(request.user, item, holder=holder))
@@ -448,10 +459,9 @@ def record_activation(request, pk: int):
         code = student_services.activation_code_issue(record=item, reviewer=request.user)
     except ValidationError as error:
         messages.error(request, error_text(error))
-        return redirect("reviews:record", pk=item.pk)
-    response = _render_record(request, item, code=code)
-    response["Cache-Control"] = "no-store"
-    return response
+    else:
+        request.session[_new_code_key(item.pk)] = code
+    return redirect("reviews:record", pk=item.pk)
 
 
 @reviewer_required

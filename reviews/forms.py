@@ -39,7 +39,7 @@ class DecisionForm(forms.Form):
 
 class UnbindForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"),
+        label=_("Reason for unlinking"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),

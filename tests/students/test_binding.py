@@ -358,3 +358,25 @@ def test_the_base_backend_must_be_subclassed():
 def test_client_ip_is_the_remote_address():
     request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert client_ip(request) == "203.0.113.5"
+
+
+def test_demo_student1_confirms_with_the_code_the_console_prints(
+    client, reference_data, settings, capsys, django_capture_on_commit_callbacks
+):
+    import re
+
+    from destreg.demo.data import seed
+
+    seed()
+    settings.SMS_BACKEND = "destreg.lib.sms.ConsoleBackend"
+    student = Student.objects.get(user__username="student1")
+    client.force_login(student.user)
+    assert "138****0001" in client.get(HOME).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(SEND, {"channel": "sms"})
+    printed = capsys.readouterr().out
+    assert "SMS to 13800000001" in printed
+    code = re.search(r"\b\d{6}\b", printed.split("SMS to 13800000001", 1)[1]).group()
+    client.post(CONFIRM, {"code": code})
+    student.refresh_from_db()
+    assert student.is_confirmed and student.confirmed_via == "code"

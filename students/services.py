@@ -63,7 +63,7 @@ def student_register(
             _("Someone tried to sign up with your ID number"),
             _(
                 "Someone has just created an account on the graduate destination registration "
-                "system with your name and ID number. It cannot take over your registry record.\n\n"
+                "system with your ID number. It cannot take over your registry record.\n\n"
                 "If it was you, sign in with your account (user name: %(username)s), or reset "
                 "your password if you have forgotten it. If it was not you, you need do nothing; "
                 "tell your school's employment office if it happens again."

@@ -256,23 +256,51 @@ def _confirm_with_code(*, student: Student, code: str) -> Student | str:
         method = BindingMethod.ACTIVATION
     if candidate is None:
         return _("This code is not valid or has expired; ask for a new one.")
-    if not codes.code_matches(typed, candidate.code_hash):
+    if method == BindingMethod.ACTIVATION:
+        refused = _wrong_activation_try(student, candidate, typed)
+        if refused:
+            return refused
+    elif not codes.code_matches(typed, candidate.code_hash):
         candidate.attempts += 1
         candidate.save(update_fields=["attempts"])
-        left = RegistryCode.MAX_ATTEMPTS - candidate.attempts
-        if left:
-            return _("Wrong code; %(left)d tries left.") % {"left": left}
-        return _("Wrong code, and no tries are left: ask for a new code.")
+        return _wrong_code_message(RegistryCode.MAX_ATTEMPTS - candidate.attempts)
     candidate.used_at = timezone.now()
     candidate.save(update_fields=["used_at"])
     return registry_bind(student=student, record=record, method=method, actor=student.user)
+
+
+def _wrong_code_message(left: int) -> str:
+    if left > 0:
+        return _("Wrong code; %(left)d tries left.") % {"left": left}
+    return _("Wrong code, and no tries are left: ask for a new code.")
+
+
+def _wrong_activation_try(student: Student, code: RegistryCode, typed: str) -> str:
+    """Check an activation code, counting wrong tries per account (each one audited).
+
+    A sent code belongs to one account, so its tries are counted on the code. An activation
+    code belongs to the record: counted on the code, anyone who knows the graduate's name and
+    ID number could use up its tries and void it. Per account, they use up only their own.
+    """
+    wrong = AuditEvent.objects.for_object(student).filter(
+        action="wrong_activation_code", changes__code=code.pk
+    )
+    tries = wrong.count()
+    if tries >= RegistryCode.MAX_ATTEMPTS:
+        return _wrong_code_message(0)
+    if codes.code_matches(typed, code.code_hash):
+        return ""
+    AuditEvent.record(
+        student, actor=student.user, action="wrong_activation_code", changes={"code": code.pk}
+    )
+    return _wrong_code_message(RegistryCode.MAX_ATTEMPTS - tries - 1)
 
 
 @transaction.atomic
 def activation_code_issue(*, record: RegistryRecord, reviewer: User) -> str:
     """A college reviewer issues an activation code for a record; returns it, shown once.
 
-    Valid for seven days, one use, five tries; issuing a new one voids the old.
+    Valid for seven days, one use, five tries per account; issuing a new one voids the old.
     """
     record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
     require(can_issue_activation_code(reviewer, record, holder=record_holder(record)))

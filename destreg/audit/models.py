@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "info_approve": _("Agreement information approved"),
     "send_code": _("Confirmation code sent"),
     "issue_activation_code": _("Activation code issued"),
+    "wrong_activation_code": _("Wrong activation code entered"),
     "unbind": _("Account unlinked from the registry record"),
 }
 

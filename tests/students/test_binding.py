@@ -380,3 +380,17 @@ def test_demo_student1_confirms_with_the_code_the_console_prints(
     client.post(CONFIRM, {"code": code})
     student.refresh_from_db()
     assert student.is_confirmed and student.confirmed_via == "code"
+
+
+def test_an_intruder_cannot_use_up_the_activation_code(world, graduate, college_reviewer):
+    record = graduate_record(graduate)
+    code = services.activation_code_issue(record=record, reviewer=college_reviewer)
+    intruder = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+    for _try in range(RegistryCode.MAX_ATTEMPTS + 2):
+        with pytest.raises(ValidationError):
+            services.registry_confirm(student=intruder, code="AAAA-AAAA-AAAA")
+    with pytest.raises(ValidationError, match=r"no tries|尝试次数已用完"):
+        services.registry_confirm(student=intruder, code=code)  # five tries per account
+    services.registry_confirm(student=graduate, code=code)  # the graduate's code still works
+    graduate.refresh_from_db()
+    assert graduate.is_confirmed

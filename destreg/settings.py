@@ -282,6 +282,11 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)  # seconds; a hung server fails the task
 
+# --- Text messages ----------------------------------------------------------
+# The first-login check's one-time codes (destreg/lib/sms.py): a class with
+# send_messages(messages); the default prints them to the console.
+SMS_BACKEND = env_str("SMS_BACKEND", "destreg.lib.sms.ConsoleBackend")
+
 # --- Security -------------------------------------------------------------
 # Production turns these on (see docs/deploy.md and `make prod-check`).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)

@@ -39,3 +39,12 @@ class DecisionForm(forms.Form):
         ):
             self.add_error("comment", _("Give the student a reason."))
         return cleaned
+
+
+class UnbindForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for unlinking"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
+    )

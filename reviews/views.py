@@ -30,23 +30,32 @@ from destreg.lib.decisions import (
     is_stale,
     parse_bulk_value,
 )
-from destreg.lib.permissions import error_text
+from destreg.lib.permissions import error_text, require
 from employers import services as employer_services
 from employers.models import Employer
 from reviews import queue as review_queue
 from reviews import stats as review_stats
-from reviews.forms import DecisionForm
+from reviews.forms import DecisionForm, UnbindForm
 from reviews.models import ExportJob
 from reviews.tasks import run_export
 from students import services as student_services
 from students.forms import RegistryImportForm
 from students.import_jobs import import_job_start
 from students.importing import template_workbook
-from students.models import HeldRegistryChange, RegistryImportJob, RegistryRequest
+from students.models import (
+    HeldRegistryChange,
+    RegistryCode,
+    RegistryImportJob,
+    RegistryRecord,
+    RegistryRequest,
+)
 from students.permissions import (
+    can_issue_activation_code,
     can_review_registry_request,
+    can_unbind_record,
     get_held_change_for,
     get_import_job_for,
+    get_record_for,
     get_registry_request_for,
 )
 from students.presenters import describe_request_data
@@ -54,6 +63,7 @@ from students.registry_changes import held_change_apply, held_change_drop
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
+RECORDS_PAGE_SIZE = 50
 
 
 @reviewer_required
@@ -487,3 +497,102 @@ def export(request, pk: int):
             job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
         )
     return render(request, "reviews/export.html", {"job": job})
+
+
+# --- registry records: lookup, activation codes, unlinking -------------------
+
+
+@reviewer_required
+def records(request):
+    """Find a current-year graduate of the reviewer's college or school by 学号 (or its
+    beginning) or name."""
+    query = request.GET.get("q", "").strip()[:50]
+    found: list[RegistryRecord] = []
+    if query:
+        scope = RegistryRecord.objects.current().visible_to(request.user)
+        found = list(
+            (scope.filter(student_no__startswith=query) | scope.filter(name__contains=query))
+            .select_related("student__user")
+            .for_display()
+            .order_by("student_no")[:RECORDS_PAGE_SIZE]
+        )
+    rows = [(item, getattr(item, "student", None)) for item in found]
+    return render(
+        request,
+        "reviews/records.html",
+        {"query": query, "rows": rows, "page_size": RECORDS_PAGE_SIZE},
+    )
+
+
+def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=None, status=200):
+    holder = student_services.record_holder(record)
+    activation = (
+        RegistryCode.objects.filter(record=record, kind=RegistryCode.Kind.ACTIVATION).live().first()
+    )
+    return render(
+        request,
+        "reviews/record.html",
+        {
+            "record": record,
+            "holder": holder,
+            "activation": activation,
+            "new_code": code,
+            "may_issue": can_issue_activation_code(request.user, record, holder=holder),
+            "may_unbind": can_unbind_record(request.user, record, holder=holder),
+            "unbind_form": unbind_form or UnbindForm(),
+            "events": AuditEvent.objects.timeline(record),
+        },
+        status=status,
+    )
+
+
+def _new_code_key(pk: int) -> str:
+    return f"reviews:activation_code:{pk}"
+
+
+@reviewer_required
+def record(request, pk: int):
+    """A graduate's record (ID number and contacts masked) and the account bound to it."""
+    item = get_record_for(request.user, pk)
+    # A code just issued is shown on the page the issuing redirects to, and then forgotten.
+    code = request.session.pop(_new_code_key(item.pk), None)
+    response = _render_record(request, item, code=code)
+    if code:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@reviewer_required
+@require_POST
+def record_activation(request, pk: int):
+    """Issue an activation code, shown once on the record page (only its hash is kept)."""
+    item = get_record_for(request.user, pk)
+    holder = student_services.record_holder(item)
+    require(can_issue_activation_code(request.user, item, holder=holder))
+    try:
+        code = student_services.activation_code_issue(record=item, reviewer=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        request.session[_new_code_key(item.pk)] = code
+    return redirect("reviews:record", pk=item.pk)
+
+
+@reviewer_required
+@require_POST
+def record_unbind(request, pk: int):
+    item = get_record_for(request.user, pk)
+    holder = student_services.record_holder(item)
+    require(can_unbind_record(request.user, item, holder=holder))
+    form = UnbindForm(request.POST)
+    if form.is_valid():
+        try:
+            student_services.registry_unbind(
+                record=item, reviewer=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The account is unlinked from this record."))
+            return redirect("reviews:record", pk=item.pk)
+    return _render_record(request, item, unbind_form=form, status=400)

@@ -92,11 +92,13 @@ class RegistryRecordAdmin(admin.ModelAdmin):
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
-    list_display = ["real_name", "user", "record", "confirmed_at"]
+    list_display = ["real_name", "user", "record", "confirmed_at", "confirmed_via"]
     search_fields = ["real_name", "user__username"]
     list_select_related = ["user", "record"]
-    raw_id_fields = ["user", "record"]
-    readonly_fields = ["id_number_masked"]
+    raw_id_fields = ["user"]
+    # Binding goes through the first-login check and unlinking through the record page
+    # (students.services), which audit it; the admin only shows it.
+    readonly_fields = ["id_number_masked", "record", "confirmed_at", "confirmed_via"]
 
 
 @admin.register(RegistryRequest)

@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
 from destreg.lib.permissions import ALLOW, Decision, deny
-from students.models import HeldRegistryChange, RegistryImportJob, RegistryRequest, Student
+from students.models import (
+    HeldRegistryChange,
+    RegistryImportJob,
+    RegistryRecord,
+    RegistryRequest,
+    Student,
+)
 
 
 def can_register_destination(student: Student) -> Decision:
@@ -106,3 +112,58 @@ def get_held_change_for(user: User, pk: int) -> HeldRegistryChange:
     if not decision.visible:
         raise Http404
     return change
+
+
+# --- registry records and the accounts bound to them -------------------------
+
+
+def can_view_record(user: User, record: RegistryRecord) -> Decision:
+    """Reviewers see the records they look after: their college's, or their school's."""
+    if user.is_platform_admin:
+        return ALLOW
+    if user.is_school_reviewer and user.school_id == record.school_id:
+        return ALLOW
+    if user.is_college_reviewer and user.college_id == record.college_id:
+        return ALLOW
+    if user.is_student or user.is_employer:
+        return deny(_("Only reviewers look up registry records."))
+    return deny(_("Not found."), visible=False)
+
+
+def can_issue_activation_code(
+    user: User, record: RegistryRecord, *, holder: Student | None
+) -> Decision:
+    """The record's college hands an activation code to a graduate it can see in person."""
+    seen = can_view_record(user, record)
+    if not seen:
+        return seen
+    if holder is not None:
+        return deny(_("This record is already linked to an account."))
+    if not (user.is_college_reviewer and user.college_id == record.college_id):
+        return deny(_("Activation codes are issued by the graduate's college."))
+    return ALLOW
+
+
+def can_unbind_record(user: User, record: RegistryRecord, *, holder: Student | None) -> Decision:
+    """The school (or the platform) unlinks a wrongly bound account."""
+    seen = can_view_record(user, record)
+    if not seen:
+        return seen
+    if holder is None:
+        return deny(_("This record is not linked to any account."))
+    if user.is_platform_admin or (user.is_school_reviewer and user.school_id == record.school_id):
+        return ALLOW
+    return deny(_("Only the school employment office unlinks an account."))
+
+
+def get_record_for(user: User, pk: int) -> RegistryRecord:
+    """Load a record for a reviewer: 404 for strangers, 403 for other roles."""
+    record = RegistryRecord.objects.filter(pk=pk).for_display().first()
+    if record is None:
+        raise Http404
+    decision = can_view_record(user, record)
+    if not decision.visible:
+        raise Http404
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return record

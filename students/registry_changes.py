@@ -37,7 +37,7 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
 
     The graduate's account takes the record's new name and ID number, loses its
     confirmation and record link (so the first-login check runs again), and is notified.
-    Raises ValidationError if another account already holds the new ID number.
+    Raises ValidationError if another confirmed account already holds the new ID number.
     """
     change = _lock(change, reviewer)
     record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=change.record_id)
@@ -47,7 +47,10 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
         .filter(record=record)
         .first()
     )
-    taken = Student.objects.filter(id_number_digest=change.id_number_digest)
+    # Unconfirmed accounts reserve nothing (students/services.py): only a confirmed one blocks.
+    taken = Student.objects.filter(
+        id_number_digest=change.id_number_digest, confirmed_at__isnull=False
+    )
     if student is not None:
         taken = taken.exclude(pk=student.pk)
     if taken.exists():
@@ -69,6 +72,7 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
         student.id_number = new_id
         student.record = None
         student.confirmed_at = None
+        student.confirmed_via = ""
         student.save(
             update_fields=[
                 "real_name",
@@ -76,6 +80,7 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
                 "id_number_digest",
                 "record",
                 "confirmed_at",
+                "confirmed_via",
             ]
         )
         student.user.display_name = record.name

@@ -179,3 +179,13 @@ def agreement(invitation, student):
 def signed(agreement, college_reviewer, school_reviewer):
     agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
     return agreement_services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages go to ``destreg.lib.sms.outbox`` (emptied for each test), like e-mail."""
+    from destreg.lib import sms
+
+    settings.SMS_BACKEND = "destreg.lib.sms.LocmemBackend"
+    sms.outbox.clear()
+    return sms.outbox

@@ -211,3 +211,28 @@ def bulk_value(task) -> str:
     """A review-queue checkbox value: "<task id>:<state of its item>" as the queue shows it."""
     item = task.content_type.get_object_for_this_type(pk=task.object_id)
     return f"{task.pk}:{decision_state(item)}"
+
+
+def last_code(channel: str = "sms") -> str:
+    """The one-time code in the latest text message (or e-mail) the first-login check sent."""
+    import re
+
+    from django.core import mail
+
+    from destreg.lib import sms
+
+    text = sms.outbox[-1].body if channel == "sms" else mail.outbox[-1].body
+    found = re.search(r"\b\d{6}\b", text)
+    assert found, text
+    return found.group()
+
+
+def send_code(client, channel: str = "sms") -> str:
+    """As the signed-in student, have the first-login check's code sent; return it."""
+    from django.test import TestCase
+    from django.urls import reverse
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("students:send_code"), {"channel": channel})
+    assert response.status_code == 302
+    return last_code(channel)

@@ -48,6 +48,9 @@ MATRIX = {
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
     "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
     "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
+    "reviews:record": ("record", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
+    "reviews:record_activation": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
+    "reviews:record_unbind": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "agreements:invitation": ("invitation", [200, 404, 200, 404, 403, 403, 403, 403, 302]),
     "agreements:invitation_answer": ("invitation", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:agreement": ("agreement", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
@@ -157,6 +160,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
+        "record": {"pk": student.record_id},
     }
 
 

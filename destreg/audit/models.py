@@ -45,6 +45,10 @@ ACTION_LABELS = {
     "held_change_apply": _("Held registry change applied"),
     "held_change_drop": _("Held registry change dropped"),
     "registry_reconfirm": _("Registry name or ID number changed; to be confirmed again"),
+    "send_code": _("Confirmation code sent"),
+    "issue_activation_code": _("Activation code issued"),
+    "wrong_activation_code": _("Wrong activation code entered"),
+    "unbind": _("Account unlinked from the registry record"),
 }
 
 

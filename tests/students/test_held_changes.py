@@ -127,7 +127,7 @@ def test_dropping_keeps_the_confirmed_identity(client, student, held, school_rev
     assert RegistryRecord.objects.get(pk=change.record_id).name == "彭也"
 
 
-def test_an_id_number_another_account_holds_cannot_be_applied(
+def test_an_id_number_another_confirmed_account_holds_cannot_be_applied(
     world, student, other_student, school_reviewer
 ):
     from django.core.exceptions import ValidationError

@@ -188,7 +188,7 @@ def test_an_import_request_is_withdrawn_when_the_registry_matches(world, school_
     request = services.registry_request_submit(
         student=student, kind="import", school=world.school_a, data={"student_no": "X1"}
     )
-    services.registry_confirm(student=student)
+    services.registry_bind(student=student, record=record, method="code", actor=student.user)
     assert RegistryRequest.objects.get(pk=request.pk).status == "rejected"
     with pytest.raises(PermissionDenied):
         services.registry_request_approve(request=request, reviewer=school_reviewer)

@@ -6,4 +6,6 @@ app_name = "employers"
 urlpatterns = [
     path("", views.home, name="home"),
     path("register/", views.register, name="register"),
+    path("documents/", views.upload_evidence, name="upload_evidence"),
+    path("<int:pk>/documents/<str:which>/", views.document, name="document"),
 ]

@@ -75,6 +75,8 @@ MATRIX = {
     "agreements:registration_file": ("file", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
     "agreements:registration_new": ("path", [200, 200, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # any school's reviewer may verify any unit, so may open its documents
+    "employers:document": ("unit_document", [403, 403, 200, 404, 403, 403, 200, 200, 302]),
 }
 
 
@@ -133,6 +135,9 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         registration=offline, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
     )
     Registration.objects.filter(pk=offline.pk).update(status="info_approved")
+    unit = employer_user.employer
+    unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
+    unit.save(update_fields=["business_licence"])
     return {
         "request": {"pk": request.pk},
         "agreement": {"pk": signed.pk},
@@ -144,6 +149,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
+        "unit_document": {"pk": unit.pk, "which": "licence"},
     }
 
 

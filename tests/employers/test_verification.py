@@ -41,7 +41,7 @@ def _graduate_of(major):
 
 def _waiting(page) -> str:
     """The review page's list of units waiting, without messages or the verified list."""
-    return page.content.decode().split("<h1", 1)[1].split("<h2")[0]
+    return page.content.decode().split("<h1", 1)[1].split('id="recent"')[0]
 
 
 def _invite(client, unit: Employer, student):
@@ -375,3 +375,21 @@ def test_a_unit_registered_before_uploads_adds_its_documents_from_the_portal(
     assert AuditEvent.objects.for_object(unit).filter(action="upload_evidence").exists()
     services.employer_verify(employer=unit, by=school_reviewer)  # now it can be verified
     assert client.get(reverse("agreements:invite")).status_code == 200
+
+
+def test_the_review_page_costs_the_same_queries_for_many_units(
+    client, school_reviewer, django_assert_max_num_queries
+):
+    for _ in range(2):
+        services.employer_verify(employer=_unit(), by=school_reviewer)
+        _unit()
+    client.force_login(school_reviewer)
+    client.get(REVIEW)  # warm the per-process caches
+    with django_assert_max_num_queries(12) as few:
+        client.get(REVIEW)
+    for _ in range(5):
+        services.employer_verify(employer=_unit(), by=school_reviewer)
+        _unit()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(REVIEW)
+    assert page.content.decode().count("waiting-unit") == 7

@@ -67,3 +67,10 @@ def get_employer_evidence_for(user: User, pk: int) -> Employer:
     if not decision:
         raise PermissionDenied(decision.reason)
     return employer
+
+
+def get_verification_evidence_for(user: User, pk: int) -> EmployerVerification:
+    """A verification, for its evidence: seen by whoever may see the unit's documents."""
+    verification = get_object_or_404(EmployerVerification.objects.select_related("employer"), pk=pk)
+    get_employer_evidence_for(user, verification.employer_id)
+    return verification

@@ -8,4 +8,9 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("documents/", views.upload_evidence, name="upload_evidence"),
     path("<int:pk>/documents/<str:which>/", views.document, name="document"),
+    path(
+        "verifications/<int:pk>/documents/<str:which>/",
+        views.verification_document,
+        name="verification_document",
+    ),
 ]

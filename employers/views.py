@@ -13,7 +13,7 @@ from destreg.lib.permissions import error_text
 from destreg.lib.uploads import document_response
 from employers import services
 from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
-from employers.permissions import get_employer_evidence_for
+from employers.permissions import get_employer_evidence_for, get_verification_evidence_for
 
 
 def _home(request, evidence_form: EmployerEvidenceForm, status: int = 200):
@@ -59,6 +59,19 @@ def document(request, pk: int, which: str):
     field = {
         "licence": employer.business_licence,
         "authorisation": employer.authorisation_letter,
+    }.get(which)
+    if not field:
+        raise Http404
+    return document_response(field)
+
+
+@role_required(Role.EMPLOYER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def verification_document(request, pk: int, which: str):
+    """A document as a verification saw it (the unit may have replaced it since)."""
+    verification = get_verification_evidence_for(request.user, pk)
+    field = {
+        "licence": verification.business_licence,
+        "authorisation": verification.authorisation_letter,
     }.get(which)
     if not field:
         raise Http404

@@ -77,6 +77,10 @@ MATRIX = {
     "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     # any school's reviewer may verify any unit, so may open its documents
     "employers:document": ("unit_document", [403, 403, 200, 404, 403, 403, 200, 200, 302]),
+    "employers:verification_document": (
+        "verification_document",
+        [403, 403, 200, 404, 403, 403, 200, 200, 302],
+    ),
 }
 
 
@@ -138,6 +142,9 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
     unit = employer_user.employer
     unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
     unit.save(update_fields=["business_licence"])
+    verification = unit.verifications.get()
+    verification.business_licence = unit.business_licence.name
+    verification.save(update_fields=["business_licence"])
     return {
         "request": {"pk": request.pk},
         "agreement": {"pk": signed.pk},
@@ -150,6 +157,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
         "unit_document": {"pk": unit.pk, "which": "licence"},
+        "verification_document": {"pk": verification.pk, "which": "licence"},
     }
 
 

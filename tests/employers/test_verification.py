@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
+from pypdf import PdfReader
 
 from agreements.models import Invitation
 from agreements.permissions import can_invite_graduate_of
@@ -149,18 +150,31 @@ def test_a_unit_without_its_documents_cannot_be_verified(client, school_reviewer
 
 
 def test_a_later_replaced_document_does_not_change_what_was_reviewed(
-    school_reviewer, other_school_reviewer
+    client, school_reviewer, other_school_reviewer
 ):
     unit = _unit()
     reviewed = unit.business_licence.name
     verification = services.employer_verify(employer=unit, by=school_reviewer)
-    services.employer_upload_evidence(employer=unit, user=unit.users.get(), business_licence=_pdf())
+    replacement = SimpleUploadedFile("new.pdf", f.pdf_bytes(pages=2))
+    services.employer_upload_evidence(
+        employer=unit, user=unit.users.get(), business_licence=replacement
+    )
     unit.refresh_from_db()
     assert unit.business_licence.name != reviewed
     verification.refresh_from_db()
     assert verification.business_licence.name == reviewed
     later = services.employer_verify(employer=unit, by=other_school_reviewer)
     assert later.business_licence.name == unit.business_licence.name
+
+    def pages(url):
+        content = b"".join(client.get(url).streaming_content)
+        return len(PdfReader(io.BytesIO(content)).pages)
+
+    seen = reverse("employers:verification_document", args=[verification.pk, "licence"])
+    client.force_login(school_reviewer)
+    assert seen in client.get(REVIEW).content.decode()
+    assert pages(seen) == 1  # what school A's reviewer verified on
+    assert pages(reverse("employers:document", args=[unit.pk, "licence"])) == 2  # the current one
 
 
 def test_only_school_reviewers_and_platform_admins_verify(

@@ -85,6 +85,18 @@ def can_invite(user: User) -> Decision:
     return ALLOW
 
 
+def can_invite_graduate_of(user: User, school_id: int | None) -> Decision:
+    """Scope of a unit's verification: a school's reviewer verifies it for that school's
+    graduates, a platform admin for every school's. The caller answers a refusal exactly as it
+    answers an unknown graduate, so the form cannot tell who studies where."""
+    decision = can_invite(user)
+    if not decision:
+        return decision
+    if not user.employer.may_invite_from(school_id):  # type: ignore[union-attr]
+        return deny(_("Your unit is not verified for this graduate's school."))
+    return ALLOW
+
+
 # --- agreements --------------------------------------------------------------
 
 

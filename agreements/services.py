@@ -27,6 +27,7 @@ from agreements.permissions import (
     can_answer_invitation,
     can_answer_termination,
     can_invite,
+    can_invite_graduate_of,
     can_request_termination,
     can_review_agreement,
     can_review_termination,
@@ -114,7 +115,11 @@ def invitation_send(
     require(can_invite(sender))
     employer_id = cast(int, sender.employer_id)  # can_invite checked it is set
     student = find_invitable_student(name, id_number)
-    if student is None:
+    # A graduate of a school the unit is not verified for gets the same answer as nobody.
+    if student is None or not can_invite_graduate_of(
+        sender,
+        student.record.school_id,  # type: ignore[union-attr]
+    ):
         raise ValidationError(
             _("No current graduate who can sign matches this name and ID number.")
         )

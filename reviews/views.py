@@ -32,7 +32,9 @@ from destreg.lib.decisions import (
 )
 from destreg.lib.permissions import error_text, require
 from employers import services as employer_services
-from employers.models import Employer
+from employers.forms import VerifyEmployerForm
+from employers.models import Employer, EmployerVerification
+from employers.permissions import verification_scope
 from reviews import queue as review_queue
 from reviews import stats as review_stats
 from reviews.forms import DecisionForm, UnbindForm
@@ -402,24 +404,42 @@ def agreement_decide(request, pk: int):
     return _render_agreement(request, item, form, status=400)
 
 
-@role_required(Role.SCHOOL_REVIEWER)
+@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 def employers(request):
-    """Units waiting for verification (any school's staff may verify a unit)."""
+    """Units waiting for verification in this reviewer's scope: their school (a platform admin:
+    every school). The reviewer opens both documents, ticks that they checked them, verifies."""
+    scope = verification_scope(request.user)
     if request.method == "POST":
-        employer = Employer.objects.filter(
-            pk=request.POST.get("employer"), verified_at=None
-        ).first()
+        form = VerifyEmployerForm(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request, _("Open both documents and tick the box to confirm you checked them.")
+            )
+            return redirect("reviews:employers")
+        employer = Employer.objects.filter(pk=form.cleaned_data["employer"]).first()
         if employer is None:
             raise Http404
-        employer_services.employer_verify(employer=employer, by=request.user)
-        messages.success(request, _("%(name)s is verified.") % {"name": employer.name})
+        try:
+            employer_services.employer_verify(
+                employer=employer, by=request.user, note=form.cleaned_data["note"]
+            )
+        except PermissionDenied as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("%(name)s is verified.") % {"name": employer.name})
         return redirect("reviews:employers")
     waiting = (
-        Employer.objects.filter(verified_at=None)
+        Employer.objects.awaiting_verification(scope)
         .select_related("nature", "industry", "region")
         .order_by("created_at")[:QUEUE_PAGE_SIZE]
     )
-    return render(request, "reviews/employers.html", {"items": waiting})
+    recent = (
+        EmployerVerification.objects.filter(school=scope)
+        .select_related("employer", "verified_by")
+        .order_by("-verified_at")[:QUEUE_PAGE_SIZE]
+    )
+    context = {"items": waiting, "recent": recent, "form": VerifyEmployerForm()}
+    return render(request, "reviews/employers.html", context)
 
 
 def _render_registration(

@@ -106,7 +106,7 @@ def make_employer(**fields) -> Employer:
     fields.setdefault("name", f"测试单位{n}")
     body = f"91110000{n:09d}"
     fields.setdefault("uscc", body + uscc.calc_check_digit(body))
-    return Employer.objects.create(
+    employer = Employer.objects.create(
         nature=code(CodeTable.UNIT_NATURE, "39"),
         industry=code(CodeTable.INDUSTRY, "I"),
         region=Region.objects.get(code="110108"),
@@ -116,6 +116,10 @@ def make_employer(**fields) -> Employer:
         contact_email=f"hr{n}@example.com",
         **fields,
     )
+    if employer.verified_at is not None:
+        # As the migration treats units verified before scopes: platform-wide.
+        employer.verifications.create(school=None, verified_at=employer.verified_at)
+    return employer
 
 
 def make_invitation(employer, student, **fields):

@@ -81,6 +81,12 @@ MATRIX = {
     "agreements:registration_file": ("file", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
     "agreements:registration_new": ("path", [200, 200, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # any school's reviewer may verify any unit, so may open its documents
+    "employers:document": ("unit_document", [403, 403, 200, 404, 403, 403, 200, 200, 302]),
+    "employers:verification_document": (
+        "verification_document",
+        [403, 403, 200, 404, 403, 403, 200, 200, 302],
+    ),
 }
 
 
@@ -139,6 +145,12 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         registration=offline, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
     )
     Registration.objects.filter(pk=offline.pk).update(status="info_approved")
+    unit = employer_user.employer
+    unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
+    unit.save(update_fields=["business_licence"])
+    verification = unit.verifications.get()
+    verification.business_licence = unit.business_licence.name
+    verification.save(update_fields=["business_licence"])
     return {
         "request": {"pk": request.pk},
         "agreement": {"pk": signed.pk},
@@ -161,6 +173,8 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
         "record": {"pk": student.record_id},
+        "unit_document": {"pk": unit.pk, "which": "licence"},
+        "verification_document": {"pk": verification.pk, "which": "licence"},
     }
 
 

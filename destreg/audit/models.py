@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "agree_termination": _("Termination agreed by the other party"),
     "refuse_termination": _("Termination refused by the other party"),
     "verify": _("Verified"),
+    "upload_evidence": _("Verification documents uploaded"),
     "void": _("Voided (已作废)"),
     "withdraw": _("Withdrawn (已撤回)"),
     "save_draft": _("Draft saved (暂存)"),

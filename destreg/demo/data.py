@@ -10,7 +10,7 @@ from stdnum.cn import ric
 from agreements.models import Hukou, Invitation
 from destreg.accounts.models import Role, User
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
-from employers.models import Employer
+from employers.models import Employer, EmployerVerification
 from students.models import Gender, RegistryRecord, Student, current_graduation_year
 
 PASSWORD = "demo12345"  # noqa: S105 (the documented demo password)
@@ -166,6 +166,10 @@ def _employer(uscc, name, nature, industry, region, address, contact) -> Employe
             "contact_email": f"hr@{uscc.lower()}.example.com",
             "verified_at": timezone.now(),
         },
+    )
+    # Verified by the platform, so the demo units may invite every demo school's graduates.
+    EmployerVerification.objects.get_or_create(
+        employer=employer, school=None, defaults={"note": "demo"}
     )
     return employer
 

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "destreg.audit.context_processors.unread_notifications",
+                "students.sso.login_context",
             ],
         },
     },
@@ -150,10 +151,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# School single sign-on (统一身份认证, OpenID Connect): each school's provider is set up in the
+# admin (students.SchoolSignOn); this switch turns all of them off at once.
+SSO_ENABLED = env_bool("SSO_ENABLED", default=True)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # The seam for a future national SSO backend: add it here.
     *env_list("EXTRA_AUTHENTICATION_BACKENDS"),
+    # Answers only the SSO callback (students/sso.py); password sign-ins pass through.
+    *(["students.sso.SchoolOIDCBackend"] if SSO_ENABLED else []),
     "destreg.accounts.backends.UserAndProfileBackend",
 ]
 PASSWORD_HASHERS = [
@@ -181,6 +187,7 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+AXES_WHITELIST_CALLABLE = "students.sso.is_sso_callback"  # not a password guess
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

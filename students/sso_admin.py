@@ -2,9 +2,16 @@
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from students.models import SchoolSignOn
+
+
+def _https_urls(field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
 
 
 class SchoolSignOnForm(forms.ModelForm):
@@ -19,6 +26,7 @@ class SchoolSignOnForm(forms.ModelForm):
 
     class Meta:
         model = SchoolSignOn
+        formfield_callback = _https_urls
         fields = [
             "school",
             "enabled",
@@ -55,6 +63,7 @@ class SchoolSignOnAdmin(admin.ModelAdmin):
     list_select_related = ["school"]
     search_fields = ["school__name", "school__code"]
     raw_id_fields = ["school"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(boolean=True, description=_("secret stored"))
     def secret_set(self, obj: SchoolSignOn) -> bool:

@@ -45,7 +45,8 @@ class SchoolSignOnForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not self.cleaned_data.get("new_client_secret") and not self.instance.client_secret_cipher:
+        secret_known = self.instance.client_secret_cipher
+        if not self.cleaned_data.get("new_client_secret") and not secret_known:
             self.add_error("new_client_secret", _("Enter the client secret."))
         return cleaned
 

@@ -160,7 +160,8 @@ def provider_tokens(
             "code_challenge_method": "S256",
         }
     )
-    location = through_provider(f"{provider.discovery['authorization_endpoint']}?{query}", student_no)
+    authorize = provider.discovery["authorization_endpoint"]
+    location = through_provider(f"{authorize}?{query}", student_no)
     code = parse_qs(urlsplit(location).query)["code"][0]
     response = requests.post(
         provider.discovery["token_endpoint"],

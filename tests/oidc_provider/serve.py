@@ -11,7 +11,7 @@ from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 # What the tests sign in with at the provider: username = 学号.
-PASSWORD = "provider-pw-1"  # noqa: S105
+PASSWORD = "provider-pw-1"
 STUDENT_NUMBERS = ["2021001", "2021002", "2099999"]
 # The client destreg is registered as, and another client of the same provider.
 CLIENT_ID, CLIENT_SECRET = "destreg", "destreg-secret"

@@ -81,7 +81,8 @@ def test_login_page_offers_a_school_picker_when_several_have_sso(client, world, 
     assert f'<option value="{world.school_a.code}">' in page
     assert f'<option value="{world.school_b.code}">' in page
     response = client.get(reverse("sso:choose"), {"school": world.school_b.code, "next": "/x/"})
-    assert response["Location"] == reverse("sso:login", args=[world.school_b.code]) + "?next=%2Fx%2F"
+    school_b_login = reverse("sso:login", args=[world.school_b.code])
+    assert response["Location"] == school_b_login + "?next=%2Fx%2F"
 
 
 def test_login_page_hides_disabled_schools(client, sign_on):
@@ -189,9 +190,7 @@ def test_records_of_another_school_or_year_do_not_bind(client, world, sign_on):
 
 
 def _unconfirmed_accounts_reserve_id_numbers() -> bool:
-    constraint = next(
-        c for c in Student._meta.constraints if c.name == "one_account_per_id_number"
-    )
+    constraint = next(c for c in Student._meta.constraints if c.name == "one_account_per_id_number")
     return getattr(constraint, "condition", None) is None
 
 
@@ -200,9 +199,7 @@ def _unconfirmed_accounts_reserve_id_numbers() -> bool:
     reason="until the binding slice limits one_account_per_id_number to confirmed accounts",
     strict=True,
 )
-def test_an_unconfirmed_account_with_the_same_id_number_is_not_taken_over(
-    client, sign_on, record
-):
+def test_an_unconfirmed_account_with_the_same_id_number_is_not_taken_over(client, sign_on, record):
     squatter = f.make_student(record, confirmed=False)  # a sign-up with the graduate's ID
     sso_login(client, sign_on.school, "2021001")
     bound = Student.objects.get(record=record)
@@ -285,7 +282,7 @@ def test_an_id_token_issued_to_another_client_is_refused(sign_on, oidc_provider)
         redirect_uri=serve.OTHER_REDIRECT_URI,
         nonce="n-2",
     )["id_token"]
-    with pytest.raises(SuspiciousOperation, match="(?i)audience"):
+    with pytest.raises(SuspiciousOperation, match=r"(?i)audience"):
         _backend(sign_on).verify_token(token, nonce="n-2")
 
 
@@ -335,7 +332,10 @@ def _admin_form(world, oidc_provider, **overrides):  # noqa: F811
 
 
 def test_platform_admin_sets_up_a_school_and_the_secret_is_never_shown_back(
-    client, world, oidc_provider, platform_admin  # noqa: F811
+    client,
+    world,
+    oidc_provider,
+    platform_admin,  # noqa: F811
 ):
     client.force_login(platform_admin)
     assert client.post(ADD, _admin_form(world, oidc_provider)).status_code == 302
@@ -352,7 +352,10 @@ def test_platform_admin_sets_up_a_school_and_the_secret_is_never_shown_back(
 
 
 def test_admin_refuses_a_configuration_without_openid_or_secret(
-    client, world, oidc_provider, platform_admin  # noqa: F811
+    client,
+    world,
+    oidc_provider,
+    platform_admin,  # noqa: F811
 ):
     client.force_login(platform_admin)
     form = _admin_form(world, oidc_provider, scopes="profile", new_client_secret="")

@@ -1,14 +1,13 @@
 """School single sign-on pages: start at a school's provider, come back to one callback."""
 
 import logging
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -25,14 +24,6 @@ def _sign_on_or_404(code: str | None) -> SchoolSignOn:
     return get_object_or_404(
         SchoolSignOn.objects.enabled().select_related("school"), school__code=code or ""
     )
-
-
-def choose(request):
-    """The login page's school picker (a GET form): on to that school's sign-on."""
-    sign_on = _sign_on_or_404(request.GET.get("school"))
-    url = reverse("sso:login", args=[sign_on.school.code])
-    next_url = request.GET.get("next")
-    return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
 
 
 class LoginView(OIDCAuthenticationRequestView):

@@ -7,7 +7,6 @@ from students.models import Student
 from tests import factories as f
 from tests.oidc_provider import serve
 from tests.oidc_provider.fixtures import make_sign_on
-from tests.oidc_provider.fixtures import oidc_provider  # noqa: F401  # the session fixture
 
 
 @pytest.mark.browser
@@ -16,7 +15,7 @@ def test_graduate_signs_in_with_the_school_account(
     new_page,
     live_server,
     world,
-    oidc_provider,  # noqa: F811
+    oidc_provider,
     shoot,
 ):
     record = f.make_record(world.major_a1, student_no="2021001", name="赵一")

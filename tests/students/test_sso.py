@@ -18,7 +18,6 @@ from tests import factories as f
 from tests.oidc_provider import serve
 from tests.oidc_provider.fixtures import (
     make_sign_on,
-    oidc_provider,  # noqa: F401  # the session fixture
     provider_tokens,
     through_provider,
 )
@@ -29,7 +28,7 @@ OUR_REDIRECT_URI = "http://testserver" + CALLBACK
 
 
 @pytest.fixture
-def sign_on(world, oidc_provider):  # noqa: F811
+def sign_on(world, oidc_provider):
     return make_sign_on(world.school_a, oidc_provider)
 
 
@@ -73,7 +72,7 @@ def test_login_page_links_to_the_one_school_with_sso(client, sign_on):
     assert sign_on.school.name in page
 
 
-def test_login_page_offers_a_school_picker_when_several_have_sso(client, world, oidc_provider):  # noqa: F811
+def test_login_page_offers_a_school_picker_when_several_have_sso(client, world, oidc_provider):
     make_sign_on(world.school_a, oidc_provider)
     make_sign_on(world.school_b, oidc_provider)
     page = client.get(LOGIN + "?next=/students/").content.decode()
@@ -154,7 +153,7 @@ def test_an_account_already_bound_to_the_record_is_signed_in(client, sign_on, re
     assert Student.objects.count() == 1
 
 
-def test_the_student_number_claim_is_configurable(client, world, oidc_provider, record):  # noqa: F811
+def test_the_student_number_claim_is_configurable(client, world, oidc_provider, record):
     # This provider's sub is its internal user id, not the 学号: bound to nothing.
     sign_on = make_sign_on(world.school_a, oidc_provider, student_no_claim="sub")
     response = sso_login(client, sign_on.school, "2021001")
@@ -230,7 +229,7 @@ def test_a_replayed_callback_is_refused(client, sign_on, record):
     assert signed_in_user_id(client) is None
 
 
-def test_an_id_token_from_another_issuer_is_refused(client, world, oidc_provider, record):  # noqa: F811
+def test_an_id_token_from_another_issuer_is_refused(client, world, oidc_provider, record):
     # The school's configuration names another issuer than the one that signs the tokens.
     sign_on = make_sign_on(world.school_a, oidc_provider, issuer=oidc_provider.issuer + "/other")
     response = sso_login(client, sign_on.school, "2021001")
@@ -254,7 +253,7 @@ def _backend(sign_on) -> SchoolOIDCBackend:
     return backend
 
 
-def _our_id_token(oidc_provider, nonce):  # noqa: F811
+def _our_id_token(oidc_provider, nonce):
     return provider_tokens(
         oidc_provider,
         "2021001",
@@ -265,13 +264,13 @@ def _our_id_token(oidc_provider, nonce):  # noqa: F811
     )["id_token"]
 
 
-def test_the_backend_accepts_the_providers_id_token_for_us(sign_on, oidc_provider):  # noqa: F811
+def test_the_backend_accepts_the_providers_id_token_for_us(sign_on, oidc_provider):
     claims = _backend(sign_on).verify_token(_our_id_token(oidc_provider, "n-1"), nonce="n-1")
     assert claims["student_no"] == "2021001"
     assert claims["aud"] == serve.CLIENT_ID
 
 
-def test_an_id_token_issued_to_another_client_is_refused(sign_on, oidc_provider):  # noqa: F811
+def test_an_id_token_issued_to_another_client_is_refused(sign_on, oidc_provider):
     token = provider_tokens(
         oidc_provider,
         "2021001",
@@ -284,12 +283,12 @@ def test_an_id_token_issued_to_another_client_is_refused(sign_on, oidc_provider)
         _backend(sign_on).verify_token(token, nonce="n-2")
 
 
-def test_an_id_token_with_another_nonce_is_refused(sign_on, oidc_provider):  # noqa: F811
+def test_an_id_token_with_another_nonce_is_refused(sign_on, oidc_provider):
     with pytest.raises(SuspiciousOperation, match="Nonce"):
         _backend(sign_on).verify_token(_our_id_token(oidc_provider, "n-3"), nonce="n-4")
 
 
-def test_an_id_token_with_altered_claims_is_refused(sign_on, oidc_provider):  # noqa: F811
+def test_an_id_token_with_altered_claims_is_refused(sign_on, oidc_provider):
     header, payload, signature = _our_id_token(oidc_provider, "n-5").split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["student_no"] = "2021002"
@@ -309,7 +308,7 @@ def test_password_sign_in_still_works_next_to_the_sso_backend(client, student):
 ADD = reverse("admin:students_schoolsignon_add")
 
 
-def _admin_form(world, oidc_provider, **overrides):  # noqa: F811
+def _admin_form(world, oidc_provider, **overrides):
     discovery = oidc_provider.discovery
     return {
         "school": world.school_a.pk,
@@ -333,7 +332,7 @@ def test_platform_admin_sets_up_a_school_and_the_secret_is_never_shown_back(
     client,
     world,
     oidc_provider,
-    platform_admin,  # noqa: F811
+    platform_admin,
 ):
     client.force_login(platform_admin)
     assert client.post(ADD, _admin_form(world, oidc_provider)).status_code == 302
@@ -353,7 +352,7 @@ def test_admin_refuses_a_configuration_without_openid_or_secret(
     client,
     world,
     oidc_provider,
-    platform_admin,  # noqa: F811
+    platform_admin,
 ):
     client.force_login(platform_admin)
     form = _admin_form(world, oidc_provider, scopes="profile", new_client_secret="")

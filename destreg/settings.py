@@ -158,9 +158,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # The seam for a future national SSO backend: add it here.
     *env_list("EXTRA_AUTHENTICATION_BACKENDS"),
-    # Answers only the SSO callback (students/sso.py); password sign-ins pass through.
-    *(["students.sso.SchoolOIDCBackend"] if SSO_ENABLED else []),
     "destreg.accounts.backends.UserAndProfileBackend",
+    # Answers only the SSO callback (students/sso.py). Last, so that the backend of a
+    # session made without one (force_login) stays the cached one above.
+    *(["students.sso.SchoolOIDCBackend"] if SSO_ENABLED else []),
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

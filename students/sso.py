@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
@@ -248,10 +249,31 @@ class SchoolOIDCBackend(OIDCAuthenticationBackend):
         return claims
 
     def verify_token(self, token, **kwargs):
-        claims = super().verify_token(token, **kwargs)  # the signature and the nonce
+        try:
+            claims = super().verify_token(token, **kwargs)  # the signature and the nonce
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError) as error:
+            # No ID token, or not a JWT: refused like a bad signature, not a server error.
+            raise SuspiciousOperation(f"Token unreadable: {error!r}") from error
         if "nonce" in kwargs and "exp" not in claims:
             raise SuspiciousOperation("ID token without an expiry")
         return claims
+
+    def retrieve_matching_jwk(self, token):
+        """The provider's key for this token: the library's lookup fails with a KeyError when
+        the token or the keys carry no ``kid``, which a provider with one key may omit."""
+        header = jwt.get_unverified_header(token)
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT or "", timeout=PROVIDER_TIMEOUT)
+        response.raise_for_status()
+        keys = [
+            key
+            for key in response.json().get("keys", [])
+            if key.get("use", "sig") == "sig"
+            and key.get("alg", header.get("alg")) == header.get("alg")
+            and ("kid" not in header or key.get("kid") == header["kid"])
+        ]
+        if len(keys) != 1:
+            raise SuspiciousOperation(f"{len(keys)} provider keys match the token")
+        return jwt.PyJWK(keys[0])
 
     def get_userinfo(self, access_token, id_token, payload):
         """The userinfo claims under the verified ID token's: the userinfo must describe the

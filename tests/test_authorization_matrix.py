@@ -18,6 +18,7 @@ from agreements import registrations, services
 from agreements.models import Registration, ReturnLink, Termination
 from reviews.models import ExportJob
 from students import services as student_services
+from students.models import SchoolSignOn
 
 ROLES = [
     "student",
@@ -75,6 +76,8 @@ MATRIX = {
     "agreements:registration_file": ("file", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
     "agreements:registration_new": ("path", [200, 200, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # Anyone may start a school's sign-on: a redirect to its provider.
+    "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
 }
 
 
@@ -144,7 +147,24 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
+        "school_code": {"code": _sign_on(student.record.school).school.code},
     }
+
+
+def _sign_on(school) -> SchoolSignOn:
+    idp = "https://idp.example.edu.cn"
+    sign_on = SchoolSignOn(
+        school=school,
+        enabled=True,
+        issuer=idp,
+        authorization_endpoint=f"{idp}/authorize",
+        token_endpoint=f"{idp}/token",
+        userinfo_endpoint=f"{idp}/userinfo",
+        jwks_endpoint=f"{idp}/jwks",
+        client_id="destreg",
+    )
+    sign_on.save()
+    return sign_on
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

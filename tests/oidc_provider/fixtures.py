@@ -100,7 +100,7 @@ def make_sign_on(school, provider, **fields) -> SchoolSignOn:
         enabled=fields.pop("enabled", True),
         issuer=fields.pop("issuer", discovery["issuer"]),
         authorization_endpoint=discovery["authorization_endpoint"],
-        token_endpoint=discovery["token_endpoint"],
+        token_endpoint=fields.pop("token_endpoint", discovery["token_endpoint"]),
         userinfo_endpoint=discovery["userinfo_endpoint"],
         jwks_endpoint=discovery["jwks_uri"],
         client_id=fields.pop("client_id", serve.CLIENT_ID),

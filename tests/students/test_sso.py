@@ -297,6 +297,23 @@ def test_an_id_token_with_altered_claims_is_refused(sign_on, oidc_provider):
         _backend(sign_on).verify_token(f"{header}.{forged}.{signature}", nonce="n-5")
 
 
+def test_an_unreadable_id_token_is_refused(sign_on):
+    with pytest.raises(SuspiciousOperation):
+        _backend(sign_on).verify_token("not-a-jwt", nonce="n-6")
+
+
+def test_a_failing_token_endpoint_shows_an_error_and_signs_nobody_in(
+    client, world, oidc_provider, record
+):
+    sign_on = make_sign_on(
+        world.school_a, oidc_provider, token_endpoint=f"{oidc_provider.url}/o/missing/"
+    )
+    response = sso_login(client, sign_on.school, "2021001")
+    assert response.status_code == 502
+    assert "暂时无法连接学校统一身份认证服务" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
 def test_password_sign_in_still_works_next_to_the_sso_backend(client, student):
     response = client.post(LOGIN, {"username": student.user.username, "password": "pw-Secret-123"})
     assert response.status_code == 302

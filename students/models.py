@@ -5,6 +5,8 @@ A ``RegistryRecord`` is what the school reports about a graduate; a
 confirms, on first sign-in, that the record is theirs.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -357,6 +359,16 @@ class DestinationClaim(models.Model):
         return f"{self.student_id}: {self.path} #{self.object_id}"
 
 
+SIGN_ON_URL_FIELDS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_endpoint",
+)
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
 class SchoolSignOnQuerySet(models.QuerySet["SchoolSignOn"]):
     def enabled(self) -> "SchoolSignOnQuerySet":
         return self.filter(enabled=True)
@@ -443,5 +455,11 @@ class SchoolSignOn(models.Model):
             errors["scopes"] = _("The scopes must include openid.")
         if self.sign_algo != self.Algorithm.HS256 and not self.jwks_endpoint:
             errors["jwks_endpoint"] = _("Needed to check signatures with this algorithm.")
+        for name in SIGN_ON_URL_FIELDS:
+            url = urlsplit(getattr(self, name) or "")
+            # The secret, codes and tokens travel there: only a test provider on this machine
+            # may do without TLS.
+            if url.scheme == "http" and url.hostname not in LOOPBACK_HOSTS:
+                errors.setdefault(name, _("Use an https:// address."))
         if errors:
             raise ValidationError(errors)

@@ -379,6 +379,16 @@ def test_admin_refuses_a_configuration_without_openid_or_secret(
     assert not SchoolSignOn.objects.exists()
 
 
+def test_admin_refuses_plain_http_endpoints_off_this_machine(
+    client, world, oidc_provider, platform_admin
+):
+    client.force_login(platform_admin)
+    form = _admin_form(world, oidc_provider, token_endpoint="http://idp.example.edu.cn/token")
+    response = client.post(ADD, form)
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"token_endpoint"}
+
+
 def test_reviewers_cannot_open_the_sso_admin(client, school_reviewer):
     client.force_login(school_reviewer)
     assert client.get(ADD).status_code == 302  # to the admin's login

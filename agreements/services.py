@@ -35,6 +35,7 @@ from agreements.tasks import render_agreement
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.notify import notify
+from destreg.lib.decisions import check_state
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
@@ -288,9 +289,20 @@ def _lock_agreement(agreement: Agreement) -> Agreement:
 
 
 @transaction.atomic
-def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = "") -> Agreement:
-    """审核通过: the college passes it to the school; the school signs it (签约成功)."""
+def agreement_approve(
+    *,
+    agreement: Agreement,
+    reviewer: User,
+    comment: str = "",
+    expected_state: str | None = None,
+) -> Agreement:
+    """审核通过: the college passes it to the school; the school signs it (签约成功).
+
+    ``expected_state`` is ``decision_state(agreement)`` as the reviewer saw it (views
+    always pass it): a decision on an agreement that has moved since is refused.
+    """
     agreement = _lock_agreement(agreement)
+    check_state(agreement, expected_state)
     require(can_review_agreement(reviewer, agreement))
     before = agreement.status
     url = reverse("agreements:agreement", args=[agreement.pk])
@@ -328,11 +340,14 @@ def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = ""
 
 
 @transaction.atomic
-def agreement_fail(*, agreement: Agreement, reviewer: User, reason: str) -> Agreement:
+def agreement_fail(
+    *, agreement: Agreement, reviewer: User, reason: str, expected_state: str | None = None
+) -> Agreement:
     """审核不通过: 签约失败; the student needs a new invitation to sign again."""
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     agreement = _lock_agreement(agreement)
+    check_state(agreement, expected_state)
     require(can_review_agreement(reviewer, agreement))
     before = agreement.status
     agreement._fail()
@@ -430,10 +445,15 @@ def termination_answer(
 
 @transaction.atomic
 def termination_approve(
-    *, termination: Termination, reviewer: User, comment: str = ""
+    *,
+    termination: Termination,
+    reviewer: User,
+    comment: str = "",
+    expected_state: str | None = None,
 ) -> Termination:
     """审核通过; at the school stage the agreement becomes 已解约 and the destination is cleared."""
     termination = _lock_termination(termination)
+    check_state(termination, expected_state)
     require(can_review_termination(reviewer, termination))
     agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=termination.agreement_id)
     before = termination.status
@@ -467,10 +487,13 @@ def termination_approve(
 
 
 @transaction.atomic
-def termination_reject(*, termination: Termination, reviewer: User, reason: str) -> Termination:
+def termination_reject(
+    *, termination: Termination, reviewer: User, reason: str, expected_state: str | None = None
+) -> Termination:
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     termination = _lock_termination(termination)
+    check_state(termination, expected_state)
     require(can_review_termination(reviewer, termination))
     before = termination.status
     termination._reject()

@@ -200,12 +200,20 @@ class RegistryImportForm(forms.Form):
         label=_("CSV or XLSX file"),
         help_text=_(
             "First row: 学号, 姓名, 性别, 身份证号, 民族, 政治面貌, 院系, 专业代码, 学历层次, "
-            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期, 毕业年份, 城乡生源)."
+            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期, 毕业年份, 城乡生源, "
+            "手机号, 电子邮箱)."
         ),
     )
     valid_only = forms.BooleanField(
         label=_("If some rows are invalid, import the valid rows anyway"), required=False
     )
+
+    def clean_file(self):
+        from students.importing import check_size
+
+        upload = self.cleaned_data["file"]
+        check_size(upload.size or 0)
+        return upload
 
 
 class AdminRegistryImportForm(RegistryImportForm):

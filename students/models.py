@@ -359,6 +359,116 @@ class DestinationClaim(models.Model):
         return f"{self.student_id}: {self.path} #{self.object_id}"
 
 
+class RegistryImportJob(models.Model):
+    """A 学籍 file uploaded through the site, imported in the background (students/import_jobs.py).
+
+    The stored upload holds ID numbers: it is deleted as soon as the job ends.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/", blank=True)
+    filename = models.CharField(max_length=255)
+    valid_only = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_read = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # The first rows' problems, as [{"line": n, "messages": [...]}]; error_count says how many.
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class HeldRegistryChange(FSMModelMixin, IdNumberMixin):
+    """A re-import's new name or ID number for a record a graduate has already confirmed.
+
+    The import keeps the confirmed identity and holds the new one here until a school
+    reviewer applies it (the graduate then confirms again) or drops it
+    (students/registry_changes.py). ``id_number_*`` hold the new ID number.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Held back")
+        APPLIED = "applied", _("Applied")
+        DROPPED = "dropped", _("Dropped")
+
+    record = models.ForeignKey(
+        RegistryRecord,
+        verbose_name=_("registry record"),
+        on_delete=models.CASCADE,
+        related_name="held_changes",
+    )
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
+    # The row's other values (code or text per field), as imported alongside the new identity.
+    values = models.JSONField(_("other imported values"), default=dict, blank=True)
+    job = models.ForeignKey(
+        RegistryImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, protected=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("held registry change")
+        verbose_name_plural = _("held registry changes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"], condition=Q(status="pending"), name="one_held_change_per_record"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.name} ({self.status})"
+
+    @transition(field=status, source=Status.PENDING, target=Status.APPLIED)
+    def _apply(self) -> None:
+        """A school reviewer applies the new identity; the graduate confirms again."""
+
+    @transition(field=status, source=Status.PENDING, target=Status.DROPPED)
+    def _drop(self) -> None:
+        """A school reviewer keeps the confirmed identity."""
+
+
 SIGN_ON_URL_FIELDS = (
     "issuer",
     "authorization_endpoint",

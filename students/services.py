@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.lib.decisions import check_state
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from students.models import (
     CODE_FIELDS,
@@ -134,12 +135,15 @@ def registry_request_submit(
     return request
 
 
-def _lock_for_review(request: RegistryRequest, reviewer: User) -> RegistryRequest:
+def _lock_for_review(
+    request: RegistryRequest, reviewer: User, expected_state: str | None
+) -> RegistryRequest:
     request = (
         RegistryRequest.objects.select_for_update(of=("self",))
         .select_related("student")
         .get(pk=request.pk)
     )
+    check_state(request, expected_state)
     decision = can_review_registry_request(reviewer, request)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -174,10 +178,15 @@ def _record_decision(
 
 @transaction.atomic
 def registry_request_approve(
-    *, request: RegistryRequest, reviewer: User, comment: str = ""
+    *,
+    request: RegistryRequest,
+    reviewer: User,
+    comment: str = "",
+    expected_state: str | None = None,
 ) -> RegistryRequest:
-    """Approve: an import creates and links the record, an update applies the corrections."""
-    request = _lock_for_review(request, reviewer)
+    """Approve: an import creates and links the record, an update applies the corrections.
+    With ``expected_state`` (views always pass it), only if still as the reviewer saw it."""
+    request = _lock_for_review(request, reviewer, expected_state)
     student = Student.objects.select_for_update(of=("self",)).get(pk=request.student_id)
     if request.kind == RegistryRequest.Kind.IMPORT:
         if student.is_confirmed:
@@ -198,11 +207,11 @@ def registry_request_approve(
 
 @transaction.atomic
 def registry_request_reject(
-    *, request: RegistryRequest, reviewer: User, reason: str
+    *, request: RegistryRequest, reviewer: User, reason: str, expected_state: str | None = None
 ) -> RegistryRequest:
     if not reason.strip():
         raise ValidationError(_("Give the student a reason."))
-    request = _lock_for_review(request, reviewer)
+    request = _lock_for_review(request, reviewer, expected_state)
     before = request.status
     request._reject()
     _record_decision(request, reviewer, action="reject", before=before, comment=reason)

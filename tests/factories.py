@@ -8,6 +8,7 @@ from stdnum.cn import uscc
 
 from destreg.accounts.models import Role, User
 from destreg.demo.data import make_id_number
+from destreg.lib.decisions import decision_state
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from employers.models import Employer
 from students.models import Gender, RegistryRecord, Student, current_graduation_year
@@ -191,7 +192,22 @@ def registry_row(world, no, name, id_number, **overrides) -> dict:
     return row | overrides
 
 
-def registry_csv(rows, encoding="utf-8-sig") -> io.BytesIO:
-    lines = [",".join(REGISTRY_HEADINGS)]
-    lines += [",".join(row[h] for h in REGISTRY_HEADINGS) for row in rows]
+REGISTRY_CONTACT_HEADINGS = [*REGISTRY_HEADINGS, "手机号", "电子邮箱"]
+
+
+def registry_csv(rows, encoding="utf-8-sig", headings=REGISTRY_HEADINGS) -> io.BytesIO:
+    lines = [",".join(headings)]
+    lines += [",".join(row.get(h, "") for h in headings) for row in rows]
     return io.BytesIO(("\n".join(lines) + "\n").encode(encoding))
+
+
+def decision(item, decision: str = "approve", comment: str = "") -> dict:
+    """What a decide form posts: the decision, and the item's state as the page shows it now."""
+    fresh = type(item)._default_manager.get(pk=item.pk)
+    return {"decision": decision, "comment": comment, "state": decision_state(fresh)}
+
+
+def bulk_value(task) -> str:
+    """A review-queue checkbox value: "<task id>:<state of its item>" as the queue shows it."""
+    item = task.content_type.get_object_for_this_type(pk=task.object_id)
+    return f"{task.pk}:{decision_state(item)}"

@@ -18,7 +18,7 @@ from agreements import registrations, services
 from agreements.models import Registration, ReturnLink, Termination
 from reviews.models import ExportJob
 from students import services as student_services
-from students.models import SchoolSignOn
+from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
 ROLES = [
     "student",
@@ -46,6 +46,8 @@ MATRIX = {
     "reviews:registration": ("registration", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:registration_decide": ("registration", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
+    "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
+    "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
     "agreements:invitation": ("invitation", [200, 404, 200, 404, 403, 403, 403, 403, 302]),
     "agreements:invitation_answer": ("invitation", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:agreement": ("agreement", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
@@ -143,6 +145,16 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "registration": {"pk": registration.pk},
         "file": {"pk": registration.pk, "which": "proof"},
         "export": {"pk": ExportJob.objects.create(user=college_reviewer, fmt="csv").pk},
+        "import": {
+            "pk": RegistryImportJob.objects.create(
+                school=student.record.school, user=school_reviewer, filename="a.csv"
+            ).pk
+        },
+        "held": {
+            "pk": HeldRegistryChange.objects.create(
+                record=student.record, name="改名", id_number_cipher="", id_number_digest=""
+            ).pk
+        },
         "invitation": {"pk": invitation.pk},
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},

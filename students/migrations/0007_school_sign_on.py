@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('reference', '0003_school_agreement_clauses'),
-        ('students', '0005_registryrecord_contacts'),
+        ('students', '0006_import_jobs_and_held_registry_changes'),
     ]
 
     operations = [

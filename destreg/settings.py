@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "destreg.audit.context_processors.unread_notifications",
+                "students.sso.login_context",
             ],
         },
     },
@@ -158,11 +159,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# School single sign-on (统一身份认证, OpenID Connect): each school's provider is set up in the
+# admin (students.SchoolSignOn); this switch turns all of them off at once.
+SSO_ENABLED = env_bool("SSO_ENABLED", default=True)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # The seam for a future national SSO backend: add it here.
     *env_list("EXTRA_AUTHENTICATION_BACKENDS"),
     "destreg.accounts.backends.UserAndProfileBackend",
+    # Answers only the SSO callback (students/sso.py). Last, so that the backend of a
+    # session made without one (force_login) stays the cached one above.
+    *(["students.sso.SchoolOIDCBackend"] if SSO_ENABLED else []),
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -197,6 +204,7 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+AXES_WHITELIST_CALLABLE = "students.sso.is_sso_callback"  # not a password guess
 
 # Second factor (django-otp, destreg/accounts/second_factor.py): TOTP apps plus one-time
 # recovery codes. Required for school reviewers, platform admins and anybody with admin

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("destreg.accounts.urls")),
     path("students/", include("students.urls")),
+    path("sso/", include("students.sso_urls")),
     path("employers/", include("employers.urls")),
     path("reviews/", include("reviews.urls")),
     path("agreements/", include("agreements.urls")),

@@ -108,3 +108,6 @@ class RegistryRequestAdmin(admin.ModelAdmin):
     list_select_related = ["student", "school"]
     readonly_fields = ["status"]
     raw_id_fields = ["student", "reviewed_by"]
+
+
+from students import sso_admin  # noqa: E402, F401  # registers SchoolSignOnAdmin

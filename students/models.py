@@ -5,7 +5,10 @@ A ``RegistryRecord`` is what the school reports about a graduate; a
 confirms, on first sign-in, that the record is theirs.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +18,9 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from destreg.lib.pii import (
     decrypt_id_number,
+    decrypt_secret,
     encrypt_id_number,
+    encrypt_secret,
     id_number_digest,
     mask_email,
     mask_id_number,
@@ -552,3 +557,109 @@ class HeldRegistryChange(FSMModelMixin, IdNumberMixin):
     @transition(field=status, source=Status.PENDING, target=Status.DROPPED)
     def _drop(self) -> None:
         """A school reviewer keeps the confirmed identity."""
+
+
+SIGN_ON_URL_FIELDS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_endpoint",
+)
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+class SchoolSignOnQuerySet(models.QuerySet["SchoolSignOn"]):
+    def enabled(self) -> "SchoolSignOnQuerySet":
+        return self.filter(enabled=True)
+
+
+class SchoolSignOn(models.Model):
+    """A school's identity provider (统一身份认证), spoken to over OpenID Connect.
+
+    A graduate who signs in there has proven who they are: the claim named
+    ``student_no_claim`` carries their 学号, which with the school finds their
+    current-year registry record (students/sso.py)."""
+
+    class Algorithm(models.TextChoices):
+        RS256 = "RS256", "RS256"
+        RS384 = "RS384", "RS384"
+        RS512 = "RS512", "RS512"
+        ES256 = "ES256", "ES256"
+        ES384 = "ES384", "ES384"
+        HS256 = "HS256", _("HS256 (signed with the client secret)")
+
+    school = models.OneToOneField(
+        School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="sign_on"
+    )
+    enabled = models.BooleanField(
+        _("enabled"), default=False, help_text=_("Show the single sign-on link on the login page.")
+    )
+    issuer = models.URLField(
+        _("issuer"), max_length=300, help_text=_("The provider's issuer (iss), exactly.")
+    )
+    authorization_endpoint = models.URLField(_("authorization endpoint"), max_length=300)
+    token_endpoint = models.URLField(_("token endpoint"), max_length=300)
+    userinfo_endpoint = models.URLField(_("userinfo endpoint"), max_length=300)
+    jwks_endpoint = models.URLField(
+        _("JWKS endpoint"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the provider publishes its signing keys (jwks_uri)."),
+    )
+    client_id = models.CharField(_("client ID"), max_length=200)
+    # Encrypted like the ID numbers (destreg/lib/pii.py); the admin never shows it back.
+    client_secret_cipher = models.TextField(blank=True, editable=False)
+    sign_algo = models.CharField(
+        _("ID token signing algorithm"),
+        max_length=10,
+        choices=Algorithm.choices,
+        default=Algorithm.RS256,
+    )
+    student_no_claim = models.CharField(
+        _("student number claim"),
+        max_length=100,
+        default="sub",
+        help_text=_("The claim that carries the student number (学号), e.g. sub or student_no."),
+    )
+    scopes = models.CharField(
+        _("scopes"),
+        max_length=200,
+        default="openid",
+        help_text=_("Space-separated; must include openid."),
+    )
+    use_pkce = models.BooleanField(_("use PKCE"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SchoolSignOnQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("school single sign-on")
+        verbose_name_plural = _("school single sign-on")
+        ordering = ["school"]
+
+    def __str__(self) -> str:
+        return str(self.school)
+
+    @property
+    def client_secret(self) -> str:
+        return decrypt_secret(self.client_secret_cipher) if self.client_secret_cipher else ""
+
+    @client_secret.setter
+    def client_secret(self, value: str) -> None:
+        self.client_secret_cipher = encrypt_secret(value) if value else ""
+
+    def clean(self) -> None:
+        errors = {}
+        if "openid" not in self.scopes.split():
+            errors["scopes"] = _("The scopes must include openid.")
+        if self.sign_algo != self.Algorithm.HS256 and not self.jwks_endpoint:
+            errors["jwks_endpoint"] = _("Needed to check signatures with this algorithm.")
+        for name in SIGN_ON_URL_FIELDS:
+            url = urlsplit(getattr(self, name) or "")
+            # The secret, codes and tokens travel there: only a test provider on this machine
+            # may do without TLS.
+            if url.scheme == "http" and url.hostname not in LOOPBACK_HOSTS:
+                errors.setdefault(name, _("Use an https:// address."))
+        if errors:
+            raise ValidationError(errors)

@@ -18,6 +18,9 @@ from destreg.reference.loading import load_codes, load_regions
 from destreg.reference.models import Code
 from tests import factories as f
 
+# oidc_provider: a stand-in school identity provider in its own process (the SSO tests).
+pytest_plugins = ["tests.oidc_provider.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings, tmp_path):

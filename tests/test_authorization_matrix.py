@@ -18,7 +18,7 @@ from agreements import registrations, services
 from agreements.models import Registration, ReturnLink, Termination
 from reviews.models import ExportJob
 from students import services as student_services
-from students.models import HeldRegistryChange, RegistryImportJob
+from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
 ROLES = [
     "student",
@@ -87,6 +87,8 @@ MATRIX = {
         "verification_document",
         [403, 403, 200, 404, 403, 403, 200, 200, 302],
     ),
+    # Anyone may start a school's sign-on: a redirect to its provider.
+    "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
 }
 
 
@@ -175,7 +177,24 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "record": {"pk": student.record_id},
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},
+        "school_code": {"code": _sign_on(student.record.school).school.code},
     }
+
+
+def _sign_on(school) -> SchoolSignOn:
+    idp = "https://idp.example.edu.cn"
+    sign_on = SchoolSignOn(
+        school=school,
+        enabled=True,
+        issuer=idp,
+        authorization_endpoint=f"{idp}/authorize",
+        token_endpoint=f"{idp}/token",
+        userinfo_endpoint=f"{idp}/userinfo",
+        jwks_endpoint=f"{idp}/jwks",
+        client_id="destreg",
+    )
+    sign_on.save()
+    return sign_on
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

@@ -34,9 +34,9 @@ def client_is_blocked(request) -> bool:
 
 @receiver(user_login_failed)
 def count_failed_account(sender, credentials, request=None, **kwargs) -> None:
-    if request is None:
-        return
     username = str(credentials.get("username", "")).casefold()
+    if request is None or not username:  # e.g. a refused school sign-on: no account guessed
+        return
     digest = hashlib.sha256(username.encode()).hexdigest()[:16]
     key = _key(request)
     failed = set(cache.get(key, ()))

@@ -49,6 +49,15 @@ def decrypt_id_number(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
+def encrypt_secret(value: str) -> str:
+    """Another secret kept at rest under the same key, e.g. a school's OIDC client secret."""
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
 def id_number_digest(value: str) -> str:
     message = normalize_id_number(value).encode()
     return hmac.new(_digest_key(), message, hashlib.sha256).hexdigest()

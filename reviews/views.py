@@ -23,6 +23,7 @@ from agreements.views import agreement_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.lib.params import parse_id
 from destreg.lib.permissions import error_text
 from employers import services as employer_services
 from employers.models import Employer
@@ -87,8 +88,8 @@ def bulk_approve(request):
     results = []
     for task_id in request.POST.getlist("task")[: review_queue.PAGE_SIZE]:
         task = None
-        if task_id.isdigit():
-            task = ReviewTask.objects.visible_to(request.user).filter(pk=int(task_id)).first()
+        if (pk := parse_id(task_id)) is not None:
+            task = ReviewTask.objects.visible_to(request.user).filter(pk=pk).first()
         if task is None:
             results.append((task_id, False, _("No longer waiting for you.")))
             continue
@@ -293,9 +294,8 @@ def agreement_decide(request, pk: int):
 def employers(request):
     """Units waiting for verification (any school's staff may verify a unit)."""
     if request.method == "POST":
-        employer = Employer.objects.filter(
-            pk=request.POST.get("employer"), verified_at=None
-        ).first()
+        pk = parse_id(request.POST.get("employer"))
+        employer = Employer.objects.filter(pk=pk, verified_at=None).first() if pk else None
         if employer is None:
             raise Http404
         employer_services.employer_verify(employer=employer, by=request.user)

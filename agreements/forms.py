@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import OTHER_KINDS, Invitation, Registration
-from destreg.lib.uploads import validate_document
+from destreg.lib.uploads import DocumentField, validate_document
 from destreg.lib.validators import validate_id_number, validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
 
@@ -92,12 +92,7 @@ class TerminationRequestForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000, "data-counter": "1000"}),
     )
-    document = forms.FileField(
-        label=_("Supporting document (optional)"),
-        required=False,
-        validators=[validate_document],
-        help_text=_("PDF, JPG or PNG, at most 10 MB."),
-    )
+    document = DocumentField(label=_("Supporting document (optional)"), required=False)
 
 
 class TerminationAnswerForm(forms.Form):
@@ -227,8 +222,7 @@ class RegistrationForm(forms.ModelForm):
                 label=self.fields["unit_region"].label,
             )
         if "proof" in self.fields:
-            self.fields["proof"].validators.append(validate_document)
-            self.fields["proof"].help_text = _("PDF, JPG or PNG, at most 10 MB.")
+            self.fields["proof"] = DocumentField(label=self.fields["proof"].label)
         if "unit_name" in self.fields:
             self.fields["unit_name"].widget.attrs.update(
                 {"data-unit-search": "1", "autocomplete": "off"}
@@ -281,8 +275,4 @@ class RegistrationForm(forms.ModelForm):
 
 
 class ScanForm(forms.Form):
-    scan = forms.FileField(
-        label=_("Stamped agreement (scan or photo)"),
-        validators=[validate_document],
-        help_text=_("PDF, JPG or PNG, at most 10 MB."),
-    )
+    scan = DocumentField(label=_("Stamped agreement (scan or photo)"))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, Invitation, Registration, Termination
 from destreg.accounts.models import User
+from destreg.audit.models import AuditEvent
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference import cache as references
 from students.permissions import can_register_destination
@@ -26,6 +27,22 @@ def _is_student_of(user: User, student_id: int) -> bool:
 
 def _is_employer_of(user: User, employer_id: int) -> bool:
     return user.is_employer and user.employer_id == employer_id
+
+
+def _made_the_college_decision(user: User, item: Agreement | Termination | Registration) -> bool:
+    """The four-eyes rule: whoever approved the college stage may not decide the school
+    stage of the same item, a platform admin included (the audit row is the record;
+    a service calls this with the item locked)."""
+    return AuditEvent.objects.college_approver_id(item) == user.pk
+
+
+def _school_stage_refusal() -> Decision:
+    return deny(
+        _(
+            "You approved this at the college stage; another reviewer must make the "
+            "school's decision."
+        )
+    )
 
 
 # --- invitations -------------------------------------------------------------
@@ -68,6 +85,18 @@ def can_invite(user: User) -> Decision:
     return ALLOW
 
 
+def can_invite_graduate_of(user: User, school_id: int | None) -> Decision:
+    """Scope of a unit's verification: a school's reviewer verifies it for that school's
+    graduates, a platform admin for every school's. The caller answers a refusal exactly as it
+    answers an unknown graduate, so the form cannot tell who studies where."""
+    decision = can_invite(user)
+    if not decision:
+        return decision
+    if not user.employer.may_invite_from(school_id):  # type: ignore[union-attr]
+        return deny(_("Your unit is not verified for this graduate's school."))
+    return ALLOW
+
+
 # --- agreements --------------------------------------------------------------
 
 
@@ -98,6 +127,8 @@ def can_review_agreement(user: User, agreement: Agreement) -> Decision:
         if user.is_platform_admin or (
             user.is_school_reviewer and user.school_id == agreement.school_id
         ):
+            if _made_the_college_decision(user, agreement):
+                return _school_stage_refusal()
             return ALLOW
         return deny(_("This agreement is waiting for the school's review."))
     return deny(_("This agreement is not waiting for review."))
@@ -145,6 +176,8 @@ def can_review_termination(user: User, termination: Termination) -> Decision:
         if user.is_platform_admin or (
             user.is_school_reviewer and user.school_id == agreement.school_id
         ):
+            if _made_the_college_decision(user, termination):
+                return _school_stage_refusal()
             return ALLOW
     else:
         return deny(_("This request is not waiting for review."))
@@ -223,6 +256,8 @@ def can_review_registration(user, registration: Registration) -> Decision:
         if user.is_platform_admin or (
             user.is_school_reviewer and user.school_id == registration.school_id
         ):
+            if _made_the_college_decision(user, registration):
+                return _school_stage_refusal()
             return ALLOW
         return deny(_("This registration is waiting for the school's review."))
     return deny(_("This registration is not waiting for review."))

@@ -26,6 +26,7 @@ from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.notify import notify
 from destreg.audit.tasks import email_after_commit
+from destreg.lib.decisions import check_state
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
 from students.destinations import claim_approve, claim_release, claim_start
@@ -144,9 +145,15 @@ def _reviewers(registration: Registration, role: str):
 
 @transaction.atomic
 def registration_review(
-    *, registration: Registration, reviewer: User, decision: str, comment: str = ""
+    *,
+    registration: Registration,
+    reviewer: User,
+    decision: str,
+    comment: str = "",
+    expected_state: str | None = None,
 ) -> Registration:
-    """审核通过 / 退回修改 / 审核不通过 at whatever stage the registration is."""
+    """审核通过 / 退回修改 / 审核不通过 at the stage the registration is in; with
+    ``expected_state`` (views always pass it) only if that is the stage the reviewer saw."""
     if decision in (RETURN, REJECT) and not comment.strip():
         raise ValidationError(_("Give the student a reason."))
     student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
@@ -155,6 +162,7 @@ def registration_review(
         .select_related("school")
         .get(pk=registration.pk)
     )
+    check_state(item, expected_state)
     require(can_review_registration(reviewer, item))
     before = item.status
     scan_stage = before in (

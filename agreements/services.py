@@ -27,6 +27,7 @@ from agreements.permissions import (
     can_answer_invitation,
     can_answer_termination,
     can_invite,
+    can_invite_graduate_of,
     can_request_termination,
     can_review_agreement,
     can_review_termination,
@@ -35,6 +36,7 @@ from agreements.tasks import render_agreement
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.notify import notify
+from destreg.lib.decisions import check_state
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
@@ -113,7 +115,11 @@ def invitation_send(
     require(can_invite(sender))
     employer_id = cast(int, sender.employer_id)  # can_invite checked it is set
     student = find_invitable_student(name, id_number)
-    if student is None:
+    # A graduate of a school the unit is not verified for gets the same answer as nobody.
+    if student is None or not can_invite_graduate_of(
+        sender,
+        student.record.school_id,  # type: ignore[union-attr]
+    ):
         raise ValidationError(
             _("No current graduate who can sign matches this name and ID number.")
         )
@@ -288,9 +294,20 @@ def _lock_agreement(agreement: Agreement) -> Agreement:
 
 
 @transaction.atomic
-def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = "") -> Agreement:
-    """审核通过: the college passes it to the school; the school signs it (签约成功)."""
+def agreement_approve(
+    *,
+    agreement: Agreement,
+    reviewer: User,
+    comment: str = "",
+    expected_state: str | None = None,
+) -> Agreement:
+    """审核通过: the college passes it to the school; the school signs it (签约成功).
+
+    ``expected_state`` is ``decision_state(agreement)`` as the reviewer saw it (views
+    always pass it): a decision on an agreement that has moved since is refused.
+    """
     agreement = _lock_agreement(agreement)
+    check_state(agreement, expected_state)
     require(can_review_agreement(reviewer, agreement))
     before = agreement.status
     url = reverse("agreements:agreement", args=[agreement.pk])
@@ -328,11 +345,14 @@ def agreement_approve(*, agreement: Agreement, reviewer: User, comment: str = ""
 
 
 @transaction.atomic
-def agreement_fail(*, agreement: Agreement, reviewer: User, reason: str) -> Agreement:
+def agreement_fail(
+    *, agreement: Agreement, reviewer: User, reason: str, expected_state: str | None = None
+) -> Agreement:
     """审核不通过: 签约失败; the student needs a new invitation to sign again."""
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     agreement = _lock_agreement(agreement)
+    check_state(agreement, expected_state)
     require(can_review_agreement(reviewer, agreement))
     before = agreement.status
     agreement._fail()
@@ -430,10 +450,15 @@ def termination_answer(
 
 @transaction.atomic
 def termination_approve(
-    *, termination: Termination, reviewer: User, comment: str = ""
+    *,
+    termination: Termination,
+    reviewer: User,
+    comment: str = "",
+    expected_state: str | None = None,
 ) -> Termination:
     """审核通过; at the school stage the agreement becomes 已解约 and the destination is cleared."""
     termination = _lock_termination(termination)
+    check_state(termination, expected_state)
     require(can_review_termination(reviewer, termination))
     agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=termination.agreement_id)
     before = termination.status
@@ -467,10 +492,13 @@ def termination_approve(
 
 
 @transaction.atomic
-def termination_reject(*, termination: Termination, reviewer: User, reason: str) -> Termination:
+def termination_reject(
+    *, termination: Termination, reviewer: User, reason: str, expected_state: str | None = None
+) -> Termination:
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     termination = _lock_termination(termination)
+    check_state(termination, expected_state)
     require(can_review_termination(reviewer, termination))
     before = termination.status
     termination._reject()

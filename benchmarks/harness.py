@@ -68,6 +68,7 @@ def seed(students: int, employers: int, colleges: int, invited_share: float) -> 
     from django.contrib.auth.hashers import make_password
     from django.test import override_settings
     from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tasks_db.models import DBTaskResult
 
     from agreements import services
@@ -93,6 +94,12 @@ def seed(students: int, employers: int, colleges: int, invited_share: float) -> 
         ]
         school_reviewer = f.make_user(Role.SCHOOL_REVIEWER, school=school)
     User.objects.update(password=make_password(PASSWORD))
+    # A school reviewer signs in with a second factor: an enrolled authenticator whose
+    # codes change every second (not 30), so the simulated people sharing this account can
+    # all sign in within seconds; locustfile.py computes the codes from the key.
+    authenticator = TOTPDevice.objects.create(
+        user=school_reviewer, name="load", confirmed=True, step=1
+    )
     terms = {
         "job_category": f.code(CodeTable.JOB_CATEGORY, "13"),
         "position": "工程师",
@@ -118,7 +125,13 @@ def seed(students: int, employers: int, colleges: int, invited_share: float) -> 
         "graduates": [{"name": g.real_name, "id_number": g.id_number} for g in graduates],
         "employers": [{"username": u.username} for u in senders],
         "college": [{"username": u.username} for u in college_reviewers],
-        "school": [{"username": school_reviewer.username}],
+        "school": [
+            {
+                "username": school_reviewer.username,
+                "totp_key": authenticator.key,
+                "totp_step": authenticator.step,
+            }
+        ],
     }
 
 
@@ -132,7 +145,8 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     """gunicorn as in docs/deploy.md, and wait until it answers."""
     server = subprocess.Popen(
         [
-            str(VENV_BIN / "gunicorn"), "destreg.wsgi", "--bind", f"127.0.0.1:{port}",
+            str(VENV_BIN / "gunicorn"), "-c", "destreg/gunicorn.conf.py", "destreg.wsgi",
+            "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
         ],
         cwd=ROOT, env=ENV,

@@ -11,13 +11,19 @@ Credentials come from the JSON file named by LOAD_CREDENTIALS, written by load.p
 A response counts as an error if it is not the status the page should answer with.
 """
 
+import collections
+import hashlib
+import hmac
 import itertools
 import json
 import os
 import random
 import re
+import struct
+import time
 
 import gevent
+import gevent.lock
 from locust import FastHttpUser, between, task
 
 with open(os.environ["LOAD_CREDENTIALS"], encoding="utf-8") as _file:
@@ -42,6 +48,25 @@ def _signed_in_once(environment) -> None:
     gevent.spawn_later(settle + duration, environment.runner.quit)
 
 
+# Several simulated people share the school reviewer's account, and its authenticator
+# accepts each time step's code once: they take turns at the code page, each with a newer step.
+_code_turns: dict[str, gevent.lock.Semaphore] = collections.defaultdict(gevent.lock.Semaphore)
+_last_step: dict[str, int] = {}
+
+
+def authenticator_code(me: dict) -> str:
+    """What the person's authenticator app shows (RFC 6238 TOTP, SHA-1, 6 digits), for a time
+    step this account has not used yet (waiting for the next one if need be)."""
+    key, period = bytes.fromhex(me["totp_key"]), int(me["totp_step"])
+    while (step := int(time.time()) // period) <= _last_step.get(me["username"], -1):
+        gevent.sleep(period - time.time() % period + 0.01)
+    _last_step[me["username"]] = step
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
 def account(role: str) -> dict:
     """Hand out the role's accounts in turn, so concurrent users rarely share one."""
     pool = PEOPLE[role]
@@ -57,6 +82,11 @@ class Person(FastHttpUser):
         self.me = account(self.role)
         page = self.get("/login/", "login form")
         self.post("/login/", {"username": self.me["username"], "password": PASSWORD}, page, "login")
+        if "totp_key" in self.me:  # staff with a second factor: the code page next
+            with _code_turns[self.me["username"]]:
+                page = self.get("/second-factor/", "second factor form")
+                code = authenticator_code(self.me)
+                self.post("/second-factor/", {"code": code}, page, "second factor")
         _signed_in_once(self.environment)
 
     def get(self, url: str, name: str):

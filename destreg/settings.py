@@ -34,8 +34,11 @@ GRADUATION_YEAR = env_int("GRADUATION_YEAR", 0) or None
 # process changed it (destreg/reference/cache.py).
 REFERENCE_CACHE_SECONDS = env_int("REFERENCE_CACHE_SECONDS", 60, minimum=0)
 
+# The largest 学籍 import file accepted (bytes), checked before the file is read.
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "destreg.accounts.admin_site.VerifiedAdminConfig",  # django.contrib.admin + second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +50,9 @@ INSTALLED_APPS = [
     "django_fsm",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "destreg",
@@ -69,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "destreg.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -174,7 +182,15 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)  #
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
 
-# Login throttling (django-axes): lock a username+address pair after repeated failures.
+# The client's address: the N-th X-Forwarded-For entry from the right when N reverse proxies
+# (nginx: 1) stand in front; 0 ignores the header (destreg/lib/clients.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Login throttling (django-axes): lock a username+address pair after repeated failures, so a
+# stranger elsewhere cannot lock the owner out; and refuse a client that failed on
+# LOGIN_CLIENT_ACCOUNT_LIMIT different accounts (password spraying, accounts/throttling.py).
+AXES_CLIENT_IP_CALLABLE = "destreg.lib.clients.client_ip"
+LOGIN_CLIENT_ACCOUNT_LIMIT = env_int("LOGIN_CLIENT_ACCOUNT_LIMIT", 10, minimum=2)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -182,6 +198,16 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+
+# Second factor (django-otp, destreg/accounts/second_factor.py): TOTP apps plus one-time
+# recovery codes. Required for school reviewers, platform admins and anybody with admin
+# access; college reviewers and employers may opt in. A wrong code makes the device wait
+# 1, 2, 4, 8 … seconds times the factor before it checks another one.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "destreg")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# The seed_demo staff sign in with the password alone, but only while DEBUG is on.
+SECOND_FACTOR_DEMO_USERNAMES = ["school1", "school2", "admin"]
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -257,6 +283,11 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)  # seconds; a hung server fails the task
 
+# --- Text messages ----------------------------------------------------------
+# The first-login check's one-time codes (destreg/lib/sms.py): a class with
+# send_messages(messages); the default prints them to the console.
+SMS_BACKEND = env_str("SMS_BACKEND", "destreg.lib.sms.ConsoleBackend")
+
 # --- Security -------------------------------------------------------------
 # Production turns these on (see docs/deploy.md and `make prod-check`).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
@@ -287,13 +318,32 @@ DEFAULT_EXCEPTION_REPORTER = "destreg.lib.pii.PiiSafeExceptionReporter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"  # the document views that reviewers preview in an iframe relax it
 
+# Every log line passes the ID-number mask (destreg/lib/pii.py): the root handler, Django's
+# request log and runserver's request lines (which Django's defaults send to handlers of their
+# own); gunicorn's access and error logs go through the same filter (destreg/gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"pii": {"()": "destreg.lib.pii.PiiLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["pii"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["pii"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

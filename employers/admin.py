@@ -1,8 +1,39 @@
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from employers.models import Employer
+from destreg.lib.permissions import error_text
+from employers import services
+from employers.models import Employer, EmployerVerification
+
+
+class EmployerVerificationInline(admin.TabularInline):
+    """Who verified the unit, for which school, on which documents: a record, not editable."""
+
+    model = EmployerVerification
+    extra = 0
+    can_delete = False
+    # The evidence by stored name: a FileField here would link to /media/, which is never served.
+    readonly_fields = [
+        "school", "verified_by", "verified_at", "licence_reviewed", "letter_reviewed", "note",
+    ]  # fmt: skip
+    exclude = ["business_licence", "authorisation_letter"]
+
+    @admin.display(description=_("business licence reviewed"))
+    def licence_reviewed(self, obj: EmployerVerification) -> str:
+        return obj.business_licence.name or "—"
+
+    @admin.display(description=_("authorisation letter reviewed"))
+    def letter_reviewed(self, obj: EmployerVerification) -> str:
+        return obj.authorisation_letter.name or "—"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # verifications are made through the action, which audits and notifies
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Employer)
@@ -12,12 +43,42 @@ class EmployerAdmin(admin.ModelAdmin):
     search_fields = ["name", "uscc", "contact_name"]
     list_select_related = ["nature", "industry"]
     raw_id_fields = ["region"]
-    readonly_fields = ["verified_at", "verified_by", "created_at"]
+    exclude = ["business_licence", "authorisation_letter"]  # the unit uploads them in its portal
+    readonly_fields = ["verified_at", "verified_by", "created_at", "licence", "letter"]
+    inlines = [EmployerVerificationInline]
     actions = ["verify"]
 
-    @admin.action(description=_("Verify the selected employers"))
+    @admin.display(description=_("business licence (营业执照)"))
+    def licence(self, obj: Employer) -> str:
+        return self._document_link(obj, obj.business_licence, "licence")
+
+    @admin.display(description=_("authorisation letter (授权委托书)"))
+    def letter(self, obj: Employer) -> str:
+        return self._document_link(obj, obj.authorisation_letter, "authorisation")
+
+    @staticmethod
+    def _document_link(obj: Employer, field, which: str) -> str:
+        """Through the permission-checked view, never the storage URL."""
+        if not field:
+            return "—"
+        url = reverse("employers:document", args=[obj.pk, which])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open"))
+
+    @admin.action(description=_("Verify the selected employers for all schools"))
     def verify(self, request, queryset):
-        count = queryset.filter(verified_at__isnull=True).update(
-            verified_at=timezone.now(), verified_by=request.user
-        )
-        self.message_user(request, _("%d employers verified.") % count, messages.SUCCESS)
+        """Through the same service as the review page: audited, the unit notified, and refused
+        for a unit without its documents or already verified platform-wide."""
+        verified, refused = 0, []
+        for employer in queryset:
+            try:
+                services.employer_verify(
+                    employer=employer, by=request.user, note=str(_("Verified in the admin."))
+                )
+            except PermissionDenied as error:
+                refused.append(f"{employer.name}: {error_text(error)}")
+            else:
+                verified += 1
+        if verified:
+            self.message_user(request, _("%d employers verified.") % verified, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)

@@ -3,6 +3,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from destreg.accounts.models import User
+from destreg.lib.uploads import DocumentField
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
 from employers.models import Employer
@@ -22,12 +23,24 @@ class EmployerRegistrationForm(forms.ModelForm):
     region = RegionField(
         Region.objects.filter(level__gte=Region.Level.CITY), label=_("Address (region)")
     )
+    business_licence = DocumentField(
+        label=_("Business licence (营业执照)"),
+        help_text=_("A scan or photo of the licence. PDF, JPG or PNG, at most 10 MB."),
+    )
+    authorisation_letter = DocumentField(
+        label=_("Authorisation letter (授权委托书)"),
+        help_text=_(
+            "The unit's letter, stamped with its seal, authorising this account's holder to act "
+            "for it. PDF, JPG or PNG, at most 10 MB."
+        ),
+    )
 
     class Meta:
         model = Employer
         fields = [
             "name", "uscc", "nature", "industry", "region", "address", "contact_name",
-            "contact_phone", "contact_mobile", "contact_email",
+            "contact_phone", "contact_mobile", "contact_email", "business_licence",
+            "authorisation_letter",
         ]  # fmt: skip
 
     field_order = ["username", "password1", "password2", *Meta.fields]
@@ -63,3 +76,28 @@ class EmployerRegistrationForm(forms.ModelForm):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class EmployerEvidenceForm(forms.Form):
+    """The portal's upload of the documents a unit is verified on (either or both)."""
+
+    business_licence = DocumentField(label=_("Business licence (营业执照)"), required=False)
+    authorisation_letter = DocumentField(
+        label=_("Authorisation letter (授权委托书)"), required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if not self.errors and not any(cleaned.values()):
+            raise forms.ValidationError(_("Choose at least one document to upload."))
+        return cleaned
+
+
+class VerifyEmployerForm(forms.Form):
+    """A reviewer's verification: they confirm they opened both documents."""
+
+    employer = forms.IntegerField(widget=forms.HiddenInput)
+    checked = forms.BooleanField(
+        label=_("I have opened and checked the business licence and the authorisation letter.")
+    )
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=500)

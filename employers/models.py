@@ -2,9 +2,23 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from destreg.reference.models import Code, CodeTable, Region
+from destreg.lib.uploads import document_path
+from destreg.reference.models import Code, CodeTable, Region, School
+
+
+class EmployerQuerySet(models.QuerySet["Employer"]):
+    def awaiting_verification(self, school_id: int | None) -> "EmployerQuerySet":
+        """Units no verification covers for this school (None: without a platform-wide one)."""
+        covering = EmployerVerification.objects.filter(employer=OuterRef("pk"))
+        if school_id is None:
+            covering = covering.filter(school=None)
+        else:
+            covering = covering.covering(school_id)
+        return self.filter(~Exists(covering))
 
 
 class Employer(models.Model):
@@ -32,6 +46,14 @@ class Employer(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_mobile = models.CharField(_("contact mobile"), max_length=11)
     contact_email = models.EmailField(_("contact e-mail"))
+    business_licence = models.FileField(
+        _("business licence (营业执照)"), upload_to=document_path, blank=True
+    )
+    authorisation_letter = models.FileField(
+        _("authorisation letter (授权委托书)"), upload_to=document_path, blank=True
+    )
+    # The first verification of any scope, kept so "verified at all" needs no join; who may be
+    # invited is decided by the EmployerVerification rows.
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -42,6 +64,8 @@ class Employer(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    objects = EmployerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("employer")
@@ -54,3 +78,81 @@ class Employer(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.business_licence and self.authorisation_letter)
+
+    def may_invite_from(self, school_id: int | None) -> bool:
+        """Whether a verification covers graduates of this school (one query)."""
+        if school_id is None:
+            return False
+        return self.verifications.filter(Q(school=None) | Q(school_id=school_id)).exists()
+
+
+class EmployerVerificationQuerySet(models.QuerySet["EmployerVerification"]):
+    def covering(self, school_id: int) -> "EmployerVerificationQuerySet":
+        """Verifications that let a unit invite this school's graduates."""
+        return self.filter(Q(school=None) | Q(school_id=school_id))
+
+
+class EmployerVerification(models.Model):
+    """One reviewer vouching for a unit, on the evidence they opened.
+
+    ``school`` is the scope: a school's reviewer verifies for their school only (the unit may
+    then invite its graduates); a platform admin's verification (``school`` empty) covers every
+    school. The evidence fields name the stored files the reviewer had in front of them, so a
+    document the unit replaces later does not change what this verification rested on.
+    """
+
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.CASCADE, related_name="verifications"
+    )
+    school = models.ForeignKey(
+        School,
+        verbose_name=_("school (empty: all schools)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,  # only for verifications made before reviewers were recorded
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), default=timezone.now)
+    business_licence = models.FileField(
+        _("business licence reviewed"), upload_to=document_path, blank=True
+    )
+    authorisation_letter = models.FileField(
+        _("authorisation letter reviewed"), upload_to=document_path, blank=True
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = EmployerVerificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("employer verification")
+        verbose_name_plural = _("employer verifications")
+        ordering = ["verified_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer", "school"], name="one_verification_per_school"
+            ),
+            models.UniqueConstraint(
+                fields=["employer"],
+                condition=Q(school=None),
+                name="one_platform_verification",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer} · {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        return str(self.school) if self.school_id else str(_("all schools (platform)"))

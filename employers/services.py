@@ -1,6 +1,6 @@
-"""Writes for employers: registration and verification."""
+"""Writes for employers: registration, evidence and verification."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -9,12 +9,24 @@ from django.utils.translation import gettext as _
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent
 from destreg.audit.notify import notify
-from employers.models import Employer
+from destreg.lib.permissions import require
+from employers.models import Employer, EmployerVerification
+from employers.permissions import (
+    can_upload_employer_evidence,
+    can_verify_employer,
+    verification_scope,
+)
+
+EVIDENCE_FIELDS = ("business_licence", "authorisation_letter")
 
 
 @transaction.atomic
 def employer_register(*, username: str, password: str, unit: dict) -> User:
-    """A unit and its first user; it waits for verification before it can invite."""
+    """A unit and its first user; it waits for verification before it can invite.
+
+    ``unit`` holds the Employer fields, the evidence files included (already cleaned by
+    DocumentField, so only the rebuilt documents are stored).
+    """
     employer = Employer.objects.create(**unit)
     user = User.objects.create_user(
         username=username,
@@ -24,28 +36,83 @@ def employer_register(*, username: str, password: str, unit: dict) -> User:
         employer=employer,
         display_name=unit["name"],
     )
-    AuditEvent.record(employer, actor=user, action="register")
+    AuditEvent.record(
+        employer,
+        actor=user,
+        action="register",
+        changes={name: getattr(employer, name).name for name in EVIDENCE_FIELDS},
+    )
     return user
 
 
-def can_verify(user: User) -> bool:
-    return user.is_school_reviewer or user.is_platform_admin
+@transaction.atomic
+def employer_upload_evidence(
+    *,
+    employer: Employer,
+    user: User,
+    business_licence: UploadedFile | None = None,
+    authorisation_letter: UploadedFile | None = None,
+) -> Employer:
+    """Add or replace the unit's documents. Past verifications keep naming what they saw."""
+    employer = Employer.objects.select_for_update().get(pk=employer.pk)
+    require(can_upload_employer_evidence(user, employer))
+    files = {"business_licence": business_licence, "authorisation_letter": authorisation_letter}
+    changed = [name for name, upload in files.items() if upload is not None]
+    for name in changed:
+        setattr(employer, name, files[name])
+    if changed:
+        employer.save(update_fields=changed)
+        AuditEvent.record(
+            employer,
+            actor=user,
+            action="upload_evidence",
+            changes={name: getattr(employer, name).name for name in changed},
+        )
+    return employer
 
 
 @transaction.atomic
-def employer_verify(*, employer: Employer, by: User) -> Employer:
-    if not can_verify(by):
-        raise PermissionDenied
+def employer_verify(*, employer: Employer, by: User, note: str = "") -> EmployerVerification:
+    """Verify a unit for the reviewer's school (a platform admin: for every school).
+
+    Records who, when, the scope and the evidence files reviewed; audits it and tells the unit.
+    Raises PermissionDenied when ``by`` may not (no evidence yet, already covered, wrong role).
+    """
     employer = Employer.objects.select_for_update().get(pk=employer.pk)
-    if employer.is_verified:
-        return employer
-    employer.verified_at = timezone.now()
-    employer.verified_by = by
-    employer.save(update_fields=["verified_at", "verified_by"])
-    AuditEvent.record(employer, actor=by, action="verify")
-    notify(
-        employer.users.all(),
-        _("Your unit is verified; you can now send invitations."),
-        reverse("employers:home"),
+    require(can_verify_employer(by, employer))
+    scope = verification_scope(by)
+    now = timezone.now()
+    verification = EmployerVerification.objects.create(
+        employer=employer,
+        school_id=scope,
+        verified_by=by,
+        verified_at=now,
+        business_licence=employer.business_licence.name,
+        authorisation_letter=employer.authorisation_letter.name,
+        note=note,
     )
-    return employer
+    if not employer.is_verified:
+        employer.verified_at, employer.verified_by = now, by
+        employer.save(update_fields=["verified_at", "verified_by"])
+    AuditEvent.record(
+        employer,
+        actor=by,
+        action="verify",
+        comment=note,
+        changes={
+            "verification": verification.pk,
+            "scope": "platform" if scope is None else f"school:{scope}",
+            "business_licence": verification.business_licence.name,
+            "authorisation_letter": verification.authorisation_letter.name,
+        },
+    )
+    if scope is None:
+        message = _(
+            "Your unit is verified by the platform; you can invite graduates of any school."
+        )
+    else:
+        message = _("Your unit is verified by %(school)s; you can invite its graduates.") % {
+            "school": verification.school
+        }
+    notify(employer.users.all(), message, reverse("employers:home"))
+    return verification

@@ -6,4 +6,11 @@ app_name = "employers"
 urlpatterns = [
     path("", views.home, name="home"),
     path("register/", views.register, name="register"),
+    path("documents/", views.upload_evidence, name="upload_evidence"),
+    path("<int:pk>/documents/<str:which>/", views.document, name="document"),
+    path(
+        "verifications/<int:pk>/documents/<str:which>/",
+        views.verification_document,
+        name="verification_document",
+    ),
 ]

@@ -1,19 +1,81 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
+from destreg.lib.permissions import error_text
+from destreg.lib.uploads import document_response
 from employers import services
-from employers.forms import EmployerRegistrationForm
+from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
+from employers.permissions import get_employer_evidence_for, get_verification_evidence_for
+
+
+def _home(request, evidence_form: EmployerEvidenceForm, status: int = 200):
+    employer = request.user.employer
+    verifications = list(employer.verifications.select_related("school"))
+    context = {
+        "employer": employer,
+        "verifications": verifications,
+        "all_schools": any(v.school_id is None for v in verifications),
+        "evidence_form": evidence_form,
+    }
+    return render(request, "employers/home.html", context, status=status)
 
 
 @role_required(Role.EMPLOYER)
 def home(request):
-    employer = request.user.employer
-    return render(request, "employers/home.html", {"employer": employer})
+    return _home(request, EmployerEvidenceForm())
+
+
+@role_required(Role.EMPLOYER)
+@require_POST
+def upload_evidence(request):
+    """The unit adds or replaces its 营业执照 / 授权委托书 (e.g. registered before they were
+    asked for)."""
+    form = EmployerEvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _home(request, form, status=400)
+    try:
+        services.employer_upload_evidence(
+            employer=request.user.employer, user=request.user, **form.cleaned_data
+        )
+    except PermissionDenied as error:
+        form.add_error(None, error_text(error))
+        return _home(request, form, status=403)
+    messages.success(request, _("Documents uploaded."))
+    return redirect("employers:home")
+
+
+@role_required(Role.EMPLOYER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def document(request, pk: int, which: str):
+    """A unit's business licence or authorisation letter: to the unit and its verifiers only."""
+    employer = get_employer_evidence_for(request.user, pk)
+    field = {
+        "licence": employer.business_licence,
+        "authorisation": employer.authorisation_letter,
+    }.get(which)
+    if not field:
+        raise Http404
+    return document_response(field)
+
+
+@role_required(Role.EMPLOYER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def verification_document(request, pk: int, which: str):
+    """A document as a verification saw it (the unit may have replaced it since)."""
+    verification = get_verification_evidence_for(request.user, pk)
+    field = {
+        "licence": verification.business_licence,
+        "authorisation": verification.authorisation_letter,
+    }.get(which)
+    if not field:
+        raise Http404
+    return document_response(field)
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -21,7 +83,7 @@ def register(request):
     """用人单位注册: the unit and its first account, unverified until staff check it."""
     if request.user.is_authenticated:
         return redirect("home")
-    form = EmployerRegistrationForm(request.POST or None)
+    form = EmployerRegistrationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = {name: data[name] for name in EmployerRegistrationForm.Meta.fields}

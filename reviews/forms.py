@@ -20,6 +20,10 @@ class DecisionForm(forms.Form):
         help_text=_("Required when you return or reject."),
     )
 
+    # The item's state as rendered (destreg.lib.decisions.decision_state): the service
+    # refuses the decision if the item has moved since. Missing counts as moved.
+    state = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, allow_return: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if not allow_return:
@@ -35,3 +39,12 @@ class DecisionForm(forms.Form):
         ):
             self.add_error("comment", _("Give the student a reason."))
         return cleaned
+
+
+class UnbindForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for unlinking"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
+    )

@@ -23,25 +23,49 @@ from agreements.views import agreement_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
-from destreg.lib.params import parse_id
-from destreg.lib.permissions import error_text
+from destreg.lib.decisions import (
+    STALE_MESSAGE,
+    decision_state,
+    decision_states,
+    is_stale,
+    parse_bulk_value,
+)
+from destreg.lib.permissions import error_text, require
 from employers import services as employer_services
-from employers.models import Employer
+from employers.forms import VerifyEmployerForm
+from employers.models import Employer, EmployerVerification
+from employers.permissions import verification_scope
 from reviews import queue as review_queue
 from reviews import stats as review_stats
-from reviews.forms import DecisionForm
+from reviews.forms import DecisionForm, UnbindForm
 from reviews.models import ExportJob
 from reviews.tasks import run_export
 from students import services as student_services
 from students.forms import RegistryImportForm
-from students.importing import registry_import as run_registry_import
+from students.import_jobs import import_job_start
 from students.importing import template_workbook
-from students.models import RegistryRequest
-from students.permissions import can_review_registry_request, get_registry_request_for
+from students.models import (
+    HeldRegistryChange,
+    RegistryCode,
+    RegistryImportJob,
+    RegistryRecord,
+    RegistryRequest,
+)
+from students.permissions import (
+    can_issue_activation_code,
+    can_review_registry_request,
+    can_unbind_record,
+    get_held_change_for,
+    get_import_job_for,
+    get_record_for,
+    get_registry_request_for,
+)
 from students.presenters import describe_request_data
+from students.registry_changes import held_change_apply, held_change_drop
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
+RECORDS_PAGE_SIZE = 50
 
 
 @reviewer_required
@@ -77,6 +101,8 @@ def queue(request, results=None):
             "total": total,
             "sla_days": sla_days,
             "results": results,
+            # Each checkbox carries its item's state as rendered ("<task id>:<state>").
+            "states": decision_states(current.tasks),
         },
     )
 
@@ -86,16 +112,25 @@ def queue(request, results=None):
 def bulk_approve(request):
     """Approve the selected items one by one: each succeeds or is reported, never half done."""
     results = []
-    for task_id in request.POST.getlist("task")[: review_queue.PAGE_SIZE]:
+    for value in request.POST.getlist("task")[: review_queue.PAGE_SIZE]:
+        task_id, expected_state = parse_bulk_value(value)
         task = None
-        if (pk := parse_id(task_id)) is not None:
-            task = ReviewTask.objects.visible_to(request.user).filter(pk=pk).first()
+        if task_id is not None:
+            task = ReviewTask.objects.visible_to(request.user).filter(pk=task_id).first()
         if task is None:
-            results.append((task_id, False, _("No longer waiting for you.")))
+            if task_id is not None and expected_state is not None:
+                # Decided since the queue was shown (its row is gone), or never ours: the
+                # same answer either way, so it tells nothing about other people's items.
+                results.append((f"#{task_id}", False, str(STALE_MESSAGE)))
+            else:
+                results.append((value, False, _("No longer waiting for you.")))
             continue
         label = f"{task.get_kind_display()} · {task.student_name}"
+        if expected_state is None:  # a page from before states were rendered
+            results.append((label, False, str(STALE_MESSAGE)))
+            continue
         try:
-            approve_task(task, request.user)
+            approve_task(task, request.user, expected_state=expected_state)
         except (ValidationError, PermissionDenied) as error:
             results.append((label, False, error_text(error)))
         except ObjectDoesNotExist:
@@ -106,22 +141,32 @@ def bulk_approve(request):
     return queue(request, results=results)
 
 
-def approve_task(task: ReviewTask, reviewer) -> None:
-    """Run the approving service for the item behind a queue row (one transaction each)."""
+def approve_task(task: ReviewTask, reviewer, *, expected_state: str) -> None:
+    """Run the approving service for the item behind a queue row (one transaction each),
+    provided the item is still in the state the row was rendered with."""
     kind = task.kind
     if kind.startswith("registry_"):
         item = RegistryRequest.objects.get(pk=task.object_id)
-        student_services.registry_request_approve(request=item, reviewer=reviewer)
+        student_services.registry_request_approve(
+            request=item, reviewer=reviewer, expected_state=expected_state
+        )
     elif kind == ReviewTask.Kind.ONLINE:
         agreement = Agreement.objects.get(pk=task.object_id)
-        agreement_services.agreement_approve(agreement=agreement, reviewer=reviewer)
+        agreement_services.agreement_approve(
+            agreement=agreement, reviewer=reviewer, expected_state=expected_state
+        )
     elif kind == ReviewTask.Kind.TERMINATION:
         termination = Termination.objects.get(pk=task.object_id)
-        agreement_services.termination_approve(termination=termination, reviewer=reviewer)
+        agreement_services.termination_approve(
+            termination=termination, reviewer=reviewer, expected_state=expected_state
+        )
     else:
         registration = Registration.objects.get(pk=task.object_id)
         registration_services.registration_review(
-            registration=registration, reviewer=reviewer, decision="approve"
+            registration=registration,
+            reviewer=reviewer,
+            decision="approve",
+            expected_state=expected_state,
         )
 
 
@@ -132,6 +177,17 @@ def _after_decision(request):
         if url:
             return redirect(url)
     return redirect("reviews:queue")
+
+
+def _moved_on(request, url_name: str, pk: int):
+    """The item moved while the reviewer looked at it: nothing was done; show its
+    current state with the reason."""
+    messages.error(request, str(STALE_MESSAGE))
+    return redirect(url_name, pk=pk)
+
+
+def _initial(item) -> dict:
+    return {"state": decision_state(item)}
 
 
 @reviewer_required
@@ -159,62 +215,108 @@ def _render_detail(request, item: RegistryRequest, form: DecisionForm, status: i
 @reviewer_required
 def registry_request_detail(request, pk: int):
     item = get_registry_request_for(request.user, pk)
-    return _render_detail(request, item, DecisionForm(allow_return=False))
+    return _render_detail(request, item, DecisionForm(allow_return=False, initial=_initial(item)))
 
 
 @reviewer_required
 @require_POST
 def registry_request_decide(request, pk: int):
     item = get_registry_request_for(request.user, pk)
-    decision = can_review_registry_request(request.user, item)
-    if not decision:
-        raise PermissionDenied(decision.reason)
     form = DecisionForm(request.POST, allow_return=False)
     if form.is_valid():
-        comment = form.cleaned_data["comment"]
+        comment, expected = form.cleaned_data["comment"], form.cleaned_data["state"]
         try:
             if form.cleaned_data["decision"] == DecisionForm.APPROVE:
                 student_services.registry_request_approve(
-                    request=item, reviewer=request.user, comment=comment
+                    request=item, reviewer=request.user, comment=comment, expected_state=expected
                 )
                 messages.success(request, _("Approved."))
             else:
                 student_services.registry_request_reject(
-                    request=item, reviewer=request.user, reason=comment
+                    request=item, reviewer=request.user, reason=comment, expected_state=expected
                 )
                 messages.success(request, _("Rejected; the student sees your reason."))
         except ValidationError as error:
+            if is_stale(error):
+                return _moved_on(request, "reviews:registry_request", item.pk)
             form.add_error(None, error)
         else:
             return _after_decision(request)
+    decision = can_review_registry_request(request.user, item)
+    if not decision:
+        raise PermissionDenied(decision.reason)
     return _render_detail(request, item, form, status=400)
 
 
 @role_required(Role.SCHOOL_REVIEWER)
 def registry_import(request):
-    """School staff upload their graduates' registry (学籍) file."""
+    """School staff upload their graduates' registry (学籍) file; it imports in the background."""
     form = RegistryImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        report = run_registry_import(
-            school=request.user.school,
-            handle=upload,
-            filename=upload.name,
-            actor=request.user,
-            valid_only=form.cleaned_data["valid_only"],
-        )
-        if report.imported:
-            messages.success(request, _("%(count)d records imported.") % {"count": report.imported})
-        elif report.errors:
-            messages.error(
-                request,
-                _(
-                    "Nothing was imported: fix the rows below and upload again, "
-                    "or choose to import the valid rows only."
-                ),
+        try:
+            job = import_job_start(
+                school=request.user.school,
+                user=request.user,
+                upload=form.cleaned_data["file"],
+                valid_only=form.cleaned_data["valid_only"],
             )
-    return render(request, "reviews/registry_import.html", {"form": form, "report": report})
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return redirect("reviews:registry_import_job", pk=job.pk)
+    recent = RegistryImportJob.objects.filter(school=request.user.school).select_related("user")[
+        :10
+    ]
+    return render(
+        request,
+        "reviews/registry_import.html",
+        {"form": form, "recent": recent},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@reviewer_required
+def registry_import_job(request, pk: int):
+    """An import's progress (rows read), then its outcome and each row's problems."""
+    job = get_import_job_for(request.user, pk)
+    return render(request, "reviews/registry_import_job.html", {"job": job})
+
+
+@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def held_changes(request):
+    """Names and ID numbers a re-import would have changed under a confirmed graduate."""
+    changes = HeldRegistryChange.objects.filter(
+        status=HeldRegistryChange.Status.PENDING
+    ).select_related("record", "record__school", "record__student", "imported_by")
+    if not request.user.is_platform_admin:
+        changes = changes.filter(record__school_id=request.user.school_id)
+    return render(
+        request,
+        "reviews/held_changes.html",
+        {"changes": changes[:QUEUE_PAGE_SIZE], "total": changes.count()},
+    )
+
+
+@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+@require_POST
+def held_change_decide(request, pk: int):
+    """Apply a held-back change (the graduate confirms again) or drop it."""
+    change = get_held_change_for(request.user, pk)
+    decision = request.POST.get("decision")
+    if decision not in ("apply", "drop"):
+        return HttpResponseBadRequest(_("Choose to apply or to drop the change."))
+    try:
+        if decision == "apply":
+            held_change_apply(change=change, reviewer=request.user)
+            messages.success(
+                request, _("Applied; the graduate is asked to confirm the record again.")
+            )
+        else:
+            held_change_drop(change=change, reviewer=request.user)
+            messages.success(request, _("Dropped; the confirmed name and ID number stay."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+    return redirect("reviews:held_changes")
 
 
 @role_required(Role.SCHOOL_REVIEWER)
@@ -231,24 +333,28 @@ def registry_import_template(request):
 def agreement(request, pk: int):
     """An agreement (and its open termination) with the reviewer's decision panel."""
     item = get_agreement_for(request.user, pk)
-    return _render_agreement(request, item, DecisionForm(allow_return=False))
+    return _render_agreement(request, item)
 
 
-def _render_agreement(request, item: Agreement, form: DecisionForm, status: int = 200):
+def _render_agreement(
+    request, item: Agreement, form: DecisionForm | None = None, status: int = 200
+):
     context = agreement_context(request, item)
     termination = context["open_termination"]
-    if termination is not None and can_review_termination(request.user, termination):
+    subject: Agreement | Termination = item if termination is None else termination
+    may = (
+        can_review_agreement(request.user, item)
+        if termination is None
+        else can_review_termination(request.user, termination)
+    )
+    if may:
         context |= {
-            "review_form": form,
-            "review_subject": "termination",
+            "review_form": form or DecisionForm(allow_return=False, initial=_initial(subject)),
+            "review_subject": "agreement" if termination is None else "termination",
             "review_url": reverse("reviews:agreement_decide", args=[item.pk]),
         }
-    elif can_review_agreement(request.user, item):
-        context |= {
-            "review_form": form,
-            "review_subject": "agreement",
-            "review_url": reverse("reviews:agreement_decide", args=[item.pk]),
-        }
+    else:
+        context["review_refusal"] = may.reason
     return render(request, "agreements/agreement.html", context, status=status)
 
 
@@ -260,7 +366,7 @@ def agreement_decide(request, pk: int):
     form = DecisionForm(request.POST, allow_return=False)
     if form.is_valid():
         approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
-        comment = form.cleaned_data["comment"]
+        comment, expected = form.cleaned_data["comment"], form.cleaned_data["state"]
         termination = item.terminations.filter(
             status__in=[Termination.Status.COLLEGE_REVIEW, Termination.Status.SCHOOL_REVIEW]
         ).first()
@@ -268,21 +374,29 @@ def agreement_decide(request, pk: int):
             if termination is not None:
                 if approve:
                     agreement_services.termination_approve(
-                        termination=termination, reviewer=request.user, comment=comment
+                        termination=termination,
+                        reviewer=request.user,
+                        comment=comment,
+                        expected_state=expected,
                     )
                 else:
                     agreement_services.termination_reject(
-                        termination=termination, reviewer=request.user, reason=comment
+                        termination=termination,
+                        reviewer=request.user,
+                        reason=comment,
+                        expected_state=expected,
                     )
             elif approve:
                 agreement_services.agreement_approve(
-                    agreement=item, reviewer=request.user, comment=comment
+                    agreement=item, reviewer=request.user, comment=comment, expected_state=expected
                 )
             else:
                 agreement_services.agreement_fail(
-                    agreement=item, reviewer=request.user, reason=comment
+                    agreement=item, reviewer=request.user, reason=comment, expected_state=expected
                 )
         except ValidationError as error:
+            if is_stale(error):
+                return _moved_on(request, "reviews:agreement", item.pk)
             form.add_error(None, error)
         else:
             messages.success(request, _("Your decision is recorded."))
@@ -290,32 +404,56 @@ def agreement_decide(request, pk: int):
     return _render_agreement(request, item, form, status=400)
 
 
-@role_required(Role.SCHOOL_REVIEWER)
+@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 def employers(request):
-    """Units waiting for verification (any school's staff may verify a unit)."""
+    """Units waiting for verification in this reviewer's scope: their school (a platform admin:
+    every school). The reviewer opens both documents, ticks that they checked them, verifies."""
+    scope = verification_scope(request.user)
     if request.method == "POST":
-        pk = parse_id(request.POST.get("employer"))
-        employer = Employer.objects.filter(pk=pk, verified_at=None).first() if pk else None
+        form = VerifyEmployerForm(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request, _("Open both documents and tick the box to confirm you checked them.")
+            )
+            return redirect("reviews:employers")
+        employer = Employer.objects.filter(pk=form.cleaned_data["employer"]).first()
         if employer is None:
             raise Http404
-        employer_services.employer_verify(employer=employer, by=request.user)
-        messages.success(request, _("%(name)s is verified.") % {"name": employer.name})
+        try:
+            employer_services.employer_verify(
+                employer=employer, by=request.user, note=form.cleaned_data["note"]
+            )
+        except PermissionDenied as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("%(name)s is verified.") % {"name": employer.name})
         return redirect("reviews:employers")
     waiting = (
-        Employer.objects.filter(verified_at=None)
+        Employer.objects.awaiting_verification(scope)
         .select_related("nature", "industry", "region")
         .order_by("created_at")[:QUEUE_PAGE_SIZE]
     )
-    return render(request, "reviews/employers.html", {"items": waiting})
+    recent = (
+        EmployerVerification.objects.filter(school=scope)
+        .select_related("employer", "verified_by")
+        .order_by("-verified_at")[:QUEUE_PAGE_SIZE]
+    )
+    context = {"items": waiting, "recent": recent, "form": VerifyEmployerForm()}
+    return render(request, "reviews/employers.html", context)
 
 
-def _render_registration(request, item: Registration, form: DecisionForm, status: int = 200):
+def _render_registration(
+    request, item: Registration, form: DecisionForm | None = None, status: int = 200
+):
     context = registration_context(request, item)
-    if can_review_registration(request.user, item):
+    may = can_review_registration(request.user, item)
+    if may:
         context |= {
-            "review_form": form,
+            "review_form": form or DecisionForm(initial=_initial(item)),
             "review_url": reverse("reviews:registration_decide", args=[item.pk]),
         }
+    else:
+        context["review_refusal"] = may.reason
     return render(request, "agreements/registration.html", context, status=status)
 
 
@@ -323,7 +461,7 @@ def _render_registration(request, item: Registration, form: DecisionForm, status
 def registration(request, pk: int):
     """Paths 二, 三, 四 with previews and 审核通过 / 退回修改 / 审核不通过."""
     item = get_registration_for(request.user, pk)
-    return _render_registration(request, item, DecisionForm())
+    return _render_registration(request, item)
 
 
 @reviewer_required
@@ -338,8 +476,11 @@ def registration_decide(request, pk: int):
                 reviewer=request.user,
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
+                expected_state=form.cleaned_data["state"],
             )
         except ValidationError as error:
+            if is_stale(error):
+                return _moved_on(request, "reviews:registration", item.pk)
             form.add_error(None, error)
         else:
             messages.success(request, _("Your decision is recorded."))
@@ -376,3 +517,102 @@ def export(request, pk: int):
             job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
         )
     return render(request, "reviews/export.html", {"job": job})
+
+
+# --- registry records: lookup, activation codes, unlinking -------------------
+
+
+@reviewer_required
+def records(request):
+    """Find a current-year graduate of the reviewer's college or school by 学号 (or its
+    beginning) or name."""
+    query = request.GET.get("q", "").strip()[:50]
+    found: list[RegistryRecord] = []
+    if query:
+        scope = RegistryRecord.objects.current().visible_to(request.user)
+        found = list(
+            (scope.filter(student_no__startswith=query) | scope.filter(name__contains=query))
+            .select_related("student__user")
+            .for_display()
+            .order_by("student_no")[:RECORDS_PAGE_SIZE]
+        )
+    rows = [(item, getattr(item, "student", None)) for item in found]
+    return render(
+        request,
+        "reviews/records.html",
+        {"query": query, "rows": rows, "page_size": RECORDS_PAGE_SIZE},
+    )
+
+
+def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=None, status=200):
+    holder = student_services.record_holder(record)
+    activation = (
+        RegistryCode.objects.filter(record=record, kind=RegistryCode.Kind.ACTIVATION).live().first()
+    )
+    return render(
+        request,
+        "reviews/record.html",
+        {
+            "record": record,
+            "holder": holder,
+            "activation": activation,
+            "new_code": code,
+            "may_issue": can_issue_activation_code(request.user, record, holder=holder),
+            "may_unbind": can_unbind_record(request.user, record, holder=holder),
+            "unbind_form": unbind_form or UnbindForm(),
+            "events": AuditEvent.objects.timeline(record),
+        },
+        status=status,
+    )
+
+
+def _new_code_key(pk: int) -> str:
+    return f"reviews:activation_code:{pk}"
+
+
+@reviewer_required
+def record(request, pk: int):
+    """A graduate's record (ID number and contacts masked) and the account bound to it."""
+    item = get_record_for(request.user, pk)
+    # A code just issued is shown on the page the issuing redirects to, and then forgotten.
+    code = request.session.pop(_new_code_key(item.pk), None)
+    response = _render_record(request, item, code=code)
+    if code:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@reviewer_required
+@require_POST
+def record_activation(request, pk: int):
+    """Issue an activation code, shown once on the record page (only its hash is kept)."""
+    item = get_record_for(request.user, pk)
+    holder = student_services.record_holder(item)
+    require(can_issue_activation_code(request.user, item, holder=holder))
+    try:
+        code = student_services.activation_code_issue(record=item, reviewer=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        request.session[_new_code_key(item.pk)] = code
+    return redirect("reviews:record", pk=item.pk)
+
+
+@reviewer_required
+@require_POST
+def record_unbind(request, pk: int):
+    item = get_record_for(request.user, pk)
+    holder = student_services.record_holder(item)
+    require(can_unbind_record(request.user, item, holder=holder))
+    form = UnbindForm(request.POST)
+    if form.is_valid():
+        try:
+            student_services.registry_unbind(
+                record=item, reviewer=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The account is unlinked from this record."))
+            return redirect("reviews:record", pk=item.pk)
+    return _render_record(request, item, unbind_form=form, status=400)

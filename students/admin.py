@@ -1,11 +1,12 @@
-from django.contrib import admin, messages
-from django.shortcuts import redirect, render
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from students.forms import AdminRegistryImportForm
-from students.importing import registry_import
-from students.models import RegistryRecord, RegistryRequest, Student
+from students.import_jobs import import_job_start
+from students.models import RegistryImportJob, RegistryRecord, RegistryRequest, Student
 
 
 @admin.register(RegistryRecord)
@@ -18,13 +19,25 @@ class RegistryRecordAdmin(admin.ModelAdmin):
         "major",
         "education_level",
         "graduation_year",
+        "mobile_masked",
+        "email_masked",
     ]
     list_filter = ["graduation_year", "school", "education_level", "gender"]
     search_fields = ["student_no", "name"]
     list_select_related = ["school", "college", "major", "education_level"]
     raw_id_fields = ["college", "major", "origin_region"]
-    readonly_fields = ["id_number_masked"]
+    # The school's contacts are shown masked, never in clear, and so not editable here.
+    exclude = ["mobile", "email"]
+    readonly_fields = ["id_number_masked", "mobile_masked", "email_masked"]
     change_list_template = "admin/students/registryrecord/change_list.html"
+
+    @admin.display(description=_("mobile"))
+    def mobile_masked(self, obj: RegistryRecord) -> str:
+        return obj.mobile_masked
+
+    @admin.display(description=_("e-mail"))
+    def email_masked(self, obj: RegistryRecord) -> str:
+        return obj.email_masked
 
     def get_urls(self):
         return [
@@ -33,45 +46,59 @@ class RegistryRecordAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="students_registryrecord_import",
             ),
+            path(
+                "import/<int:pk>/",
+                self.admin_site.admin_view(self.import_job_view),
+                name="students_registryrecord_import_job",
+            ),
             *super().get_urls(),
         ]
 
     def import_view(self, request):
-        """学籍 import for platform admins: pick the school, upload CSV or XLSX."""
+        """学籍 import for platform admins: pick the school, upload CSV or XLSX; it runs in
+        the background and its page shows the progress."""
         form = AdminRegistryImportForm(request.POST or None, request.FILES or None)
-        report = None
         if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            report = registry_import(
-                school=form.cleaned_data["school"],
-                handle=upload,
-                filename=upload.name,
-                actor=request.user,
-                valid_only=form.cleaned_data["valid_only"],
-            )
-            if report.imported:
-                self.message_user(
-                    request, _("%d records imported.") % report.imported, messages.SUCCESS
+            try:
+                job = import_job_start(
+                    school=form.cleaned_data["school"],
+                    user=request.user,
+                    upload=form.cleaned_data["file"],
+                    valid_only=form.cleaned_data["valid_only"],
                 )
-                if not report.errors:
-                    return redirect("admin:students_registryrecord_changelist")
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                return redirect("admin:students_registryrecord_import_job", pk=job.pk)
         context = {
             **self.admin_site.each_context(request),
             "form": form,
-            "report": report,
             "opts": self.model._meta,
             "title": _("Import registry records"),
         }
         return render(request, "admin/students/registryrecord/import.html", context)
 
+    def import_job_view(self, request, pk: int):
+        """An admin-started (or any) import's progress, outcome and row problems."""
+        job = get_object_or_404(RegistryImportJob.objects.select_related("school"), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "job": job,
+            "opts": self.model._meta,
+            "title": _("Import registry records"),
+        }
+        return render(request, "admin/students/registryrecord/import_job.html", context)
+
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
-    list_display = ["real_name", "user", "record", "confirmed_at"]
+    list_display = ["real_name", "user", "record", "confirmed_at", "confirmed_via"]
     search_fields = ["real_name", "user__username"]
     list_select_related = ["user", "record"]
-    raw_id_fields = ["user", "record"]
-    readonly_fields = ["id_number_masked"]
+    raw_id_fields = ["user"]
+    # Binding goes through the first-login check and unlinking through the record page
+    # (students.services), which audit it; the admin only shows it.
+    readonly_fields = ["id_number_masked", "record", "confirmed_at", "confirmed_via"]
 
 
 @admin.register(RegistryRequest)

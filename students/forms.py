@@ -5,10 +5,9 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from destreg.accounts.models import User
-from destreg.lib.pii import id_number_digest
 from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
-from students.models import UPDATABLE_FIELDS, Gender, RegistryRecord, Student
+from students.models import UPDATABLE_FIELDS, Gender, RegistryCode, RegistryRecord
 
 
 def code_field(table: str, label, *, required: bool = True) -> forms.ModelChoiceField:
@@ -58,12 +57,8 @@ class SignupForm(forms.Form):
         return self.cleaned_data["real_name"].strip()
 
     def clean_id_number(self) -> str:
-        value = validate_id_number(self.cleaned_data["id_number"])
-        if Student.objects.filter(id_number_digest=id_number_digest(value)).exists():
-            raise forms.ValidationError(
-                _("An account already exists for this ID number. Sign in, or reset its password.")
-            )
-        return value
+        # Whether the number has an account is never said here (students.services).
+        return validate_id_number(self.cleaned_data["id_number"])
 
     def clean(self):
         super().clean()
@@ -78,6 +73,37 @@ class SignupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class SendCodeForm(forms.Form):
+    """Where the first-login check sends its code: one of the record's contacts."""
+
+    channel = forms.ChoiceField(label=_("Send the code to"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, record: RegistryRecord, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        if record.mobile:
+            choices.append(
+                (RegistryCode.Channel.SMS, _("Phone %(mobile)s") % {"mobile": record.mobile_masked})
+            )
+        if record.email:
+            choices.append(
+                (RegistryCode.Channel.EMAIL, _("E-mail %(email)s") % {"email": record.email_masked})
+            )
+        field = cast(forms.ChoiceField, self.fields["channel"])
+        field.choices = choices
+        if choices:
+            self.initial.setdefault("channel", choices[0][0])
+
+
+class ConfirmCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=_("The 6-digit code we sent you, or the activation code from your college."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
+    )
 
 
 class ContactForm(forms.Form):
@@ -200,12 +226,20 @@ class RegistryImportForm(forms.Form):
         label=_("CSV or XLSX file"),
         help_text=_(
             "First row: 学号, 姓名, 性别, 身份证号, 民族, 政治面貌, 院系, 专业代码, 学历层次, "
-            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期, 毕业年份, 城乡生源)."
+            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期, 毕业年份, 城乡生源, "
+            "手机号, 电子邮箱)."
         ),
     )
     valid_only = forms.BooleanField(
         label=_("If some rows are invalid, import the valid rows anyway"), required=False
     )
+
+    def clean_file(self):
+        from students.importing import check_size
+
+        upload = self.cleaned_data["file"]
+        check_size(upload.size or 0)
+        return upload
 
 
 class AdminRegistryImportForm(RegistryImportForm):

@@ -1,30 +1,41 @@
 """Import registry records (学籍) from CSV or XLSX files.
 
-A file is read completely and every row validated before anything is
-written. Then either every row is imported in one transaction, or, when any
-row is invalid, nothing is (unless the caller asked for the valid rows only).
-Rows are upserted by (school, 学号).
+A file is read as a stream and every row validated before anything is
+written: the size is checked before reading and the file is refused as soon
+as it passes ``MAX_ROWS`` rows. Then either every row is imported in one
+transaction, or, when any row is invalid, nothing is (unless the caller asked
+for the valid rows only). Rows are upserted by (school, 学号).
+
+A graduate who has confirmed a record keeps its name and ID number: a row that
+would change them has its other fields applied and its new identity held back
+as a ``HeldRegistryChange`` for a school reviewer (students/registry_changes.py).
 """
 
+import codecs
 import csv
 import io
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.reader.excel import ExcelReader
 
 from destreg.audit.models import AuditEvent
 from destreg.lib.params import parse_int
 from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.spreadsheets import xlsx_row
-from destreg.lib.validators import validate_id_number
+from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, Major, Region, School
 from students.home import forget_home
-from students.models import Gender, RegistryRecord, Student
+from students.models import Gender, HeldRegistryChange, RegistryRecord, Student
 
 # Column headings accepted in a file, mapped to our field names.
 COLUMNS = {
@@ -43,6 +54,8 @@ COLUMNS = {
     "毕业年份": "graduation_year",
     "生源地代码": "origin_region",
     "城乡生源": "urban_rural",
+    "手机号": "mobile",
+    "电子邮箱": "email",
 }
 REQUIRED = (
     "student_no",
@@ -57,7 +70,12 @@ REQUIRED = (
     "graduation_date",
     "origin_region",
 )
+CONTACT_FIELDS = ("mobile", "email")
 MAX_ROWS = 200_000
+PROGRESS_EVERY = 1000  # rows between two progress reports
+MAX_STORED_ERRORS = 1000  # rows whose problems a background job keeps for its page
+
+Progress = Callable[[int], None]
 
 
 def template_workbook() -> bytes:
@@ -81,47 +99,196 @@ class RowError:
 class ImportReport:
     total: int = 0
     imported: int = 0
+    held: int = 0
     errors: list[RowError] = field(default_factory=list)
     valid: list[RegistryRecord] = field(default_factory=list)
+    # The fields the file has a column for (contacts are only replaced when it has theirs).
+    columns: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def read_rows(handle: IO[bytes], filename: str) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8 or GB18030, as Excel saves it) or XLSX file, keyed by heading."""
-    head = handle.read(4)
-    handle.seek(0)
-    if head.startswith(b"PK") or filename.lower().endswith(".xlsx"):
-        return _read_xlsx(handle)
-    raw = handle.read()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("The file is neither UTF-8 nor GB18030 text."))
-    return [_normalise(row) for row in csv.DictReader(io.StringIO(text))]
+def max_bytes() -> int:
+    return settings.REGISTRY_IMPORT_MAX_BYTES
 
 
-def _read_xlsx(handle: IO[bytes]) -> list[dict[str, str]]:
-    try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise ValidationError(_("The XLSX file cannot be opened: %s") % error) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    headings = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-    result = []
+def check_size(size: int) -> None:
+    """Refuse a file over ``REGISTRY_IMPORT_MAX_BYTES`` (before anything reads it)."""
+    if size > max_bytes():
+        raise ValidationError(
+            _("The file is %(size)s MB; at most %(limit)s MB can be imported at once.")
+            % {
+                "size": f"{size / 1024 / 1024:.1f}",
+                "limit": f"{round(max_bytes() / 1024 / 1024, 1):g}",
+            },
+            code="too_large",
+        )
+
+
+def _size_of(handle: IO[bytes]) -> int:
+    size = getattr(handle, "size", None)
+    if isinstance(size, int):
+        return size
+    position = handle.tell()
+    handle.seek(0, 2)
+    size = handle.tell()
+    handle.seek(position)
+    return size
+
+
+def _too_many_rows() -> ValidationError:
+    return ValidationError(
+        _("The file has more than %(max)d rows; split it into files of at most %(max)d rows.")
+        % {"max": MAX_ROWS},
+        code="too_many_rows",
+    )
+
+
+def read_rows(
+    handle: IO[bytes], filename: str, *, encoding: str = "utf-8-sig"
+) -> Iterator[dict[str, str]]:
+    """Rows of a CSV or XLSX file, keyed by heading, read one at a time (blank rows skipped).
+
+    Raises ValidationError as soon as the file passes ``MAX_ROWS`` rows, without reading
+    the rest. A CSV that is not ``encoding`` raises UnicodeDecodeError part-way.
+    """
+    headings, rows = _open_rows(handle, filename, encoding)
     for values in rows:
         if all(value in (None, "") for value in values):
             continue
-        result.append(_normalise(dict(zip(headings, values, strict=False))))
-    workbook.close()
-    return result
+        yield _normalise(dict(zip(headings, values, strict=False)))
+
+
+def count_rows(handle: IO[bytes], filename: str, *, encoding: str = "utf-8-sig") -> int:
+    """The number of rows under the heading (blank ones too: they cost reading as well).
+
+    Refuses the file with a ValidationError as soon as it passes ``MAX_ROWS``: a file
+    is counted, cheaply, before any row is validated, so a huge one is refused fast.
+    """
+    if _is_xlsx(handle, filename):
+        count = _count_xlsx_rows(handle)
+    else:
+        rows = _csv_values(handle, encoding)
+        next(rows, None)  # the heading
+        count = sum(1 for _values in _bounded(rows))
+    handle.seek(0)
+    return count
+
+
+def _is_xlsx(handle: IO[bytes], filename: str) -> bool:
+    head = handle.read(4)
+    handle.seek(0)
+    return head.startswith(b"PK") or filename.lower().endswith(".xlsx")
+
+
+def _open_rows(handle: IO[bytes], filename: str, encoding: str) -> tuple[list[str], Iterator]:
+    rows = _xlsx_values(handle) if _is_xlsx(handle, filename) else _csv_values(handle, encoding)
+    first = next(rows, ())
+    headings = [str(cell).strip() if cell is not None else "" for cell in first]
+    return headings, _bounded(rows)
+
+
+def _bounded(rows: Iterator) -> Iterator:
+    for count, values in enumerate(rows, start=1):
+        if count > MAX_ROWS:
+            raise _too_many_rows()
+        yield values
+
+
+def _csv_values(handle: IO[bytes], encoding: str) -> Iterator[list[str]]:
+    decoder = codecs.getincrementaldecoder(encoding)()
+
+    def lines() -> Iterator[str]:
+        for chunk in handle:  # line by line
+            yield decoder.decode(chunk)
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+    for values in csv.reader(lines()):
+        yield [value.strip() for value in values]
+
+
+def _open_xlsx(handle: IO[bytes]):
+    try:
+        return load_workbook(handle, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise ValidationError(_("The XLSX file cannot be opened: %s") % error) from None
+
+
+def _first_sheet(workbook):
+    sheet = workbook.worksheets[0]
+    # A sheet that declares its size (Excel always writes it) is refused before any row.
+    declared = sheet.max_row
+    if declared is not None and declared > MAX_ROWS + 1:
+        raise _too_many_rows()
+    return sheet
+
+
+# A row's start tag in a worksheet's XML, whatever the namespace prefix.
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?row[\s/>]")
+_SCAN_CHUNK = 1 << 20
+
+
+def _count_xlsx_rows(handle: IO[bytes]) -> int:
+    """Count the first sheet's rows by scanning its XML for row tags (at the regex
+    engine's speed, not openpyxl's), stopping as soon as the count passes the limit.
+
+    This runs before openpyxl opens the workbook, because opening a sheet that does not
+    declare its size parses the whole sheet. A compressed sheet of a million rows is
+    refused after decompressing only the part that holds the first ``MAX_ROWS`` rows.
+    The workbook's other parts (shared strings, other sheets) are refused when they
+    unpack to more than twice the upload limit. (Row tags inside comments or CDATA would
+    only make the count too high; the reading that follows is bounded too.)
+    """
+    try:
+        reader = ExcelReader(handle, read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        targets = [
+            rel.target
+            for _sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
+    except Exception as error:  # openpyxl and zipfile raise many kinds for a broken file
+        raise ValidationError(_("The XLSX file cannot be opened: %s") % error) from None
+    archive = reader.archive
+    try:
+        if not targets:
+            raise ValidationError(_("The XLSX file cannot be opened: %s") % "no worksheet")
+        others = sum(i.file_size for i in archive.infolist() if i.filename != targets[0])
+        if others > 2 * max_bytes():
+            raise ValidationError(
+                _("The XLSX file unpacks to too much data; save it again with one sheet only."),
+                code="too_large",
+            )
+        count, tail = 0, b""
+        with archive.open(targets[0]) as source:
+            while chunk := source.read(_SCAN_CHUNK):
+                data = tail + chunk
+                cut = len(data) - 32  # a tag cut in two is counted with the next chunk
+                count += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
+                tail = data[cut:]
+                if count > MAX_ROWS + 1:
+                    raise _too_many_rows()
+            count += len(_ROW_TAG.findall(tail))
+    finally:
+        archive.close()
+    if count > MAX_ROWS + 1:
+        raise _too_many_rows()
+    return max(count - 1, 0)
+
+
+def _xlsx_values(handle: IO[bytes]) -> Iterator[tuple]:
+    workbook = _open_xlsx(handle)
+    try:
+        sheet = _first_sheet(workbook)
+        # One row past the limit is enough to refuse the file; never parse further.
+        yield from sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
+    finally:
+        workbook.close()
 
 
 def _normalise(row: dict) -> dict[str, str]:
@@ -188,6 +355,16 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
     record = RegistryRecord(
         school=school, student_no=need("student_no", "学号"), name=need("name", "姓名")
     )
+    # Too long for the column: refused here, not by the database halfway through the file.
+    for name, label, limit in (
+        ("student_no", "学号", 30),
+        ("name", "姓名", 50),
+        ("email", "电子邮箱", 254),
+    ):
+        if len(row.get(name, "")) > limit:
+            errors.append(
+                _("%(column)s: at most %(limit)d characters.") % {"column": label, "limit": limit}
+            )
     gender = need("gender", "性别")
     if gender and gender not in _GENDERS:
         errors.append(_("性别 must be 男 or 女."))
@@ -245,20 +422,42 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
         errors.append(_("生源地代码: unknown region code “%(value)s”.") % {"value": region})
     elif region:
         record.origin_region_id = region
+    mobile = row.get("mobile", "").replace(" ", "").replace("-", "")
+    if mobile:
+        try:
+            validate_mobile(mobile)
+        except ValidationError as error:
+            errors.append("手机号: " + " ".join(error.messages))
+        record.mobile = mobile
+    email = row.get("email", "")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            errors.append("电子邮箱: " + " ".join(error.messages))
+        record.email = email
     if errors:
         raise ValidationError(errors)
     return record
 
 
-def validate_rows(rows: list[dict[str, str]], school: School) -> ImportReport:
-    report = ImportReport(total=len(rows))
-    if len(rows) > MAX_ROWS:
-        report.errors.append(RowError(0, [_("At most %d rows per file.") % MAX_ROWS]))
-        return report
+def validate_rows(
+    rows: Iterable[dict[str, str]], school: School, progress: Progress | None = None
+) -> ImportReport:
+    """Validate rows as they are read; ``progress(rows_read)`` is called every few rows.
+
+    Raises ValidationError when the file itself is refused (too many rows, unreadable).
+    """
+    report = ImportReport()
     lookups = _Lookups(school)
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
         line = index + 2  # heading is line 1
+        report.total = index + 1
+        if index == 0:
+            report.columns = set(row)
+        if progress and report.total % PROGRESS_EVERY == 0:
+            progress(report.total)
         try:
             record = _validate_row(row, school, lookups)
         except ValidationError as error:
@@ -277,7 +476,28 @@ def validate_rows(rows: list[dict[str, str]], school: School) -> ImportReport:
             continue
         seen[record.student_no] = line
         report.valid.append(record)
+    if progress:
+        progress(report.total)
     return report
+
+
+def validate_file(
+    *, handle: IO[bytes], filename: str, school: School, progress: Progress | None = None
+) -> ImportReport:
+    """Check the size, then read and validate the file; a refused file is a line-0 error."""
+    try:
+        check_size(_size_of(handle))
+        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GB18030
+            handle.seek(0)
+            try:
+                count_rows(handle, filename, encoding=encoding)
+            except UnicodeDecodeError:
+                continue
+            rows = read_rows(handle, filename, encoding=encoding)
+            return validate_rows(rows, school, progress)
+        raise ValidationError(_("The file is neither UTF-8 nor GB18030 text."))
+    except ValidationError as error:
+        return ImportReport(errors=[RowError(0, error.messages)])
 
 
 UPSERT_FIELDS = [
@@ -298,36 +518,105 @@ UPSERT_FIELDS = [
     "urban_rural",
     "updated_at",
 ]
+IDENTITY_FIELDS = ("name", "id_number_cipher", "id_number_digest")
+BATCH = 1000
 
 
-def _forget_homes(school: School, student_nos: list[str], batch: int = 1000) -> None:
+def _forget_homes(school: School, student_nos: list[str]) -> None:
     """The upsert bypasses save(): forget the cached home pages of the graduates whose
     confirmed records it may have changed (students/home.py)."""
-    for start in range(0, len(student_nos), batch):
+    for start in range(0, len(student_nos), BATCH):
         linked = Student.objects.filter(
-            record__school=school, record__student_no__in=student_nos[start : start + batch]
+            record__school=school, record__student_no__in=student_nos[start : start + BATCH]
         )
         forget_home(*linked.values_list("pk", flat=True))
 
 
+def _code_of(value) -> str:
+    return "" if value is None else str(getattr(value, "code", value))
+
+
+def _other_values(record: RegistryRecord) -> dict[str, str]:
+    """What else the row said, readable on the held-back page (contacts left out)."""
+    return {
+        "gender": str(record.gender),
+        "ethnicity": _code_of(record.ethnicity),
+        "political_status": _code_of(record.political_status),
+        "college": record.college.name if record.college_id else "",
+        "major": _code_of(record.major) if record.major_id else "",
+        "education_level": _code_of(record.education_level),
+        "study_mode": _code_of(record.study_mode),
+        "enrolment_date": record.enrolment_date.isoformat() if record.enrolment_date else "",
+        "graduation_date": record.graduation_date.isoformat() if record.graduation_date else "",
+        "graduation_year": str(record.graduation_year or ""),
+        "origin_region": record.origin_region_id or "",
+        "urban_rural": _code_of(record.urban_rural),
+    }
+
+
+def _hold_identity_changes(
+    *, school: School, records: list[RegistryRecord], actor, filename: str, job=None
+) -> int:
+    """Keep the name and ID number of confirmed records; hold the file's new ones back.
+
+    Runs inside the import's transaction, before the upsert, and locks the confirmed
+    records it reads. The row's other fields still apply: they do not decide who the
+    graduate is. A newer file replaces a change still held for the same record.
+    """
+    held: list[HeldRegistryChange] = []
+    by_no = {record.student_no: record for record in records}
+    numbers = list(by_no)
+    for start in range(0, len(numbers), BATCH):
+        confirmed = (
+            RegistryRecord.objects.select_for_update(of=("self",))
+            .filter(
+                school=school,
+                student_no__in=numbers[start : start + BATCH],
+                student__confirmed_at__isnull=False,
+            )
+            .values_list("pk", "student_no", *IDENTITY_FIELDS)
+        )
+        for pk, student_no, name, cipher, digest in confirmed:
+            record = by_no[student_no]
+            if record.name == name and record.id_number_digest == digest:
+                continue
+            held.append(
+                HeldRegistryChange(
+                    record_id=pk,
+                    name=record.name,
+                    id_number_cipher=record.id_number_cipher,
+                    id_number_digest=record.id_number_digest,
+                    values=_other_values(record),
+                    job=job,
+                    filename=filename[:255],
+                    imported_by=actor,
+                )
+            )
+            record.name, record.id_number_cipher, record.id_number_digest = name, cipher, digest
+    if held:
+        HeldRegistryChange.objects.filter(
+            record_id__in=[change.record_id for change in held],
+            status=HeldRegistryChange.Status.PENDING,
+        ).delete()
+        HeldRegistryChange.objects.bulk_create(held, batch_size=BATCH)
+    return len(held)
+
+
 @transaction.atomic
-def registry_import(
-    *, school: School, handle: IO[bytes], filename: str, actor, valid_only: bool = False
+def registry_write(
+    *, school: School, report: ImportReport, filename: str, actor, job=None
 ) -> ImportReport:
-    """Validate the whole file, then upsert all rows, or the valid ones if ``valid_only``."""
-    try:
-        rows = read_rows(handle, filename)
-    except ValidationError as error:
-        return ImportReport(errors=[RowError(0, error.messages)])
-    report = validate_rows(rows, school)
-    if report.errors and not valid_only:
-        return report
+    """Upsert the report's valid rows in one transaction and audit the import."""
+    report.held = _hold_identity_changes(
+        school=school, records=report.valid, actor=actor, filename=filename, job=job
+    )
+    contacts = [name for name in CONTACT_FIELDS if name in report.columns]
     RegistryRecord.objects.bulk_create(
         report.valid,
-        batch_size=1000,
+        batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["school", "student_no"],
-        update_fields=UPSERT_FIELDS,
+        update_fields=UPSERT_FIELDS + contacts,
     )
     _forget_homes(school, [record.student_no for record in report.valid])
     report.imported = len(report.valid)
@@ -339,7 +628,29 @@ def registry_import(
             "file": filename,
             "rows": report.total,
             "imported": report.imported,
-            "failed_lines": [error.line for error in report.errors],
+            "held": report.held,
+            "failed_lines": [error.line for error in report.errors][:MAX_STORED_ERRORS],
         },
     )
     return report
+
+
+def registry_import(
+    *,
+    school: School,
+    handle: IO[bytes],
+    filename: str,
+    actor,
+    valid_only: bool = False,
+    progress: Progress | None = None,
+    job=None,
+) -> ImportReport:
+    """Validate the whole file, then upsert all rows, or the valid ones if ``valid_only``.
+
+    Reading and validating happen outside any transaction (so ``progress`` can be seen
+    by others); the writing is one transaction: all rows or none.
+    """
+    report = validate_file(handle=handle, filename=filename, school=school, progress=progress)
+    if (report.errors and not valid_only) or not report.valid:
+        return report
+    return registry_write(school=school, report=report, filename=filename, actor=actor, job=job)

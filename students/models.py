@@ -76,6 +76,16 @@ class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
     def with_id_number(self, id_number: str) -> "RegistryRecordQuerySet":
         return self.filter(id_number_digest=id_number_digest(id_number))
 
+    def visible_to(self, user) -> "RegistryRecordQuerySet":
+        """The records a reviewer looks after: their college's, or their school's."""
+        if user.is_platform_admin:
+            return self
+        if user.is_school_reviewer:
+            return self.filter(school_id=user.school_id)
+        if user.is_college_reviewer:
+            return self.filter(school_id=user.school_id, college_id=user.college_id)
+        return self.none()
+
     def for_display(self) -> "RegistryRecordQuerySet":
         """Records with their school, college, major and codes filled in from each process's
         reference cache (destreg/reference/cache.py) rather than joined in SQL."""
@@ -162,8 +172,21 @@ CODE_FIELDS = {
 }
 
 
+class BindingMethod(models.TextChoices):
+    """How an account proved it belongs to the graduate of its registry record."""
+
+    CODE = "code", _("One-time code sent to the registry's phone or e-mail")
+    ACTIVATION = "activation", _("Activation code issued by the college")
+    SSO = "sso", _("School single sign-on")
+    IMPORT = "import", _("Registry import request approved by the school")
+
+
 class Student(IdNumberMixin):
-    """A graduate's account profile; ``record`` is set once they confirm their registry."""
+    """A graduate's account profile; ``record`` is set once they confirm their registry.
+
+    Until then the account reserves nothing: several unconfirmed accounts may carry the same
+    ID number, and only a confirmed one owns it (``one_confirmed_account_per_id_number``).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="student"
@@ -179,12 +202,19 @@ class Student(IdNumberMixin):
         related_name="student",
     )
     confirmed_at = models.DateTimeField(_("registry confirmed at"), null=True, blank=True)
+    confirmed_via = models.CharField(
+        _("registry confirmed by"), max_length=10, choices=BindingMethod.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("student")
         verbose_name_plural = _("students")
         constraints = [
-            models.UniqueConstraint(fields=["id_number_digest"], name="one_account_per_id_number"),
+            models.UniqueConstraint(
+                fields=["id_number_digest"],
+                condition=Q(confirmed_at__isnull=False),
+                name="one_confirmed_account_per_id_number",
+            ),
             models.CheckConstraint(
                 name="confirmed_student_has_record",
                 condition=Q(confirmed_at__isnull=True) | Q(record__isnull=False),
@@ -208,6 +238,66 @@ class Student(IdNumberMixin):
             "major_id": record.major_id if record else None,
             "education_level_id": record.education_level_id if record else None,
         }
+
+
+class RegistryCodeQuerySet(models.QuerySet["RegistryCode"]):
+    def live(self) -> "RegistryCodeQuerySet":
+        """Codes that may still be entered: not used, voided, expired or out of tries."""
+        return self.filter(
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            attempts__lt=RegistryCode.MAX_ATTEMPTS,
+        )
+
+
+class RegistryCode(models.Model):
+    """A one-time secret that proves an account belongs to a record's graduate.
+
+    A *sent* code (6 digits) goes to the phone or e-mail the school imported, for one account
+    that asked for it; an *activation* code is issued by a college reviewer for a record with
+    no contact and handed to the graduate. Only a keyed hash is stored.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    class Kind(models.TextChoices):
+        SENT = "sent", _("One-time code")
+        ACTIVATION = "activation", _("Activation code")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("Text message")
+        EMAIL = "email", _("E-mail")
+
+    record = models.ForeignKey(RegistryRecord, on_delete=models.CASCADE, related_name="codes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices, blank=True)
+    # A sent code is good only for the account it was sent for.
+    student = models.ForeignKey(
+        Student, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = RegistryCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["record", "kind", "created_at"]),
+            models.Index(fields=["client_ip", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class RegistryRequestQuerySet(models.QuerySet["RegistryRequest"]):
@@ -352,3 +442,113 @@ class DestinationClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id}: {self.path} #{self.object_id}"
+
+
+class RegistryImportJob(models.Model):
+    """A 学籍 file uploaded through the site, imported in the background (students/import_jobs.py).
+
+    The stored upload holds ID numbers: it is deleted as soon as the job ends.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/", blank=True)
+    filename = models.CharField(max_length=255)
+    valid_only = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_read = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # The first rows' problems, as [{"line": n, "messages": [...]}]; error_count says how many.
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class HeldRegistryChange(FSMModelMixin, IdNumberMixin):
+    """A re-import's new name or ID number for a record a graduate has already confirmed.
+
+    The import keeps the confirmed identity and holds the new one here until a school
+    reviewer applies it (the graduate then confirms again) or drops it
+    (students/registry_changes.py). ``id_number_*`` hold the new ID number.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Held back")
+        APPLIED = "applied", _("Applied")
+        DROPPED = "dropped", _("Dropped")
+
+    record = models.ForeignKey(
+        RegistryRecord,
+        verbose_name=_("registry record"),
+        on_delete=models.CASCADE,
+        related_name="held_changes",
+    )
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
+    # The row's other values (code or text per field), as imported alongside the new identity.
+    values = models.JSONField(_("other imported values"), default=dict, blank=True)
+    job = models.ForeignKey(
+        RegistryImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    status = FSMField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, protected=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("held registry change")
+        verbose_name_plural = _("held registry changes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"], condition=Q(status="pending"), name="one_held_change_per_record"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.name} ({self.status})"
+
+    @transition(field=status, source=Status.PENDING, target=Status.APPLIED)
+    def _apply(self) -> None:
+        """A school reviewer applies the new identity; the graduate confirms again."""
+
+    @transition(field=status, source=Status.PENDING, target=Status.DROPPED)
+    def _drop(self) -> None:
+        """A school reviewer keeps the confirmed identity."""

@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
 from destreg.lib.permissions import ALLOW, Decision, deny
-from students.models import RegistryRequest, Student
+from students.models import (
+    HeldRegistryChange,
+    RegistryImportJob,
+    RegistryRecord,
+    RegistryRequest,
+    Student,
+)
 
 
 def can_register_destination(student: Student) -> Decision:
@@ -57,3 +63,107 @@ def get_registry_request_for(user: User, pk: int) -> RegistryRequest:
     if not decision:
         raise PermissionDenied(decision.reason)
     return request
+
+
+def can_view_import_job(user: User, job: RegistryImportJob) -> Decision:
+    """An import belongs to its school: its school reviewers (and platform admins) follow it."""
+    if user.is_platform_admin:
+        return ALLOW
+    if user.is_reviewer and user.school_id == job.school_id:
+        if user.is_school_reviewer:
+            return ALLOW
+        return deny(_("Registry imports are run by the school employment office."))
+    return deny(_("Not found."), visible=False)
+
+
+def get_import_job_for(user: User, pk: int) -> RegistryImportJob:
+    """Load an import job for ``user``: 404 for strangers, 403 for insiders without the right."""
+    job = RegistryImportJob.objects.select_related("school").filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    decision = can_view_import_job(user, job)
+    if not decision.visible:
+        raise Http404
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return job
+
+
+def can_decide_held_change(user: User, change: HeldRegistryChange) -> Decision:
+    """Apply or drop a held-back name / ID change: the record's school reviewers or admins."""
+    school_id = change.record.school_id
+    if not user.is_platform_admin and not (user.is_reviewer and user.school_id == school_id):
+        return deny(_("Not found."), visible=False)
+    if change.status != HeldRegistryChange.Status.PENDING:
+        return deny(_("This change has already been decided."))
+    if user.is_platform_admin or user.is_school_reviewer:
+        return ALLOW
+    return deny(_("Held registry changes are decided by the school employment office."))
+
+
+def get_held_change_for(user: User, pk: int) -> HeldRegistryChange:
+    """Load a held change for ``user``: 404 for strangers, 403 for insiders without the right."""
+    change = (
+        HeldRegistryChange.objects.select_related("record", "record__school").filter(pk=pk).first()
+    )
+    if change is None:
+        raise Http404
+    decision = can_decide_held_change(user, change)
+    if not decision.visible:
+        raise Http404
+    return change
+
+
+# --- registry records and the accounts bound to them -------------------------
+
+
+def can_view_record(user: User, record: RegistryRecord) -> Decision:
+    """Reviewers see the records they look after: their college's, or their school's."""
+    if user.is_platform_admin:
+        return ALLOW
+    if user.is_school_reviewer and user.school_id == record.school_id:
+        return ALLOW
+    if user.is_college_reviewer and user.college_id == record.college_id:
+        return ALLOW
+    if user.is_student or user.is_employer:
+        return deny(_("Only reviewers look up registry records."))
+    return deny(_("Not found."), visible=False)
+
+
+def can_issue_activation_code(
+    user: User, record: RegistryRecord, *, holder: Student | None
+) -> Decision:
+    """The record's college hands an activation code to a graduate it can see in person."""
+    seen = can_view_record(user, record)
+    if not seen:
+        return seen
+    if holder is not None:
+        return deny(_("This record is already linked to an account."))
+    if not (user.is_college_reviewer and user.college_id == record.college_id):
+        return deny(_("Activation codes are issued by the graduate's college."))
+    return ALLOW
+
+
+def can_unbind_record(user: User, record: RegistryRecord, *, holder: Student | None) -> Decision:
+    """The school (or the platform) unlinks a wrongly bound account."""
+    seen = can_view_record(user, record)
+    if not seen:
+        return seen
+    if holder is None:
+        return deny(_("This record is not linked to any account."))
+    if user.is_platform_admin or (user.is_school_reviewer and user.school_id == record.school_id):
+        return ALLOW
+    return deny(_("Only the school employment office unlinks an account."))
+
+
+def get_record_for(user: User, pk: int) -> RegistryRecord:
+    """Load a record for a reviewer: 404 for strangers, 403 for other roles."""
+    record = RegistryRecord.objects.filter(pk=pk).for_display().first()
+    if record is None:
+        raise Http404
+    decision = can_view_record(user, record)
+    if not decision.visible:
+        raise Http404
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return record

@@ -1,24 +1,37 @@
 """Writes for students, their registry records and registry requests."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.audit.notify import notify
+from destreg.audit.tasks import email_after_commit
+from destreg.lib.decisions import check_state
+from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+from students import codes
 from students.models import (
     CODE_FIELDS,
     UPDATABLE_FIELDS,
+    BindingMethod,
+    DestinationClaim,
+    RegistryCode,
     RegistryRecord,
     RegistryRequest,
     Student,
     current_graduation_year,
 )
-from students.permissions import can_review_registry_request
+from students.permissions import (
+    can_issue_activation_code,
+    can_review_registry_request,
+    can_unbind_record,
+)
 
 
 @transaction.atomic
@@ -35,12 +48,30 @@ def student_register(
     )
     student = Student(user=user, real_name=real_name, mobile=mobile)
     student.id_number = id_number
-    try:
-        with transaction.atomic():
-            student.save()
-    except IntegrityError:
-        raise ValidationError(_("An account already exists for this ID number.")) from None
+    # An unconfirmed account reserves nothing, so this never fails on the ID number, and the
+    # caller answers the same whether the number is in use or not: its owner is told instead.
+    student.save()
     AuditEvent.record(student, actor=user, action="register")
+    owner = (
+        Student.objects.filter(
+            id_number_digest=student.id_number_digest, confirmed_at__isnull=False
+        )
+        .select_related("user")
+        .first()
+    )
+    if owner is not None and owner.user.email and owner.user.is_active:
+        email_after_commit(
+            _("Someone tried to sign up with your ID number"),
+            _(
+                "Someone has just created an account on the graduate destination registration "
+                "system with your ID number. It cannot take over your registry record.\n\n"
+                "If it was you, sign in with your account (user name: %(username)s), or reset "
+                "your password if you have forgotten it. If it was not you, you need do nothing; "
+                "tell your school's employment office if it happens again."
+            )
+            % {"username": owner.user.username},
+            [owner.user.email],
+        )
     return student
 
 
@@ -55,37 +86,321 @@ def find_current_record(student: Student) -> RegistryRecord | None:
     )
 
 
-@transaction.atomic
-def registry_confirm(*, student: Student) -> Student:
-    """Link the student to their registry record (the first-login check)."""
-    student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
-    if student.is_confirmed:
-        return student
-    record = find_current_record(student)
-    if record is None:
-        raise ValidationError(_("No current-year registry record matches your name and ID number."))
-    student.record = record
-    student.confirmed_at = timezone.now()
-    student.save(update_fields=["record", "confirmed_at"])
-    # A 信息导入 still waiting is moot now that the registry matched.
+def record_holder(record: RegistryRecord) -> Student | None:
+    """The account bound to ``record``, if any (read afresh)."""
+    return Student.objects.filter(record=record).select_related("user").first()
+
+
+def _record_taken() -> str:
+    return _(
+        "This registry record is already linked to another account. If it is yours, ask your "
+        "school's employment office to check it and unlink it."
+    )
+
+
+def _withdraw_requests(student: Student, *, kind: str, reason: str, actor: User | None) -> None:
+    """Close the student's open requests of ``kind`` that an (un)binding made moot."""
     for pending in RegistryRequest.objects.select_for_update(of=("self",)).filter(
-        student=student, kind=RegistryRequest.Kind.IMPORT, status=RegistryRequest.Status.SUBMITTED
+        student=student, kind=kind, status=RegistryRequest.Status.SUBMITTED
     ):
         pending._reject()
-        pending.reason = _("Withdrawn: the registry record was found and confirmed.")
+        pending.reason = reason
         pending.save(update_fields=["status", "reason"])
         ReviewTask.sync(pending)
         AuditEvent.record(
             pending,
-            actor=student.user,
+            actor=actor,
             action="reject",
             from_state="submitted",
             to_state=pending.status,
             comment=pending.reason,
         )
-    AuditEvent.record(
-        student, actor=student.user, action="confirm_registry", changes={"record": record.pk}
+
+
+@transaction.atomic
+def registry_bind(*, student: Student, record: RegistryRecord, method: str, actor) -> Student:
+    """Link ``student`` to ``record``: the one door for every way of confirming a registry.
+
+    Precondition: the caller has established that the account's person is the record's
+    graduate (a code sent to the record's contacts, an activation code, the school's SSO).
+    ``method`` is a ``BindingMethod`` and is stored as ``confirmed_via``. Refuses a record
+    bound to another account, an account bound to another record, and an account whose ID
+    number is not the record's. Withdraws the student's open 信息导入 request and voids the
+    record's other live codes.
+    """
+    if method not in BindingMethod.values:
+        raise ValueError(f"unknown binding method {method!r}")
+    student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
+    record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
+    if student.is_confirmed:
+        if student.record_id == record.pk:
+            return student
+        raise ValidationError(_("Your registry is already confirmed."))
+    if student.id_number_digest != record.id_number_digest:
+        raise ValidationError(_("This registry record is not for your ID number."))
+    if Student.objects.filter(record=record).exists():
+        raise ValidationError(_record_taken())
+    now = timezone.now()
+    student.record = record
+    student.confirmed_at = now
+    student.confirmed_via = method
+    try:
+        with transaction.atomic():
+            student.save(update_fields=["record", "confirmed_at", "confirmed_via"])
+    except IntegrityError:
+        # Another account confirmed this ID number (another record) or this record first.
+        raise ValidationError(_record_taken()) from None
+    _withdraw_requests(
+        student,
+        kind=RegistryRequest.Kind.IMPORT,
+        reason=_("Withdrawn: the registry record was found and confirmed."),
+        actor=student.user,
     )
+    RegistryCode.objects.filter(record=record).live().update(voided_at=now)
+    AuditEvent.record(
+        student,
+        actor=actor,
+        action="confirm_registry",
+        changes={"record": record.pk, "via": method},
+    )
+    return student
+
+
+def _lock_record_to_confirm(student: Student) -> tuple[Student, RegistryRecord]:
+    """Lock the student and the current record matching them, or say why there is none."""
+    student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
+    if student.is_confirmed:
+        raise ValidationError(_("Your registry is already confirmed."))
+    found = find_current_record(student)
+    if found is None:
+        raise ValidationError(_("No current-year registry record matches your name and ID number."))
+    record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=found.pk)
+    if Student.objects.filter(record=record).exists():
+        raise ValidationError(_record_taken())
+    return student, record
+
+
+@transaction.atomic
+def registry_code_send(*, student: Student, channel: str, client_ip: str) -> RegistryCode:
+    """Send a one-time code to the record's phone (``"sms"``) or e-mail (``"email"``).
+
+    Rate-limited per record and per client address (students/codes.py); a new code voids
+    the one sent before to this account. The code leaves after commit, never stored in clear.
+    """
+    student, record = _lock_record_to_confirm(student)
+    to = {RegistryCode.Channel.SMS: record.mobile, RegistryCode.Channel.EMAIL: record.email}.get(
+        channel  # type: ignore[call-overload]
+    )
+    if not to:
+        raise ValidationError(_("Your school has no such contact for you."))
+    now = timezone.now()
+    sent = RegistryCode.objects.filter(kind=RegistryCode.Kind.SENT)
+    last_hour = sent.filter(record=record, created_at__gt=now - timedelta(hours=1))
+    if last_hour.filter(created_at__gt=now - codes.SEND_INTERVAL).exists():
+        raise ValidationError(_("A code was sent less than a minute ago; wait a moment."))
+    if last_hour.count() >= codes.SENDS_PER_RECORD_PER_HOUR:
+        raise ValidationError(
+            _(
+                "Too many codes were sent for this record in the last hour; try again later, "
+                "or ask your college for an activation code."
+            )
+        )
+    from_client = sent.filter(client_ip=client_ip or None, created_at__gt=now - timedelta(hours=1))
+    if client_ip and from_client.count() >= codes.SENDS_PER_CLIENT_PER_HOUR:
+        raise ValidationError(_("Too many codes were asked for from your network; try later."))
+    sent.filter(record=record, student=student).live().update(voided_at=now)
+    code = codes.new_sent_code()
+    row = RegistryCode.objects.create(
+        record=record,
+        kind=RegistryCode.Kind.SENT,
+        channel=channel,
+        student=student,
+        code_hash=codes.code_hash(code),
+        expires_at=now + codes.SENT_CODE_LIFETIME,
+        client_ip=client_ip or None,
+    )
+    AuditEvent.record(
+        student,
+        actor=student.user,
+        action="send_code",
+        changes={"record": record.pk, "channel": channel},
+    )
+    transaction.on_commit(lambda: codes.deliver(channel=channel, to=to, code=code))
+    return row
+
+
+def registry_confirm(*, student: Student, code: str) -> Student:
+    """The first-login check: the code sent to the record's contacts, or the college's
+    activation code, links the record that matches the student's name and ID number.
+
+    A wrong code uses up one of the code's tries, and that is kept even though the
+    confirmation fails (hence the try is counted in its own committed transaction).
+    """
+    outcome = _confirm_with_code(student=student, code=code)
+    if isinstance(outcome, str):
+        raise ValidationError(outcome)
+    return outcome
+
+
+@transaction.atomic
+def _confirm_with_code(*, student: Student, code: str) -> Student | str:
+    student, record = _lock_record_to_confirm(student)
+    typed = codes.normalize(code)
+    if not typed:
+        return _("Enter the code.")
+    live = RegistryCode.objects.select_for_update().live().filter(record=record)
+    if codes.is_sent_code_shape(typed):
+        candidate = live.filter(kind=RegistryCode.Kind.SENT, student=student).first()
+        method = BindingMethod.CODE
+    else:
+        candidate = live.filter(kind=RegistryCode.Kind.ACTIVATION).first()
+        method = BindingMethod.ACTIVATION
+    if candidate is None:
+        return _("This code is not valid or has expired; ask for a new one.")
+    if method == BindingMethod.ACTIVATION:
+        refused = _wrong_activation_try(student, candidate, typed)
+        if refused:
+            return refused
+    elif not codes.code_matches(typed, candidate.code_hash):
+        candidate.attempts += 1
+        candidate.save(update_fields=["attempts"])
+        return _wrong_code_message(RegistryCode.MAX_ATTEMPTS - candidate.attempts)
+    candidate.used_at = timezone.now()
+    candidate.save(update_fields=["used_at"])
+    return registry_bind(student=student, record=record, method=method, actor=student.user)
+
+
+def _wrong_code_message(left: int) -> str:
+    if left > 0:
+        return _("Wrong code; %(left)d tries left.") % {"left": left}
+    return _("Wrong code, and no tries are left: ask for a new code.")
+
+
+def _wrong_activation_try(student: Student, code: RegistryCode, typed: str) -> str:
+    """Check an activation code, counting wrong tries per account (each one audited).
+
+    A sent code belongs to one account, so its tries are counted on the code. An activation
+    code belongs to the record: counted on the code, anyone who knows the graduate's name and
+    ID number could use up its tries and void it. Per account, they use up only their own.
+    """
+    wrong = AuditEvent.objects.for_object(student).filter(
+        action="wrong_activation_code", changes__code=code.pk
+    )
+    tries = wrong.count()
+    if tries >= RegistryCode.MAX_ATTEMPTS:
+        return _wrong_code_message(0)
+    if codes.code_matches(typed, code.code_hash):
+        return ""
+    AuditEvent.record(
+        student, actor=student.user, action="wrong_activation_code", changes={"code": code.pk}
+    )
+    return _wrong_code_message(RegistryCode.MAX_ATTEMPTS - tries - 1)
+
+
+@transaction.atomic
+def activation_code_issue(*, record: RegistryRecord, reviewer: User) -> str:
+    """A college reviewer issues an activation code for a record; returns it, shown once.
+
+    Valid for seven days, one use, five tries per account; issuing a new one voids the old.
+    """
+    record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
+    require(can_issue_activation_code(reviewer, record, holder=record_holder(record)))
+    now = timezone.now()
+    voided = (
+        RegistryCode.objects.filter(record=record, kind=RegistryCode.Kind.ACTIVATION)
+        .live()
+        .update(voided_at=now)
+    )
+    code = codes.new_activation_code()
+    expires_at = now + codes.ACTIVATION_CODE_LIFETIME
+    RegistryCode.objects.create(
+        record=record,
+        kind=RegistryCode.Kind.ACTIVATION,
+        code_hash=codes.code_hash(code),
+        expires_at=expires_at,
+        created_by=reviewer,
+    )
+    AuditEvent.record(
+        record,
+        actor=reviewer,
+        action="issue_activation_code",
+        changes={"expires_at": expires_at.isoformat(), "voided_previous": voided},
+    )
+    return code
+
+
+@transaction.atomic
+def registry_unbind(*, record: RegistryRecord, reviewer: User, reason: str) -> Student:
+    """The school unlinks the account bound to ``record``, which becomes unconfirmed.
+
+    Refused while the account holds a destination (in progress or approved): it was
+    registered for this record's graduate, and ending it goes through that path's own
+    procedure, so the registered figures never change without a decision on record. The
+    account's open 信息更新 requests are closed; the record's live codes are voided. The
+    account and the record's e-mail are told.
+    """
+    if not reason.strip():
+        raise ValidationError(_("Give a reason."))
+    holder = record_holder(record)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=holder.pk) if holder else None
+    record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
+    if student is not None and student.record_id != record.pk:
+        student = None  # unbound meanwhile
+    require(can_unbind_record(reviewer, record, holder=student))
+    assert student is not None  # noqa: S101 (can_unbind_record refuses an unbound record)
+    claim = DestinationClaim.objects.filter(student=student).order_by("approved").first()
+    if claim is not None:
+        raise ValidationError(
+            _(
+                "This account holds a destination registration (%(path)s, %(state)s). End it "
+                "first (reject it, or terminate or void it), then unlink the account."
+            )
+            % {
+                "path": claim.get_path_display(),
+                "state": _("approved") if claim.approved else _("in progress"),
+            }
+        )
+    before = {
+        "student": student.pk,
+        "username": student.user.username,
+        "confirmed_at": student.confirmed_at.isoformat() if student.confirmed_at else None,
+        "via": student.confirmed_via,
+    }
+    student.record = None
+    student.confirmed_at = None
+    student.confirmed_via = ""
+    student.save(update_fields=["record", "confirmed_at", "confirmed_via"])
+    _withdraw_requests(
+        student,
+        kind=RegistryRequest.Kind.UPDATE,
+        reason=_("Closed: the account was unlinked from the registry record."),
+        actor=reviewer,
+    )
+    RegistryCode.objects.filter(record=record).live().update(voided_at=timezone.now())
+    for subject in (record, student):
+        AuditEvent.record(subject, actor=reviewer, action="unbind", comment=reason, changes=before)
+    message = _(
+        "Your school unlinked your account from the registry record %(no)s %(name)s. "
+        "Reason: %(reason)s"
+    ) % {"no": record.student_no, "name": record.name, "reason": reason}
+    notify([student.user], message, reverse("students:home"))
+    account_email = (student.user.email or "").lower()
+    if record.email and record.email.lower() != account_email:
+        email_after_commit(
+            _("Your registry record was unlinked from an account"),
+            _(
+                "Your school unlinked the account %(username)s from your registry record "
+                "%(no)s %(name)s. Reason: %(reason)s\n\nTo link your own account, sign in and "
+                "confirm your registry with the code sent to this address or your phone."
+            )
+            % {
+                "username": student.user.username,
+                "no": record.student_no,
+                "name": record.name,
+                "reason": reason,
+            },
+            [record.email],
+        )
     return student
 
 
@@ -134,12 +449,15 @@ def registry_request_submit(
     return request
 
 
-def _lock_for_review(request: RegistryRequest, reviewer: User) -> RegistryRequest:
+def _lock_for_review(
+    request: RegistryRequest, reviewer: User, expected_state: str | None
+) -> RegistryRequest:
     request = (
         RegistryRequest.objects.select_for_update(of=("self",))
         .select_related("student")
         .get(pk=request.pk)
     )
+    check_state(request, expected_state)
     decision = can_review_registry_request(reviewer, request)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -174,10 +492,15 @@ def _record_decision(
 
 @transaction.atomic
 def registry_request_approve(
-    *, request: RegistryRequest, reviewer: User, comment: str = ""
+    *,
+    request: RegistryRequest,
+    reviewer: User,
+    comment: str = "",
+    expected_state: str | None = None,
 ) -> RegistryRequest:
-    """Approve: an import creates and links the record, an update applies the corrections."""
-    request = _lock_for_review(request, reviewer)
+    """Approve: an import creates and links the record, an update applies the corrections.
+    With ``expected_state`` (views always pass it), only if still as the reviewer saw it."""
+    request = _lock_for_review(request, reviewer, expected_state)
     student = Student.objects.select_for_update(of=("self",)).get(pk=request.student_id)
     if request.kind == RegistryRequest.Kind.IMPORT:
         if student.is_confirmed:
@@ -198,11 +521,11 @@ def registry_request_approve(
 
 @transaction.atomic
 def registry_request_reject(
-    *, request: RegistryRequest, reviewer: User, reason: str
+    *, request: RegistryRequest, reviewer: User, reason: str, expected_state: str | None = None
 ) -> RegistryRequest:
     if not reason.strip():
         raise ValidationError(_("Give the student a reason."))
-    request = _lock_for_review(request, reviewer)
+    request = _lock_for_review(request, reviewer, expected_state)
     before = request.status
     request._reject()
     _record_decision(request, reviewer, action="reject", before=before, comment=reason)
@@ -222,6 +545,15 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
                 "reject the request and tell the student."
             )
             % {"no": data["student_no"]}
+        )
+    if RegistryRecord.objects.current().filter(id_number_digest=student.id_number_digest).exists():
+        # Knowing a name and an ID number must not be a way around the code sent to the
+        # record's contacts: the graduate of that record confirms it themselves.
+        raise ValidationError(
+            _(
+                "A current-year registry record with this ID number already exists; reject "
+                "the request: the graduate confirms that record with a code."
+            )
         )
     college = College.objects.get(pk=data["college"], school=request.school)
     graduation_date = date.fromisoformat(data["graduation_date"])
@@ -249,7 +581,14 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
     record.save()
     student.record = record
     student.confirmed_at = timezone.now()
-    student.save(update_fields=["record", "confirmed_at"])
+    student.confirmed_via = BindingMethod.IMPORT
+    try:
+        with transaction.atomic():
+            student.save(update_fields=["record", "confirmed_at", "confirmed_via"])
+    except IntegrityError:
+        raise ValidationError(
+            _("Another account has confirmed a registry record with this ID number.")
+        ) from None
     return record
 
 

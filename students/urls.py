@@ -6,6 +6,7 @@ app_name = "students"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("", views.home, name="home"),
+    path("confirm/send-code/", views.send_code, name="send_code"),
     path("confirm/", views.confirm, name="confirm"),
     path("account/", views.account, name="account"),
     path("requests/import/", views.import_request, name="import_request"),

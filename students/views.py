@@ -9,11 +9,15 @@ from django.views.decorators.http import require_POST
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
+from destreg.lib.clients import client_ip
+from destreg.lib.permissions import error_text
 from students import services
 from students.forms import (
+    ConfirmCodeForm,
     ContactForm,
     ImportRequestForm,
     SchoolChoiceForm,
+    SendCodeForm,
     SignupForm,
     UpdateRequestForm,
 )
@@ -42,7 +46,7 @@ def signup(request):
                 email=data["email"],
             )
         except ValidationError as error:
-            form.add_error("id_number", error)
+            form.add_error(None, error)
         else:
             login(request, student.user, backend="destreg.accounts.backends.UserAndProfileBackend")
             messages.success(request, _("Your account is ready. Please confirm your registry."))
@@ -55,26 +59,60 @@ def home(request):
     student = request.user.student
     home = home_for(student)
     pending_kinds = {r.kind for r in home.requests if r.status == RegistryRequest.Status.SUBMITTED}
-    return render(
-        request,
-        "students/home.html",
-        {
-            "student": student,
-            "record": home.record,
-            "requests": home.requests,
-            "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
-            "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
-        },
-    )
+    context = {
+        "student": student,
+        "record": home.record,
+        "requests": home.requests,
+        "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
+        "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
+    }
+    if not student.is_confirmed and home.record is not None:
+        context |= {
+            "record_taken": services.record_holder(home.record) is not None,
+            "send_form": SendCodeForm(record=home.record),
+            "code_form": ConfirmCodeForm(),
+        }
+    return render(request, "students/home.html", context)
+
+
+@student_required
+@require_POST
+def send_code(request):
+    """First-login check, step 1: send a one-time code to one of the record's contacts."""
+    student = request.user.student
+    record = home_for(student).record if not student.is_confirmed else None
+    if record is None:
+        return redirect("students:home")
+    form = SendCodeForm(request.POST, record=record)
+    if not form.is_valid():
+        messages.error(request, _("Choose where to send the code."))
+        return redirect("students:home")
+    channel = form.cleaned_data["channel"]
+    try:
+        services.registry_code_send(student=student, channel=channel, client_ip=client_ip(request))
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        where = record.mobile_masked if channel == "sms" else record.email_masked
+        messages.success(
+            request,
+            _("A code was sent to %(where)s. It is valid for 10 minutes.") % {"where": where},
+        )
+    return redirect("students:home")
 
 
 @student_required
 @require_POST
 def confirm(request):
+    """First-login check, step 2: the code links the record."""
+    form = ConfirmCodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the code."))
+        return redirect("students:home")
     try:
-        services.registry_confirm(student=request.user.student)
+        services.registry_confirm(student=request.user.student, code=form.cleaned_data["code"])
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Registry confirmed. You can now register your destination."))
     return redirect("students:home")

@@ -36,6 +36,41 @@ def _fast_tests(settings, tmp_path):
     }
 
 
+def confirmed_authenticator(user):
+    """The user's confirmed TOTP device (created if missing), ready to accept a fresh code:
+    what a staff member enrolled long ago has."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return device
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` signs in the way a real sign-in ends: for somebody who
+    owes a second factor (their role requires it, or they turned it on), the session is
+    also verified with their confirmed authenticator, created if they have none. Tests of
+    the second factor itself sign in through the real pages instead."""
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from destreg.accounts.middleware import PENDING_SESSION_KEY
+
+    force_login = ClientMixin.force_login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        session = self.session
+        if session.get(PENDING_SESSION_KEY):
+            session[DEVICE_ID_SESSION_KEY] = confirmed_authenticator(user).persistent_id
+            del session[PENDING_SESSION_KEY]
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_verified)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _jinja2_context_in_responses():
     """Django's test client records what Django templates render with; record Jinja2's too,
@@ -144,3 +179,13 @@ def agreement(invitation, student):
 def signed(agreement, college_reviewer, school_reviewer):
     agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
     return agreement_services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages go to ``destreg.lib.sms.outbox`` (emptied for each test), like e-mail."""
+    from destreg.lib import sms
+
+    settings.SMS_BACKEND = "destreg.lib.sms.LocmemBackend"
+    sms.outbox.clear()
+    return sms.outbox

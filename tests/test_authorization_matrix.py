@@ -18,6 +18,7 @@ from agreements import registrations, services
 from agreements.models import Registration, ReturnLink, Termination
 from reviews.models import ExportJob
 from students import services as student_services
+from students.models import HeldRegistryChange, RegistryImportJob
 
 ROLES = [
     "student",
@@ -45,6 +46,11 @@ MATRIX = {
     "reviews:registration": ("registration", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:registration_decide": ("registration", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
+    "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
+    "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
+    "reviews:record": ("record", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
+    "reviews:record_activation": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
+    "reviews:record_unbind": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "agreements:invitation": ("invitation", [200, 404, 200, 404, 403, 403, 403, 403, 302]),
     "agreements:invitation_answer": ("invitation", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:agreement": ("agreement", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
@@ -75,6 +81,12 @@ MATRIX = {
     "agreements:registration_file": ("file", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
     "agreements:registration_new": ("path", [200, 200, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # any school's reviewer may verify any unit, so may open its documents
+    "employers:document": ("unit_document", [403, 403, 200, 404, 403, 403, 200, 200, 302]),
+    "employers:verification_document": (
+        "verification_document",
+        [403, 403, 200, 404, 403, 403, 200, 200, 302],
+    ),
 }
 
 
@@ -133,6 +145,12 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         registration=offline, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
     )
     Registration.objects.filter(pk=offline.pk).update(status="info_approved")
+    unit = employer_user.employer
+    unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
+    unit.save(update_fields=["business_licence"])
+    verification = unit.verifications.get()
+    verification.business_licence = unit.business_licence.name
+    verification.save(update_fields=["business_licence"])
     return {
         "request": {"pk": request.pk},
         "agreement": {"pk": signed.pk},
@@ -140,10 +158,23 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "registration": {"pk": registration.pk},
         "file": {"pk": registration.pk, "which": "proof"},
         "export": {"pk": ExportJob.objects.create(user=college_reviewer, fmt="csv").pk},
+        "import": {
+            "pk": RegistryImportJob.objects.create(
+                school=student.record.school, user=school_reviewer, filename="a.csv"
+            ).pk
+        },
+        "held": {
+            "pk": HeldRegistryChange.objects.create(
+                record=student.record, name="改名", id_number_cipher="", id_number_digest=""
+            ).pk
+        },
         "invitation": {"pk": invitation.pk},
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
+        "record": {"pk": student.record_id},
+        "unit_document": {"pk": unit.pk, "which": "licence"},
+        "verification_document": {"pk": verification.pk, "which": "licence"},
     }
 
 

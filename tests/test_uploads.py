@@ -4,18 +4,19 @@ import contextlib
 import io
 import logging
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from agreements.models import Registration
-from destreg.lib.uploads import MAX_BYTES, validate_document
+from destreg.lib.uploads import MAX_BYTES, DocumentField, clean_document, validate_document
 from tests import factories as f
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>\n"
@@ -251,7 +252,137 @@ def test_a_proof_with_a_script_is_refused_and_a_real_one_is_kept(client, student
     assert response.context["form"].errors.as_data()["proof"][0].code == "active_content"
     assert not Registration.objects.exists()
 
-    response = client.post(url, data | {"proof": SimpleUploadedFile("p.png", f.png_bytes())})
+    photo = _png_with_text("GPS 39.9 116.4")
+    response = client.post(url, data | {"proof": SimpleUploadedFile("p.png", photo)})
     assert response.status_code == 302
     with Registration.objects.get().proof.open("rb") as stored:
-        assert stored.read() == f.png_bytes()
+        kept = stored.read()
+    assert kept != photo and b"GPS" not in kept
+    assert Image.open(io.BytesIO(kept)).size == (8, 8)
+
+
+# --- what is stored: the document rebuilt, nothing else ---------------------------------------
+
+
+def _stored(content: bytes, name: str) -> bytes:
+    return clean_document(SimpleUploadedFile(name, content)).read()
+
+
+def _jpeg_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the phone was held upright, the pixels lie on their side
+    exif[0x8825] = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 17.0)}  # GPS
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(buffer, "JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def test_a_photo_is_stored_without_its_exif_gps_position_and_still_upright():
+    content = _jpeg_with_gps()
+    assert Image.open(io.BytesIO(content)).getexif().get_ifd(0x8825)  # the GPS is really there
+    stored = Image.open(io.BytesIO(_stored(content, "photo.jpg")))
+    assert stored.format == "JPEG"
+    assert not stored.getexif() and "exif" not in stored.info
+    assert stored.size == (20, 40)  # the rotation EXIF asked for is applied before it goes
+
+
+def test_bytes_after_an_image_are_not_stored():
+    """Trailing bytes the checks tolerate (more MPO pictures after the first) do not survive."""
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    stored = _stored(buffer.getvalue(), "photo.jpg")
+    assert stored.count(b"\xff\xd8") == 1 and stored.endswith(b"\xff\xd9")
+    assert Image.open(io.BytesIO(stored)).format == "JPEG"  # no longer multi-picture
+
+
+def test_a_png_text_chunk_is_not_stored():
+    content = _png_with_text("Scanned by the HR office, 13900000000")
+    assert b"tEXt" in content
+    stored = _stored(content, "scan.png")
+    assert b"tEXt" not in stored and b"13900000000" not in stored
+    image = Image.open(io.BytesIO(stored))
+    assert image.format == "PNG" and image.size == (8, 8) and "Comment" not in image.info
+
+
+def test_an_ordinary_pdf_is_stored_rewritten_without_metadata_and_still_opens():
+    def with_metadata(writer):
+        writer.add_metadata({"/Author": "张三 13900000000", "/Producer": "scanner"})
+
+    content = f.pdf_bytes(pages=2, change=with_metadata)
+    stored = _stored(content, "scan.pdf")
+    assert stored != content and b"13900000000" not in stored.replace(b"\x00", b"")
+    reader = PdfReader(io.BytesIO(stored))
+    assert len(reader.pages) == 2 and not reader.metadata
+    assert clean_document(SimpleUploadedFile("again.pdf", stored))  # and it passes again
+
+
+def _with_unreferenced_object(pdf: bytes, payload: bytes) -> bytes:
+    """An incremental update adding object 99, which nothing in the document refers to."""
+    previous = int(pdf.rsplit(b"startxref", 1)[1].split()[0])
+    root = pdf.rsplit(b"/Root", 1)[1].split(b"R")[0].strip()
+    obj = b"99 0 obj\n(" + payload + b")\nendobj\n"
+    xref = len(pdf) + len(obj)
+    return (
+        pdf + obj + b"xref\n0 1\n0000000000 65535 f \n99 1\n%010d 00000 n \n" % len(pdf)
+        + b"trailer\n<< /Size 100 /Root " + root + b" R /Prev %d >>\n" % previous
+        + b"startxref\n%d\n%%%%EOF\n" % xref
+    )  # fmt: skip
+
+
+def test_an_unreferenced_object_hidden_in_a_pdf_is_not_stored():
+    content = _with_unreferenced_object(f.pdf_bytes(), b"SECRET-PAYLOAD")
+    assert _refusal(content, "scan.pdf") is None  # a valid PDF, so it would be stored
+    stored = _stored(content, "scan.pdf")
+    assert b"SECRET-PAYLOAD" not in stored
+    assert len(PdfReader(io.BytesIO(stored)).pages) == 1
+
+
+def test_a_pdf_signed_over_the_whole_file_is_kept_so_its_signature_still_verifies():
+    from agreements.signing import check_pdf_signature, sign_pdf
+
+    signed = sign_pdf(f.pdf_bytes())
+    stored = _stored(signed, "signed.pdf")
+    assert stored == signed
+    # pyHanko's check runs an event loop, which it cannot inside the browser tests' loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(check_pdf_signature, stored).result().sound
+    assert len(PdfReader(io.BytesIO(stored)).pages) == 1
+
+
+def test_a_signed_pdf_changed_after_signing_is_rewritten_like_any_other():
+    from agreements.signing import sign_pdf
+
+    signed = sign_pdf(f.pdf_bytes())
+    tampered = signed.replace(b"/MediaBox", b"/MediaBoy", 1)  # breaks the signed digest
+    assert _stored(tampered, "signed.pdf") != tampered
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(f.pdf_bytes(change=_document_script), "脚本或附件", id="JavaScript"),
+        pytest.param(
+            f.pdf_bytes(change=lambda w: w.add_attachment("a.exe", b"MZ")), "脚本或附件", id="file"
+        ),
+        pytest.param(f.pdf_bytes() + _zip(), "压缩包", id="ZIP polyglot"),
+    ],
+)
+def test_a_refused_pdf_gets_a_clear_translated_reason(content, message):
+    with pytest.raises(ValidationError) as refused:
+        clean_document(SimpleUploadedFile("a.pdf", content))
+    assert message in refused.value.messages[0]
+
+
+def test_a_zip_with_a_pdf_header_in_front_is_refused():
+    content = b"%PDF-1.7\n" + _zip() + b"\n%%EOF\n"
+    assert _refusal(content, "a.pdf") == "polyglot"
+
+
+def test_every_stored_upload_form_field_rebuilds_the_document():
+    """The forms whose files are kept use DocumentField, not a bare validator."""
+    from agreements.forms import RegistrationForm, ScanForm, TerminationRequestForm
+
+    assert isinstance(ScanForm().fields["scan"], DocumentField)
+    assert isinstance(TerminationRequestForm().fields["document"], DocumentField)
+    assert isinstance(RegistrationForm(path="other").fields["proof"], DocumentField)

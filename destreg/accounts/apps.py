@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +10,15 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from destreg.accounts import checks  # noqa: F401 (registers the deployment checks)
+        from destreg.accounts import (
+            checks,  # noqa: F401 (registers the deployment checks)
+            throttling,  # noqa: F401 (counts failed sign-ins per client)
+        )
         from destreg.accounts.backends import forget_saved_user
+        from destreg.accounts.middleware import mark_pending_at_sign_in
+
+        # Whether this sign-in still owes a second factor (middleware.py).
+        user_logged_in.connect(mark_pending_at_sign_in, dispatch_uid="second-factor-pending")
 
         # The signed-in user is cached with their student profile (backends.py).
         for model in (self.get_model("User"), apps.get_model("students", "Student")):

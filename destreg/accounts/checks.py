@@ -44,4 +44,13 @@ def secrets_from_environment(app_configs, **kwargs):
                 id="destreg.W004",
             )
         )
+    if settings.SECURE_PROXY_SSL_HEADER and not settings.TRUSTED_PROXY_COUNT:
+        warnings.append(
+            CheckWarning(
+                "Behind a TLS proxy, but no proxy is trusted for the client's address.",
+                hint="Set TRUSTED_PROXY_COUNT (nginx in front: 1); otherwise every client "
+                "shares the proxy's address and five wrong passwords lock the owner out too.",
+                id="destreg.W005",
+            )
+        )
     return warnings

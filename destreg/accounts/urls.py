@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from destreg.accounts import views
+from destreg.accounts import second_factor, views
 
 RESET = "accounts/password_reset"
 
@@ -33,6 +33,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("second-factor/", second_factor.verify, name="second_factor"),
+    path("account/security/", second_factor.security, name="account_security"),
+    path("account/security/enrol/", second_factor.enrol, name="second_factor_enrol"),
+    path(
+        "account/security/recovery-codes/",
+        second_factor.recovery_codes,
+        name="second_factor_recovery_codes",
+    ),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),

@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from destreg.accounts.models import Role
+from destreg.accounts.throttling import client_is_blocked
 
 # Where each role starts after signing in.
 HOME_BY_ROLE = {
@@ -25,3 +27,9 @@ def home(request):
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if client_is_blocked(request):
+            context = {"cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60), "spraying": True}
+            return render(request, "accounts/locked_out.html", context, status=429)
+        return super().post(request, *args, **kwargs)

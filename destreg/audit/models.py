@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "agree_termination": _("Termination agreed by the other party"),
     "refuse_termination": _("Termination refused by the other party"),
     "verify": _("Verified"),
+    "upload_evidence": _("Verification documents uploaded"),
     "void": _("Voided (已作废)"),
     "withdraw": _("Withdrawn (已撤回)"),
     "save_draft": _("Draft saved (暂存)"),
@@ -38,6 +39,17 @@ ACTION_LABELS = {
     "upload_scan": _("Stamped agreement uploaded"),
     "send_return_link": _("Return link e-mailed to the unit"),
     "info_approve": _("Agreement information approved"),
+    "enrol_second_factor": _("Second factor set up"),
+    "renew_recovery_codes": _("New recovery codes made"),
+    "turn_off_second_factor": _("Second factor turned off"),
+    "reset_second_factor": _("Second factor reset by an administrator"),
+    "held_change_apply": _("Held registry change applied"),
+    "held_change_drop": _("Held registry change dropped"),
+    "registry_reconfirm": _("Registry name or ID number changed; to be confirmed again"),
+    "send_code": _("Confirmation code sent"),
+    "issue_activation_code": _("Activation code issued"),
+    "wrong_activation_code": _("Wrong activation code entered"),
+    "unbind": _("Account unlinked from the registry record"),
 }
 
 
@@ -53,6 +65,17 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
             self.for_object(obj)
             .select_related("actor")
             .only("created_at", "action", "comment", "actor__display_name", "actor__username")
+        )
+
+    def college_approver_id(self, obj: Any) -> int | None:
+        """Who made the college decision that moved ``obj`` into its current status
+        (the latest, so a resubmitted item counts only its last round)."""
+        return (
+            self.for_object(obj)
+            .filter(action="college_approve", to_state=obj.status)
+            .order_by("-created_at", "-id")
+            .values_list("actor_id", flat=True)
+            .first()
         )
 
 

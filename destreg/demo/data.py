@@ -10,7 +10,7 @@ from stdnum.cn import ric
 from agreements.models import Hukou, Invitation
 from destreg.accounts.models import Role, User
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
-from employers.models import Employer
+from employers.models import Employer, EmployerVerification
 from students.models import Gender, RegistryRecord, Student, current_graduation_year
 
 PASSWORD = "demo12345"  # noqa: S105 (the documented demo password)
@@ -23,7 +23,11 @@ class DemoAccount:
 
 
 ACCOUNTS = [
-    DemoAccount("student1", "彭也 · 110101200301010012 · 计算机学院 · first-login check not done"),
+    DemoAccount(
+        "student1",
+        "彭也 · 110101200301010012 · 计算机学院 · first-login check not done "
+        "(the code sent to 138****0001 is printed in this console)",
+    ),
     DemoAccount("student2", "李娜 · 110108200212150026 · 计算机学院 · confirmed"),
     DemoAccount("student3", "王喆 · 310115200306060030 · 经济管理学院 · confirmed"),
     DemoAccount("employer1", "示例科技有限公司 · 91110000100000000R · verified"),
@@ -96,7 +100,9 @@ def _major(college: College, code: str, name: str, level: str) -> Major:
     )[0]
 
 
-def _record(school, college, major, student_no, name, id_number, gender, region) -> RegistryRecord:
+def _record(
+    school, college, major, student_no, name, id_number, gender, region, *, mobile="", email=""
+) -> RegistryRecord:
     year = current_graduation_year()
     record = RegistryRecord.objects.filter(school=school, student_no=student_no).first()
     record = record or RegistryRecord(school=school, student_no=student_no)
@@ -114,6 +120,10 @@ def _record(school, college, major, student_no, name, id_number, gender, region)
     record.graduation_year = year
     record.origin_region = Region.objects.get(code=region)
     record.urban_rural = _code(CodeTable.URBAN_RURAL, "1")
+    # The first-login check sends its code here (the console SMS backend prints it).
+    digits = "".join(ch for ch in student_no if ch.isdigit())
+    record.mobile = mobile or f"139{(school.code[-1] + digits)[-8:]:0>8}"
+    record.email = email or f"{student_no.lower()}@student.example.edu.cn"
     record.save()
     return record
 
@@ -136,6 +146,7 @@ def _student(username, record, email, *, confirmed: bool) -> Student:
     student.mobile = "13800000000"
     student.record = record if confirmed else None
     student.confirmed_at = (student.confirmed_at or timezone.now()) if confirmed else None
+    student.confirmed_via = (student.confirmed_via or "code") if confirmed else ""
     student.save()
     return student
 
@@ -155,6 +166,10 @@ def _employer(uscc, name, nature, industry, region, address, contact) -> Employe
             "contact_email": f"hr@{uscc.lower()}.example.com",
             "verified_at": timezone.now(),
         },
+    )
+    # Verified by the platform, so the demo units may invite every demo school's graduates.
+    EmployerVerification.objects.get_or_create(
+        employer=employer, school=None, defaults={"note": "demo"}
     )
     return employer
 
@@ -219,6 +234,8 @@ def seed() -> None:
         "110101200301010012",
         Gender.MALE,
         "110101",
+        mobile="13800000001",
+        email="pengye@student.example.edu.cn",
     )
     li = _record(
         school,

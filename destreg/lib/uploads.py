@@ -3,21 +3,33 @@
 A file passes only if it is genuinely one of the three formats and nothing else: reviewers open
 these files in their browsers, so a PDF that is also a ZIP, or a PNG that is also a web page, must
 not get through just because its first bytes look right.
+
+What is stored is not the upload but the document rebuilt from it (``clean_document``, used by
+``DocumentField``): images are re-encoded from their pixels, so EXIF (a phone photo's GPS
+position), text chunks and any bytes after the picture are gone; PDFs are re-written through
+pypdf's writer, which keeps only what the document references, without its metadata. The one
+exception is a PDF whose digital signature is intact and covers the whole file: re-writing would
+break the signature, and every byte of it is vouched for by the signer, so it is kept as it is
+(after passing the same checks).
 """
 
 import re
 import struct
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from io import BytesIO
 from pathlib import PurePath
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
-from PIL import Image
+from PIL import Image, ImageOps
 from PIL.ImageFile import ImageFile
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -105,6 +117,10 @@ def _reject_polyglot(upload) -> None:
         carry = window[-MARKUP_OVERLAP:]
     upload.seek(max(0, upload.size - ZIP_END_REACH))
     if ZIP_END_RECORD in upload.read():
+        raise ValidationError(POLYGLOT_MESSAGE, code="polyglot")
+    # And what a ZIP reader itself says (it also knows ZIP64's end records).
+    upload.seek(0)
+    if zipfile.is_zipfile(upload):
         raise ValidationError(POLYGLOT_MESSAGE, code="polyglot")
 
 
@@ -294,6 +310,115 @@ def _reading_image() -> Iterator[None]:
         raise ValidationError(TOO_MANY_PIXELS_MESSAGE, code="dimensions") from error
     except Exception as error:  # Pillow raises many kinds (OSError, SyntaxError, …)
         raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed") from error
+
+
+# --- what is stored: the document rebuilt from the upload ------------------------------------
+
+JPEG_QUALITY = 90
+
+
+def clean_document(upload) -> UploadedFile:
+    """Validate ``upload`` (as ``validate_document``), then return the file to store instead.
+
+    The result holds only the document: images re-encoded from their pixels (EXIF, ICC and text
+    chunks, trailing bytes and further MPO pictures dropped; a phone's EXIF rotation applied
+    first so the picture stays upright), PDFs re-written through pypdf without metadata, unless
+    signed over the whole file (see the module docstring). Its name is ``document.<ext>``.
+    Raises ValidationError with the same codes as ``validate_document``.
+    """
+    validate_document(upload)
+    extension = sniff(upload)
+    upload.seek(0)
+    try:
+        if extension == ".pdf":
+            data = _clean_pdf(upload)
+        else:
+            data = _reencode_image(upload, "PNG" if extension == ".png" else "JPEG")
+    finally:
+        upload.seek(0)
+    return SimpleUploadedFile(f"document{extension}", data, CONTENT_TYPES[str(extension)])
+
+
+def _reencode_image(upload, kind: str) -> bytes:
+    with _reading_image():
+        opened = _open_image(upload, *(("PNG",) if kind == "PNG" else ("JPEG", "MPO")))
+        opened.load()
+        image: Image.Image = ImageOps.exif_transpose(opened)
+    if kind == "JPEG" and image.mode not in ("L", "RGB", "CMYK"):
+        image = image.convert("RGB")
+    # Only transparency survives: it is part of the picture. Everything else Pillow would
+    # carry over from the source (EXIF, ICC profile, text, dpi) is dropped.
+    image.info = {k: v for k, v in image.info.items() if kind == "PNG" and k == "transparency"}
+    buffer = BytesIO()
+    if kind == "JPEG":
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    else:
+        image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _clean_pdf(upload) -> bytes:
+    """The PDF re-written through pypdf, or kept when a whole-file signature vouches for it."""
+    original = upload.read()
+    if _signed_over_whole_file(original):
+        return original
+    try:
+        with PdfReader(BytesIO(original), strict=False) as reader:
+            writer = PdfWriter(clone_from=reader)
+        writer.metadata = None  # the /Info dictionary: author, producer, dates
+        writer.root_object.pop(NameObject("/Metadata"), None)  # the XMP stream
+        buffer = BytesIO()
+        writer.write(buffer)
+    except Exception as error:  # the reader accepted it, so this is pypdf's limit, not a trick
+        raise ValidationError(BAD_PDF_MESSAGE, code="malformed") from error
+    data = buffer.getvalue()
+    # pypdf copies stream contents as they are: check what will be stored once more.
+    validate_document(SimpleUploadedFile("document.pdf", data))
+    return data
+
+
+def _signed_over_whole_file(data: bytes) -> bool:
+    """Whether the last signature is intact and cryptographically sound over every byte.
+
+    Trust in the signer's certificate is not needed (a unit's e-seal comes from its own CA):
+    what matters is that nothing in the file lies outside what was signed.
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+    try:
+        signatures = PdfFileReader(BytesIO(data), strict=False).embedded_signatures
+        if not signatures:
+            return False
+        signature = signatures[-1]
+        intact, valid = validate_sig_integrity(
+            signature.signer_info,
+            signature.signer_cert,
+            expected_content_type="data",
+            actual_digest=signature.compute_digest(),
+        )
+        coverage = signature.evaluate_signature_coverage()
+    except Exception:  # an unreadable or bogus signature just means: re-write the file
+        return False
+    return intact and valid and coverage.name == "ENTIRE_FILE"
+
+
+class DocumentField(forms.FileField):
+    """A form field for a proof document: the cleaned value is the rebuilt document.
+
+    Every upload a user makes goes through one of these; ``validate_document`` alone is for
+    files that are checked but not stored (e.g. a PDF compared with a genuine agreement).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("PDF, JPG or PNG, at most 10 MB."))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        value = super().clean(data, initial)
+        if isinstance(value, UploadedFile):  # not the stored file kept, nor False for "clear"
+            return clean_document(value)
+        return value
 
 
 def document_path(instance, filename: str) -> str:

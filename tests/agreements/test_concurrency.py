@@ -9,6 +9,7 @@ from django.db import connection, connections
 from agreements import services
 from agreements.models import Agreement, Termination
 from destreg.audit.models import AuditEvent
+from destreg.lib.decisions import decision_state
 from tests import factories as f
 
 pytestmark = [
@@ -69,6 +70,25 @@ def test_two_reviewers_approving_at_once_approve_once(world, college_reviewer):
         assert Agreement.objects.get(pk=agreement.pk).status == "school_review"
         events = AuditEvent.objects.for_object(agreement).filter(action="college_approve")
         assert events.count() == 1
+
+
+def test_an_admin_double_click_approves_the_college_stage_once(world, platform_admin):
+    """Both clicks carry the state the page showed: the second waits for the first's lock,
+    then finds the agreement moved and changes nothing (it used to sign it)."""
+    employer = f.make_employer(verified_at="2026-01-01T00:00Z")
+    for _ in range(TRIALS):
+        student = f.make_student(f.make_record(world.major_a1))
+        invitation = f.make_invitation(employer, student)
+        agreement = services.invitation_accept(invitation=invitation, user=student.user)
+        seen = decision_state(agreement)
+        click = lambda a=agreement, s=seen: services.agreement_approve(  # noqa: E731
+            agreement=a, reviewer=platform_admin, expected_state=s
+        )
+        assert sorted(race(click, click)) == ["ValidationError", "ok"]
+        agreement.refresh_from_db()
+        assert (agreement.status, agreement.number) == ("school_review", None)
+        actions = AuditEvent.objects.for_object(agreement).values_list("action", flat=True)
+        assert list(actions) == ["accept", "college_approve"]
 
 
 def test_final_approval_racing_a_termination_request(world, college_reviewer, school_reviewer):

@@ -298,11 +298,11 @@ def test_reviewers_only_decide_their_stage(client, student, school_reviewer,
                                            other_college_reviewer, college_reviewer):  # fmt: skip
     item = _submit_offline(client, student)
     url = reverse("reviews:registration_decide", args=[item.pk])
-    assert _post(client, school_reviewer, url, {"decision": "approve"}).status_code == 403
-    assert _post(client, other_college_reviewer, url, {"decision": "approve"}).status_code == 404
+    assert _post(client, school_reviewer, url, f.decision(item)).status_code == 403
+    assert _post(client, other_college_reviewer, url, f.decision(item)).status_code == 404
     with pytest.raises(PermissionDenied):
         _review(item, school_reviewer)
-    assert _post(client, college_reviewer, url, {"decision": "approve"}).status_code == 302
+    assert _post(client, college_reviewer, url, f.decision(item)).status_code == 302
     client.force_login(college_reviewer)
     assert client.get(reverse("reviews:queue")).context["rows"] == []
 

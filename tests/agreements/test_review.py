@@ -14,7 +14,7 @@ from tests import factories as f
 def _decide(client, user, agreement, decision, comment=""):
     client.force_login(user)
     url = reverse("reviews:agreement_decide", args=[agreement.pk])
-    return client.post(url, {"decision": decision, "comment": comment})
+    return client.post(url, f.decision(agreement, decision, comment))
 
 
 def test_college_then_school_approval_signs_the_agreement(

@@ -31,7 +31,7 @@ def test_the_whole_termination(client, signed, student, employer_user, college_r
     for reviewer in (college_reviewer, school_reviewer):
         client.force_login(reviewer)
         response = client.post(reverse("reviews:agreement_decide", args=[signed.pk]),
-                               {"decision": "approve"})  # fmt: skip
+                               f.decision(termination))  # fmt: skip
         assert response.status_code == 302
     assert Termination.objects.get().status == "approved"
     assert Agreement.objects.get(pk=signed.pk).status == "terminated"

@@ -74,8 +74,40 @@ def page(new_page):
     return new_page()
 
 
+def authenticator_code(device) -> str:
+    """The code the person's authenticator app shows now. The device forgets the last code
+    it accepted (a test signs the same person in twice within one 30-second step), and any
+    throttling, so that this code passes."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+def _authenticator_for(username: str):
+    """A confirmed TOTP device for somebody who signs in with a second factor (their role
+    requires it, or they turned it on), created if missing; None for everybody else."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from destreg.accounts.models import User
+    from destreg.accounts.permissions import second_factor_required
+    from tests.conftest import confirmed_authenticator
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        return None
+    if second_factor_required(user) or TOTPDevice.objects.filter(user=user).exists():
+        return confirmed_authenticator(user)
+    return None
+
+
 def login(page, live_server, username: str, password: str = FACTORY_PASSWORD) -> None:
-    """Sign in through /login/ and wait until the app has redirected away from it."""
+    """Sign in through /login/ and, for staff with a second factor, through the code page
+    with a real TOTP code; wait until the app has redirected away from both."""
+    device = _authenticator_for(username)
     page.goto(f"{live_server.url}/login/")
     form = page.locator("main form[method=post]")
     form.locator("input[name=username]").fill(username)
@@ -83,6 +115,13 @@ def login(page, live_server, username: str, password: str = FACTORY_PASSWORD) ->
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     assert "/login/" not in page.url, f"sign-in as {username!r} failed; still on {page.url}"
+    if device is not None:
+        assert "/second-factor/" in page.url, f"{username!r} was not asked for a code"
+        form = page.locator("main form[method=post]")
+        form.locator("input[name=code]").fill(authenticator_code(device))
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        assert "/second-factor/" not in page.url, f"the code of {username!r} was refused"
 
 
 def logout(page) -> None:

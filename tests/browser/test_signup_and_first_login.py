@@ -2,6 +2,7 @@
 
 import pytest
 
+from destreg.lib import sms
 from students.models import Student
 from tests import factories as f
 from tests.browser.conftest import login, logout
@@ -23,7 +24,9 @@ def fill_signup(form, *, id_number: str) -> None:
 
 @pytest.mark.browser
 def test_signup_confirm_and_sign_in_again(page, live_server, world, shoot):
-    record = f.make_record(world.major_a1, name="彭也", id_number=ID_NUMBER)
+    record = f.make_record(
+        world.major_a1, name="彭也", id_number=ID_NUMBER, mobile="13812345678", email=""
+    )
 
     # Anonymous visitor opens the signup page.
     response = page.goto(f"{live_server.url}/students/signup/")
@@ -52,17 +55,35 @@ def test_signup_confirm_and_sign_in_again(page, live_server, world, shoot):
         form.locator("button[type=submit]").click()
     assert page.url.endswith("/students/")
 
-    # The home page shows the record to confirm.
+    # The home page shows the record to confirm and where the code can go, masked.
     main = page.locator("main")
     confirm_form = page.locator('form[action$="/students/confirm/"]')
-    assert confirm_form.is_visible()
+    send_form = page.locator('form[action$="/students/confirm/send-code/"]')
+    assert confirm_form.is_visible() and send_form.is_visible()
     assert "彭也" in main.inner_text()
     assert "甲大学" in main.inner_text()
+    assert "138****5678" in send_form.inner_text()
     student = Student.objects.get(user__username="pengye")
     assert student.confirmed_at is None
     shoot(page, "home-unconfirmed", phone=True)
 
-    # Confirm: the registry details replace the confirmation card.
+    # A wrong code is refused and says so.
+    confirm_form.locator("input[name=code]").fill("000000")
+    with page.expect_navigation():
+        confirm_form.locator("button[type=submit]").click()
+    assert page.locator(".alert-danger, .alert-error").first.is_visible()
+    student.refresh_from_db()
+    assert student.confirmed_at is None
+
+    # Send the code to the registry's phone; it arrives as a text message.
+    with page.expect_navigation():
+        send_form.locator("button[type=submit]").click()
+    assert [message.to for message in sms.outbox] == ["13812345678"]
+    code = f.last_code("sms")
+    shoot(page, "home-code-sent", phone=True)
+
+    # Confirm with it: the registry details replace the confirmation card.
+    confirm_form.locator("input[name=code]").fill(code)
     with page.expect_navigation():
         confirm_form.locator("button[type=submit]").click()
     assert page.url.endswith("/students/")
@@ -76,6 +97,7 @@ def test_signup_confirm_and_sign_in_again(page, live_server, world, shoot):
     student.refresh_from_db()
     assert student.confirmed_at is not None
     assert student.record_id == record.pk
+    assert student.confirmed_via == "code"
     shoot(page, "home-confirmed", phone=True)
 
     # Sign out, then sign in again through the login form.

@@ -1,3 +1,4 @@
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from destreg.accounts.models import User
@@ -14,6 +15,8 @@ def _form(**overrides):
         "industry": "", "region": "110108", "address": "中关村大街1号", "contact_name": "刘经理",
         "contact_phone": "010-12345678", "contact_mobile": "13900001111",
         "contact_email": "hr@example.com",
+        "business_licence": SimpleUploadedFile("licence.pdf", f.pdf_bytes()),
+        "authorisation_letter": SimpleUploadedFile("letter.png", f.png_bytes()),
     }  # fmt: skip
     return data | overrides
 
@@ -43,14 +46,17 @@ def test_the_credit_code_is_checked_and_unique(client, reference_data):
 
 
 def test_school_staff_verify_units(client, school_reviewer, student):
-    employer = f.make_employer()
+    employer = f.make_employer(
+        business_licence=SimpleUploadedFile("a.pdf", f.pdf_bytes()),
+        authorisation_letter=SimpleUploadedFile("b.pdf", f.pdf_bytes()),
+    )
     user = f.make_user("employer", employer=employer)
     url = reverse("reviews:employers")
     client.force_login(student.user)
     assert client.get(url).status_code == 403
     client.force_login(school_reviewer)
     assert employer.name in client.get(url).content.decode()
-    client.post(url, {"employer": employer.pk})
+    client.post(url, {"employer": employer.pk, "checked": "on"})
     employer.refresh_from_db()
     assert employer.is_verified and employer.verified_by == school_reviewer
     client.force_login(user)

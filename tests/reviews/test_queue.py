@@ -96,7 +96,7 @@ def test_bulk_approval_reports_what_could_not_be_approved(
     response = client.post(
         reverse("reviews:bulk_approve"),
         {
-            "task": [tasks[ok.pk].pk, tasks[foreign.pk].pk, 999999],
+            "task": [f.bulk_value(tasks[ok.pk]), f.bulk_value(tasks[foreign.pk]), "999999:x"],
         },
     )
     results = response.context["results"]
@@ -109,7 +109,7 @@ def test_approve_and_open_next(client, world, employer_user, college_reviewer):
     first, second = _agreements(world, employer_user.employer, 2)
     client.force_login(college_reviewer)
     url = reverse("reviews:agreement_decide", args=[first.pk]) + "?next=1"
-    response = client.post(url, {"decision": "approve"})
+    response = client.post(url, f.decision(first))
     assert response.url == reverse("reviews:agreement", args=[second.pk])
 
 

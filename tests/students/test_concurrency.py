@@ -49,3 +49,52 @@ def test_two_reviewers_approving_at_once_approve_once(world):
         # Put the value back so the next trial has something to correct.
         student.record.ethnicity = f.code("ethnicity", "01")
         student.record.save(update_fields=["ethnicity"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_record_at_once_bind_one_account(world):
+    from django.core.exceptions import ValidationError
+
+    from students.models import RegistryCode, Student
+
+    reviewer = f.make_user("college_reviewer", school=world.school_a, college=world.a1)
+    for _trial in range(5):
+        record = f.make_record(world.major_a1, mobile="13812345678")
+        accounts = [
+            f.make_student(real_name=record.name, id_number=record.id_number, confirmed=False)
+            for _ in range(2)
+        ]
+        # Each holds a valid secret: one a sent code, the other the college's activation code.
+        services.registry_code_send(student=accounts[0], channel="sms", client_ip="")
+        sent = RegistryCode.objects.get(record=record, kind="sent")
+        sent.code_hash = services.codes.code_hash("123456")
+        sent.save(update_fields=["code_hash"])
+        activation = services.activation_code_issue(record=record, reviewer=reviewer)
+        secrets = {accounts[0].pk: "123456", accounts[1].pk: activation}
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def confirm(student, barrier=barrier, outcomes=outcomes, secrets=secrets):
+            barrier.wait()
+            try:
+                services.registry_confirm(student=student, code=secrets[student.pk])
+                outcomes.append("bound")
+            except ValidationError:
+                outcomes.append("refused")
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=confirm, args=(s,)) for s in accounts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(outcomes) == ["bound", "refused"]
+        assert Student.objects.filter(record=record).count() == 1
+        assert (
+            Student.objects.filter(
+                pk__in=[a.pk for a in accounts], confirmed_at__isnull=False
+            ).count()
+            == 1
+        )

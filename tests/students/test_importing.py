@@ -109,13 +109,18 @@ def test_the_management_command(world, good_rows, tmp_path, capsys):
         call_command("import_registry", world.school_a.code, str(path))
 
 
-def test_school_staff_import_through_the_site(client, world, good_rows, school_reviewer):
+def test_school_staff_import_through_the_site(
+    client, world, good_rows, school_reviewer, django_capture_on_commit_callbacks
+):
     client.force_login(school_reviewer)
     upload = _xlsx(good_rows)
     upload.name = "registry.xlsx"
-    response = client.post(reverse("reviews:registry_import"), {"file": upload})
-    assert response.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reviews:registry_import"), {"file": upload})
+    assert response.status_code == 302
     assert RegistryRecord.objects.filter(school=world.school_a).count() == 3
+    job = client.get(response.url).context["job"]
+    assert (job.status, job.rows_read, job.imported, job.error_count) == ("done", 3, 3, 0)
 
 
 def test_the_import_page_is_for_school_staff_only(client, college_reviewer, student):
@@ -126,18 +131,25 @@ def test_the_import_page_is_for_school_staff_only(client, college_reviewer, stud
         assert client.get(url).status_code == 403
 
 
-def test_the_admin_import(client, world, good_rows, platform_admin):
+def test_the_admin_import(
+    client, world, good_rows, platform_admin, django_capture_on_commit_callbacks
+):
     client.force_login(platform_admin)
     upload = f.registry_csv(good_rows)
     upload.name = "registry.csv"
     url = reverse("admin:students_registryrecord_import")
-    response = client.post(url, {"school": world.school_b.pk, "file": upload})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"school": world.school_b.pk, "file": upload})
     # school B has no college 甲一学院: every row fails, nothing is imported.
-    assert response.status_code == 200
+    assert response.status_code == 302
+    page = client.get(response.url)
+    job = page.context["job"]
+    assert (job.status, job.rows_read, job.imported, job.error_count) == ("done", 3, 0, 3)
+    assert "乙大学" in page.content.decode() and "甲一学院" in page.content.decode()
     assert not RegistryRecord.objects.exists()
 
 
-def test_the_template_has_the_accepted_headings(client, school_reviewer):
+def test_the_template_has_the_accepted_headings_with_the_contact_columns(client, school_reviewer):
     from openpyxl import load_workbook
 
     client.force_login(school_reviewer)
@@ -146,3 +158,4 @@ def test_the_template_has_the_accepted_headings(client, school_reviewer):
     sheet = load_workbook(io.BytesIO(response.content)).active
     headings = [cell.value for cell in sheet[1]]
     assert headings[:4] == ["学号", "姓名", "性别", "身份证号"]
+    assert headings[-2:] == ["手机号", "电子邮箱"]

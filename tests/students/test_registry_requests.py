@@ -46,7 +46,7 @@ def test_import_request_is_created_and_approval_creates_the_record(
 
     client.force_login(school_reviewer)
     decide = reverse("reviews:registry_decide", args=[request.pk])
-    assert client.post(decide, {"decision": "approve"}).status_code == 302
+    assert client.post(decide, f.decision(request)).status_code == 302
 
     newcomer.refresh_from_db()
     assert newcomer.is_confirmed
@@ -125,12 +125,12 @@ def test_reject_needs_a_reason_and_the_student_sees_it(client, student, school_r
     )
     client.force_login(school_reviewer)
     decide = reverse("reviews:registry_decide", args=[request.pk])
-    response = client.post(decide, {"decision": "reject", "comment": ""})
+    response = client.post(decide, f.decision(request, "reject"))
     assert response.status_code == 400
     request.refresh_from_db()
     assert request.status == "submitted"
 
-    client.post(decide, {"decision": "reject", "comment": "请提供入党证明"})
+    client.post(decide, f.decision(request, "reject", "请提供入党证明"))
     request.refresh_from_db()
     assert request.status == "rejected"
     assert student.record.ethnicity.code == "01"
@@ -188,7 +188,7 @@ def test_an_import_request_is_withdrawn_when_the_registry_matches(world, school_
     request = services.registry_request_submit(
         student=student, kind="import", school=world.school_a, data={"student_no": "X1"}
     )
-    services.registry_confirm(student=student)
+    services.registry_bind(student=student, record=record, method="code", actor=student.user)
     assert RegistryRequest.objects.get(pk=request.pk).status == "rejected"
     with pytest.raises(PermissionDenied):
         services.registry_request_approve(request=request, reviewer=school_reviewer)

@@ -3,8 +3,10 @@ from django.urls import reverse
 
 from destreg.lib.pii import id_number_digest
 from students.models import Student
+from tests import factories as f
 
 URL = reverse("students:signup")
+ID_NUMBER = "110101200301010012"
 
 
 def _form(**overrides):
@@ -55,13 +57,41 @@ def test_it_refuses_malformed_id_numbers(client, reference_data, bad):
     assert not Student.objects.exists()
 
 
-def test_one_account_per_id_number(client, reference_data):
+def test_an_unconfirmed_account_reserves_no_id_number(client, reference_data):
     client.post(URL, _form())
     client.logout()
-    response = client.post(URL, _form(username="someone-else", id_number="110101200301010012"))
-    assert response.status_code == 200
-    assert response.context["form"].errors["id_number"]
-    assert Student.objects.count() == 1
+    response = client.post(URL, _form(username="someone-else", email="else@example.com"))
+    assert response.status_code == 302
+    assert Student.objects.filter(id_number_digest=id_number_digest(ID_NUMBER)).count() == 2
+
+
+def test_signup_answers_the_same_for_a_used_and_an_unused_id_number(
+    client, world, django_capture_on_commit_callbacks, mailoutbox
+):
+    owner = f.make_student(f.make_record(world.major_a1, name="彭也", id_number=ID_NUMBER))
+    unused = f.new_id_number()
+
+    def sign_up(username: str, id_number: str):
+        client.logout()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                URL, _form(username=username, email=f"{username}@example.com", id_number=id_number)
+            )
+        page = client.get(response.url)
+        return response.status_code, response.url, _messages(page)
+
+    assert sign_up("used", ID_NUMBER) == sign_up("unused", unused)
+    # The owner of the used number is told; nobody is told about the unused one.
+    assert [message.to for message in mailoutbox] == [[owner.user.email]]
+    body = mailoutbox[0].body
+    assert owner.user.username in body
+    assert "reset" in body.lower() or "重置" in body
+    owner.refresh_from_db()
+    assert owner.is_confirmed  # and keeps their record
+
+
+def _messages(page) -> list[str]:
+    return [str(message) for message in page.context["messages"]]
 
 
 def test_it_validates_mobile_and_password(client, reference_data):

@@ -35,7 +35,8 @@ class Command(BaseCommand):
             self.stderr.write(f"line {error.line}: {'; '.join(error.messages)}")
         self.stdout.write(
             f"{report.total} rows read, {report.imported} imported, "
-            f"{len(report.errors)} with errors."
+            f"{len(report.errors)} with errors, {report.held} name/ID changes of confirmed "
+            "records held back for review."
         )
         if report.errors and not report.imported:
             raise CommandError("Nothing was imported.")

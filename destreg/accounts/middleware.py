@@ -1,0 +1,70 @@
+"""Hold a signed-in person at the second factor until they pass it.
+
+After the password, somebody whose role requires a second factor (or who turned one on)
+reaches only the second-factor page, the enrolment page and sign-out; every other page,
+``/admin/`` included, redirects there and comes back afterwards. Runs after django-otp's
+``OTPMiddleware``, which tells whether this session was verified with a device.
+"""
+
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from destreg.accounts.permissions import can_use_second_factor, second_factor_required
+
+# Set at sign-in for somebody who opted in (has a confirmed device), so that telling
+# who must still pass costs no query on every page of everybody else.
+PENDING_SESSION_KEY = "second_factor_pending"
+
+# What a half-signed-in person may reach, by URL name.
+OPEN_VIEWS = frozenset(
+    {"second_factor", "second_factor_enrol", "logout", "set_language", "healthz"}
+)
+
+
+def verification_pending(request) -> bool:
+    """Has the signed-in user of ``request`` still to pass (or set up) the second factor?"""
+    user = request.user
+    if not user.is_authenticated or user.is_verified():
+        return False
+    return second_factor_required(user) or bool(request.session.get(PENDING_SESSION_KEY))
+
+
+def has_authenticator(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_url(user, next_url: str = "") -> str:
+    """Where somebody pending goes: the code page, or enrolment if they have no device yet."""
+    name = "second_factor" if has_authenticator(user) else "second_factor_enrol"
+    query = f"?{urlencode({'next': next_url})}" if next_url else ""
+    return reverse(name) + query
+
+
+def mark_pending_at_sign_in(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver: remember whether this sign-in still owes a second factor."""
+    if request is None or not hasattr(request, "session"):
+        return
+    pending = second_factor_required(user) or (
+        bool(can_use_second_factor(user)) and has_authenticator(user)
+    )
+    request.session[PENDING_SESSION_KEY] = pending
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # base.html hides the menus from somebody held here: they lead nowhere yet.
+        request.second_factor_pending = verification_pending(request)
+        match = request.resolver_match
+        if not request.second_factor_pending or (match and match.view_name in OPEN_VIEWS):
+            return None
+        next_url = request.get_full_path() if request.method == "GET" else ""
+        return redirect(second_factor_url(request.user, next_url))

@@ -1,0 +1,53 @@
+"""Who must, who may and who can reset a second factor (django-otp).
+
+School reviewers and platform admins decide for a whole school or the platform: they must
+use a second factor, and so must anybody the Django admin lets in (``is_staff``), whatever
+their role. College reviewers and employers may turn it on. Students prove themselves
+otherwise (their registry record) and do not get it.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from destreg.accounts.models import Role
+from destreg.lib.permissions import ALLOW, Decision, deny
+
+REQUIRED_ROLES = frozenset({Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN})
+OPTIONAL_ROLES = frozenset({Role.COLLEGE_REVIEWER, Role.EMPLOYER})
+
+
+def is_demo_account(user) -> bool:
+    """A seed_demo staff account while DEBUG is on: it may sign in with the password alone."""
+    return bool(settings.DEBUG) and user.username in settings.SECOND_FACTOR_DEMO_USERNAMES
+
+
+def second_factor_required(user) -> bool:
+    """Must ``user`` pass a second factor before anything else? (No query: role and flags.)"""
+    if not user.is_authenticated or is_demo_account(user):
+        return False
+    return user.role in REQUIRED_ROLES or user.is_staff or user.is_superuser
+
+
+def can_use_second_factor(user) -> Decision:
+    """May ``user`` set up a second factor (from the account security page)?"""
+    if not user.is_authenticated:
+        return deny(_("Sign in first."))
+    if second_factor_required(user) or user.role in REQUIRED_ROLES | OPTIONAL_ROLES:
+        return ALLOW
+    return deny(_("Student accounts do not use a second factor."))
+
+
+def can_turn_off_second_factor(user) -> Decision:
+    """Only those who chose it may turn it off again; the others must keep it."""
+    if second_factor_required(user) or user.role in REQUIRED_ROLES:
+        return deny(_("Your role requires a second factor."))
+    return can_use_second_factor(user)
+
+
+def can_reset_second_factor(actor, user) -> Decision:
+    """A platform admin resets another person's second factor (a lost phone); nobody else."""
+    if not (actor.is_authenticated and actor.role == Role.PLATFORM_ADMIN and actor.is_staff):
+        return deny(_("Only a platform administrator can reset a second factor."))
+    if actor.pk == user.pk:
+        return deny(_("Ask another platform administrator to reset your own second factor."))
+    return ALLOW

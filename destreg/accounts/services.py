@@ -1,0 +1,101 @@
+"""Writes on accounts: enrolling, renewing and resetting a second factor (django-otp).
+
+A person's second factor is one confirmed ``TOTPDevice`` (the authenticator app) plus one
+``StaticDevice`` named "recovery" holding their unused one-time recovery codes.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from destreg.accounts.models import User
+from destreg.accounts.permissions import (
+    can_reset_second_factor,
+    can_turn_off_second_factor,
+    can_use_second_factor,
+)
+from destreg.audit.models import AuditEvent
+from destreg.audit.notify import notify
+from destreg.lib.permissions import require
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_DEVICE_NAME = "recovery"
+TOTP_DEVICE_NAME = "authenticator"
+
+
+def pending_totp_device(*, user: User) -> TOTPDevice:
+    """The unconfirmed device being enrolled: the same one (and secret) on every reload,
+    so the QR code someone scanned stays good until they confirm it."""
+    require(can_use_second_factor(user))
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _n in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def second_factor_enrol(*, device: TOTPDevice) -> list[str]:
+    """Confirm ``device`` (its code was just verified) as the user's only authenticator and
+    return their new recovery codes, which are stored nowhere else in clear: show them once.
+
+    Any earlier authenticator and recovery codes of the user are dropped."""
+    user = device.user
+    require(can_use_second_factor(user))
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _new_recovery_codes(user)
+    AuditEvent.record(user, actor=user, action="enrol_second_factor")
+    return codes
+
+
+@transaction.atomic
+def recovery_codes_renew(*, user: User) -> list[str]:
+    """Replace the user's recovery codes with ten new ones (the old ones stop working)."""
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise PermissionDenied(_("Set up an authenticator app first."))
+    codes = _new_recovery_codes(user)
+    AuditEvent.record(user, actor=user, action="renew_recovery_codes")
+    return codes
+
+
+def _delete_devices(user: User) -> int:
+    deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
+    static, _rows = StaticDevice.objects.filter(user=user).delete()
+    return deleted + static
+
+
+@transaction.atomic
+def second_factor_turn_off(*, user: User) -> None:
+    """Someone who opted in turns the second factor off again (their role allows it)."""
+    require(can_turn_off_second_factor(user))
+    User.objects.select_for_update().get(pk=user.pk)
+    _delete_devices(user)
+    AuditEvent.record(user, actor=user, action="turn_off_second_factor")
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, actor: User, comment: str = "") -> None:
+    """A platform admin deletes ``user``'s authenticator and recovery codes (a lost phone).
+
+    Their sessions lose the verification at once (the device is gone), their next sign-in
+    enrols again, and they are told in the app and by e-mail."""
+    require(can_reset_second_factor(actor, user))
+    User.objects.select_for_update().get(pk=user.pk)
+    _delete_devices(user)
+    AuditEvent.record(user, actor=actor, action="reset_second_factor", comment=comment)
+    notify(
+        [user],
+        _("An administrator reset your second factor: set it up again when you next sign in."),
+        reverse("account_security"),
+    )

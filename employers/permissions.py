@@ -1,0 +1,76 @@
+"""Who may verify a unit and see its evidence.
+
+Any school's reviewer may verify any unit, for their own school; a platform admin verifies for
+all schools. The evidence (营业执照, 授权委托书) is seen by the unit itself and by those who may
+verify it; to anyone else it does not exist.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from destreg.accounts.models import User
+from destreg.lib.permissions import ALLOW, Decision, deny
+from employers.models import Employer, EmployerVerification
+
+
+def verification_scope(user: User) -> int | None:
+    """The school a verification by ``user`` covers; None means every school."""
+    return None if user.is_platform_admin else user.school_id
+
+
+def can_view_employer_evidence(user: User, employer: Employer) -> Decision:
+    if user.is_authenticated and (
+        (user.is_employer and user.employer_id == employer.pk)
+        or user.is_school_reviewer
+        or user.is_platform_admin
+    ):
+        return ALLOW
+    return deny(_("Not found."), visible=False)
+
+
+def can_upload_employer_evidence(user: User, employer: Employer) -> Decision:
+    if not (user.is_authenticated and user.is_employer and user.employer_id == employer.pk):
+        return deny(_("Not found."), visible=False)
+    return ALLOW
+
+
+def can_verify_employer(user: User, employer: Employer) -> Decision:
+    """State first (evidence, scope already covered), then role."""
+    if not (user.is_authenticated and (user.is_school_reviewer or user.is_platform_admin)):
+        return deny(_("Only school reviewers and platform admins verify units."))
+    if user.is_school_reviewer and user.school_id is None:
+        return deny(_("Only school reviewers and platform admins verify units."))
+    if not employer.has_evidence:
+        return deny(
+            _("This unit has not uploaded its business licence and authorisation letter yet.")
+        )
+    verifications = EmployerVerification.objects.filter(employer=employer)
+    scope = verification_scope(user)
+    if scope is None:
+        covered = verifications.filter(school=None).exists()
+    else:
+        covered = verifications.covering(scope).exists()
+    if covered and scope is None:
+        return deny(_("This unit is already verified for all schools."))
+    if covered:
+        return deny(_("This unit is already verified for your school."))
+    return ALLOW
+
+
+def get_employer_evidence_for(user: User, pk: int) -> Employer:
+    employer = get_object_or_404(Employer, pk=pk)
+    decision = can_view_employer_evidence(user, employer)
+    if not decision.visible:
+        raise Http404
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return employer
+
+
+def get_verification_evidence_for(user: User, pk: int) -> EmployerVerification:
+    """A verification, for its evidence: seen by whoever may see the unit's documents."""
+    verification = get_object_or_404(EmployerVerification.objects.select_related("employer"), pk=pk)
+    get_employer_evidence_for(user, verification.employer_id)
+    return verification

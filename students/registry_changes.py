@@ -1,0 +1,133 @@
+"""Held-back registry changes: a re-import's new name or ID number for a confirmed record.
+
+The import (students/importing.py) never changes who a confirmed record belongs to. A
+school reviewer either applies the held change, after which the graduate must confirm
+again, or drops it. Both are audited.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from destreg.accounts.models import User
+from destreg.audit.models import AuditEvent
+from destreg.audit.notify import notify
+from destreg.lib.pii import mask_id_number
+from students.models import HeldRegistryChange, RegistryRecord, Student
+from students.permissions import can_decide_held_change
+
+
+def _lock(change: HeldRegistryChange, reviewer: User) -> HeldRegistryChange:
+    change = (
+        HeldRegistryChange.objects.select_for_update(of=("self",))
+        .select_related("record")
+        .get(pk=change.pk)
+    )
+    decision = can_decide_held_change(reviewer, change)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return change
+
+
+@transaction.atomic
+def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegistryChange:
+    """Give the record the held name and ID number and unbind its graduate.
+
+    The graduate's account takes the record's new name and ID number, loses its
+    confirmation and record link (so the first-login check runs again), and is notified.
+    Raises ValidationError if another confirmed account already holds the new ID number.
+    """
+    change = _lock(change, reviewer)
+    record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=change.record_id)
+    student = (
+        Student.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(record=record)
+        .first()
+    )
+    # Unconfirmed accounts reserve nothing (students/services.py): only a confirmed one blocks.
+    taken = Student.objects.filter(
+        id_number_digest=change.id_number_digest, confirmed_at__isnull=False
+    )
+    if student is not None:
+        taken = taken.exclude(pk=student.pk)
+    if taken.exists():
+        raise ValidationError(
+            _("Another account is registered with the new ID number; it cannot be applied.")
+        )
+    old_name, old_id = record.name, record.id_number
+    new_id = change.id_number
+    record.name = change.name
+    record.id_number_cipher = change.id_number_cipher
+    record.id_number_digest = change.id_number_digest
+    record.save(update_fields=["name", "id_number_cipher", "id_number_digest", "updated_at"])
+    identity = {
+        "name": [old_name, change.name],
+        "id_number": [mask_id_number(old_id), mask_id_number(new_id)],
+    }
+    if student is not None:
+        student.real_name = record.name
+        student.id_number = new_id
+        student.record = None
+        student.confirmed_at = None
+        student.confirmed_via = ""
+        student.save(
+            update_fields=[
+                "real_name",
+                "id_number_cipher",
+                "id_number_digest",
+                "record",
+                "confirmed_at",
+                "confirmed_via",
+            ]
+        )
+        student.user.display_name = record.name
+        student.user.save(update_fields=["display_name"])
+        AuditEvent.record(
+            student,
+            actor=reviewer,
+            action="registry_reconfirm",
+            changes={"record": record.pk, **identity},
+        )
+        notify(
+            [student.user],
+            _(
+                "Your school corrected the name or ID number of your registry record. "
+                "Please check it and confirm your registry information again."
+            ),
+            reverse("students:home"),
+        )
+    change._apply()
+    change.decided_by = reviewer
+    change.decided_at = timezone.now()
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    AuditEvent.record(
+        change,
+        actor=reviewer,
+        action="held_change_apply",
+        from_state=HeldRegistryChange.Status.PENDING,
+        to_state=change.status,
+        changes={"record": record.pk, "student": student.pk if student else None, **identity},
+    )
+    return change
+
+
+@transaction.atomic
+def held_change_drop(*, change: HeldRegistryChange, reviewer: User) -> HeldRegistryChange:
+    """Keep the confirmed name and ID number; the held change is closed."""
+    change = _lock(change, reviewer)
+    change._drop()
+    change.decided_by = reviewer
+    change.decided_at = timezone.now()
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    AuditEvent.record(
+        change,
+        actor=reviewer,
+        action="held_change_drop",
+        from_state=HeldRegistryChange.Status.PENDING,
+        to_state=change.status,
+        changes={"record": change.record_id},
+    )
+    return change

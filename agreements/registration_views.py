@@ -31,6 +31,7 @@ from students.models import DestinationClaim
 student_required = role_required(Role.STUDENT)
 PATHS = {"offline", "paper", "other"}
 PDF_RETRY_SECONDS = 60
+UNIT_NAME_MAX_LENGTH = Registration._meta.get_field("unit_name").max_length or 100
 
 
 @student_required
@@ -237,10 +238,13 @@ def registration_pdf(request, pk: int):
 
 @student_required
 def unit_search(request):
-    """点击搜索: registered employers and units used before, by name."""
+    """点击搜索: verified employers, and units already registered at the student's own
+    school, by name. Units typed at other schools are never offered: they would show
+    another school's graduates' destinations."""
     query = request.GET.get("q", "").strip()
-    if len(query) < 2:
+    if not 2 <= len(query) <= UNIT_NAME_MAX_LENGTH:
         return JsonResponse({"results": []})
+    record = request.user.student.record
     results = [
         {
             "name": e.name,
@@ -256,10 +260,15 @@ def unit_search(request):
     seen = {r["uscc"] for r in results}
     used = (
         Registration.objects.filter(
-            Q(unit_name__icontains=query), ~Q(unit_uscc=""), status=Registration.Status.APPROVED
+            Q(unit_name__icontains=query),
+            ~Q(unit_uscc=""),
+            status=Registration.Status.APPROVED,
+            school_id=record.school_id,
         )
         .select_related("unit_nature", "unit_industry")
         .order_by("-signed_at")[:20]
+        if record is not None
+        else Registration.objects.none()
     )
     for r in used:
         if r.unit_uscc not in seen:

@@ -32,10 +32,15 @@ from agreements.permissions import (
     get_invitation_for,
     get_termination_for,
 )
-from agreements.verification import compare_upload
+from agreements.verification import (
+    UPLOAD_CHECK_WINDOW_SECONDS,
+    compare_upload,
+    upload_check_allowed,
+)
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
+from destreg.lib.clients import client_ip
 from destreg.lib.permissions import error_text
 from destreg.lib.uploads import document_response
 
@@ -329,11 +334,13 @@ def verify(request, token: str):
         return render(request, "agreements/verify.html", {"unknown": True}, status=404)
     state, label = VERIFY_STATUS.get(item.status, VOID)
     form = VerifyUploadForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
+    result, limited, status = None, False, 200
+    if request.method == "POST" and not upload_check_allowed(client_ip(request)):
+        form, limited, status = VerifyUploadForm(), True, 429  # the file is not checked
+    elif request.method == "POST" and form.is_valid():
         result = compare_upload(item, form.cleaned_data["file"].read())
     name = item.student.real_name
-    return render(
+    response = render(
         request,
         "agreements/verify.html",
         {
@@ -344,5 +351,10 @@ def verify(request, token: str):
             "masked_name": name[:1] + "*" * (len(name) - 1),
             "form": form,
             "result": result,
+            "limited": limited,
         },
+        status=status,
     )
+    if limited:
+        response["Retry-After"] = str(UPLOAD_CHECK_WINDOW_SECONDS)
+    return response

@@ -16,6 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from agreements.models import Agreement, Registration
+from destreg.lib.spreadsheets import csv_row, xlsx_row
 from students.models import RegistryRecord
 
 COLUMNS = [
@@ -132,9 +133,9 @@ def write_csv(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) ->
     """UTF-8 with a BOM, so Excel shows the Chinese correctly."""
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     writer = csv.writer(text)
-    writer.writerow(COLUMNS)
+    writer.writerow(csv_row(COLUMNS))
     for n, row in enumerate(rows(records), start=1):
-        writer.writerow(row)
+        writer.writerow(csv_row(row))  # text typed by users never becomes a formula
         if n % CHUNK == 0:
             progress(n)
     text.flush()
@@ -145,9 +146,9 @@ def write_xlsx(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) -
     """Written row by row (write-only mode), so memory stays flat."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("毕业去向")
-    sheet.append(COLUMNS)
+    sheet.append(xlsx_row(sheet, COLUMNS))
     for n, row in enumerate(rows(records), start=1):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))  # text typed by users never becomes a formula
         if n % CHUNK == 0:
             progress(n)
     workbook.save(handle)

@@ -5,7 +5,7 @@ costs the same few queries however long the queue is.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from destreg.audit.models import ReviewFacetCount, ReviewTask
+from destreg.lib.params import parse_id
 from destreg.reference.models import Code, College, Major
 
 PAGE_SIZE = 50
@@ -52,15 +53,15 @@ def filtered(base: QuerySet[ReviewTask], params) -> QuerySet[ReviewTask]:
         if name in ("stage", "kind"):
             if value:
                 tasks = tasks.filter(**{name: value})
-        elif value.isdigit():  # ids only; anything else is ignored
-            tasks = tasks.filter(**{f"{name}_id": int(value)})
+        elif (pk := parse_id(value)) is not None:  # ids only; anything else is ignored
+            tasks = tasks.filter(**{f"{name}_id": pk})
     days = WAITING.get(params.get("waiting", ""))
     if days:
         tasks = tasks.filter(waiting_since__lte=timezone.now() - timedelta(days=days))
     query = params.get("q", "").strip()
     if query:
         match = Q(student_name__contains=query) | Q(student_no=query) | Q(unit_name__contains=query)
-        if query.isdigit() or (len(query) == 4 and query[:3].isdigit()):
+        if query.isascii() and (query.isdigit() or (len(query) == 4 and query[:3].isdigit())):
             match |= Q(id_last4=query[-4:].upper())
         tasks = tasks.filter(match)
     return tasks
@@ -171,18 +172,28 @@ class Page:
     next_cursor: str
 
 
+def parse_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """The (waiting_since, id) of a "<waiting_since ISO>|<id>" cursor, or None when the
+    cursor is not one we wrote (a hand-edited link then simply starts at the top)."""
+    stamp, _sep, last_id = cursor.rpartition("|")
+    pk = parse_id(last_id)
+    if pk is None or not stamp.isascii() or len(stamp) > 40:
+        return None
+    try:
+        since = parse_datetime(stamp)
+        if since is None or timezone.is_naive(since):
+            return None
+        since.astimezone(UTC)  # a date at the edge of the calendar overflows in UTC
+    except (ValueError, OverflowError):  # a well-formed but impossible date
+        return None
+    return since, pk
+
+
 def page(tasks: QuerySet[ReviewTask], cursor: str = "") -> Page:
     """Oldest first; ``cursor`` is "<waiting_since ISO>|<id>" of the last row seen."""
-    if cursor and "|" in cursor:
-        stamp, _sep, last_id = cursor.rpartition("|")
-        try:
-            since = parse_datetime(stamp)
-        except ValueError:  # a well-formed but impossible date
-            since = None
-        if since is not None and last_id.isdigit():
-            tasks = tasks.filter(
-                Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=int(last_id))
-            )
+    if position := parse_cursor(cursor):
+        since, last_id = position
+        tasks = tasks.filter(Q(waiting_since__gt=since) | Q(waiting_since=since, id__gt=last_id))
     rows = list(
         tasks.select_related("college", "major").order_by("waiting_since", "id")[: PAGE_SIZE + 1]
     )

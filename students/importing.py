@@ -29,7 +29,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.reader.excel import ExcelReader
 
 from destreg.audit.models import AuditEvent
+from destreg.lib.params import parse_int
 from destreg.lib.pii import encrypt_id_number, id_number_digest
+from destreg.lib.spreadsheets import xlsx_row
 from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, Major, Region, School
 from students.home import forget_home
@@ -81,7 +83,7 @@ def template_workbook() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "学籍"
-    sheet.append(list(COLUMNS))
+    sheet.append(xlsx_row(sheet, COLUMNS))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -408,8 +410,9 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
                 )
     year = row.get("graduation_year", "")
     if year:
-        if year.isdigit() and 2000 <= int(year) <= 2100:
-            record.graduation_year = int(year)
+        number = parse_int(year, max_digits=4)  # '２０２６' or '²' is not a year either
+        if number is not None and 2000 <= number <= 2100:
+            record.graduation_year = number
         else:
             errors.append(_("毕业年份: “%(value)s” is not a year.") % {"value": year})
     elif record.graduation_date:

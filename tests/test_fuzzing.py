@@ -1,5 +1,8 @@
-"""Random, oversized and malformed values posted to every form: never a 500, and a form
-that answers with errors has saved nothing."""
+"""Random, oversized and malformed values posted to every form and given to every list
+view's query parameters: never a 500, and a form that answers with errors has saved nothing.
+Run on SQLite and on PostgreSQL (which refuses NUL in text)."""
+
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -9,7 +12,10 @@ from hypothesis import strategies as st
 from agreements.models import Invitation, Registration, Termination
 from destreg.accounts.models import User
 from employers.models import Employer
+from reviews.models import ExportJob
+from reviews.queue import FACETS
 from students.models import RegistryRequest, Student
+from tests import factories as f
 
 # Unicode edge cases, huge strings, numbers that are negative or huge, dates in odd shapes.
 VALUES = st.one_of(
@@ -34,6 +40,21 @@ VALUES = st.one_of(
             "110101199801010001",
             "91110000100000000R",
             "13800000000",
+            # digits that str.isdigit() and int() accept but a browser never sends as an id
+            "²",
+            "１",
+            "１２３",
+            "٣",
+            "1" * 30,
+            "9" * 19,
+            "a\x00b",
+            "\x00" * 3,
+            # review-queue cursors, well-formed and not
+            "2026-01-01T00:00:00+00:00|²",
+            "2026-01-01T00:00:00+00:00|" + "1" * 30,
+            "9999-12-31T23:59:59-23:59|1",
+            "0001-01-01T00:00:00+23:00|1",
+            "2026-01-01T00:00:00|1",
         ]
     ),
     st.integers(min_value=-(10**12), max_value=10**12).map(str),
@@ -172,3 +193,81 @@ def test_decisions_and_terminations_survive_garbage(client, signed, student, col
         assert client.get(reverse("reviews:queue"), data).status_code < 500
 
     review()
+
+
+LIST_VIEWS = {
+    # url name[#variant]: (who, query parameters the view reads; each also gets junk ones)
+    "home": (None, []),
+    "reviews:queue": ("college_reviewer", [*FACETS, "waiting", "q", "after"]),
+    "reviews:queue#school": ("school_reviewer", [*FACETS, "waiting", "q", "after"]),
+    "reviews:queue#admin": ("platform_admin", [*FACETS, "waiting", "q", "after"]),
+    "reviews:statistics": ("college_reviewer", ["refresh"]),
+    "reviews:employers": ("school_reviewer", ["page"]),
+    "reviews:registry_import": ("school_reviewer", []),
+    "reviews:export": ("college_reviewer", ["download"]),
+    "reviews:agreement": ("college_reviewer", ["next"]),
+    "reviews:records": ("college_reviewer", ["q"]),
+    "reviews:held_changes": ("school_reviewer", ["page"]),
+    "account_security": ("student", ["next"]),
+    "agreements:sent": ("employer_user", ["page"]),
+    "agreements:invitations": ("student", ["page"]),
+    "agreements:unit_search": ("student", ["q"]),
+    "agreements:register": ("student", []),
+    "agreements:mine": ("student", []),
+    "agreements:registration_new": ("student", ["kind"]),
+    "audit:notifications": ("student", ["page"]),
+    "students:home": ("student", []),
+    "students:import_request": ("unconfirmed_student", ["school"]),
+    "employers:home": ("employer_user", []),
+}
+
+
+@pytest.fixture
+def unconfirmed_student(reference_data):
+    return f.make_student(confirmed=False)
+
+
+def _list_url(name: str, agreement, reviewer) -> str:
+    name = name.split("#")[0]
+    if name == "reviews:export":
+        job = ExportJob.objects.create(user=reviewer, fmt="csv")
+        return reverse(name, args=[job.pk])
+    if name == "reviews:agreement":
+        return reverse(name, args=[agreement.pk])
+    if name == "agreements:registration_new":
+        return reverse(name, args=["other"])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("view", sorted(LIST_VIEWS))
+def test_no_list_view_answers_500_to_any_query(client, request, view, agreement, college_reviewer):
+    """With one item waiting in the queue, so filters and cursors run against a row."""
+    who, params = LIST_VIEWS[view]
+    if who:
+        user = request.getfixturevalue(who)
+        client.force_login(getattr(user, "user", user))
+    url = _list_url(view, agreement, college_reviewer)
+    junk = st.dictionaries(st.sampled_from(["x", "id", "pk", "\x00", "²"]), VALUES, max_size=2)
+
+    @FUZZ
+    @given(st.fixed_dictionaries(dict.fromkeys(params, VALUES)), junk)
+    def get(data, extra):
+        response = client.get(url, {**extra, **data})
+        assert response.status_code < 500, (data, extra)
+        if any("\x00" in key + value for key, value in {**extra, **data}.items()):
+            assert response.status_code == 400
+
+    get()
+
+
+def test_no_token_page_answers_500(client, reference_data):
+    """The public pages behind e-mailed and printed links take their token from the path."""
+
+    @FUZZ
+    @given(VALUES.filter(lambda value: value.strip("./") != ""))
+    def get(token):
+        for name in ("verify", "return"):
+            response = client.get(f"/agreements/{name}/{quote(token, safe='')}/")
+            assert response.status_code < 500, token
+
+    get()

@@ -62,6 +62,7 @@ FALLBACKS: dict[str, object] = {
     "set_many": [],
     "delete_many": None,
     "clear": None,
+    "incr": None,  # a counter (rate limit) that cannot count lets the request through
 }
 
 

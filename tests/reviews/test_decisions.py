@@ -310,6 +310,9 @@ def test_a_bulk_row_approved_at_the_college_is_not_approved_again_at_the_school(
 def test_bulk_values_without_an_ascii_id_are_not_found(client, college_reviewer, value):
     client.force_login(college_reviewer)
     response = client.post(reverse("reviews:bulk_approve"), {"task": [value]})
+    if "\x00" in value:  # refused before any view runs (destreg.lib.middleware.RejectNul…)
+        assert response.status_code == 400
+        return
     assert response.status_code == 200
     assert [ok for _label, ok, _message in response.context["results"]] == [False]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import views
+from reviews import registry_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -12,22 +12,28 @@ urlpatterns = [
     path("terminations/<int:pk>/", views.termination, name="termination"),
     path("registry/<int:pk>/", views.registry_request_detail, name="registry_request"),
     path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),
-    path("registry/import/", views.registry_import, name="registry_import"),
-    path("registry/import/<int:pk>/", views.registry_import_job, name="registry_import_job"),
-    path("registry/held/", views.held_changes, name="held_changes"),
-    path("registry/held/<int:pk>/", views.held_change_decide, name="held_change_decide"),
+    path("registry/import/", registry_views.registry_import, name="registry_import"),
+    path(
+        "registry/import/<int:pk>/", registry_views.registry_import_job, name="registry_import_job"
+    ),
+    path("registry/held/", registry_views.held_changes, name="held_changes"),
+    path("registry/held/<int:pk>/", registry_views.held_change_decide, name="held_change_decide"),
     path("employers/", views.employers, name="employers"),
-    path("records/", views.records, name="records"),
-    path("records/<int:pk>/", views.record, name="record"),
-    path("records/<int:pk>/activation-code/", views.record_activation, name="record_activation"),
-    path("records/<int:pk>/unbind/", views.record_unbind, name="record_unbind"),
+    path("records/", registry_views.records, name="records"),
+    path("records/<int:pk>/", registry_views.record, name="record"),
+    path(
+        "records/<int:pk>/activation-code/",
+        registry_views.record_activation,
+        name="record_activation",
+    ),
+    path("records/<int:pk>/unbind/", registry_views.record_unbind, name="record_unbind"),
     path("registrations/<int:pk>/", views.registration, name="registration"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
     path("agreements/<int:pk>/", views.agreement, name="agreement"),
     path("agreements/<int:pk>/decide/", views.agreement_decide, name="agreement_decide"),
     path(
         "registry/import/template.xlsx",
-        views.registry_import_template,
+        registry_views.registry_import_template,
         name="registry_import_template",
     ),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,42 +30,28 @@ from destreg.lib.decisions import (
     is_stale,
     parse_bulk_value,
 )
-from destreg.lib.permissions import error_text, require
+from destreg.lib.permissions import error_text
 from employers import services as employer_services
 from employers.forms import VerifyEmployerForm
 from employers.models import Employer, EmployerVerification
 from employers.permissions import verification_scope
 from reviews import queue as review_queue
 from reviews import stats as review_stats
-from reviews.forms import DecisionForm, UnbindForm
+from reviews.forms import DecisionForm
 from reviews.models import ExportJob
 from reviews.tasks import run_export
 from students import services as student_services
-from students.forms import RegistryImportForm
-from students.import_jobs import import_job_start
-from students.importing import template_workbook
 from students.models import (
-    HeldRegistryChange,
-    RegistryCode,
-    RegistryImportJob,
-    RegistryRecord,
     RegistryRequest,
 )
 from students.permissions import (
-    can_issue_activation_code,
     can_review_registry_request,
-    can_unbind_record,
-    get_held_change_for,
-    get_import_job_for,
-    get_record_for,
     get_registry_request_for,
 )
 from students.presenters import describe_request_data
-from students.registry_changes import held_change_apply, held_change_drop
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 QUEUE_PAGE_SIZE = 50
-RECORDS_PAGE_SIZE = 50
 
 
 @reviewer_required
@@ -246,87 +232,6 @@ def registry_request_decide(request, pk: int):
     if not decision:
         raise PermissionDenied(decision.reason)
     return _render_detail(request, item, form, status=400)
-
-
-@role_required(Role.SCHOOL_REVIEWER)
-def registry_import(request):
-    """School staff upload their graduates' registry (学籍) file; it imports in the background."""
-    form = RegistryImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = import_job_start(
-                school=request.user.school,
-                user=request.user,
-                upload=form.cleaned_data["file"],
-                valid_only=form.cleaned_data["valid_only"],
-            )
-        except ValidationError as error:
-            form.add_error("file", error)
-        else:
-            return redirect("reviews:registry_import_job", pk=job.pk)
-    recent = RegistryImportJob.objects.filter(school=request.user.school).select_related("user")[
-        :10
-    ]
-    return render(
-        request,
-        "reviews/registry_import.html",
-        {"form": form, "recent": recent},
-        status=400 if form.is_bound else 200,
-    )
-
-
-@reviewer_required
-def registry_import_job(request, pk: int):
-    """An import's progress (rows read), then its outcome and each row's problems."""
-    job = get_import_job_for(request.user, pk)
-    return render(request, "reviews/registry_import_job.html", {"job": job})
-
-
-@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
-def held_changes(request):
-    """Names and ID numbers a re-import would have changed under a confirmed graduate."""
-    changes = HeldRegistryChange.objects.filter(
-        status=HeldRegistryChange.Status.PENDING
-    ).select_related("record", "record__school", "record__student", "imported_by")
-    if not request.user.is_platform_admin:
-        changes = changes.filter(record__school_id=request.user.school_id)
-    return render(
-        request,
-        "reviews/held_changes.html",
-        {"changes": changes[:QUEUE_PAGE_SIZE], "total": changes.count()},
-    )
-
-
-@role_required(Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
-@require_POST
-def held_change_decide(request, pk: int):
-    """Apply a held-back change (the graduate confirms again) or drop it."""
-    change = get_held_change_for(request.user, pk)
-    decision = request.POST.get("decision")
-    if decision not in ("apply", "drop"):
-        return HttpResponseBadRequest(_("Choose to apply or to drop the change."))
-    try:
-        if decision == "apply":
-            held_change_apply(change=change, reviewer=request.user)
-            messages.success(
-                request, _("Applied; the graduate is asked to confirm the record again.")
-            )
-        else:
-            held_change_drop(change=change, reviewer=request.user)
-            messages.success(request, _("Dropped; the confirmed name and ID number stay."))
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    return redirect("reviews:held_changes")
-
-
-@role_required(Role.SCHOOL_REVIEWER)
-def registry_import_template(request):
-    response = HttpResponse(
-        template_workbook(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
-    return response
 
 
 @reviewer_required
@@ -520,99 +425,3 @@ def export(request, pk: int):
 
 
 # --- registry records: lookup, activation codes, unlinking -------------------
-
-
-@reviewer_required
-def records(request):
-    """Find a current-year graduate of the reviewer's college or school by 学号 (or its
-    beginning) or name."""
-    query = request.GET.get("q", "").strip()[:50]
-    found: list[RegistryRecord] = []
-    if query:
-        scope = RegistryRecord.objects.current().visible_to(request.user)
-        found = list(
-            (scope.filter(student_no__startswith=query) | scope.filter(name__contains=query))
-            .select_related("student__user")
-            .for_display()
-            .order_by("student_no")[:RECORDS_PAGE_SIZE]
-        )
-    rows = [(item, getattr(item, "student", None)) for item in found]
-    return render(
-        request,
-        "reviews/records.html",
-        {"query": query, "rows": rows, "page_size": RECORDS_PAGE_SIZE},
-    )
-
-
-def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=None, status=200):
-    holder = student_services.record_holder(record)
-    activation = (
-        RegistryCode.objects.filter(record=record, kind=RegistryCode.Kind.ACTIVATION).live().first()
-    )
-    return render(
-        request,
-        "reviews/record.html",
-        {
-            "record": record,
-            "holder": holder,
-            "activation": activation,
-            "new_code": code,
-            "may_issue": can_issue_activation_code(request.user, record, holder=holder),
-            "may_unbind": can_unbind_record(request.user, record, holder=holder),
-            "unbind_form": unbind_form or UnbindForm(),
-            "events": AuditEvent.objects.timeline(record),
-        },
-        status=status,
-    )
-
-
-def _new_code_key(pk: int) -> str:
-    return f"reviews:activation_code:{pk}"
-
-
-@reviewer_required
-def record(request, pk: int):
-    """A graduate's record (ID number and contacts masked) and the account bound to it."""
-    item = get_record_for(request.user, pk)
-    # A code just issued is shown on the page the issuing redirects to, and then forgotten.
-    code = request.session.pop(_new_code_key(item.pk), None)
-    response = _render_record(request, item, code=code)
-    if code:
-        response["Cache-Control"] = "no-store"
-    return response
-
-
-@reviewer_required
-@require_POST
-def record_activation(request, pk: int):
-    """Issue an activation code, shown once on the record page (only its hash is kept)."""
-    item = get_record_for(request.user, pk)
-    holder = student_services.record_holder(item)
-    require(can_issue_activation_code(request.user, item, holder=holder))
-    try:
-        code = student_services.activation_code_issue(record=item, reviewer=request.user)
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        request.session[_new_code_key(item.pk)] = code
-    return redirect("reviews:record", pk=item.pk)
-
-
-@reviewer_required
-@require_POST
-def record_unbind(request, pk: int):
-    item = get_record_for(request.user, pk)
-    holder = student_services.record_holder(item)
-    require(can_unbind_record(request.user, item, holder=holder))
-    form = UnbindForm(request.POST)
-    if form.is_valid():
-        try:
-            student_services.registry_unbind(
-                record=item, reviewer=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The account is unlinked from this record."))
-            return redirect("reviews:record", pk=item.pk)
-    return _render_record(request, item, unbind_form=form, status=400)

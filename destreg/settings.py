@@ -197,7 +197,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 # stranger elsewhere cannot lock the owner out; and refuse a client that failed on
 # LOGIN_CLIENT_ACCOUNT_LIMIT different accounts (password spraying, accounts/throttling.py).
 AXES_CLIENT_IP_CALLABLE = "destreg.lib.clients.client_ip"
-LOGIN_CLIENT_ACCOUNT_LIMIT = env_int("LOGIN_CLIENT_ACCOUNT_LIMIT", 10, minimum=2)
+LOGIN_CLIENT_ACCOUNT_LIMIT = env_int("LOGIN_CLIENT_ACCOUNT_LIMIT", 30, minimum=2)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -5,8 +5,9 @@ stranger cannot lock the owner out from elsewhere. Spraying tries one or two pas
 many accounts, which never reaches that limit; this module counts, per client address, the
 distinct usernames that failed within the cool-off window and refuses that client's sign-ins
 once there are ``LOGIN_CLIENT_ACCOUNT_LIMIT`` of them. A graduate who mistypes their own password
-counts once however often they retry, so a campus behind one address is not locked out by its
-own typos.
+counts once however often they retry. A campus behind one NAT address shares the count, so the
+default (30 accounts in the cool-off) stays well above what a dormitory's own typos reach; it
+still cuts a sprayer from one address to 30 accounts per window.
 """
 
 import hashlib

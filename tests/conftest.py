@@ -59,16 +59,15 @@ def _force_login_passes_the_second_factor(monkeypatch):
     from django.test.client import ClientMixin
     from django_otp import DEVICE_ID_SESSION_KEY
 
-    from destreg.accounts.middleware import PENDING_SESSION_KEY
+    from destreg.accounts.middleware import owes_second_factor
 
     force_login = ClientMixin.force_login
 
     def force_login_verified(self, user, backend=None):
         force_login(self, user, backend)
-        session = self.session
-        if session.get(PENDING_SESSION_KEY):
+        if owes_second_factor(user):
+            session = self.session
             session[DEVICE_ID_SESSION_KEY] = confirmed_authenticator(user).persistent_id
-            del session[PENDING_SESSION_KEY]
             session.save()
 
     monkeypatch.setattr(ClientMixin, "force_login", force_login_verified)

@@ -1,5 +1,4 @@
 from django.apps import AppConfig, apps
-from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +14,6 @@ class AccountsConfig(AppConfig):
             throttling,  # noqa: F401 (counts failed sign-ins per client)
         )
         from destreg.accounts.backends import forget_saved_user
-        from destreg.accounts.middleware import mark_pending_at_sign_in
-
-        # Whether this sign-in still owes a second factor (middleware.py).
-        user_logged_in.connect(mark_pending_at_sign_in, dispatch_uid="second-factor-pending")
 
         # The signed-in user is cached with their student profile (backends.py).
         for model in (self.get_model("User"), apps.get_model("students", "Student")):

@@ -4,6 +4,10 @@ After the password, somebody whose role requires a second factor (or who turned 
 reaches only the second-factor page, the enrolment page and sign-out; every other page,
 ``/admin/`` included, redirects there and comes back afterwards. Runs after django-otp's
 ``OTPMiddleware``, which tells whether this session was verified with a device.
+
+Whether a session owes a code is decided on every request from the user's devices, not
+from a flag set at sign-in: a session opened with the password before its user set up a
+second factor (in another browser) is held as soon as the device exists.
 """
 
 from urllib.parse import urlencode
@@ -14,26 +18,32 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from destreg.accounts.permissions import can_use_second_factor, second_factor_required
 
-# Set at sign-in for somebody who opted in (has a confirmed device), so that telling
-# who must still pass costs no query on every page of everybody else.
-PENDING_SESSION_KEY = "second_factor_pending"
-
 # What a half-signed-in person may reach, by URL name.
 OPEN_VIEWS = frozenset(
     {"second_factor", "second_factor_enrol", "logout", "set_language", "healthz"}
 )
 
 
+def has_authenticator(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def owes_second_factor(user) -> bool:
+    """Must ``user`` pass a second factor before using the site: their role requires it,
+    or they set one up. No query for a required role or a student (who cannot have a
+    device); one small query for a college reviewer or an employer."""
+    if second_factor_required(user):
+        return True
+    return bool(can_use_second_factor(user)) and has_authenticator(user)
+
+
 def verification_pending(request) -> bool:
-    """Has the signed-in user of ``request`` still to pass (or set up) the second factor?"""
+    """Has the signed-in user of ``request`` still to pass (or set up) the second factor?
+    Verified sessions cost no query here."""
     user = request.user
     if not user.is_authenticated or user.is_verified():
         return False
-    return second_factor_required(user) or bool(request.session.get(PENDING_SESSION_KEY))
-
-
-def has_authenticator(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return owes_second_factor(user)
 
 
 def second_factor_url(user, next_url: str = "") -> str:
@@ -41,16 +51,6 @@ def second_factor_url(user, next_url: str = "") -> str:
     name = "second_factor" if has_authenticator(user) else "second_factor_enrol"
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
     return reverse(name) + query
-
-
-def mark_pending_at_sign_in(sender, request, user, **kwargs) -> None:
-    """user_logged_in receiver: remember whether this sign-in still owes a second factor."""
-    if request is None or not hasattr(request, "session"):
-        return
-    pending = second_factor_required(user) or (
-        bool(can_use_second_factor(user)) and has_authenticator(user)
-    )
-    request.session[PENDING_SESSION_KEY] = pending
 
 
 class SecondFactorMiddleware:

@@ -44,6 +44,20 @@ def can_turn_off_second_factor(user) -> Decision:
     return can_use_second_factor(user)
 
 
+def can_change_second_factor(user) -> Decision:
+    """May this session renew the recovery codes or turn the second factor off? Only one
+    that passed the second factor: the password alone must not manage it. ``user`` is the
+    request's user (django-otp's middleware gives it ``is_verified``); a verified session
+    has a confirmed device of this user."""
+    decision = can_use_second_factor(user)
+    if not decision:
+        return decision
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is None or not is_verified():
+        return deny(_("Sign in with a code from your authenticator app first."))
+    return ALLOW
+
+
 def can_reset_second_factor(actor, user) -> Decision:
     """A platform admin resets another person's second factor (a lost phone); nobody else."""
     if not (actor.is_authenticated and actor.role == Role.PLATFORM_ADMIN and actor.is_staff):

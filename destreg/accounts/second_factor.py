@@ -19,6 +19,7 @@ import qrcode.image.svg
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,12 +36,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from destreg.accounts import services
-from destreg.accounts.middleware import (
-    PENDING_SESSION_KEY,
-    has_authenticator,
-    second_factor_url,
-)
+from destreg.accounts.middleware import has_authenticator, second_factor_url
 from destreg.accounts.permissions import (
+    can_change_second_factor,
     can_turn_off_second_factor,
     can_use_second_factor,
     second_factor_required,
@@ -48,6 +46,8 @@ from destreg.accounts.permissions import (
 from destreg.lib.permissions import require
 
 RECOVERY_CODES_SESSION_KEY = "second_factor_recovery_codes"
+# The unconfirmed device this session is enrolling: every session gets its own secret.
+ENROL_DEVICE_SESSION_KEY = "second_factor_enrol_device"
 TOTP_CODE = re.compile(r"^\d{6}$")
 
 
@@ -79,8 +79,8 @@ def _check(device: Device, code: str) -> bool:
     """Verify ``code`` on ``device`` with the row locked, so one code cannot pass twice and
     concurrent guesses all count towards the throttle."""
     with transaction.atomic():
-        locked = type(device).objects.select_for_update().get(pk=device.pk)
-        return bool(locked.verify_token(code))
+        locked = type(device).objects.select_for_update().filter(pk=device.pk).first()
+        return locked is not None and bool(locked.verify_token(code))  # None: deleted meanwhile
 
 
 def _normalise(code: str) -> str:
@@ -146,7 +146,7 @@ def _complete(request, device: Device) -> None:
     """Mark the session verified with ``device`` (a fresh session key: a new privilege)."""
     request.session.cycle_key()
     otp_login(request, device)
-    request.session.pop(PENDING_SESSION_KEY, None)
+    request.session.pop(ENROL_DEVICE_SESSION_KEY, None)
 
 
 @never_cache
@@ -161,8 +161,7 @@ def verify(request):
     if not has_authenticator(request.user):
         if second_factor_required(request.user):
             return redirect(second_factor_url(request.user, next_url))
-        request.session.pop(PENDING_SESSION_KEY, None)  # reset by an admin meanwhile
-        return redirect(next_url)
+        return redirect(next_url)  # opted in, then turned off or reset meanwhile
     form = CodeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid() and form.device is not None:
         _complete(request, form.device)
@@ -207,10 +206,18 @@ def enrol(request):
     next_url = _safe_next(request)
     if has_authenticator(request.user) and not request.user.is_verified():
         return redirect(second_factor_url(request.user, next_url))
-    device = services.pending_totp_device(user=request.user)
+    device = services.pending_totp_device(
+        user=request.user, pk=request.session.get(ENROL_DEVICE_SESSION_KEY)
+    )
+    request.session[ENROL_DEVICE_SESSION_KEY] = device.pk
     form = EnrolForm(request.POST or None, device=device)
     if request.method == "POST" and form.is_valid():
-        codes = services.second_factor_enrol(device=device)
+        try:
+            codes = services.second_factor_enrol(device=device)
+        except PermissionDenied as refused:  # another session enrolled first
+            request.session.pop(ENROL_DEVICE_SESSION_KEY, None)
+            messages.error(request, str(refused))
+            return redirect(f"{reverse('second_factor_enrol')}?{urlencode({'next': next_url})}")
         device.refresh_from_db()
         _complete(request, device)
         request.session[RECOVERY_CODES_SESSION_KEY] = codes
@@ -241,10 +248,12 @@ def recovery_codes(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def security(request):
-    """The account security page: set up, renew recovery codes or (if optional) turn off."""
+    """The account security page: set up, renew recovery codes or (if optional) turn off.
+    Renewing and turning off need a session verified with the second factor."""
     user = request.user
     require(can_use_second_factor(user))
     if request.method == "POST":
+        require(can_change_second_factor(user))
         action = request.POST.get("action")
         if action == "renew":
             request.session[RECOVERY_CODES_SESSION_KEY] = services.recovery_codes_renew(user=user)

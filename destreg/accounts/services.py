@@ -7,6 +7,8 @@ A person's second factor is one confirmed ``TOTPDevice`` (the authenticator app)
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -26,17 +28,28 @@ RECOVERY_DEVICE_NAME = "recovery"
 TOTP_DEVICE_NAME = "authenticator"
 
 
-def pending_totp_device(*, user: User) -> TOTPDevice:
-    """The unconfirmed device being enrolled: the same one (and secret) on every reload,
-    so the QR code someone scanned stays good until they confirm it."""
+def pending_totp_device(*, user: User, pk: int | None = None) -> TOTPDevice:
+    """The unconfirmed device one session is enrolling: ``pk`` (which that session
+    remembers) while it is still unconfirmed, so the QR code someone scanned stays good on
+    every reload; otherwise a new device with a new secret.
+
+    Each session gets its own device: a secret seen in a session (somebody else's, who
+    also knows the password) is worthless once another session confirms its device."""
     require(can_use_second_factor(user))
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    device = None
+    if pk is not None:
+        device = TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
 
 
 def _new_recovery_codes(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    """Ten new codes on the user's recovery device. The device itself is kept, so a session
+    verified with a recovery code stays verified when its owner makes new ones."""
+    device = StaticDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticToken.objects.filter(device=device).delete()
     codes = [StaticToken.random_token() for _n in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
@@ -47,15 +60,38 @@ def second_factor_enrol(*, device: TOTPDevice) -> list[str]:
     """Confirm ``device`` (its code was just verified) as the user's only authenticator and
     return their new recovery codes, which are stored nowhere else in clear: show them once.
 
-    Any earlier authenticator and recovery codes of the user are dropped."""
-    user = device.user
+    Any earlier authenticator, the devices other sessions were enrolling and the recovery
+    codes of the user are dropped. The user is told in the app and by e-mail: whoever knows
+    the password and enrols first holds the account, so the owner must hear of it.
+
+    Raises PermissionDenied if ``device`` is gone or confirmed meanwhile (another session
+    enrolled first, or an admin reset the second factor)."""
+    user = User.objects.select_for_update().get(pk=device.user_id)
     require(can_use_second_factor(user))
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    locked = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device.pk, user=user, confirmed=False)
+        .first()
+    )
+    if locked is None:
+        raise PermissionDenied(
+            _("This set-up is no longer valid: the second factor was set up or reset meanwhile.")
+        )
+    TOTPDevice.objects.filter(user=user).exclude(pk=locked.pk).delete()
+    locked.confirmed = True
+    locked.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
     AuditEvent.record(user, actor=user, action="enrol_second_factor")
+    when = date_format(timezone.localtime(), "Y-m-d H:i")
+    notify(
+        [user],
+        _(
+            "A second factor was set up for your account at %(time)s. If it wasn't you, "
+            "contact the platform administrator."
+        )
+        % {"time": when},
+        reverse("account_security"),
+    )
     return codes
 
 

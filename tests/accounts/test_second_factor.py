@@ -9,6 +9,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -18,11 +20,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from destreg.accounts import services
 from destreg.accounts.models import Role
 from destreg.accounts.permissions import (
+    can_change_second_factor,
     can_reset_second_factor,
     can_use_second_factor,
     second_factor_required,
 )
-from destreg.audit.models import AuditEvent
+from destreg.audit.models import AuditEvent, Notification
 from tests import factories as f
 from tests.conftest import confirmed_authenticator
 
@@ -189,6 +192,130 @@ def test_next_sign_in_asks_for_the_code(client, school_reviewer):
     assert client.get(QUEUE).status_code == 200
 
 
+def test_each_session_enrolling_gets_its_own_secret_worthless_once_another_confirms(
+    client, school_reviewer
+):
+    """The attacker knows the password, opens the enrolment page in their own session and
+    keeps the secret; the owner enrols in theirs. The attacker's secret opens nothing."""
+    attacker = client.__class__()
+    sign_in(client, school_reviewer)
+    sign_in(attacker, school_reviewer)
+    owners = secret_on_page(client.get(ENROL).content.decode())
+    attackers = secret_on_page(attacker.get(ENROL).content.decode())
+    assert owners != attackers
+    assert secret_on_page(attacker.get(ENROL).content.decode()) == attackers  # on reload
+
+    enrol_through_the_pages(client, school_reviewer)
+    assert TOTPDevice.objects.filter(user=school_reviewer).count() == 1  # theirs, confirmed
+    assert client.get(QUEUE).status_code == 200
+
+    # The attacker's enrolling session may no longer confirm its own device...
+    response = attacker.post(ENROL, {"code": code_at(attackers)})
+    assert response.status_code == 302 and response.url.startswith(VERIFY)
+    # ... and a new password session does not pass with a code from the saved secret.
+    later = client.__class__()
+    sign_in(later, school_reviewer)
+    response = later.post(VERIFY, {"code": code_at(attackers)})
+    assert response.status_code == 200 and "不正确" in response.content.decode()
+    assert later.get(QUEUE).url.startswith(VERIFY)
+    assert list(
+        TOTPDevice.objects.filter(user=school_reviewer).values_list("confirmed", flat=True)
+    ) == [True]
+
+
+def test_a_device_of_a_session_that_lost_the_race_cannot_be_confirmed(school_reviewer):
+    first = services.pending_totp_device(user=school_reviewer)
+    second = services.pending_totp_device(user=school_reviewer)
+    assert first.pk != second.pk
+    assert services.pending_totp_device(user=school_reviewer, pk=first.pk) == first
+    services.second_factor_enrol(device=first)
+    with pytest.raises(PermissionDenied):
+        services.second_factor_enrol(device=second)
+    with pytest.raises(PermissionDenied):
+        services.second_factor_enrol(device=first)  # confirmed already
+    assert list(TOTPDevice.objects.filter(user=school_reviewer)) == [first]
+
+
+def test_setting_up_a_second_factor_tells_the_user_in_the_app_and_by_email(
+    client, school_reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    sign_in(client, school_reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrol_through_the_pages(client, school_reviewer)
+    notice = Notification.objects.get(user=school_reviewer)
+    assert "已于" in notice.message and "设置两步验证" in notice.message
+    assert "如果不是您本人操作，请联系平台管理员" in notice.message
+    assert [m.to for m in mailoutbox] == [[school_reviewer.email]]
+    assert "联系平台管理员" in mailoutbox[0].body
+    now = timezone.localtime()
+    minutes = {(now - timedelta(minutes=n)).strftime("%Y-%m-%d %H:%M") for n in (0, 1)}
+    assert any(minute in notice.message for minute in minutes)  # when, in local time
+
+
+# --- sessions opened before the second factor was set up -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cast", "home"), [("college_reviewer", QUEUE), ("employer_user", reverse("employers:home"))]
+)
+def test_a_session_opened_before_enrolment_is_held_and_cannot_manage_the_second_factor(
+    request, client, cast, home
+):
+    user = request.getfixturevalue(cast)
+    old = client.__class__()
+    sign_in(old, user)
+    assert old.get(home).status_code == 200  # opted-in roles: the password was enough
+
+    sign_in(client, user)
+    link = re.search(rf'href="({ENROL}[^"]*)"', client.get(SECURITY).content.decode()).group(1)
+    codes = enrol_through_the_pages(client, user, url=link, then=SECURITY)
+
+    assert old.get(home).url.startswith(VERIFY)
+    assert old.get(SECURITY).url.startswith(VERIFY)
+    assert old.get(ENROL).url.startswith(VERIFY)
+    response = old.post(SECURITY, {"action": "turn_off"})
+    assert response.status_code == 302 and response.url.startswith(VERIFY)
+    response = old.post(SECURITY, {"action": "renew"})
+    assert response.status_code == 302 and response.url.startswith(VERIFY)
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    tokens = StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    assert sorted(tokens) == sorted(codes)  # the owner's codes, unchanged
+
+    device = TOTPDevice.objects.get(user=user)  # with the code, the old session goes on
+    old.post(VERIFY, {"code": code_for(device, steps_ahead=1)})
+    assert old.get(home).status_code == 200
+
+
+def test_only_a_verified_session_may_renew_codes_or_turn_the_second_factor_off(
+    rf, college_reviewer, student
+):
+    from django_otp.middleware import OTPMiddleware
+
+    assert not can_change_second_factor(college_reviewer)  # no django-otp: trust nobody
+    request = rf.get("/")
+    request.session = SessionStore()
+    OTPMiddleware(lambda r: None)._verify_user_sync(request, college_reviewer)
+    assert not can_change_second_factor(college_reviewer)  # the password alone
+    college_reviewer.otp_device = confirmed_authenticator(college_reviewer)
+    assert can_change_second_factor(college_reviewer)
+    assert not can_change_second_factor(student.user)
+
+
+def test_telling_who_owes_a_code_costs_a_student_no_query_and_others_one(
+    rf, student, college_reviewer, django_assert_num_queries
+):
+    from destreg.accounts.middleware import verification_pending
+
+    for user, queries in [(student.user, 0), (college_reviewer, 1)]:
+        request = rf.get("/")
+        request.user = user
+        user.is_verified = lambda: False
+        with django_assert_num_queries(queries):
+            assert not verification_pending(request)
+    confirmed_authenticator(college_reviewer)
+    assert verification_pending(request)
+
+
 # --- recovery codes and wrong codes -------------------------------------------------------
 
 
@@ -206,6 +333,18 @@ def test_a_recovery_code_works_once(client, school_reviewer):
     response = client.post(VERIFY, {"code": code})
     assert response.status_code == 200 and "不正确" in response.content.decode()
     assert client.get(QUEUE).status_code == 302
+
+
+def test_new_recovery_codes_keep_a_session_signed_in_with_a_recovery_code(client, school_reviewer):
+    confirmed_authenticator(school_reviewer)
+    old = services.recovery_codes_renew(user=school_reviewer)
+    sign_in(client, school_reviewer)
+    assert client.post(VERIFY, {"code": old[0]}).status_code == 302
+    response = client.post(SECURITY, {"action": "renew"})
+    assert response.status_code == 302 and response.url.startswith(CODES)
+    new = re.findall(r"<li>([a-z2-7]{8})</li>", client.get(response.url).content.decode())
+    assert len(new) == 10 and not set(old) & set(new)
+    assert client.get(QUEUE).status_code == 200  # still verified
 
 
 def test_wrong_codes_are_refused_and_throttled_even_for_the_right_code(client, school_reviewer):
@@ -266,10 +405,9 @@ def test_college_reviewer_and_employer_can_opt_in_and_are_then_asked(request, cl
 def test_who_opted_in_may_turn_it_off_but_a_school_reviewer_may_not(
     client, college_reviewer, school_reviewer
 ):
-    client.force_login(college_reviewer)
-    services.pending_totp_device(user=college_reviewer)
-    device = TOTPDevice.objects.get(user=college_reviewer)
+    device = services.pending_totp_device(user=college_reviewer)
     services.second_factor_enrol(device=device)
+    client.force_login(college_reviewer)  # verified with the device
     client.post(SECURITY, {"action": "turn_off"})
     assert not TOTPDevice.objects.filter(user=college_reviewer).exists()
 

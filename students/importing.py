@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.xml.constants import SHARED_STRINGS
 
 from destreg.audit.models import AuditEvent
 from destreg.lib.params import parse_int
@@ -71,7 +72,14 @@ REQUIRED = (
     "origin_region",
 )
 CONTACT_FIELDS = ("mobile", "email")
+LABELS = {name: heading for heading, name in COLUMNS.items()}
 MAX_ROWS = 200_000
+# No value in a 学籍 row is meaningfully longer (an address would be the longest); anything
+# longer is refused, and an XLSX is refused before such a cell is ever held in memory.
+MAX_VALUE_LENGTH = 1000
+# Control characters (NUL, line breaks, C1 controls …) belong in no value: PostgreSQL refuses
+# NUL in text, so a single one would fail the whole import; the others garble pages and exports.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 PROGRESS_EVERY = 1000  # rows between two progress reports
 MAX_STORED_ERRORS = 1000  # rows whose problems a background job keeps for its page
 
@@ -198,6 +206,8 @@ def _bounded(rows: Iterator) -> Iterator:
 
 
 def _csv_values(handle: IO[bytes], encoding: str) -> Iterator[list[str]]:
+    """The CSV's rows; a file the csv module cannot read (a field past its 128 KB limit,
+    which is also what an unclosed quotation mark runs into) is refused as a whole."""
     decoder = codecs.getincrementaldecoder(encoding)()
 
     def lines() -> Iterator[str]:
@@ -207,8 +217,21 @@ def _csv_values(handle: IO[bytes], encoding: str) -> Iterator[list[str]]:
         if tail:
             yield tail
 
-    for values in csv.reader(lines()):
-        yield [value.strip() for value in values]
+    reader = csv.reader(lines())
+    line = 1  # where the row being read starts (a quoted value may span lines)
+    try:
+        for values in reader:
+            line = reader.line_num + 1
+            yield [value.strip() for value in values]
+    except csv.Error:
+        raise ValidationError(
+            _(
+                "The CSV file cannot be read from line %(line)d: a value there is far too long, "
+                "or a quotation mark is not closed. Correct the file, then upload it again."
+            )
+            % {"line": line},
+            code="unreadable",
+        ) from None
 
 
 def _open_xlsx(handle: IO[bytes]):
@@ -230,6 +253,69 @@ def _first_sheet(workbook):
 # A row's start tag in a worksheet's XML, whatever the namespace prefix.
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?row[\s/>]")
 _SCAN_CHUNK = 1 << 20
+# The most bytes of XML from one "<" to the next: a tag and the text after it. A value of
+# MAX_VALUE_LENGTH characters takes at most 10 bytes a character (written as &#x10FFFF;), so
+# a longer stretch is a cell no 学籍 row has, or a tag no spreadsheet program writes.
+_MAX_XML_STRETCH = 10 * MAX_VALUE_LENGTH + 2048
+_LONG_STRETCH = re.compile(rb"<[^<]{%d}" % (_MAX_XML_STRETCH + 1))  # linear: anchored at "<"
+# Comments, CDATA sections, a DOCTYPE (with entities that expand) and processing instructions:
+# spreadsheet programs write none of them but the XML declaration at the very start, and each
+# would let one cell's text be split so that no stretch looks long.
+_UNUSUAL_MARKUP = re.compile(rb"<[!?]")
+
+
+def _long_cell() -> ValidationError:
+    return ValidationError(
+        _(
+            "The XLSX file has a cell longer than %(limit)d characters; no registry value is "
+            "that long. Correct the file, then upload it again."
+        )
+        % {"limit": MAX_VALUE_LENGTH},
+        code="long_value",
+    )
+
+
+class _XmlScan:
+    """Checks a workbook part's XML as it streams past, keeping nothing but a few counters:
+    no stretch between two "<" longer than ``_MAX_XML_STRETCH`` and no unusual markup."""
+
+    def __init__(self) -> None:
+        self.offset = 0  # bytes fed so far
+        self.stretch = 0  # bytes since the last "<"
+        self.last = b""  # the last byte fed, for markup cut in two between chunks
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.last + chunk
+        for match in _UNUSUAL_MARKUP.finditer(data):
+            at = self.offset - len(self.last) + match.start()
+            if match.group() == b"<!" or at > 3:  # <?xml …?> after at most a byte-order mark
+                raise ValidationError(
+                    _(
+                        "The XLSX file holds XML that spreadsheet programs do not write "
+                        "(comments, CDATA or a DOCTYPE). Save it again from Excel or WPS, then "
+                        "upload it again."
+                    ),
+                    code="unusual_xml",
+                )
+        first, last = chunk.find(b"<"), chunk.rfind(b"<")
+        if first == -1:
+            self.stretch += len(chunk)
+        elif self.stretch + first > _MAX_XML_STRETCH or _LONG_STRETCH.search(chunk):
+            raise _long_cell()
+        else:
+            self.stretch = len(chunk) - last - 1
+        if self.stretch > _MAX_XML_STRETCH:
+            raise _long_cell()
+        self.offset += len(chunk)
+        self.last = chunk[-1:]
+
+
+def _scan_part(archive, name: str) -> None:
+    """Run a part other than the sheet through ``_XmlScan`` (the shared strings)."""
+    scan = _XmlScan()
+    with archive.open(name) as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            scan.feed(chunk)
 
 
 def _count_xlsx_rows(handle: IO[bytes]) -> int:
@@ -240,8 +326,10 @@ def _count_xlsx_rows(handle: IO[bytes]) -> int:
     declare its size parses the whole sheet. A compressed sheet of a million rows is
     refused after decompressing only the part that holds the first ``MAX_ROWS`` rows.
     The workbook's other parts (shared strings, other sheets) are refused when they
-    unpack to more than twice the upload limit. (Row tags inside comments or CDATA would
-    only make the count too high; the reading that follows is bounded too.)
+    unpack to more than twice the upload limit. The sheet and the shared strings are also
+    refused, while they stream past, at the first cell longer than ``MAX_VALUE_LENGTH``
+    (see ``_XmlScan``): openpyxl would hold a cell's whole text in memory, and a 200 MB
+    string zips to 200 KB.
     """
     try:
         reader = ExcelReader(handle, read_only=True, data_only=True)
@@ -252,6 +340,7 @@ def _count_xlsx_rows(handle: IO[bytes]) -> int:
             for _sheet, rel in reader.parser.find_sheets()
             if rel.target in reader.valid_files and "chartsheet" not in rel.Type
         ]
+        strings = reader.package.find(SHARED_STRINGS)
     except Exception as error:  # openpyxl and zipfile raise many kinds for a broken file
         raise ValidationError(_("The XLSX file cannot be opened: %s") % error) from None
     archive = reader.archive
@@ -264,9 +353,12 @@ def _count_xlsx_rows(handle: IO[bytes]) -> int:
                 _("The XLSX file unpacks to too much data; save it again with one sheet only."),
                 code="too_large",
             )
-        count, tail = 0, b""
+        if strings is not None and strings.PartName[1:] in reader.valid_files:
+            _scan_part(archive, strings.PartName[1:])
+        count, tail, scan = 0, b"", _XmlScan()
         with archive.open(targets[0]) as source:
             while chunk := source.read(_SCAN_CHUNK):
+                scan.feed(chunk)
                 data = tail + chunk
                 cut = len(data) - 32  # a tag cut in two is counted with the next chunk
                 count += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
@@ -332,7 +424,36 @@ def _parse_date(value: str) -> date:
     return date.fromisoformat(value.replace("/", "-").replace(".", "-")[:10])
 
 
+def _label(name: str) -> str:
+    """A column's heading for a message: ours, or the file's own made safe to show and store."""
+    return LABELS.get(name) or CONTROL_CHARACTERS.sub("?", name)[:50] or _("an unnamed column")
+
+
+def _unusable_values(row: dict[str, str]) -> list[str]:
+    """Problems with values that no column can hold: control characters, excessive length.
+
+    The values themselves are not repeated: they cannot be stored (not even in the job's list
+    of problems) and would not be readable.
+    """
+    errors = []
+    for name, value in row.items():
+        if CONTROL_CHARACTERS.search(value):
+            errors.append(
+                _("%(column)s contains a control character (such as NUL or a line break).")
+                % {"column": _label(name)}
+            )
+        elif len(value) > MAX_VALUE_LENGTH:
+            errors.append(
+                _("%(column)s: at most %(limit)d characters.")
+                % {"column": _label(name), "limit": MAX_VALUE_LENGTH}
+            )
+    return errors
+
+
 def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> RegistryRecord:
+    unusable = _unusable_values(row)
+    if unusable:  # checked first: other messages quote the values
+        raise ValidationError(unusable)
     errors: list[str] = []
 
     def need(name: str, label: str) -> str:

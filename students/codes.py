@@ -1,7 +1,9 @@
 """One-time codes for the first-login check: making, hashing, checking and sending them.
 
-Rate limits, counted from the stored codes (so they hold across processes):
-per record, one send a minute and five an hour; per client address, twenty an hour.
+Rate limits, counted from the stored codes (so they hold across processes): per account,
+one send a minute and five an hour; per record, across all accounts, ten an hour (the phone
+and inbox of a graduate whose name and ID number someone knows get at most that many); per
+client address, twenty an hour, five of them for one record.
 """
 
 import logging
@@ -19,8 +21,10 @@ logger = logging.getLogger(__name__)
 SENT_CODE_LIFETIME = timedelta(minutes=10)
 ACTIVATION_CODE_LIFETIME = timedelta(days=7)
 SEND_INTERVAL = timedelta(seconds=60)
-SENDS_PER_RECORD_PER_HOUR = 5
+SENDS_PER_ACCOUNT_PER_HOUR = 5
+SENDS_PER_RECORD_PER_HOUR = 10
 SENDS_PER_CLIENT_PER_HOUR = 20
+SENDS_PER_RECORD_PER_CLIENT_PER_HOUR = 5
 
 # Activation codes are read aloud or copied from paper: no 0/O, 1/I/L.
 ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -73,3 +77,12 @@ def deliver(*, channel: str, to: str, code: str) -> None:
             )
     except Exception:
         logger.exception("Could not send a registry confirmation code by %s", channel)
+
+
+def send_notice_sms(to: str, text: str) -> None:
+    """Send a notice (no secret in it) by text message now; called after commit. A failure
+    is logged: the notice also goes by e-mail when the school has one."""
+    try:
+        send_sms(to, text)
+    except Exception:
+        logger.exception("Could not send a registry notice by text message")

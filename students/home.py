@@ -15,6 +15,8 @@ major and codes are filled in from each process's reference cache after reading,
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from destreg.lib.cache import forget, remember
 from destreg.reference import cache as references
 from students.models import RegistryRecord, RegistryRequest, Student
@@ -28,6 +30,8 @@ RECENT_REQUESTS = 10
 class Home:
     record: RegistryRecord | None
     requests: list[RegistryRequest]
+    # Why no record is offered although the registry has one (it cannot tell which).
+    problem: str = ""
 
 
 def home_cache_key(student_id) -> str:
@@ -38,7 +42,11 @@ def home_for(student: Student) -> Home:
     """The record and latest requests to show. A graduate who has not confirmed their
     registry yet is shown the current record that matches them, read afresh each time."""
     if not student.is_confirmed:
-        return Home(find_current_record(student), _recent_requests(student))
+        try:
+            record = find_current_record(student)
+        except ValidationError as refused:
+            return Home(None, _recent_requests(student), problem=" ".join(refused.messages))
+        return Home(record, _recent_requests(student))
     home = remember(home_cache_key(student.pk), lambda: _read(student), HOME_CACHE_SECONDS)
     if home.record is not None:
         references.attach_one(home.record)

@@ -23,7 +23,7 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.reader.excel import ExcelReader
@@ -572,6 +572,8 @@ def validate_rows(
     report = ImportReport()
     lookups = _Lookups(school)
     seen: dict[str, int] = {}
+    seen_ids: dict[tuple[int, str], int] = {}
+    lines: list[int] = []  # the line of each valid record
     for index, row in enumerate(rows):
         line = index + 2  # heading is line 1
         report.total = index + 1
@@ -596,10 +598,71 @@ def validate_rows(
             )
             continue
         seen[record.student_no] = line
+        identity = (record.graduation_year, record.id_number_digest)
+        if identity in seen_ids:
+            report.errors.append(
+                RowError(
+                    line,
+                    [
+                        _("身份证号: the same ID number already appears on line %(line)d.")
+                        % {"line": seen_ids[identity]}
+                    ],
+                )
+            )
+            continue
+        seen_ids[identity] = line
         report.valid.append(record)
+        lines.append(line)
+    _refuse_id_numbers_of_other_records(report, lines, school)
     if progress:
         progress(report.total)
     return report
+
+
+def _refuse_id_numbers_of_other_records(
+    report: ImportReport, lines: list[int], school: School
+) -> None:
+    """Move to the errors every valid row whose ID number another record of its graduation
+    year already has (at another school, or under another 学号 here).
+
+    A graduate has one record a year (``one_record_per_id_number_and_year``): a second one,
+    with contacts of the importer's choosing, would let whoever made it confirm the
+    graduate's identity. Which school has the number is not said: that is not the
+    importer's to know.
+    """
+    refused: set[int] = set()
+    for start in range(0, len(report.valid), BATCH):
+        batch = report.valid[start : start + BATCH]
+        holders: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        existing = RegistryRecord.objects.filter(
+            id_number_digest__in={record.id_number_digest for record in batch}
+        ).values_list("graduation_year", "id_number_digest", "school_id", "student_no")
+        for year, digest, school_id, student_no in existing:
+            holders.setdefault((year, digest), []).append((school_id, student_no))
+        for offset, record in enumerate(batch):
+            others = [
+                holder
+                for holder in holders.get((record.graduation_year, record.id_number_digest), [])
+                if holder != (school.pk, record.student_no)
+            ]
+            if others:
+                refused.add(start + offset)
+                report.errors.append(
+                    RowError(
+                        lines[start + offset],
+                        [
+                            _(
+                                "身份证号: another registry record of graduation year %(year)d "
+                                "already has this ID number (at another school, or under "
+                                "another 学号 at this one); a graduate has one record a year."
+                            )
+                            % {"year": record.graduation_year}
+                        ],
+                    )
+                )
+    if refused:
+        report.valid = [r for i, r in enumerate(report.valid) if i not in refused]
+        report.errors.sort(key=lambda error: error.line)
 
 
 def validate_file(
@@ -774,4 +837,22 @@ def registry_import(
     report = validate_file(handle=handle, filename=filename, school=school, progress=progress)
     if (report.errors and not valid_only) or not report.valid:
         return report
-    return registry_write(school=school, report=report, filename=filename, actor=actor, job=job)
+    try:
+        return registry_write(school=school, report=report, filename=filename, actor=actor, job=job)
+    except IntegrityError:
+        # Another import (or a 信息导入 approval) gave one of these ID numbers a record
+        # between the validation and the write; nothing of this file was written.
+        report.errors.insert(
+            0,
+            RowError(
+                0,
+                [
+                    _(
+                        "The registry changed while the file was being checked; nothing was "
+                        "imported. Import the file again."
+                    )
+                ],
+            ),
+        )
+        report.valid = []
+        return report

@@ -146,9 +146,14 @@ class RegistryRecord(IdNumberMixin):
         ordering = ["school", "student_no"]
         constraints = [
             models.UniqueConstraint(fields=["school", "student_no"], name="record_unique_number"),
+            # A graduate has one record per graduating class: with two, whoever knew the name
+            # and ID number could confirm whichever record's contacts they control.
+            models.UniqueConstraint(
+                fields=["graduation_year", "id_number_digest"],
+                name="one_record_per_id_number_and_year",
+            ),
         ]
         indexes = [
-            models.Index(fields=["graduation_year", "id_number_digest"]),
             models.Index(fields=["school", "graduation_year", "college"]),
         ]
 

@@ -133,12 +133,21 @@ def can_view_record(user: User, record: RegistryRecord) -> Decision:
 def can_issue_activation_code(
     user: User, record: RegistryRecord, *, holder: Student | None
 ) -> Decision:
-    """The record's college hands an activation code to a graduate it can see in person."""
+    """The record's college hands an activation code to a graduate it can see in person,
+    only for a record with no phone or e-mail: where the school registered a contact, the
+    code sent there is the proof, and a reviewer's password alone must not replace it."""
     seen = can_view_record(user, record)
     if not seen:
         return seen
     if holder is not None:
         return deny(_("This record is already linked to an account."))
+    if record.mobile or record.email:
+        return deny(
+            _(
+                "This graduate can receive a code on the phone or e-mail the school "
+                "registered; activation codes are only for records with no contact."
+            )
+        )
     if not (user.is_college_reviewer and user.college_id == record.college_id):
         return deny(_("Activation codes are issued by the graduate's college."))
     return ALLOW

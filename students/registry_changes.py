@@ -37,7 +37,8 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
 
     The graduate's account takes the record's new name and ID number, loses its
     confirmation and record link (so the first-login check runs again), and is notified.
-    Raises ValidationError if another confirmed account already holds the new ID number.
+    Raises ValidationError if another confirmed account already holds the new ID number, or
+    another record of the same graduation year has it.
     """
     change = _lock(change, reviewer)
     record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=change.record_id)
@@ -56,6 +57,17 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
     if taken.exists():
         raise ValidationError(
             _("Another account is registered with the new ID number; it cannot be applied.")
+        )
+    # A graduate has one record a year (one_record_per_id_number_and_year).
+    twin = RegistryRecord.objects.filter(
+        graduation_year=record.graduation_year, id_number_digest=change.id_number_digest
+    ).exclude(pk=record.pk)
+    if twin.exists():
+        raise ValidationError(
+            _(
+                "Another registry record of this graduation year has the new ID number; "
+                "it cannot be applied."
+            )
         )
     old_name, old_id = record.name, record.id_number
     new_id = change.id_number

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -33,12 +34,47 @@ from students.permissions import (
     can_unbind_record,
 )
 
+SIGNUPS_PER_CLIENT_PER_HOUR = 10
+SIGNUP_WINDOW_SECONDS = 60 * 60
+# Someone signing up again and again with a graduate's ID number must not flood their inbox.
+SIGNUP_WARNING_SECONDS = 24 * 60 * 60
+
+
+def _signup_allowed(client_ip: str) -> bool:
+    """Count one sign-up from ``client_ip``; False past ``SIGNUPS_PER_CLIENT_PER_HOUR`` in
+    the window that began with its first one (shared by every process through the cache)."""
+    key = f"students:signups:{client_ip}"
+    cache.add(key, 0, SIGNUP_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between add and incr: this is its first sign-up
+        cache.add(key, 1, SIGNUP_WINDOW_SECONDS)
+        return True
+    return count is None or count <= SIGNUPS_PER_CLIENT_PER_HOUR  # None: the cache is down
+
 
 @transaction.atomic
 def student_register(
-    *, username: str, password: str, real_name: str, id_number: str, mobile: str, email: str
+    *,
+    username: str,
+    password: str,
+    real_name: str,
+    id_number: str,
+    mobile: str,
+    email: str,
+    client_ip: str = "",
 ) -> Student:
-    """Create a student account. Identity providers (a future SSO backend) call this too."""
+    """Create a student account. Identity providers (a future SSO backend) call this too.
+
+    With ``client_ip`` (the sign-up page passes it), refused with ValidationError past
+    ``SIGNUPS_PER_CLIENT_PER_HOUR`` sign-ups from that address. The confirmed owner of the
+    ID number, if any, is warned by e-mail at most once a day.
+    """
+    if client_ip and not _signup_allowed(client_ip):
+        raise ValidationError(
+            _("Too many accounts were created from your network in the last hour; try later."),
+            code="throttled",
+        )
     user = User.objects.create_user(
         username=username,
         password=password,
@@ -59,7 +95,12 @@ def student_register(
         .select_related("user")
         .first()
     )
-    if owner is not None and owner.user.email and owner.user.is_active:
+    if (
+        owner is not None
+        and owner.user.email
+        and owner.user.is_active
+        and cache.add(f"students:signup-warning:{owner.pk}", True, SIGNUP_WARNING_SECONDS)
+    ):
         email_after_commit(
             _("Someone tried to sign up with your ID number"),
             _(
@@ -75,15 +116,31 @@ def student_register(
     return student
 
 
+def _ambiguous_record() -> str:
+    return _(
+        "More than one current-year registry record carries your ID number, so none can be "
+        "confirmed here; ask your school's employment office to correct the registry."
+    )
+
+
 def find_current_record(student: Student) -> RegistryRecord | None:
-    """The current-year registry record with this student's ID number and name."""
-    return (
+    """The current-year registry record with this student's ID number and name.
+
+    Never guesses: a graduate has one current-year record (the database says so since
+    ``one_record_per_id_number_and_year``); if more than one carries the ID number anyway,
+    ValidationError asks the graduate to go to their school.
+    """
+    found = list(
         RegistryRecord.objects.current()
         .with_id_number(student.id_number)
-        .filter(name=student.real_name)
-        .for_display()
-        .first()
+        .order_by("pk")
+        .for_display()[:2]
     )
+    if len(found) > 1:
+        raise ValidationError(_ambiguous_record(), code="ambiguous")
+    if found and found[0].name == student.real_name:
+        return found[0]
+    return None
 
 
 def record_holder(record: RegistryRecord) -> Student | None:
@@ -163,7 +220,27 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
         action="confirm_registry",
         changes={"record": record.pk, "via": method},
     )
+    _tell_record_contacts_of_binding(record, student, when=now)
     return student
+
+
+def _tell_record_contacts_of_binding(record: RegistryRecord, student: Student, *, when) -> None:
+    """After commit, tell the phone and e-mail the school registered that an account now
+    holds the record: if someone else got in (a leaked activation code, a wrong import),
+    the graduate hears of it at once. Neither the code nor the ID number is sent."""
+    text = _(
+        "Your registry record at %(school)s was linked to the account %(username)s on "
+        "%(date)s. If this was not you, contact your school's employment office."
+    ) % {
+        "school": record.school.name,
+        "username": student.user.username,
+        "date": timezone.localtime(when).strftime("%Y-%m-%d %H:%M"),
+    }
+    if record.mobile:
+        mobile = record.mobile
+        transaction.on_commit(lambda: codes.send_notice_sms(mobile, text))
+    if record.email:
+        email_after_commit(_("Your registry record was linked to an account"), text, [record.email])
 
 
 def _lock_record_to_confirm(student: Student) -> tuple[Student, RegistryRecord]:
@@ -184,8 +261,9 @@ def _lock_record_to_confirm(student: Student) -> tuple[Student, RegistryRecord]:
 def registry_code_send(*, student: Student, channel: str, client_ip: str) -> RegistryCode:
     """Send a one-time code to the record's phone (``"sms"``) or e-mail (``"email"``).
 
-    Rate-limited per record and per client address (students/codes.py); a new code voids
-    the one sent before to this account. The code leaves after commit, never stored in clear.
+    Rate-limited per account, per record and per client address (students/codes.py); a new
+    code voids the one sent before to this account. The code leaves after commit, never
+    stored in clear.
     """
     student, record = _lock_record_to_confirm(student)
     to = {RegistryCode.Channel.SMS: record.mobile, RegistryCode.Channel.EMAIL: record.email}.get(
@@ -195,19 +273,33 @@ def registry_code_send(*, student: Student, channel: str, client_ip: str) -> Reg
         raise ValidationError(_("Your school has no such contact for you."))
     now = timezone.now()
     sent = RegistryCode.objects.filter(kind=RegistryCode.Kind.SENT)
-    last_hour = sent.filter(record=record, created_at__gt=now - timedelta(hours=1))
-    if last_hour.filter(created_at__gt=now - codes.SEND_INTERVAL).exists():
+    last_hour = sent.filter(created_at__gt=now - timedelta(hours=1))
+    # Counted per account: another account's sends (someone who knows the graduate's name
+    # and ID number) must not use up the graduate's own.
+    mine = last_hour.filter(student=student)
+    if mine.filter(created_at__gt=now - codes.SEND_INTERVAL).exists():
         raise ValidationError(_("A code was sent less than a minute ago; wait a moment."))
-    if last_hour.count() >= codes.SENDS_PER_RECORD_PER_HOUR:
+    if mine.count() >= codes.SENDS_PER_ACCOUNT_PER_HOUR:
+        raise ValidationError(
+            _("You have asked for too many codes in the last hour; try again later.")
+        )
+    # Across all accounts, only to bound the messages the graduate's phone and inbox get.
+    for_record = last_hour.filter(record=record)
+    if for_record.count() >= codes.SENDS_PER_RECORD_PER_HOUR:
         raise ValidationError(
             _(
-                "Too many codes were sent for this record in the last hour; try again later, "
-                "or ask your college for an activation code."
+                "Too many codes were sent for this record in the last hour; try again later. "
+                "If you did not ask for them, tell your school's employment office."
             )
         )
-    from_client = sent.filter(client_ip=client_ip or None, created_at__gt=now - timedelta(hours=1))
-    if client_ip and from_client.count() >= codes.SENDS_PER_CLIENT_PER_HOUR:
-        raise ValidationError(_("Too many codes were asked for from your network; try later."))
+    if client_ip:
+        from_client = last_hour.filter(client_ip=client_ip)
+        if (
+            from_client.count() >= codes.SENDS_PER_CLIENT_PER_HOUR
+            or from_client.filter(record=record).count()
+            >= codes.SENDS_PER_RECORD_PER_CLIENT_PER_HOUR
+        ):
+            raise ValidationError(_("Too many codes were asked for from your network; try later."))
     sent.filter(record=record, student=student).live().update(voided_at=now)
     code = codes.new_sent_code()
     row = RegistryCode.objects.create(
@@ -257,6 +349,13 @@ def _confirm_with_code(*, student: Student, code: str) -> Student | str:
         method = BindingMethod.ACTIVATION
     if candidate is None:
         return _("This code is not valid or has expired; ask for a new one.")
+    if method == BindingMethod.ACTIVATION and (record.mobile or record.email):
+        # Activation codes are for records with no contact (can_issue_activation_code);
+        # one issued before the record got a contact is not proof enough either.
+        return _(
+            "Your school registered a phone or e-mail for you: send the code there and "
+            "enter it instead."
+        )
     if method == BindingMethod.ACTIVATION:
         refused = _wrong_activation_try(student, candidate, typed)
         if refused:
@@ -578,7 +677,17 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
     )
     record.id_number_cipher = student.id_number_cipher
     record.id_number_digest = student.id_number_digest
-    record.save()
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        # A record with this 学号 or ID number was imported since the checks above.
+        raise ValidationError(
+            _(
+                "A current-year registry record with this ID number or student number was "
+                "added meanwhile; reject the request."
+            )
+        ) from None
     student.record = record
     student.confirmed_at = timezone.now()
     student.confirmed_via = BindingMethod.IMPORT

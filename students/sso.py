@@ -20,7 +20,7 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -170,9 +170,14 @@ def student_for_record(*, school: School, student_no: str) -> Student:
     if bound is not None:
         return bound
     student = _create_account(record)
-    return registry_bind(
-        student=student, record=record, method=BindingMethod.SSO, actor=student.user
-    )
+    try:
+        return registry_bind(
+            student=student, record=record, method=BindingMethod.SSO, actor=student.user
+        )
+    except ValidationError as refused:
+        # E.g. another account confirmed this ID number with another record. Raising rolls
+        # back the account just created.
+        raise SignOnRefused(" ".join(refused.messages)) from None
 
 
 # --- The backend ------------------------------------------------------------

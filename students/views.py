@@ -44,6 +44,7 @@ def signup(request):
                 id_number=data["id_number"],
                 mobile=data["mobile"],
                 email=data["email"],
+                client_ip=client_ip(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -65,6 +66,7 @@ def home(request):
         "requests": home.requests,
         "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
         "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
+        "record_problem": home.problem,
     }
     if not student.is_confirmed and home.record is not None:
         context |= {

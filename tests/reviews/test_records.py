@@ -38,6 +38,12 @@ def record(world):
 
 
 @pytest.fixture
+def no_contact(world):
+    """A record the school has no phone or e-mail for: what activation codes are for."""
+    return f.make_record(world.major_a1, name="彭也", id_number=ID_NUMBER, student_no="20220001")
+
+
+@pytest.fixture
 def bound(record):
     student = f.make_student(record)
     Student.objects.filter(pk=student.pk).update(confirmed_via="code")
@@ -112,7 +118,8 @@ def test_a_stranger_gets_404(client, request, record, stranger):
 # --- activation codes --------------------------------------------------------------------------
 
 
-def test_the_college_issues_an_activation_code_shown_once(client, record, college_reviewer):
+def test_the_college_issues_an_activation_code_shown_once(client, no_contact, college_reviewer):
+    record = no_contact
     client.force_login(college_reviewer)
     response = client.post(issue_url(record), follow=True)
     assert response.redirect_chain == [(page_url(record), 302)]
@@ -126,7 +133,8 @@ def test_the_college_issues_an_activation_code_shown_once(client, record, colleg
     assert event.actor == college_reviewer and code not in str(event.changes)
 
 
-def test_a_new_activation_code_voids_the_old_one(client, record, college_reviewer):
+def test_a_new_activation_code_voids_the_old_one(client, no_contact, college_reviewer):
+    record = no_contact
     client.force_login(college_reviewer)
     old = client.post(issue_url(record), follow=True).context["new_code"]
     new = client.post(issue_url(record), follow=True).context["new_code"]
@@ -140,6 +148,36 @@ def test_a_new_activation_code_voids_the_old_one(client, record, college_reviewe
     again = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     with pytest.raises(services.ValidationError):
         services.registry_confirm(student=again, code=new)
+
+
+@pytest.mark.parametrize(
+    "contacts", [{"mobile": "13812345678"}, {"email": "pengye@school.example.edu.cn"}]
+)
+def test_no_activation_code_for_a_record_with_a_phone_or_e_mail(
+    client, world, college_reviewer, contacts
+):
+    record = f.make_record(world.major_a1, **contacts)
+    client.force_login(college_reviewer)
+    page = client.get(page_url(record)).content.decode()
+    assert issue_url(record) not in page
+    assert "registered" in page or "登记的手机" in page
+    assert client.post(issue_url(record)).status_code == 403
+    with pytest.raises(services.PermissionDenied):
+        services.activation_code_issue(record=record, reviewer=college_reviewer)
+    assert not RegistryCode.objects.exists()
+
+
+def test_an_activation_code_issued_before_the_record_had_a_contact_no_longer_binds(
+    no_contact, college_reviewer
+):
+    code = services.activation_code_issue(record=no_contact, reviewer=college_reviewer)
+    no_contact.mobile = "13812345678"
+    no_contact.save(update_fields=["mobile"])
+    outsider = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+    with pytest.raises(services.ValidationError):
+        services.registry_confirm(student=outsider, code=code)
+    outsider.refresh_from_db()
+    assert not outsider.is_confirmed
 
 
 def test_the_graduate_enters_the_activation_code_at_the_first_login_check(

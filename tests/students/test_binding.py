@@ -14,7 +14,7 @@ from agreements.services import find_invitable_student
 from destreg.lib import sms
 from destreg.lib.clients import client_ip
 from students import codes, services
-from students.models import RegistryCode, RegistryRequest, Student
+from students.models import RegistryCode, RegistryRecord, RegistryRequest, Student
 from tests import factories as f
 
 HOME = reverse("students:home")
@@ -185,20 +185,21 @@ def test_a_new_code_voids_the_previous_one(graduate, sms_outbox):
     assert RegistryCode.objects.live().count() == 1
 
 
-def test_sending_is_limited_per_record(graduate):
+def test_sending_is_limited_per_account(graduate):
+    addresses = iter(f"10.0.0.{n}" for n in range(1, 50))  # not the per-address limits
     send = lambda: services.registry_code_send(  # noqa: E731
-        student=graduate, channel="sms", client_ip="10.0.0.1"
+        student=graduate, channel="sms", client_ip=next(addresses)
     )
     send()
     with pytest.raises(ValidationError, match=r"minute|分钟"):
         send()  # one a minute
-    for _n in range(codes.SENDS_PER_RECORD_PER_HOUR - 1):
+    for _n in range(codes.SENDS_PER_ACCOUNT_PER_HOUR - 1):
         RegistryCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
         send()
     RegistryCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
     with pytest.raises(ValidationError):
         send()  # five an hour
-    assert RegistryCode.objects.count() == codes.SENDS_PER_RECORD_PER_HOUR
+    assert RegistryCode.objects.count() == codes.SENDS_PER_ACCOUNT_PER_HOUR
     RegistryCode.objects.update(created_at=timezone.now() - timedelta(minutes=61))
     send()  # an hour later it sends again
 
@@ -246,7 +247,7 @@ def test_a_record_without_contacts_asks_for_an_activation_code(client, world):
 
 def test_the_activation_code_confirms_once(world, graduate, college_reviewer):
     code = services.activation_code_issue(
-        record=graduate_record(graduate), reviewer=college_reviewer
+        record=_without_contacts(graduate), reviewer=college_reviewer
     )
     services.registry_confirm(student=graduate, code=code.lower().replace("-", " "))
     graduate.refresh_from_db()
@@ -256,7 +257,7 @@ def test_the_activation_code_confirms_once(world, graduate, college_reviewer):
 
 def test_an_expired_activation_code_is_refused(graduate, college_reviewer):
     code = services.activation_code_issue(
-        record=graduate_record(graduate), reviewer=college_reviewer
+        record=_without_contacts(graduate), reviewer=college_reviewer
     )
     row = RegistryCode.objects.get()
     assert row.expires_at - row.created_at == pytest.approx(
@@ -269,6 +270,14 @@ def test_an_expired_activation_code_is_refused(graduate, college_reviewer):
 
 def graduate_record(graduate):
     return services.find_current_record(graduate)
+
+
+def _without_contacts(graduate):
+    """The graduate's record, with no phone or e-mail: what activation codes are for."""
+    RegistryRecord.objects.filter(id_number_digest=graduate.id_number_digest).update(
+        mobile="", email=""
+    )
+    return graduate_record(graduate)
 
 
 def test_a_bound_record_is_refused_without_sending(graduate, record, sms_outbox):
@@ -305,7 +314,10 @@ def test_registry_bind_refuses_a_record_bound_to_another_account(graduate, recor
 
 def test_only_one_confirmed_account_per_id_number(world, record):
     f.make_student(record)
-    twin = f.make_record(world.major_a2, name="彭也", id_number=ID_NUMBER)
+    # A record of an earlier class: a graduate has one record a year.
+    twin = f.make_record(
+        world.major_a2, name="彭也", id_number=ID_NUMBER, graduation_year=record.graduation_year - 1
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         f.make_student(twin)
 
@@ -383,7 +395,7 @@ def test_demo_student1_confirms_with_the_code_the_console_prints(
 
 
 def test_an_intruder_cannot_use_up_the_activation_code(world, graduate, college_reviewer):
-    record = graduate_record(graduate)
+    record = _without_contacts(graduate)
     code = services.activation_code_issue(record=record, reviewer=college_reviewer)
     intruder = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     for _try in range(RegistryCode.MAX_ATTEMPTS + 2):
@@ -394,3 +406,80 @@ def test_an_intruder_cannot_use_up_the_activation_code(world, graduate, college_
     services.registry_confirm(student=graduate, code=code)  # the graduate's code still works
     graduate.refresh_from_db()
     assert graduate.is_confirmed
+
+
+# --- the record's own contacts hear of every binding ------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["code", "sso", "activation"])
+def test_every_binding_tells_the_record_s_phone_and_e_mail(
+    graduate, record, method, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registry_bind(student=graduate, record=record, method=method, actor=None)
+    username = graduate.user.username
+    assert [message.to for message in sms_outbox] == [record.mobile]
+    assert username in sms_outbox[0].body and record.school.name in sms_outbox[0].body
+    assert [message.to for message in mailoutbox] == [[record.email]]
+    body = mailoutbox[0].body
+    assert username in body and record.school.name in body
+    assert ID_NUMBER not in body + sms_outbox[0].body
+
+
+def test_a_binding_tells_no_one_when_it_is_refused(
+    world, graduate, record, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    f.make_student(record, real_name="彭也", id_number=ID_NUMBER)
+    with pytest.raises(ValidationError), django_capture_on_commit_callbacks(execute=True):
+        services.registry_bind(student=graduate, record=record, method="code", actor=None)
+    assert sms_outbox == [] and mailoutbox == []
+
+
+def test_a_binding_without_contacts_sends_nothing(
+    world, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    bare = f.make_record(world.major_a1)
+    student = f.make_student(bare, confirmed=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registry_bind(student=student, record=bare, method="activation", actor=None)
+    assert sms_outbox == [] and mailoutbox == []
+
+
+# --- someone else's sends do not block the graduate's ----------------------------------------
+
+
+def _age_codes(minutes: int = 2) -> None:
+    RegistryCode.objects.update(created_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_an_impostor_s_sends_do_not_use_up_the_graduate_s(graduate, sms_outbox):
+    impostor = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+    for _n in range(codes.SENDS_PER_ACCOUNT_PER_HOUR):
+        services.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
+        _age_codes()
+    with pytest.raises(ValidationError):
+        services.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
+    # The graduate, from their own network, still gets a code (one sent just now does not
+    # make them wait either).
+    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+    assert RegistryCode.objects.filter(student=graduate).count() == 1
+
+
+def test_the_record_gets_at_most_ten_codes_an_hour_from_all_accounts(graduate):
+    for n in range(codes.SENDS_PER_RECORD_PER_HOUR):
+        impostor = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+        services.registry_code_send(student=impostor, channel="sms", client_ip=f"10.1.0.{n}")
+    with pytest.raises(ValidationError, match=r"school's employment office|就业"):
+        services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+    _age_codes(61)
+    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+
+
+def test_one_address_cannot_use_up_a_record_s_hourly_cap_alone(graduate):
+    for _n in range(codes.SENDS_PER_RECORD_PER_CLIENT_PER_HOUR):
+        impostor = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+        services.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
+    another = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+    with pytest.raises(ValidationError, match=r"network|网络"):
+        services.registry_code_send(student=another, channel="sms", client_ip="10.9.9.9")
+    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")

@@ -128,12 +128,15 @@ def test_dropping_keeps_the_confirmed_identity(client, student, held, school_rev
 
 
 def test_an_id_number_another_confirmed_account_holds_cannot_be_applied(
-    world, student, other_student, school_reviewer
+    world, student, school_reviewer
 ):
     from django.core.exceptions import ValidationError
 
     from students.registry_changes import held_change_apply
 
+    # Confirmed with a record of an earlier class (a current one would refuse the row).
+    earlier = f.make_record(world.major_a1, graduation_year=student.record.graduation_year - 1)
+    other_student = f.make_student(earlier)
     _import(world, [_row(world, student, 身份证号=other_student.id_number)])
     change = HeldRegistryChange.objects.get()
     with pytest.raises(ValidationError):
@@ -164,3 +167,21 @@ def test_a_job_is_imported_once_even_if_its_task_runs_twice(world, school_review
     import_job_run(job.pk)  # not queued any more: nothing happens
     job.refresh_from_db()
     assert job.status == "done" and job.rows_read == 0
+
+
+def test_an_id_number_another_record_of_the_year_has_cannot_be_applied(
+    world, student, held, school_reviewer
+):
+    from django.core.exceptions import ValidationError
+
+    from students.registry_changes import held_change_apply
+
+    change, new_id = held
+    # Imported after the change was held: now that graduate's own record.
+    f.make_record(world.major_a2, id_number=new_id)
+    with pytest.raises(ValidationError, match=r"Another registry record|另一条"):
+        held_change_apply(change=change, reviewer=school_reviewer)
+    record = RegistryRecord.objects.get(pk=student.record_id)
+    assert record.id_number == student.id_number
+    student.refresh_from_db()
+    assert student.is_confirmed

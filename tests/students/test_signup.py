@@ -104,3 +104,43 @@ def test_it_validates_mobile_and_password(client, reference_data):
 def test_messages_are_in_chinese_by_default(client, reference_data):
     response = client.post(URL, _form(id_number="110101199801010001"))
     assert "身份证号校验位不正确" in response.content.decode()
+
+
+def test_sign_ups_are_limited_per_client_address(client, reference_data, settings):
+    from students.services import SIGNUPS_PER_CLIENT_PER_HOUR
+
+    for n in range(SIGNUPS_PER_CLIENT_PER_HOUR):
+        client.logout()
+        response = client.post(URL, _form(username=f"u{n}", email=f"u{n}@example.com"))
+        assert response.status_code == 302
+    client.logout()
+    response = client.post(URL, _form(username="one-more", email="more@example.com"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "注册的账号过多" in page or "Too many accounts" in page
+    assert 'value="one-more"' in page and 'value="彭也"' in page  # what was typed is kept
+    assert not Student.objects.filter(user__username="one-more").exists()
+    # Another address is not held up.
+    response = client.post(
+        URL, _form(username="elsewhere", email="e@example.com"), REMOTE_ADDR="10.2.3.4"
+    )
+    assert response.status_code == 302
+
+
+def test_the_owner_is_warned_at_most_once_a_day(
+    client, world, django_capture_on_commit_callbacks, mailoutbox
+):
+    from django.core.cache import cache
+
+    owner = f.make_student(f.make_record(world.major_a1, name="彭也", id_number=ID_NUMBER))
+    for n in range(3):
+        client.logout()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(URL, _form(username=f"try{n}", email=f"try{n}@example.com"))
+    assert Student.objects.filter(id_number_digest=owner.id_number_digest).count() == 4
+    assert [message.to for message in mailoutbox] == [[owner.user.email]]
+    cache.delete(f"students:signup-warning:{owner.pk}")  # a day later
+    client.logout()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, _form(username="next-day", email="next@example.com"))
+    assert len(mailoutbox) == 2

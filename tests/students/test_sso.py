@@ -199,6 +199,21 @@ def test_an_unconfirmed_account_with_the_same_id_number_is_not_taken_over(client
 # --- Refusals ---------------------------------------------------------------
 
 
+def test_an_id_number_another_account_confirmed_is_refused_not_a_server_error(
+    client, world, sign_on, record
+):
+    earlier = f.make_record(
+        world.major_b1, id_number=record.id_number, graduation_year=record.graduation_year - 1
+    )
+    holder = f.make_student(earlier)  # confirmed the ID number with last year's record
+    response = sso_login(client, sign_on.school, "2021001")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "统一身份认证登录失败" in page and "其他账号" in page
+    assert signed_in_user_id(client) is None
+    assert list(Student.objects.all()) == [holder]  # the account made for it is rolled back
+
+
 def test_a_tampered_state_is_refused(client, sign_on, record):
     callback = through_provider(start(client, sign_on.school), "2021001")
     parts = urlsplit(callback)

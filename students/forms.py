@@ -235,7 +235,7 @@ class RegistryImportForm(forms.Form):
     )
 
     def clean_file(self):
-        from students.importing import check_size
+        from students.import_files import check_size
 
         upload = self.cleaned_data["file"]
         check_size(upload.size or 0)

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from destreg.reference.models import School
-from students.importing import MAX_STORED_ERRORS, check_size, registry_import
+from students.import_files import check_size
+from students.importing import MAX_STORED_ERRORS, registry_import
 from students.models import RegistryImportJob
 
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from students import importing
+from students import import_files, importing
 from students.importing import registry_import
 from students.models import RegistryImportJob, RegistryRecord
 from tests import factories as f
@@ -128,18 +128,18 @@ def test_a_million_row_xlsx_is_refused_after_the_row_limit_without_reading_on(
 
 
 def test_a_sheet_that_declares_too_many_rows_is_refused_before_any_row(world, monkeypatch):
-    data = huge_xlsx(importing.MAX_ROWS + 1, declare_size=True)
+    data = huge_xlsx(import_files.MAX_ROWS + 1, declare_size=True)
     monkeypatch.setattr(importing, "_normalise", pytest.fail)  # no row may be read
     started = time.monotonic()
     report = registry_import(
         school=world.school_a, handle=io.BytesIO(data), filename="big.xlsx", actor=None
     )
     assert time.monotonic() - started < 2
-    assert report.errors[0].line == 0 and str(importing.MAX_ROWS) in report.errors[0].messages[0]
+    assert report.errors[0].line == 0 and str(import_files.MAX_ROWS) in report.errors[0].messages[0]
 
 
 def test_a_csv_past_the_row_limit_is_refused_without_reading_the_rest(world, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 5)
+    monkeypatch.setattr(import_files, "MAX_ROWS", 5)
     heading = ",".join(f.REGISTRY_HEADINGS).encode()
 
     class Lines(io.BytesIO):

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook
 
-from students import importing
-from students.importing import MAX_VALUE_LENGTH, registry_import
+from students import import_files
+from students.import_files import MAX_VALUE_LENGTH
+from students.importing import registry_import
 from students.models import RegistryRecord
 from tests import factories as f
 
@@ -195,7 +196,7 @@ def test_a_huge_inline_string_is_refused_while_streaming_before_openpyxl_holds_i
     """20 MB of one cell zip to 20 KB; openpyxl would build the whole string in memory."""
     huge = _with_sheet(_sheet(b"A1", b"x" * (20 * 1024 * 1024)))
     assert len(huge.getvalue()) < 200 * 1024
-    monkeypatch.setattr(importing, "load_workbook", pytest.fail)
+    monkeypatch.setattr(import_files, "load_workbook", pytest.fail)
     tracemalloc.start()
     try:
         report = _import(world, huge, "big.xlsx")
@@ -225,7 +226,7 @@ def test_a_huge_shared_string_is_refused_before_openpyxl_reads_the_strings(world
     report = _import(world, _with_sheet(sheet, strings=_strings(b"A1")), "ok.xlsx")
     assert [error.line for error in report.errors] == [2]
 
-    monkeypatch.setattr(importing, "load_workbook", pytest.fail)
+    monkeypatch.setattr(import_files, "load_workbook", pytest.fail)
     huge = _with_sheet(sheet, strings=_strings(b"x" * (2 * 1024 * 1024)))
     report = _import(world, huge, "big.xlsx")
     assert report.errors[0].line == 0
@@ -242,7 +243,7 @@ def test_a_huge_shared_string_is_refused_before_openpyxl_reads_the_strings(world
     ],
 )
 def test_xml_that_spreadsheet_programs_do_not_write_is_refused(world, monkeypatch, cell):
-    monkeypatch.setattr(importing, "load_workbook", pytest.fail)
+    monkeypatch.setattr(import_files, "load_workbook", pytest.fail)
     report = _import(world, _with_sheet(_sheet(b"A1", cell)), "odd.xlsx")
     assert report.errors[0].line == 0
     assert "XLSX 文件含有电子表格软件不会写入的 XML 内容" in report.errors[0].messages[0]
@@ -252,7 +253,7 @@ def test_a_doctype_with_entities_is_refused(world, monkeypatch):
     sheet = _sheet(b"&big;").replace(
         b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY big "xxxxxxxx">]><worksheet', 1
     )
-    monkeypatch.setattr(importing, "load_workbook", pytest.fail)
+    monkeypatch.setattr(import_files, "load_workbook", pytest.fail)
     report = _import(world, _with_sheet(sheet), "odd.xlsx")
     assert "XLSX 文件含有电子表格软件不会写入的 XML 内容" in report.errors[0].messages[0]
 

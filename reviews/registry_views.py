@@ -14,7 +14,7 @@ from destreg.audit.models import AuditEvent
 from destreg.lib.permissions import error_text, require
 from reviews.forms import UnbindForm
 from reviews.views import reviewer_required
-from students import services as student_services
+from students import binding
 from students.forms import RegistryImportForm
 from students.import_jobs import import_job_start
 from students.importing import template_workbook
@@ -140,7 +140,7 @@ def records(request):
 
 
 def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=None, status=200):
-    holder = student_services.record_holder(record)
+    holder = binding.record_holder(record)
     activation = (
         RegistryCode.objects.filter(record=record, kind=RegistryCode.Kind.ACTIVATION).live().first()
     )
@@ -182,10 +182,10 @@ def record(request, pk: int):
 def record_activation(request, pk: int):
     """Issue an activation code, shown once on the record page (only its hash is kept)."""
     item = get_record_for(request.user, pk)
-    holder = student_services.record_holder(item)
+    holder = binding.record_holder(item)
     require(can_issue_activation_code(request.user, item, holder=holder))
     try:
-        code = student_services.activation_code_issue(record=item, reviewer=request.user)
+        code = binding.activation_code_issue(record=item, reviewer=request.user)
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
@@ -197,12 +197,12 @@ def record_activation(request, pk: int):
 @require_POST
 def record_unbind(request, pk: int):
     item = get_record_for(request.user, pk)
-    holder = student_services.record_holder(item)
+    holder = binding.record_holder(item)
     require(can_unbind_record(request.user, item, holder=holder))
     form = UnbindForm(request.POST)
     if form.is_valid():
         try:
-            student_services.registry_unbind(
+            binding.registry_unbind(
                 record=item, reviewer=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:

@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 
 from destreg.lib.cache import forget, remember
 from destreg.reference import cache as references
+from students.binding import find_current_record
 from students.models import RegistryRecord, RegistryRequest, Student
-from students.services import find_current_record
 
 HOME_CACHE_SECONDS = 60
 RECENT_REQUESTS = 10

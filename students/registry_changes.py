@@ -48,7 +48,7 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
         .filter(record=record)
         .first()
     )
-    # Unconfirmed accounts reserve nothing (students/services.py): only a confirmed one blocks.
+    # Unconfirmed accounts reserve nothing (students/binding.py): only a confirmed one blocks.
     taken = Student.objects.filter(
         id_number_digest=change.id_number_digest, confirmed_at__isnull=False
     )

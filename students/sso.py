@@ -29,8 +29,8 @@ from mozilla_django_oidc.utils import import_from_settings
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent
 from destreg.reference.models import School
+from students.binding import registry_bind
 from students.models import BindingMethod, RegistryRecord, SchoolSignOn, Student
-from students.services import registry_bind
 
 logger = logging.getLogger("destreg.sso")
 

@@ -11,7 +11,7 @@ from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
 from destreg.lib.clients import client_ip
 from destreg.lib.permissions import error_text
-from students import services
+from students import binding, services
 from students.forms import (
     ConfirmCodeForm,
     ContactForm,
@@ -70,7 +70,7 @@ def home(request):
     }
     if not student.is_confirmed and home.record is not None:
         context |= {
-            "record_taken": services.record_holder(home.record) is not None,
+            "record_taken": binding.record_holder(home.record) is not None,
             "send_form": SendCodeForm(record=home.record),
             "code_form": ConfirmCodeForm(),
         }
@@ -91,7 +91,7 @@ def send_code(request):
         return redirect("students:home")
     channel = form.cleaned_data["channel"]
     try:
-        services.registry_code_send(student=student, channel=channel, client_ip=client_ip(request))
+        binding.registry_code_send(student=student, channel=channel, client_ip=client_ip(request))
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
@@ -112,7 +112,7 @@ def confirm(request):
         messages.error(request, _("Enter the code."))
         return redirect("students:home")
     try:
-        services.registry_confirm(student=request.user.student, code=form.cleaned_data["code"])
+        binding.registry_confirm(student=request.user.student, code=form.cleaned_data["code"])
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:

@@ -5,7 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from destreg.audit.models import AuditEvent
-from students import services
+from students import binding, services
 from students.models import DestinationClaim, RegistryCode, Student
 from tests import factories as f
 
@@ -140,14 +140,14 @@ def test_a_new_activation_code_voids_the_old_one(client, no_contact, college_rev
     new = client.post(issue_url(record), follow=True).context["new_code"]
     graduate = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     with pytest.raises(services.ValidationError):
-        services.registry_confirm(student=graduate, code=old)
-    services.registry_confirm(student=graduate, code=new)
+        binding.registry_confirm(student=graduate, code=old)
+    binding.registry_confirm(student=graduate, code=new)
     graduate.refresh_from_db()
     assert graduate.record == record and graduate.confirmed_via == "activation"
     # Used once: another account cannot use it again.
     again = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     with pytest.raises(services.ValidationError):
-        services.registry_confirm(student=again, code=new)
+        binding.registry_confirm(student=again, code=new)
 
 
 @pytest.mark.parametrize(
@@ -163,19 +163,19 @@ def test_no_activation_code_for_a_record_with_a_phone_or_e_mail(
     assert "registered" in page or "登记的手机" in page
     assert client.post(issue_url(record)).status_code == 403
     with pytest.raises(services.PermissionDenied):
-        services.activation_code_issue(record=record, reviewer=college_reviewer)
+        binding.activation_code_issue(record=record, reviewer=college_reviewer)
     assert not RegistryCode.objects.exists()
 
 
 def test_an_activation_code_issued_before_the_record_had_a_contact_no_longer_binds(
     no_contact, college_reviewer
 ):
-    code = services.activation_code_issue(record=no_contact, reviewer=college_reviewer)
+    code = binding.activation_code_issue(record=no_contact, reviewer=college_reviewer)
     no_contact.mobile = "13812345678"
     no_contact.save(update_fields=["mobile"])
     outsider = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     with pytest.raises(services.ValidationError):
-        services.registry_confirm(student=outsider, code=code)
+        binding.registry_confirm(student=outsider, code=code)
     outsider.refresh_from_db()
     assert not outsider.is_confirmed
 
@@ -185,7 +185,7 @@ def test_the_graduate_enters_the_activation_code_at_the_first_login_check(
 ):
     record = f.make_record(world.major_a1, name="无联系")  # the school has no contact
     graduate = f.make_student(record, confirmed=False)
-    code = services.activation_code_issue(record=record, reviewer=college_reviewer)
+    code = binding.activation_code_issue(record=record, reviewer=college_reviewer)
     client.force_login(graduate.user)
     client.post(reverse("students:confirm"), {"code": code})
     graduate.refresh_from_db()
@@ -228,7 +228,7 @@ def test_the_school_unlinks_an_account_with_a_reason(
 def test_after_unlinking_the_real_graduate_confirms_with_a_code(
     client, bound, record, school_reviewer
 ):
-    services.registry_unbind(record=record, reviewer=school_reviewer, reason="冒用")
+    binding.registry_unbind(record=record, reviewer=school_reviewer, reason="冒用")
     real = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     client.force_login(real.user)
     client.post(reverse("students:confirm"), {"code": f.send_code(client)})
@@ -253,7 +253,7 @@ def test_a_college_reviewer_cannot_unlink(client, bound, record, college_reviewe
 
 
 def test_the_platform_admin_can_unlink(bound, record, platform_admin):
-    services.registry_unbind(record=record, reviewer=platform_admin, reason="平台核实")
+    binding.registry_unbind(record=record, reviewer=platform_admin, reason="平台核实")
     bound.refresh_from_db()
     assert not bound.is_confirmed
 
@@ -275,6 +275,6 @@ def test_unlinking_closes_the_account_s_open_correction_request(bound, record, s
     request = services.registry_request_submit(
         student=bound, kind="update", school=record.school, data={"ethnicity": "03"}
     )
-    services.registry_unbind(record=record, reviewer=school_reviewer, reason="冒用")
+    binding.registry_unbind(record=record, reviewer=school_reviewer, reason="冒用")
     request.refresh_from_db()
     assert request.status == "rejected"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from agreements.services import find_invitable_student
 from destreg.lib import sms
 from destreg.lib.clients import client_ip
-from students import codes, services
+from students import binding, codes, services
 from students.models import RegistryCode, RegistryRecord, RegistryRequest, Student
 from tests import factories as f
 
@@ -161,11 +161,11 @@ def test_five_wrong_tries_use_up_the_code(client, graduate):
 
 
 def test_a_wrong_try_says_how_many_are_left(graduate):
-    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+    binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
     with pytest.raises(ValidationError, match=r"not valid|无效"):
-        services.registry_confirm(student=graduate, code="ABCD-EFGH-JKLM")  # no activation code
+        binding.registry_confirm(student=graduate, code="ABCD-EFGH-JKLM")  # no activation code
     with pytest.raises(ValidationError) as raised:
-        services.registry_confirm(student=graduate, code=_wrong_code())
+        binding.registry_confirm(student=graduate, code=_wrong_code())
     assert "4" in raised.value.messages[0]
 
 
@@ -179,15 +179,15 @@ def _wrong_code() -> str:
 
 def test_a_new_code_voids_the_previous_one(graduate, sms_outbox):
     with transaction.atomic():
-        services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+        binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
     RegistryCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
-    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+    binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
     assert RegistryCode.objects.live().count() == 1
 
 
 def test_sending_is_limited_per_account(graduate):
     addresses = iter(f"10.0.0.{n}" for n in range(1, 50))  # not the per-address limits
-    send = lambda: services.registry_code_send(  # noqa: E731
+    send = lambda: binding.registry_code_send(  # noqa: E731
         student=graduate, channel="sms", client_ip=next(addresses)
     )
     send()
@@ -215,8 +215,8 @@ def test_sending_is_limited_per_client_address(world, graduate):
             client_ip="10.0.0.9",
         )
     with pytest.raises(ValidationError):
-        services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.9")
-    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.10")
+        binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.9")
+    binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.10")
 
 
 def test_the_rate_limit_message_reaches_the_page(client, graduate, sms_outbox):
@@ -232,7 +232,7 @@ def test_a_channel_the_record_lacks_is_refused(world):
     record = f.make_record(world.major_a1, mobile="13812345678", email="")
     graduate = f.make_student(record, confirmed=False)
     with pytest.raises(ValidationError):
-        services.registry_code_send(student=graduate, channel="email", client_ip="")
+        binding.registry_code_send(student=graduate, channel="email", client_ip="")
 
 
 def test_a_record_without_contacts_asks_for_an_activation_code(client, world):
@@ -246,17 +246,17 @@ def test_a_record_without_contacts_asks_for_an_activation_code(client, world):
 
 
 def test_the_activation_code_confirms_once(world, graduate, college_reviewer):
-    code = services.activation_code_issue(
+    code = binding.activation_code_issue(
         record=_without_contacts(graduate), reviewer=college_reviewer
     )
-    services.registry_confirm(student=graduate, code=code.lower().replace("-", " "))
+    binding.registry_confirm(student=graduate, code=code.lower().replace("-", " "))
     graduate.refresh_from_db()
     assert graduate.is_confirmed and graduate.confirmed_via == "activation"
     assert RegistryCode.objects.get().used_at is not None
 
 
 def test_an_expired_activation_code_is_refused(graduate, college_reviewer):
-    code = services.activation_code_issue(
+    code = binding.activation_code_issue(
         record=_without_contacts(graduate), reviewer=college_reviewer
     )
     row = RegistryCode.objects.get()
@@ -265,11 +265,11 @@ def test_an_expired_activation_code_is_refused(graduate, college_reviewer):
     )
     RegistryCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(ValidationError):
-        services.registry_confirm(student=graduate, code=code)
+        binding.registry_confirm(student=graduate, code=code)
 
 
 def graduate_record(graduate):
-    return services.find_current_record(graduate)
+    return binding.find_current_record(graduate)
 
 
 def _without_contacts(graduate):
@@ -283,7 +283,7 @@ def _without_contacts(graduate):
 def test_a_bound_record_is_refused_without_sending(graduate, record, sms_outbox):
     f.make_student(record, real_name="彭也", id_number=ID_NUMBER)  # the real one, confirmed
     with pytest.raises(ValidationError, match=r"another account|其他账号"):
-        services.registry_code_send(student=graduate, channel="sms", client_ip="")
+        binding.registry_code_send(student=graduate, channel="sms", client_ip="")
     assert not RegistryCode.objects.exists()
 
 
@@ -294,7 +294,7 @@ def test_registry_bind_stores_the_method_and_withdraws_an_import_request(graduat
     request = services.registry_request_submit(
         student=graduate, kind="import", school=record.school, data={"student_no": "X1"}
     )
-    services.registry_bind(student=graduate, record=record, method="sso", actor=None)
+    binding.registry_bind(student=graduate, record=record, method="sso", actor=None)
     graduate.refresh_from_db()
     assert (graduate.record, graduate.confirmed_via) == (record, "sso")
     assert RegistryRequest.objects.get(pk=request.pk).status == "rejected"
@@ -303,13 +303,13 @@ def test_registry_bind_stores_the_method_and_withdraws_an_import_request(graduat
 def test_registry_bind_refuses_a_record_of_another_id_number(world, graduate):
     stranger = f.make_record(world.major_a1, name="彭也")
     with pytest.raises(ValidationError):
-        services.registry_bind(student=graduate, record=stranger, method="sso", actor=None)
+        binding.registry_bind(student=graduate, record=stranger, method="sso", actor=None)
 
 
 def test_registry_bind_refuses_a_record_bound_to_another_account(graduate, record):
     f.make_student(record)
     with pytest.raises(ValidationError):
-        services.registry_bind(student=graduate, record=record, method="code", actor=None)
+        binding.registry_bind(student=graduate, record=record, method="code", actor=None)
 
 
 def test_only_one_confirmed_account_per_id_number(world, record):
@@ -396,14 +396,14 @@ def test_demo_student1_confirms_with_the_code_the_console_prints(
 
 def test_an_intruder_cannot_use_up_the_activation_code(world, graduate, college_reviewer):
     record = _without_contacts(graduate)
-    code = services.activation_code_issue(record=record, reviewer=college_reviewer)
+    code = binding.activation_code_issue(record=record, reviewer=college_reviewer)
     intruder = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     for _try in range(RegistryCode.MAX_ATTEMPTS + 2):
         with pytest.raises(ValidationError):
-            services.registry_confirm(student=intruder, code="AAAA-AAAA-AAAA")
+            binding.registry_confirm(student=intruder, code="AAAA-AAAA-AAAA")
     with pytest.raises(ValidationError, match=r"no tries|尝试次数已用完"):
-        services.registry_confirm(student=intruder, code=code)  # five tries per account
-    services.registry_confirm(student=graduate, code=code)  # the graduate's code still works
+        binding.registry_confirm(student=intruder, code=code)  # five tries per account
+    binding.registry_confirm(student=graduate, code=code)  # the graduate's code still works
     graduate.refresh_from_db()
     assert graduate.is_confirmed
 
@@ -416,7 +416,7 @@ def test_every_binding_tells_the_record_s_phone_and_e_mail(
     graduate, record, method, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.registry_bind(student=graduate, record=record, method=method, actor=None)
+        binding.registry_bind(student=graduate, record=record, method=method, actor=None)
     username = graduate.user.username
     assert [message.to for message in sms_outbox] == [record.mobile]
     assert username in sms_outbox[0].body and record.school.name in sms_outbox[0].body
@@ -431,7 +431,7 @@ def test_a_binding_tells_no_one_when_it_is_refused(
 ):
     f.make_student(record, real_name="彭也", id_number=ID_NUMBER)
     with pytest.raises(ValidationError), django_capture_on_commit_callbacks(execute=True):
-        services.registry_bind(student=graduate, record=record, method="code", actor=None)
+        binding.registry_bind(student=graduate, record=record, method="code", actor=None)
     assert sms_outbox == [] and mailoutbox == []
 
 
@@ -441,7 +441,7 @@ def test_a_binding_without_contacts_sends_nothing(
     bare = f.make_record(world.major_a1)
     student = f.make_student(bare, confirmed=False)
     with django_capture_on_commit_callbacks(execute=True):
-        services.registry_bind(student=student, record=bare, method="activation", actor=None)
+        binding.registry_bind(student=student, record=bare, method="activation", actor=None)
     assert sms_outbox == [] and mailoutbox == []
 
 
@@ -455,31 +455,31 @@ def _age_codes(minutes: int = 2) -> None:
 def test_an_impostor_s_sends_do_not_use_up_the_graduate_s(graduate, sms_outbox):
     impostor = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     for _n in range(codes.SENDS_PER_ACCOUNT_PER_HOUR):
-        services.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
+        binding.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
         _age_codes()
     with pytest.raises(ValidationError):
-        services.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
+        binding.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
     # The graduate, from their own network, still gets a code (one sent just now does not
     # make them wait either).
-    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+    binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
     assert RegistryCode.objects.filter(student=graduate).count() == 1
 
 
 def test_the_record_gets_at_most_ten_codes_an_hour_from_all_accounts(graduate):
     for n in range(codes.SENDS_PER_RECORD_PER_HOUR):
         impostor = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
-        services.registry_code_send(student=impostor, channel="sms", client_ip=f"10.1.0.{n}")
+        binding.registry_code_send(student=impostor, channel="sms", client_ip=f"10.1.0.{n}")
     with pytest.raises(ValidationError, match=r"school's employment office|就业"):
-        services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+        binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
     _age_codes(61)
-    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+    binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
 
 
 def test_one_address_cannot_use_up_a_record_s_hourly_cap_alone(graduate):
     for _n in range(codes.SENDS_PER_RECORD_PER_CLIENT_PER_HOUR):
         impostor = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
-        services.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
+        binding.registry_code_send(student=impostor, channel="sms", client_ip="10.9.9.9")
     another = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
     with pytest.raises(ValidationError, match=r"network|网络"):
-        services.registry_code_send(student=another, channel="sms", client_ip="10.9.9.9")
-    services.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")
+        binding.registry_code_send(student=another, channel="sms", client_ip="10.9.9.9")
+    binding.registry_code_send(student=graduate, channel="sms", client_ip="10.0.0.1")

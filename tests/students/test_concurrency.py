@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
 
 from destreg.audit.models import AuditEvent
-from students import services
+from students import binding, services
 from students.models import RegistryRequest
 from tests import factories as f
 
@@ -65,7 +65,7 @@ def test_two_confirmations_of_one_record_at_once_bind_one_account(world):
         ]
         # Each holds a valid code of its own (a record with a phone gets no activation code).
         for account in accounts:
-            services.registry_code_send(student=account, channel="sms", client_ip="")
+            binding.registry_code_send(student=account, channel="sms", client_ip="")
         RegistryCode.objects.filter(record=record, kind="sent").update(
             code_hash=services.codes.code_hash("123456")
         )
@@ -76,7 +76,7 @@ def test_two_confirmations_of_one_record_at_once_bind_one_account(world):
         def confirm(student, barrier=barrier, outcomes=outcomes, secrets=secrets):
             barrier.wait()
             try:
-                services.registry_confirm(student=student, code=secrets[student.pk])
+                binding.registry_confirm(student=student, code=secrets[student.pk])
                 outcomes.append("bound")
             except ValidationError:
                 outcomes.append("refused")

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from students import services
+from students import binding, services
 from students.importing import registry_import
 from students.models import RegistryRecord, RegistryRequest
 from tests import factories as f
@@ -116,9 +116,9 @@ def test_the_first_login_check_never_guesses_between_two_records(world, monkeypa
     )
     graduate = f.make_student(real_name="李娜", id_number=ID_NUMBER, confirmed=False)
     with pytest.raises(ValidationError, match=r"employment office|就业"):
-        services.find_current_record(graduate)
+        binding.find_current_record(graduate)
     with pytest.raises(ValidationError):
-        services.registry_code_send(student=graduate, channel="sms", client_ip="")
+        binding.registry_code_send(student=graduate, channel="sms", client_ip="")
     from destreg.lib import sms
 
     assert sms.outbox == []

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from destreg.audit.models import AuditEvent
 from destreg.reference.models import CodeTable
-from students import services
+from students import binding, services
 from students.models import RegistryRecord, RegistryRequest
 from tests import factories as f
 
@@ -188,7 +188,7 @@ def test_an_import_request_is_withdrawn_when_the_registry_matches(world, school_
     request = services.registry_request_submit(
         student=student, kind="import", school=world.school_a, data={"student_no": "X1"}
     )
-    services.registry_bind(student=student, record=record, method="code", actor=student.user)
+    binding.registry_bind(student=student, record=record, method="code", actor=student.user)
     assert RegistryRequest.objects.get(pk=request.pk).status == "rejected"
     with pytest.raises(PermissionDenied):
         services.registry_request_approve(request=request, reviewer=school_reviewer)

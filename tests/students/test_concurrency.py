@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
 
 from destreg.audit.models import AuditEvent
-from students import binding, services
+from students import binding, codes, services
 from students.models import RegistryRequest
 from tests import factories as f
 
@@ -67,7 +67,7 @@ def test_two_confirmations_of_one_record_at_once_bind_one_account(world):
         for account in accounts:
             binding.registry_code_send(student=account, channel="sms", client_ip="")
         RegistryCode.objects.filter(record=record, kind="sent").update(
-            code_hash=services.codes.code_hash("123456")
+            code_hash=codes.code_hash("123456")
         )
         secrets = {accounts[0].pk: "123456", accounts[1].pk: "123456"}
         barrier = threading.Barrier(2)

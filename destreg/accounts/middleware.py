@@ -17,6 +17,12 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from destreg.accounts.permissions import can_use_second_factor, second_factor_required
+from destreg.lib.cache import forget, remember
+
+# Whether a college reviewer or an employer has an authenticator is asked on every page of an
+# unverified session; the answer is cached and forgotten whenever one of their devices is
+# saved or deleted (``forget_authenticator``), like the signed-in user itself.
+HAS_AUTHENTICATOR_SECONDS = 60
 
 # What a half-signed-in person may reach, by URL name.
 OPEN_VIEWS = frozenset(
@@ -24,14 +30,27 @@ OPEN_VIEWS = frozenset(
 )
 
 
+def _authenticator_key(user_id) -> str:
+    return f"accounts:has-authenticator:{user_id}"
+
+
 def has_authenticator(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return remember(
+        _authenticator_key(user.pk),
+        lambda: TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        HAS_AUTHENTICATOR_SECONDS,
+    )
+
+
+def forget_authenticator(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver for TOTPDevice."""
+    forget(_authenticator_key(instance.user_id))
 
 
 def owes_second_factor(user) -> bool:
     """Must ``user`` pass a second factor before using the site: their role requires it,
     or they set one up. No query for a required role or a student (who cannot have a
-    device); one small query for a college reviewer or an employer."""
+    device); for a college reviewer or an employer, one cache read (a query when it misses)."""
     if second_factor_required(user):
         return True
     return bool(can_use_second_factor(user)) and has_authenticator(user)

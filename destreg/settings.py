@@ -198,6 +198,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 # LOGIN_CLIENT_ACCOUNT_LIMIT different accounts (password spraying, accounts/throttling.py).
 AXES_CLIENT_IP_CALLABLE = "destreg.lib.clients.client_ip"
 LOGIN_CLIENT_ACCOUNT_LIMIT = env_int("LOGIN_CLIENT_ACCOUNT_LIMIT", 30, minimum=2)
+# Per client address and hour: student sign-ups, and first-login codes sent (students/).
+# A campus behind one NAT address shares them: set them for its busiest hour.
+SIGNUPS_PER_CLIENT_PER_HOUR = env_int("SIGNUPS_PER_CLIENT_PER_HOUR", 60, minimum=1)
+CODE_SENDS_PER_CLIENT_PER_HOUR = env_int("CODE_SENDS_PER_CLIENT_PER_HOUR", 60, minimum=1)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

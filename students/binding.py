@@ -8,6 +8,7 @@ reviewer can unbind a wrongly bound account (``registry_unbind``).
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -213,7 +214,7 @@ def registry_code_send(*, student: Student, channel: str, client_ip: str) -> Reg
     if client_ip:
         from_client = last_hour.filter(client_ip=client_ip)
         if (
-            from_client.count() >= codes.SENDS_PER_CLIENT_PER_HOUR
+            from_client.count() >= settings.CODE_SENDS_PER_CLIENT_PER_HOUR
             or from_client.filter(record=record).count()
             >= codes.SENDS_PER_RECORD_PER_CLIENT_PER_HOUR
         ):
@@ -267,9 +268,12 @@ def _confirm_with_code(*, student: Student, code: str) -> Student | str:
         method = BindingMethod.ACTIVATION
     if candidate is None:
         return _("This code is not valid or has expired; ask for a new one.")
-    if method == BindingMethod.ACTIVATION and (record.mobile or record.email):
-        # Activation codes are for records with no contact (can_issue_activation_code);
-        # one issued before the record got a contact is not proof enough either.
+    if method == BindingMethod.ACTIVATION and (
+        candidate.created_by is None
+        or not can_issue_activation_code(candidate.created_by, record, holder=None)
+    ):
+        # A code is only as good as its issuer's right to issue it now: a college's code
+        # stops counting once the school registers a contact (can_issue_activation_code).
         return _(
             "Your school registered a phone or e-mail for you: send the code there and "
             "enter it instead."
@@ -316,7 +320,8 @@ def _wrong_activation_try(student: Student, code: RegistryCode, typed: str) -> s
 
 @transaction.atomic
 def activation_code_issue(*, record: RegistryRecord, reviewer: User) -> str:
-    """A college reviewer issues an activation code for a record; returns it, shown once.
+    """A reviewer issues an activation code for a record (can_issue_activation_code says
+    who); returns it, shown once.
 
     Valid for seven days, one use, five tries per account; issuing a new one voids the old.
     """

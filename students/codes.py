@@ -23,7 +23,6 @@ ACTIVATION_CODE_LIFETIME = timedelta(days=7)
 SEND_INTERVAL = timedelta(seconds=60)
 SENDS_PER_ACCOUNT_PER_HOUR = 5
 SENDS_PER_RECORD_PER_HOUR = 10
-SENDS_PER_CLIENT_PER_HOUR = 20
 SENDS_PER_RECORD_PER_CLIENT_PER_HOUR = 5
 
 # Activation codes are read aloud or copied from paper: no 0/O, 1/I/L.

@@ -133,14 +133,23 @@ def can_view_record(user: User, record: RegistryRecord) -> Decision:
 def can_issue_activation_code(
     user: User, record: RegistryRecord, *, holder: Student | None
 ) -> Decision:
-    """The record's college hands an activation code to a graduate it can see in person,
-    only for a record with no phone or e-mail: where the school registered a contact, the
-    code sent there is the proof, and a reviewer's password alone must not replace it."""
+    """Who may hand a graduate an activation code for ``record``.
+
+    The record's college, for a record with no phone or e-mail: it sees the graduate in
+    person. Where the school registered a contact, the code sent there is the proof, and a
+    college reviewer's password alone must not replace it; the school employment office,
+    whose staff sign in with a second factor, may still issue one when the sent code cannot
+    reach the graduate (a changed phone, or someone using up the record's sends). Every
+    binding tells the record's own phone and e-mail, so a misused code does not go unseen.
+    A code stays usable only while its issuer may still issue it (students/binding.py).
+    """
     seen = can_view_record(user, record)
     if not seen:
         return seen
     if holder is not None:
         return deny(_("This record is already linked to an account."))
+    if user.is_platform_admin or user.is_school_reviewer:
+        return ALLOW
     if record.mobile or record.email:
         return deny(
             _(

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -26,14 +27,13 @@ from students.permissions import (
     can_review_registry_request,
 )
 
-SIGNUPS_PER_CLIENT_PER_HOUR = 10
 SIGNUP_WINDOW_SECONDS = 60 * 60
 # Someone signing up again and again with a graduate's ID number must not flood their inbox.
 SIGNUP_WARNING_SECONDS = 24 * 60 * 60
 
 
 def _signup_allowed(client_ip: str) -> bool:
-    """Count one sign-up from ``client_ip``; False past ``SIGNUPS_PER_CLIENT_PER_HOUR`` in
+    """Count one sign-up from ``client_ip``; False past ``settings.SIGNUPS_PER_CLIENT_PER_HOUR`` in
     the window that began with its first one (shared by every process through the cache)."""
     key = f"students:signups:{client_ip}"
     cache.add(key, 0, SIGNUP_WINDOW_SECONDS)
@@ -42,7 +42,7 @@ def _signup_allowed(client_ip: str) -> bool:
     except ValueError:  # the window ended between add and incr: this is its first sign-up
         cache.add(key, 1, SIGNUP_WINDOW_SECONDS)
         return True
-    return count is None or count <= SIGNUPS_PER_CLIENT_PER_HOUR  # None: the cache is down
+    return count is None or count <= settings.SIGNUPS_PER_CLIENT_PER_HOUR  # None: the cache is down
 
 
 @transaction.atomic
@@ -59,7 +59,7 @@ def student_register(
     """Create a student account. Identity providers (a future SSO backend) call this too.
 
     With ``client_ip`` (the sign-up page passes it), refused with ValidationError past
-    ``SIGNUPS_PER_CLIENT_PER_HOUR`` sign-ups from that address. The confirmed owner of the
+    ``settings.SIGNUPS_PER_CLIENT_PER_HOUR`` sign-ups from that address. The confirmed owner of the
     ID number, if any, is warned by e-mail at most once a day.
     """
     if client_ip and not _signup_allowed(client_ip):

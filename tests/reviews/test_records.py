@@ -1,7 +1,10 @@
 """Reviewers look up graduate records, issue activation codes and unlink accounts."""
 
+import re
+
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from destreg.audit.models import AuditEvent
@@ -192,10 +195,41 @@ def test_the_graduate_enters_the_activation_code_at_the_first_login_check(
     assert graduate.is_confirmed
 
 
-def test_a_school_reviewer_does_not_issue_activation_codes(client, record, school_reviewer):
+def test_the_school_issues_an_activation_code_when_the_sent_code_cannot_reach_the_graduate(
+    client, record, school_reviewer, other_school_reviewer, college_reviewer
+):
+    """A record with a phone: its college may not issue a code (a password alone), the school,
+    whose staff pass a second factor, may; the graduate confirms with it and the record's
+    phone is told."""
+    from destreg.lib import sms
+
+    client.force_login(other_school_reviewer)
+    assert client.post(issue_url(record)).status_code == 404
     client.force_login(school_reviewer)
-    assert client.post(issue_url(record)).status_code == 403
-    assert not RegistryCode.objects.exists()
+    response = client.post(issue_url(record), follow=True)
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", response.content.decode()).group()
+    graduate = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        binding.registry_confirm(student=graduate, code=code)
+    graduate.refresh_from_db()
+    assert graduate.is_confirmed and graduate.record_id == record.pk
+    assert graduate.confirmed_via == "activation"
+    assert any(m.to == record.mobile for m in sms.outbox)  # the record's phone is told
+
+
+def test_a_code_stops_counting_when_its_issuer_may_no_longer_issue_it(
+    no_contact, college_reviewer, school_reviewer
+):
+    college_code = binding.activation_code_issue(record=no_contact, reviewer=college_reviewer)
+    no_contact.email = "pengye@school.example.edu.cn"  # the school registers a contact
+    no_contact.save(update_fields=["email"])
+    outsider = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
+    with pytest.raises(services.ValidationError):
+        binding.registry_confirm(student=outsider, code=college_code)
+    school_code = binding.activation_code_issue(record=no_contact, reviewer=school_reviewer)
+    binding.registry_confirm(student=outsider, code=school_code)
+    outsider.refresh_from_db()
+    assert outsider.is_confirmed
 
 
 def test_no_activation_code_for_a_bound_record(client, bound, record, college_reviewer):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import OTHER_KINDS, Invitation, Registration
-from destreg.lib.uploads import DocumentField, validate_document
+from destreg.lib.uploads import DocumentField, DocumentForm, validate_document
 from destreg.lib.validators import validate_id_number, validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
 
@@ -86,7 +86,7 @@ class InvitationForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in TERM_FIELDS}
 
 
-class TerminationRequestForm(forms.Form):
+class TerminationRequestForm(DocumentForm, forms.Form):
     reason = forms.CharField(
         label=_("Reason for termination"),
         max_length=1000,
@@ -183,7 +183,7 @@ class RegionChoiceField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.code})"
 
 
-class RegistrationForm(forms.ModelForm):
+class RegistrationForm(DocumentForm, forms.ModelForm):
     """One form for the three paths. ``draft=True`` (暂存) checks formats only;
     submitting (提交) also requires what the path needs."""
 
@@ -274,5 +274,5 @@ class RegistrationForm(forms.ModelForm):
         return values
 
 
-class ScanForm(forms.Form):
+class ScanForm(DocumentForm, forms.Form):
     scan = DocumentField(label=_("Stamped agreement (scan or photo)"))

@@ -3,7 +3,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from destreg.accounts.models import User
-from destreg.lib.uploads import DocumentField
+from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
 from employers.models import Employer
@@ -14,7 +14,7 @@ class RegionField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.code})"
 
 
-class EmployerRegistrationForm(forms.ModelForm):
+class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
     username = forms.CharField(
         label=_("User name"), max_length=150, validators=[User.username_validator]
     )
@@ -78,7 +78,7 @@ class EmployerRegistrationForm(forms.ModelForm):
         return cleaned
 
 
-class EmployerEvidenceForm(forms.Form):
+class EmployerEvidenceForm(DocumentForm, forms.Form):
     """The portal's upload of the documents a unit is verified on (either or both)."""
 
     business_licence = DocumentField(label=_("Business licence (营业执照)"), required=False)

@@ -154,6 +154,13 @@ _LONG_STRETCH = re.compile(rb"<[^<]{%d}" % (_MAX_XML_STRETCH + 1))  # linear: an
 _UNUSUAL_MARKUP = re.compile(rb"<[!?]")
 
 
+# A string item: a shared string (<si>) or a cell's inline string (<is>), whatever the prefix.
+# Its text may be split into any number of rich-text runs (<r><t>…</t></r>), each short, that
+# openpyxl joins into one value: so the text is counted across the whole item, not per stretch.
+_STRING_ITEM = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]{0,20}:)?(?:si|is)(?=[\s/>])[^>]*>")
+_ANY_TAG = re.compile(rb"<[^>]*>")
+
+
 def _long_cell() -> ValidationError:
     return ValidationError(
         _(
@@ -167,12 +174,16 @@ def _long_cell() -> ValidationError:
 
 class _XmlScan:
     """Checks a workbook part's XML as it streams past, keeping nothing but a few counters:
-    no stretch between two "<" longer than ``_MAX_XML_STRETCH`` and no unusual markup."""
+    no stretch between two "<" longer than ``_MAX_XML_STRETCH``, no string item whose runs
+    together hold more text than that, and no unusual markup."""
 
     def __init__(self) -> None:
         self.offset = 0  # bytes fed so far
         self.stretch = 0  # bytes since the last "<"
         self.last = b""  # the last byte fed, for markup cut in two between chunks
+        self.pending = b""  # a tag cut in two between chunks (short: the stretch is bounded)
+        self.in_item = False  # inside a string item (<si> or <is>)
+        self.item_text = 0  # bytes of text so far in that item, across all its runs
 
     def feed(self, chunk: bytes) -> None:
         data = self.last + chunk
@@ -198,6 +209,31 @@ class _XmlScan:
             raise _long_cell()
         self.offset += len(chunk)
         self.last = chunk[-1:]
+        self._count_items(chunk)
+
+    def _count_items(self, chunk: bytes) -> None:
+        """Refuse a string item whose text, all runs together, is longer than one cell may be."""
+        data = self.pending + chunk
+        cut = data.rfind(b"<")
+        if cut <= data.rfind(b">"):  # no tag left open at the end
+            cut = len(data)
+        self.pending, data = data[cut:], data[:cut]
+        position = 0
+        for match in _STRING_ITEM.finditer(data):
+            if self.in_item:
+                self._add_text(data[position : match.start()])
+            if match.group(1):
+                self.in_item = False
+            elif not match.group().endswith(b"/>"):
+                self.in_item, self.item_text = True, 0
+            position = match.end()
+        if self.in_item:
+            self._add_text(data[position:])
+
+    def _add_text(self, xml: bytes) -> None:
+        self.item_text += len(_ANY_TAG.sub(b"", xml))
+        if self.item_text > _MAX_XML_STRETCH:
+            raise _long_cell()
 
 
 def _scan_part(archive, name: str) -> None:

@@ -4,6 +4,7 @@ import contextlib
 import io
 import logging
 import struct
+import threading
 import time
 import zipfile
 import zlib
@@ -23,6 +24,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject
 from agreements.models import Registration
 from destreg.lib import uploads
 from destreg.lib.uploads import MAX_BYTES, DocumentField, clean_document, validate_document
+from employers.models import Employer
 from tests import factories as f
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>\n"
@@ -543,3 +545,132 @@ def test_every_stored_upload_form_field_rebuilds_the_document():
     assert isinstance(ScanForm().fields["scan"], DocumentField)
     assert isinstance(TerminationRequestForm().fields["document"], DocumentField)
     assert isinstance(RegistrationForm(path="other").fields["proof"], DocumentField)
+
+
+# --- memory: what decoding a document may cost ------------------------------------------------
+
+
+def _blank_rgba_png(width: int, height: int) -> bytes:
+    """What the tester sent: a blank RGBA PNG, 154 KB on disk for 6300 x 6300 (160 MB decoded)."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_anonymous_registration_with_other_errors_decodes_no_image(
+    client, reference_data, decoded
+):
+    """Refused anyway (no user name, no unit): the documents are only checked, never rebuilt."""
+    from tests.employers.test_registration import URL, _form
+
+    response = client.post(
+        URL,
+        _form(
+            username="",
+            name="",
+            business_licence=SimpleUploadedFile("licence.png", f.png_bytes((600, 800))),
+            authorisation_letter=SimpleUploadedFile("letter.png", f.png_bytes((600, 800))),
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert {"username", "name"} <= set(errors)
+    assert "business_licence" not in errors and "authorisation_letter" not in errors
+    assert decoded == []
+
+
+def test_a_valid_form_still_stores_the_rebuilt_image(decoded):
+    from agreements.forms import TerminationRequestForm
+
+    upload = SimpleUploadedFile("proof.png", _png_with_text("secret note"))
+    form = TerminationRequestForm({"reason": "单位撤销"}, {"document": upload})
+    assert form.is_valid(), form.errors
+    stored = form.cleaned_data["document"]
+    assert stored.name == "document.png"
+    content = stored.read()
+    assert b"secret note" not in content
+    assert Image.open(io.BytesIO(content)).size == (8, 8)
+    assert decoded  # the rebuild decoded it
+
+
+def test_the_testers_blank_rgba_png_is_refused_from_its_header_without_decoding(
+    client, reference_data, decoded
+):
+    from tests.employers.test_registration import URL, _form
+
+    content = _blank_rgba_png(6300, 6300)
+    assert len(content) < 400 * 1024
+    response = client.post(
+        URL,
+        _form(
+            business_licence=SimpleUploadedFile("licence.png", content),
+            authorisation_letter=SimpleUploadedFile("letter.png", content),
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors.as_data()
+    assert errors["business_licence"][0].code == "too_large"
+    assert errors["authorisation_letter"][0].code == "too_large"
+    assert "该图片太大，无法处理" in response.content.decode()
+    assert decoded == []
+    assert not Employer.objects.exists()
+
+
+def test_a_greyscale_png_of_the_same_size_is_within_the_memory_budget():
+    """One byte a pixel instead of four: a large black-and-white scan still passes the check."""
+    buffer = io.BytesIO()
+    Image.new("L", (6300, 6300), 255).save(buffer, "PNG")
+    assert _refusal(buffer.getvalue(), "scan.png") is None
+
+
+def test_a_jpeg_over_the_memory_budget_is_stored_at_a_reduced_scale(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_DECODED_BYTES", 100 * 100 * 4)
+    stored = Image.open(io.BytesIO(_stored(f.jpeg_bytes((400, 200)), "photo.jpg")))
+    assert stored.size == (100, 50)  # decoded at 1/4 scale: 100 x 50 x 4 bytes fits
+    assert stored.format == "JPEG"
+
+
+def test_a_rotated_jpeg_counts_its_turned_copy_and_stays_upright(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_DECODED_BYTES", 40 * 20 * 4)  # one copy fits, not two
+    stored = Image.open(io.BytesIO(_stored(_jpeg_with_gps(), "photo.jpg")))
+    assert stored.size == (10, 20)  # half scale, then turned upright
+
+
+def test_a_png_over_the_memory_budget_is_refused_with_what_to_do(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_DECODED_BYTES", 8 * 8 * 4 - 1)
+    with pytest.raises(ValidationError) as refused:
+        clean_document(SimpleUploadedFile("a.png", f.png_bytes((8, 8))))
+    assert refused.value.code == "too_large"
+    with translation.override("zh-hans"):
+        assert "降低分辨率" in refused.value.messages[0]
+
+
+def test_when_every_rebuild_slot_is_taken_the_uploader_is_asked_to_try_again(monkeypatch):
+    from agreements.forms import ScanForm
+
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()
+    monkeypatch.setattr(uploads, "_REBUILDS", slots)
+    monkeypatch.setattr(uploads, "REBUILD_WAIT_SECONDS", 0.01)
+    form = ScanForm({}, {"scan": SimpleUploadedFile("scan.png", f.png_bytes())})
+    assert not form.is_valid()
+    assert form.errors.as_data()["scan"][0].code == "busy"
+    slots.release()
+    form = ScanForm({}, {"scan": SimpleUploadedFile("scan.png", f.png_bytes())})
+    assert form.is_valid()  # and the slot was given back after that rebuild
+    assert slots.acquire(blocking=False)
+
+
+def test_every_form_with_a_document_field_rebuilds_its_documents():
+    """A DocumentField only checks; the DocumentForm it belongs to rebuilds what is stored."""
+    from agreements.forms import RegistrationForm, ScanForm, TerminationRequestForm
+    from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
+
+    for form_class in (
+        ScanForm,
+        TerminationRequestForm,
+        RegistrationForm,
+        EmployerEvidenceForm,
+        EmployerRegistrationForm,
+    ):
+        assert issubclass(form_class, uploads.DocumentForm), form_class

@@ -15,6 +15,7 @@ break the signature, and every byte of it is vouched for by the signer, so it is
 
 import re
 import struct
+import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 from PIL.ImageFile import ImageFile
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -74,6 +75,21 @@ TOO_MANY_PIXELS_MESSAGE = _(
     "This image has more than %(limit)s million pixels. Reduce its resolution (300 dpi is plenty "
     "for a page), then upload again."
 )
+# What the pixels may take in memory while an image is rebuilt (Pillow holds 4 bytes a pixel
+# for colour, 1 for greyscale or a palette; a rotation or conversion holds a second copy). A
+# JPEG over it is decoded at 1/2, 1/4 or 1/8 scale instead (cheap: the decoder skips detail);
+# a PNG cannot be, so it is refused: a 154 KB blank PNG of 40 million RGBA pixels takes 160 MB.
+MAX_DECODED_BYTES = 128 * 1024 * 1024
+TOO_LARGE_IMAGE_MESSAGE = _(
+    "This image is too large to process. Reduce its resolution (300 dpi is plenty for a page), "
+    "save it without transparency, or save it as JPG, then upload again."
+)
+# How many documents one process rebuilds at a time (each may take MAX_DECODED_BYTES), and how
+# long an upload waits for its turn before the uploader is asked to try again.
+MAX_CONCURRENT_REBUILDS = 2
+REBUILD_WAIT_SECONDS = 30
+BUSY_MESSAGE = _("The server is busy processing other documents. Please upload again shortly.")
+_REBUILDS = threading.BoundedSemaphore(MAX_CONCURRENT_REBUILDS)
 
 
 def sniff(upload) -> str | None:
@@ -295,7 +311,10 @@ JPEG_END = b"\xff\xd9"
 def _check_png(upload) -> None:
     """A PNG that Pillow verifies (chunk checksums) and that ends with its IEND chunk."""
     with _reading_image():
-        _open_image(upload, "PNG").verify()
+        image = _open_image(upload, "PNG")
+        if _decoded_bytes(image) > MAX_DECODED_BYTES:
+            raise ValidationError(TOO_LARGE_IMAGE_MESSAGE, code="too_large")
+        image.verify()
     if _png_end(upload) != upload.size:
         raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed")
 
@@ -353,6 +372,17 @@ def _open_image(upload, *formats: str) -> ImageFile:
     return image
 
 
+def _decoded_bytes(image: Image.Image) -> int:
+    """What Pillow holds in memory for the image's pixels once decoded."""
+    if image.mode in ("1", "L", "P"):
+        per_pixel = 1
+    elif image.mode.startswith("I;16"):
+        per_pixel = 2
+    else:
+        per_pixel = 4  # RGB too: Pillow pads each pixel to 4 bytes
+    return image.width * image.height * per_pixel
+
+
 def _too_many_pixels() -> ValidationError:
     return ValidationError(
         TOO_MANY_PIXELS_MESSAGE,
@@ -384,30 +414,58 @@ JPEG_QUALITY = 90
 def clean_document(upload) -> UploadedFile:
     """Validate ``upload`` (as ``validate_document``), then return the file to store instead.
 
-    The result holds only the document: images re-encoded from their pixels (EXIF, ICC and text
-    chunks, trailing bytes and further MPO pictures dropped; a phone's EXIF rotation applied
-    first so the picture stays upright), PDFs re-written through pypdf without metadata, unless
-    signed over the whole file (see the module docstring). Its name is ``document.<ext>``.
-    Raises ValidationError with the same codes as ``validate_document``.
+    See ``rebuild_document``. Raises ValidationError with the same codes as
+    ``validate_document`` (and ``busy``).
     """
     validate_document(upload)
+    return rebuild_document(upload)
+
+
+def rebuild_document(upload) -> UploadedFile:
+    """The file to store instead of ``upload``, which ``validate_document`` has accepted.
+
+    This is the costly part (images are decoded, PDFs parsed again), so a form does it only
+    once everything else in it is valid (``DocumentForm``), and at most
+    ``MAX_CONCURRENT_REBUILDS`` run at once in a process. The result holds only the document:
+    images re-encoded from their pixels (EXIF, ICC and text chunks, trailing bytes and further
+    MPO pictures dropped; a phone's EXIF rotation applied first so the picture stays upright),
+    PDFs re-written through pypdf without metadata, unless
+    signed over the whole file (see the module docstring). Its name is ``document.<ext>``.
+    """
     extension = sniff(upload)
     upload.seek(0)
+    if not _REBUILDS.acquire(timeout=REBUILD_WAIT_SECONDS):
+        raise ValidationError(BUSY_MESSAGE, code="busy")
     try:
         if extension == ".pdf":
             data = _clean_pdf(upload)
         else:
             data = _reencode_image(upload, "PNG" if extension == ".png" else "JPEG")
     finally:
+        _REBUILDS.release()
         upload.seek(0)
     return SimpleUploadedFile(f"document{extension}", data, CONTENT_TYPES[str(extension)])
 
 
 def _reencode_image(upload, kind: str) -> bytes:
+    """The image re-encoded from its pixels, holding at most ``MAX_DECODED_BYTES`` of them."""
     with _reading_image():
-        opened = _open_image(upload, *(("PNG",) if kind == "PNG" else ("JPEG", "MPO")))
-        opened.load()
-        image: Image.Image = ImageOps.exif_transpose(opened)
+        image: Image.Image = _open_image(upload, *(("PNG",) if kind == "PNG" else ("JPEG", "MPO")))
+        if kind == "JPEG":
+            # A JPEG's orientation is in its header: known before decoding.
+            copies = 2 if _needs_turning(image) or image.mode not in ("L", "RGB", "CMYK") else 1
+            scale = 1
+            while scale < 8 and _decoded_bytes(image) * copies > MAX_DECODED_BYTES * scale**2:
+                scale *= 2
+            if scale > 1:
+                image.draft(image.mode, (image.width // scale, image.height // scale))
+        elif _decoded_bytes(image) > MAX_DECODED_BYTES:
+            raise ValidationError(TOO_LARGE_IMAGE_MESSAGE, code="too_large")
+        image.load()
+        if _needs_turning(image):  # a PNG's eXIf chunk may follow its pixels
+            if kind == "PNG" and 2 * _decoded_bytes(image) > MAX_DECODED_BYTES:
+                raise ValidationError(TOO_LARGE_IMAGE_MESSAGE, code="too_large")
+            ImageOps.exif_transpose(image, in_place=True)
     if kind == "JPEG" and image.mode not in ("L", "RGB", "CMYK"):
         image = image.convert("RGB")
     # Only transparency survives: it is part of the picture. Everything else Pillow would
@@ -419,6 +477,11 @@ def _reencode_image(upload, kind: str) -> bytes:
     else:
         image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _needs_turning(image: Image.Image) -> bool:
+    """Whether the image's EXIF orientation asks for it to be turned or mirrored."""
+    return image.getexif().get(ExifTags.Base.Orientation, 1) not in (0, 1)
 
 
 def _clean_pdf(upload) -> bytes:
@@ -468,8 +531,10 @@ def _signed_over_whole_file(data: bytes) -> bool:
 
 
 class DocumentField(forms.FileField):
-    """A form field for a proof document: the cleaned value is the rebuilt document.
+    """A form field for a proof document, in a ``DocumentForm``.
 
+    The field itself makes the cheap checks (``validate_document``: size, type, markup, headers);
+    the form replaces the upload with the rebuilt document once everything else is valid.
     Every upload a user makes goes through one of these; ``validate_document`` alone is for
     files that are checked but not stored (e.g. a PDF compared with a genuine agreement).
     """
@@ -481,8 +546,31 @@ class DocumentField(forms.FileField):
     def clean(self, data, initial=None):
         value = super().clean(data, initial)
         if isinstance(value, UploadedFile):  # not the stored file kept, nor False for "clear"
-            return clean_document(value)
+            validate_document(value)
         return value
+
+
+class DocumentForm(forms.BaseForm):
+    """A form with ``DocumentField``s (mixed in before ``forms.Form`` or ``forms.ModelForm``).
+
+    Its cleaned documents are the rebuilt ones (``rebuild_document``), made only when every
+    field and the form's own ``clean()`` passed: decoding an image may take a hundred
+    megabytes, which an anonymous form that is refused anyway must not cost. (A ModelForm's
+    model validation runs after this, as Django's ``_post_clean`` builds the instance from the
+    cleaned data.)
+    """
+
+    def _clean_form(self) -> None:
+        super()._clean_form()  # type: ignore[misc]
+        if self.errors:
+            return
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if isinstance(field, DocumentField) and isinstance(value, UploadedFile):
+                try:
+                    self.cleaned_data[name] = rebuild_document(value)
+                except ValidationError as error:
+                    self.add_error(name, error)
 
 
 def document_path(instance, filename: str) -> str:

@@ -233,6 +233,60 @@ def test_a_huge_shared_string_is_refused_before_openpyxl_reads_the_strings(world
     assert "超过 1000 个字符的单元格" in report.errors[0].messages[0]
 
 
+def _runs(count: int, length: int) -> bytes:
+    """Rich text: ``count`` formatted runs of ``length`` characters, which make one value."""
+    return b"".join(b"<r><rPr><b/></rPr><t>" + b"x" * length + b"</t></r>" for _ in range(count))
+
+
+def test_a_shared_string_of_many_short_runs_is_refused_before_openpyxl_reads_it(world, monkeypatch):
+    """35,000 runs of 900 characters: no stretch is long, but openpyxl would join 31.5 million
+    characters into one cell (~900 MB) from a file of less than 100 KB."""
+    sheet = _sheet(b"A1").replace(
+        b'<c t="inlineStr"><is><t>A1</t></is></c>', b'<c t="s"><v>0</v></c>'
+    )
+    strings = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si>'
+        + _runs(35_000, 900)
+        + b"</si></sst>"
+    )
+    bomb = _with_sheet(sheet, strings=strings)
+    assert len(bomb.getvalue()) < 200 * 1024
+    monkeypatch.setattr(import_files, "load_workbook", pytest.fail)
+    tracemalloc.start()
+    try:
+        report = _import(world, bomb, "runs.xlsx")
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.errors[0].line == 0
+    assert "超过 1000 个字符的单元格" in report.errors[0].messages[0]
+    assert peak < 8 * 1024 * 1024
+
+
+def test_an_inline_string_of_many_short_runs_is_refused_before_openpyxl_reads_it(
+    world, monkeypatch
+):
+    monkeypatch.setattr(import_files, "load_workbook", pytest.fail)
+    sheet = _sheet(b"A1", b"RUNS").replace(
+        b"<is><t>RUNS</t></is>", b"<is>" + _runs(200, 900) + b"</is>"
+    )
+    report = _import(world, _with_sheet(sheet), "runs.xlsx")
+    assert report.errors[0].line == 0
+    assert "超过 1000 个字符的单元格" in report.errors[0].messages[0]
+
+
+def test_short_rich_text_in_many_cells_is_read(world):
+    """Each item's text is counted on its own: many formatted cells together are no long cell."""
+    sheet = _sheet(b"A1", *([b"RUNS"] * 40)).replace(
+        b"<is><t>RUNS</t></is>", b"<is>" + _runs(3, 300) + b"</is>"
+    )
+    report = _import(world, _with_sheet(sheet), "rich.xlsx")
+    assert "超过 1000 个字符的单元格" not in " ".join(
+        message for error in report.errors for message in error.messages
+    )
+    assert [error.line for error in report.errors] == [2]
+
+
 @pytest.mark.parametrize(
     "cell",
     [

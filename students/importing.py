@@ -30,6 +30,7 @@ from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.spreadsheets import xlsx_row
 from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, Major, Region, School
+from students.conflicts import Claim, conflict_open
 from students.home import forget_home
 from students.import_files import MAX_VALUE_LENGTH, check_size, count_rows, open_rows, size_of
 from students.models import Gender, HeldRegistryChange, RegistryRecord, Student
@@ -104,6 +105,9 @@ class ImportReport:
     valid: list[RegistryRecord] = field(default_factory=list)
     # The fields the file has a column for (contacts are only replaced when it has theirs).
     columns: set[str] = field(default_factory=set)
+    # Rows refused because ANOTHER school's record of that year has the ID number: each
+    # opens a case for the platform admin (students/conflicts.py), even if nothing imports.
+    claims: list[Claim] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -375,20 +379,25 @@ def _refuse_id_numbers_of_other_records(
     refused: set[int] = set()
     for start in range(0, len(report.valid), BATCH):
         batch = report.valid[start : start + BATCH]
-        holders: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        holders: dict[tuple[int, str], list[tuple[int, str, int]]] = {}
         existing = RegistryRecord.objects.filter(
             id_number_digest__in={record.id_number_digest for record in batch}
-        ).values_list("graduation_year", "id_number_digest", "school_id", "student_no")
-        for year, digest, school_id, student_no in existing:
-            holders.setdefault((year, digest), []).append((school_id, student_no))
+        ).values_list("graduation_year", "id_number_digest", "school_id", "student_no", "pk")
+        for year, digest, school_id, student_no, pk in existing:
+            holders.setdefault((year, digest), []).append((school_id, student_no, pk))
         for offset, record in enumerate(batch):
             others = [
                 holder
                 for holder in holders.get((record.graduation_year, record.id_number_digest), [])
-                if holder != (school.pk, record.student_no)
+                if holder[:2] != (school.pk, record.student_no)
             ]
             if others:
                 refused.add(start + offset)
+                report.claims.extend(
+                    Claim(pk, record.graduation_year, record.id_number_digest)
+                    for school_id, _no, pk in others
+                    if school_id != school.pk
+                )
                 report.errors.append(
                     RowError(
                         lines[start + offset],
@@ -577,6 +586,15 @@ def registry_import(
     by others); the writing is one transaction: all rows or none.
     """
     report = validate_file(handle=handle, filename=filename, school=school, progress=progress)
+    if report.claims:  # written whatever becomes of the file: the claim is evidence
+        conflict_open(
+            claims=report.claims,
+            school=school,
+            actor=actor,
+            source="import",
+            filename=filename,
+            job=job,
+        )
     if (report.errors and not valid_only) or not report.valid:
         return report
     try:

@@ -66,7 +66,7 @@ def test_a_squatted_graduate_cannot_be_taken_over_and_is_freed_by_the_admin(
     outsider = f.make_student(real_name="李娜", id_number=ID_NUMBER, confirmed=False)
     client = _signed_in(outsider)
     page = client.get(reverse("students:home")).content.decode()
-    assert 'id="record-disputed"' in page
+    assert 'id="record-disputed"' in page and "正在由学校之间核查" in page
     assert reverse("students:send_code") not in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("students:send_code"), {"channel": "sms"})
@@ -86,6 +86,9 @@ def test_a_squatted_graduate_cannot_be_taken_over_and_is_freed_by_the_admin(
     change = admin.get(reverse("admin:students_registryconflict_change", args=[case.pk]))
     resolve_url = reverse("admin:students_registryconflict_resolve", args=[case.pk])
     assert resolve_url in change.content.decode()
+    assert "先更正或删除错误的记录" in admin.get(resolve_url).content.decode()
+    listing = admin.get(reverse("admin:students_registryconflict_changelist") + "?source=import")
+    assert squatted.student_no in listing.content.decode()
     response = admin.post(resolve_url, {"note": "B1 was imported by mistake; deleted."})
     assert response.status_code == 302
     case.refresh_from_db()
@@ -170,7 +173,7 @@ def test_the_record_page_notice_is_for_the_holding_record_only(
 ):
     _import(world.school_a, [_school_a_row(world)], actor=school_reviewer)
     page = _signed_in_page(other_school_reviewer, reverse("reviews:record", args=[squatted.pk]))
-    assert 'id="registry-conflict"' in page
+    assert 'id="registry-conflict"' in page and "平台管理员正在与两校核实" in page
     assert world.school_a.name not in page  # the claiming school is the admin's to know
     other = f.make_record(world.major_b1, student_no="B2")
     page = _signed_in_page(other_school_reviewer, reverse("reviews:record", args=[other.pk]))

@@ -393,24 +393,28 @@ def _refuse_id_numbers_of_other_records(
             ]
             if others:
                 refused.add(start + offset)
-                report.claims.extend(
+                claims = [
                     Claim(pk, record.graduation_year, record.id_number_digest)
                     for school_id, _no, pk in others
                     if school_id != school.pk
-                )
-                report.errors.append(
-                    RowError(
-                        lines[start + offset],
-                        [
-                            _(
-                                "身份证号: another registry record of graduation year %(year)d "
-                                "already has this ID number (at another school, or under "
-                                "another 学号 at this one); a graduate has one record a year."
-                            )
-                            % {"year": record.graduation_year}
-                        ],
+                ]
+                report.claims.extend(claims)
+                messages = [
+                    _(
+                        "身份证号: another registry record of graduation year %(year)d "
+                        "already has this ID number (at another school, or under "
+                        "another 学号 at this one); a graduate has one record a year."
                     )
-                )
+                    % {"year": record.graduation_year}
+                ]
+                if claims:
+                    messages.append(
+                        _(
+                            "The platform administrator has been told and checks with both "
+                            "schools; the other record cannot be confirmed meanwhile."
+                        )
+                    )
+                report.errors.append(RowError(lines[start + offset], messages))
     if refused:
         report.valid = [r for i, r in enumerate(report.valid) if i not in refused]
         report.errors.sort(key=lambda error: error.line)

@@ -54,6 +54,8 @@ def test_a_squatted_graduate_cannot_be_taken_over_and_is_freed_by_the_admin(
     # The genuine school's import is refused, and that opens a case for the platform admin.
     report = _import(world.school_a, [_school_a_row(world)], actor=school_reviewer)
     assert report.imported == 0 and [error.line for error in report.errors] == [2]
+    assert "已通知平台管理员" in " ".join(report.errors[0].messages)
+    assert world.school_b.name not in " ".join(report.errors[0].messages)
     case = RegistryConflict.objects.get()
     assert case.is_open and case.record == squatted
     assert (case.holding_school, case.claiming_school) == (world.school_b, world.school_a)
@@ -124,6 +126,7 @@ def test_a_school_s_own_records_open_no_case(world, school_reviewer):
     f.make_record(world.major_a1, name="李娜", id_number=ID_NUMBER, student_no="A1")
     report = _import(world.school_a, [_school_a_row(world, no="A2")], actor=school_reviewer)
     assert report.imported == 0 and report.errors
+    assert "平台管理员" not in " ".join(report.errors[0].messages)
     assert not RegistryConflict.objects.exists()
 
 

@@ -152,7 +152,10 @@ class RegistryConflictAdmin(admin.ModelAdmin):
     change_form_template = "admin/students/registryconflict/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields if field.editable] + ["bound_now"]
+        return [field.name for field in self.model._meta.fields] + ["bound_now"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # shown read-only; "resolve" is its own page (conflict_resolve)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -718,11 +718,21 @@ class RegistryConflict(models.Model):
     )
     source = models.CharField(_("how"), max_length=10, choices=Source.choices)
     job = models.ForeignKey(
-        RegistryImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        RegistryImportJob,
+        verbose_name=_("import job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     filename = models.CharField(_("file"), max_length=255, blank=True)
     request = models.ForeignKey(
-        "RegistryRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "RegistryRequest",
+        verbose_name=_("信息导入 request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)

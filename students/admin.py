@@ -124,6 +124,21 @@ class ResolveConflictForm(forms.Form):
     )
 
 
+class ConflictStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Not resolved yet")), ("resolved", _("Resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
 @admin.register(RegistryConflict)
 class RegistryConflictAdmin(admin.ModelAdmin):
     """Cross-school conflicts (students/conflicts.py): read-only but for "resolve"."""
@@ -141,7 +156,7 @@ class RegistryConflictAdmin(admin.ModelAdmin):
         "resolved_at",
     ]
     list_filter = [
-        ("resolved_at", admin.EmptyFieldListFilter),
+        ConflictStatusFilter,
         "graduation_year",
         "source",
         "holding_school",

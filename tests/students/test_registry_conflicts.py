@@ -89,12 +89,14 @@ def test_a_squatted_graduate_cannot_be_taken_over_and_is_freed_by_the_admin(
     resolve_url = reverse("admin:students_registryconflict_resolve", args=[case.pk])
     assert resolve_url in change.content.decode()
     assert "先更正或删除错误的记录" in admin.get(resolve_url).content.decode()
-    listing = admin.get(reverse("admin:students_registryconflict_changelist") + "?source=import")
-    assert squatted.student_no in listing.content.decode()
+    listing = reverse("admin:students_registryconflict_changelist")
+    assert squatted.student_no in admin.get(listing + "?status=open").content.decode()
     response = admin.post(resolve_url, {"note": "B1 was imported by mistake; deleted."})
     assert response.status_code == 302
     case.refresh_from_db()
     assert not case.is_open and case.resolved_by == platform_admin
+    assert squatted.student_no not in admin.get(listing + "?status=open").content.decode()
+    assert squatted.student_no in admin.get(listing + "?status=resolved").content.decode()
 
     # Now the genuine school imports, and the graduate confirms with the code sent to them.
     report = _import(world.school_a, [_school_a_row(world)], actor=school_reviewer)

@@ -33,7 +33,7 @@ from destreg.reference.models import Code, CodeTable, Major, Region, School
 from students.conflicts import Claim, conflict_open
 from students.home import forget_home
 from students.import_files import MAX_VALUE_LENGTH, check_size, count_rows, open_rows, size_of
-from students.models import Gender, HeldRegistryChange, RegistryRecord, Student
+from students.models import Gender, HeldRegistryChange, RegistryConflict, RegistryRecord, Student
 
 # Column headings accepted in a file, mapped to our field names.
 COLUMNS = {
@@ -574,6 +574,18 @@ def registry_write(
     return report
 
 
+def _open_conflicts(report: ImportReport, *, school: School, actor, filename: str, job) -> None:
+    if report.claims:
+        conflict_open(
+            claims=report.claims,
+            school=school,
+            actor=actor,
+            source=RegistryConflict.Source.IMPORT,
+            filename=filename,
+            job=job,
+        )
+
+
 def registry_import(
     *,
     school: School,
@@ -590,22 +602,19 @@ def registry_import(
     by others); the writing is one transaction: all rows or none.
     """
     report = validate_file(handle=handle, filename=filename, school=school, progress=progress)
-    if report.claims:  # written whatever becomes of the file: the claim is evidence
-        conflict_open(
-            claims=report.claims,
-            school=school,
-            actor=actor,
-            source="import",
-            filename=filename,
-            job=job,
-        )
+    # Written whatever becomes of the file: the claim is evidence.
+    _open_conflicts(report, school=school, actor=actor, filename=filename, job=job)
     if (report.errors and not valid_only) or not report.valid:
         return report
     try:
         return registry_write(school=school, report=report, filename=filename, actor=actor, job=job)
     except IntegrityError:
         # Another import (or a 信息导入 approval) gave one of these ID numbers a record
-        # between the validation and the write; nothing of this file was written.
+        # between the validation and the write; nothing of this file was written. If that
+        # was another school, it is a case like any other.
+        recheck = ImportReport(valid=list(report.valid))
+        _refuse_id_numbers_of_other_records(recheck, [0] * len(recheck.valid), school)
+        _open_conflicts(recheck, school=school, actor=actor, filename=filename, job=job)
         report.errors.insert(
             0,
             RowError(

@@ -216,3 +216,22 @@ def test_only_a_platform_admin_resolves(world, squatted, school_reviewer, other_
             conflict=RegistryConflict.objects.get(), admin=other_school_reviewer, note="mine"
         )
     assert RegistryConflict.objects.open().exists()
+
+
+def test_a_squatting_record_written_while_the_file_was_checked_still_opens_a_case(
+    world, school_reviewer, monkeypatch
+):
+    from students import importing
+
+    validate = importing.validate_file
+
+    def then_squat(**kwargs):
+        report = validate(**kwargs)
+        f.make_record(world.major_b1, name="李娜", id_number=ID_NUMBER, student_no="B1")
+        return report
+
+    monkeypatch.setattr(importing, "validate_file", then_squat)
+    report = _import(world.school_a, [_school_a_row(world)], actor=school_reviewer)
+    assert report.imported == 0 and report.errors[0].line == 0
+    case = RegistryConflict.objects.get()
+    assert case.record.school == world.school_b and case.claiming_school == world.school_a

@@ -21,6 +21,7 @@ from students.importing import template_workbook
 from students.models import (
     HeldRegistryChange,
     RegistryCode,
+    RegistryConflict,
     RegistryImportJob,
     RegistryRecord,
 )
@@ -156,6 +157,8 @@ def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=No
             "may_unbind": can_unbind_record(request.user, record, holder=holder),
             "unbind_form": unbind_form or UnbindForm(),
             "events": AuditEvent.objects.timeline(record),
+            # Another school claimed this graduate: the admin checks (students/conflicts.py).
+            "conflicts": list(RegistryConflict.objects.open().filter(record=record)),
         },
         status=status,
     )

@@ -1,12 +1,20 @@
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from students.conflicts import conflict_resolve
 from students.forms import AdminRegistryImportForm
 from students.import_jobs import import_job_start
-from students.models import RegistryImportJob, RegistryRecord, RegistryRequest, Student
+from students.models import (
+    RegistryConflict,
+    RegistryImportJob,
+    RegistryRecord,
+    RegistryRequest,
+    Student,
+)
 
 
 @admin.register(RegistryRecord)
@@ -108,6 +116,114 @@ class RegistryRequestAdmin(admin.ModelAdmin):
     list_select_related = ["student", "school"]
     readonly_fields = ["status"]
     raw_id_fields = ["student", "reviewed_by"]
+
+
+class ResolveConflictForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was checked and done"), widget=forms.Textarea, max_length=2000
+    )
+
+
+class ConflictStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Not resolved yet")), ("resolved", _("Resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(RegistryConflict)
+class RegistryConflictAdmin(admin.ModelAdmin):
+    """Cross-school conflicts (students/conflicts.py): read-only but for "resolve"."""
+
+    list_display = [
+        "id",
+        "graduation_year",
+        "holding_school",
+        "holding_student_no",
+        "bound_now",
+        "claiming_school",
+        "claimed_by",
+        "source",
+        "created_at",
+        "resolved_at",
+    ]
+    list_filter = [
+        ConflictStatusFilter,
+        "graduation_year",
+        "source",
+        "holding_school",
+        "claiming_school",
+    ]
+    list_select_related = ["holding_school", "claiming_school", "claimed_by"]
+    search_fields = ["holding_student_no", "filename"]
+    change_form_template = "admin/students/registryconflict/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields] + ["bound_now"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # shown read-only; "resolve" is its own page (conflict_resolve)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("record linked to an account now"), boolean=True)
+    def bound_now(self, obj: RegistryConflict) -> bool:
+        return (
+            obj.record_id is not None and Student.objects.filter(record_id=obj.record_id).exists()
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="students_registryconflict_resolve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resolve_view(self, request, pk: int):
+        conflict = get_object_or_404(
+            RegistryConflict.objects.select_related("holding_school", "claiming_school"), pk=pk
+        )
+        if not request.user.is_platform_admin:
+            raise PermissionDenied
+        form = ResolveConflictForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                conflict_resolve(
+                    conflict=conflict, admin=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as error:
+                form.add_error("note", error)
+            else:
+                self.message_user(request, _("Resolved; the record can be confirmed again."))
+                return redirect("admin:students_registryconflict_change", conflict.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "conflict": conflict,
+            "holder": Student.objects.filter(record_id=conflict.record_id)
+            .select_related("user")
+            .first()
+            if conflict.record_id
+            else None,
+            "opts": self.model._meta,
+            "title": _("Resolve a registry conflict"),
+        }
+        return render(request, "admin/students/registryconflict/resolve.html", context)
 
 
 from students import sso_admin  # noqa: E402, F401  # registers SchoolSignOnAdmin

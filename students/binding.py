@@ -21,6 +21,7 @@ from destreg.audit.notify import notify
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from students import codes
+from students.conflicts import disputed_message, is_disputed
 from students.models import (
     BindingMethod,
     DestinationClaim,
@@ -100,7 +101,8 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
     Precondition: the caller has established that the account's person is the record's
     graduate (a code sent to the record's contacts, an activation code, the school's SSO).
     ``method`` is a ``BindingMethod`` and is stored as ``confirmed_via``. Refuses a record
-    bound to another account, an account bound to another record, and an account whose ID
+    an open cross-school case holds (students/conflicts.py), a record bound to another
+    account, an account bound to another record, and an account whose ID
     number is not the record's. Withdraws the student's open 信息导入 request and voids the
     record's other live codes.
     """
@@ -114,6 +116,8 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
         raise ValidationError(_("Your registry is already confirmed."))
     if student.id_number_digest != record.id_number_digest:
         raise ValidationError(_("This registry record is not for your ID number."))
+    if is_disputed(record):
+        raise ValidationError(disputed_message(), code="disputed")
     if Student.objects.filter(record=record).exists():
         raise ValidationError(_record_taken())
     now = timezone.now()
@@ -171,6 +175,8 @@ def _lock_record_to_confirm(student: Student) -> tuple[Student, RegistryRecord]:
     if found is None:
         raise ValidationError(_("No current-year registry record matches your name and ID number."))
     record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=found.pk)
+    if is_disputed(record):
+        raise ValidationError(disputed_message(), code="disputed")
     if Student.objects.filter(record=record).exists():
         raise ValidationError(_record_taken())
     return student, record

@@ -30,9 +30,10 @@ from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.spreadsheets import xlsx_row
 from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, Major, Region, School
+from students.conflicts import Claim, conflict_open
 from students.home import forget_home
 from students.import_files import MAX_VALUE_LENGTH, check_size, count_rows, open_rows, size_of
-from students.models import Gender, HeldRegistryChange, RegistryRecord, Student
+from students.models import Gender, HeldRegistryChange, RegistryConflict, RegistryRecord, Student
 
 # Column headings accepted in a file, mapped to our field names.
 COLUMNS = {
@@ -104,6 +105,9 @@ class ImportReport:
     valid: list[RegistryRecord] = field(default_factory=list)
     # The fields the file has a column for (contacts are only replaced when it has theirs).
     columns: set[str] = field(default_factory=set)
+    # Rows refused because ANOTHER school's record of that year has the ID number: each
+    # opens a case for the platform admin (students/conflicts.py), even if nothing imports.
+    claims: list[Claim] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -375,33 +379,42 @@ def _refuse_id_numbers_of_other_records(
     refused: set[int] = set()
     for start in range(0, len(report.valid), BATCH):
         batch = report.valid[start : start + BATCH]
-        holders: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        holders: dict[tuple[int, str], list[tuple[int, str, int]]] = {}
         existing = RegistryRecord.objects.filter(
             id_number_digest__in={record.id_number_digest for record in batch}
-        ).values_list("graduation_year", "id_number_digest", "school_id", "student_no")
-        for year, digest, school_id, student_no in existing:
-            holders.setdefault((year, digest), []).append((school_id, student_no))
+        ).values_list("graduation_year", "id_number_digest", "school_id", "student_no", "pk")
+        for year, digest, school_id, student_no, pk in existing:
+            holders.setdefault((year, digest), []).append((school_id, student_no, pk))
         for offset, record in enumerate(batch):
             others = [
                 holder
                 for holder in holders.get((record.graduation_year, record.id_number_digest), [])
-                if holder != (school.pk, record.student_no)
+                if holder[:2] != (school.pk, record.student_no)
             ]
             if others:
                 refused.add(start + offset)
-                report.errors.append(
-                    RowError(
-                        lines[start + offset],
-                        [
-                            _(
-                                "身份证号: another registry record of graduation year %(year)d "
-                                "already has this ID number (at another school, or under "
-                                "another 学号 at this one); a graduate has one record a year."
-                            )
-                            % {"year": record.graduation_year}
-                        ],
+                claims = [
+                    Claim(pk, record.graduation_year, record.id_number_digest)
+                    for school_id, _no, pk in others
+                    if school_id != school.pk
+                ]
+                report.claims.extend(claims)
+                messages = [
+                    _(
+                        "身份证号: another registry record of graduation year %(year)d "
+                        "already has this ID number (at another school, or under "
+                        "another 学号 at this one); a graduate has one record a year."
                     )
-                )
+                    % {"year": record.graduation_year}
+                ]
+                if claims:
+                    messages.append(
+                        _(
+                            "The platform administrator has been told and checks with both "
+                            "schools; the other record cannot be confirmed meanwhile."
+                        )
+                    )
+                report.errors.append(RowError(lines[start + offset], messages))
     if refused:
         report.valid = [r for i, r in enumerate(report.valid) if i not in refused]
         report.errors.sort(key=lambda error: error.line)
@@ -561,6 +574,18 @@ def registry_write(
     return report
 
 
+def _open_conflicts(report: ImportReport, *, school: School, actor, filename: str, job) -> None:
+    if report.claims:
+        conflict_open(
+            claims=report.claims,
+            school=school,
+            actor=actor,
+            source=RegistryConflict.Source.IMPORT,
+            filename=filename,
+            job=job,
+        )
+
+
 def registry_import(
     *,
     school: School,
@@ -577,13 +602,19 @@ def registry_import(
     by others); the writing is one transaction: all rows or none.
     """
     report = validate_file(handle=handle, filename=filename, school=school, progress=progress)
+    # Written whatever becomes of the file: the claim is evidence.
+    _open_conflicts(report, school=school, actor=actor, filename=filename, job=job)
     if (report.errors and not valid_only) or not report.valid:
         return report
     try:
         return registry_write(school=school, report=report, filename=filename, actor=actor, job=job)
     except IntegrityError:
         # Another import (or a 信息导入 approval) gave one of these ID numbers a record
-        # between the validation and the write; nothing of this file was written.
+        # between the validation and the write; nothing of this file was written. If that
+        # was another school, it is a case like any other.
+        recheck = ImportReport(valid=list(report.valid))
+        _refuse_id_numbers_of_other_records(recheck, [0] * len(recheck.valid), school)
+        _open_conflicts(recheck, school=school, actor=actor, filename=filename, job=job)
         report.errors.insert(
             0,
             RowError(

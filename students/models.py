@@ -668,3 +668,101 @@ class SchoolSignOn(models.Model):
                 errors.setdefault(name, _("Use an https:// address."))
         if errors:
             raise ValidationError(errors)
+
+
+class RegistryConflictQuerySet(models.QuerySet["RegistryConflict"]):
+    def open(self) -> "RegistryConflictQuerySet":
+        return self.filter(resolved_at__isnull=True)
+
+
+class RegistryConflict(models.Model):
+    """A school claimed a graduate whose ID number another school's record of that year has.
+
+    Opened when an import row or a 信息导入 approval is refused for that reason
+    (students/conflicts.py): the first import of a graduate must not decide who they are,
+    since any school's staff could import them first with contacts of their choosing. While
+    a case is open the holding record cannot be confirmed or bound; a platform admin checks
+    with both schools, corrects or deletes the wrong record, and resolves the case.
+    """
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("Registry file import")
+        REQUEST = "request", _("信息导入 approval")
+
+    graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
+    id_number_digest = models.CharField(max_length=64, editable=False, db_index=True)
+    record = models.ForeignKey(
+        RegistryRecord,
+        verbose_name=_("holding record"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conflicts",
+    )
+    # Kept apart from the record: the case stays readable once a wrong record is deleted.
+    holding_school = models.ForeignKey(
+        School, verbose_name=_("holding school"), on_delete=models.PROTECT, related_name="+"
+    )
+    holding_student_no = models.CharField(_("holding student number"), max_length=30)
+    bound_when_claimed = models.BooleanField(_("record was bound when claimed"), default=False)
+    claiming_school = models.ForeignKey(
+        School, verbose_name=_("claiming school"), on_delete=models.PROTECT, related_name="+"
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("claimed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(_("how"), max_length=10, choices=Source.choices)
+    job = models.ForeignKey(
+        RegistryImportJob,
+        verbose_name=_("import job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    request = models.ForeignKey(
+        "RegistryRequest",
+        verbose_name=_("信息导入 request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    objects = RegistryConflictQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registry conflict")
+        verbose_name_plural = _("registry conflicts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "claiming_school"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_conflict_per_record_and_school",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.graduation_year} {self.holding_student_no} ({self.pk})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -14,10 +14,12 @@ from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.decisions import check_state
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+from students.conflicts import Claim, conflict_open
 from students.models import (
     CODE_FIELDS,
     UPDATABLE_FIELDS,
     BindingMethod,
+    RegistryConflict,
     RegistryRecord,
     RegistryRequest,
     Student,
@@ -194,7 +196,14 @@ def _record_decision(
     )
 
 
-@transaction.atomic
+class _Conflicting(Exception):
+    """A 信息导入 approval refused because another school holds the ID number."""
+
+    def __init__(self, claims: list[Claim]):
+        super().__init__()
+        self.claims = claims
+
+
 def registry_request_approve(
     *,
     request: RegistryRequest,
@@ -203,7 +212,36 @@ def registry_request_approve(
     expected_state: str | None = None,
 ) -> RegistryRequest:
     """Approve: an import creates and links the record, an update applies the corrections.
-    With ``expected_state`` (views always pass it), only if still as the reviewer saw it."""
+    With ``expected_state`` (views always pass it), only if still as the reviewer saw it.
+
+    A 信息导入 whose ID number another school's current record has is refused, and opens a
+    case for the platform admin (students/conflicts.py) after the approval rolls back.
+    """
+    try:
+        return _approve(
+            request=request, reviewer=reviewer, comment=comment, expected_state=expected_state
+        )
+    except _Conflicting as conflict:
+        conflict_open(
+            claims=conflict.claims,
+            school=request.school,
+            actor=reviewer,
+            source=RegistryConflict.Source.REQUEST,
+            request=request,
+        )
+        raise ValidationError(
+            _(
+                "Another school's current-year registry record has this ID number; reject the "
+                "request. The platform administrator has been told and checks it with both "
+                "schools."
+            )
+        ) from None
+
+
+@transaction.atomic
+def _approve(
+    *, request: RegistryRequest, reviewer: User, comment: str, expected_state: str | None
+) -> RegistryRequest:
     request = _lock_for_review(request, reviewer, expected_state)
     student = Student.objects.select_for_update(of=("self",)).get(pk=request.student_id)
     if request.kind == RegistryRequest.Kind.IMPORT:
@@ -250,7 +288,18 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
             )
             % {"no": data["student_no"]}
         )
-    if RegistryRecord.objects.current().filter(id_number_digest=student.id_number_digest).exists():
+    holders = RegistryRecord.objects.current().filter(id_number_digest=student.id_number_digest)
+    if holders.exists():
+        claims = [
+            Claim(pk, year, student.id_number_digest)
+            for pk, year in holders.exclude(school=request.school).values_list(
+                "pk", "graduation_year"
+            )
+        ]
+        if claims:
+            # Another school holds the graduate: a case for the platform admin, opened
+            # once this approval's transaction has rolled back (registry_request_approve).
+            raise _Conflicting(claims)
         # Knowing a name and an ID number must not be a way around the code sent to the
         # record's contacts: the graduate of that record confirms it themselves.
         raise ValidationError(

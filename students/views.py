@@ -12,6 +12,7 @@ from destreg.audit.models import AuditEvent
 from destreg.lib.clients import client_ip
 from destreg.lib.permissions import error_text
 from students import binding, services
+from students.conflicts import disputed_message, is_disputed
 from students.forms import (
     ConfirmCodeForm,
     ContactForm,
@@ -70,6 +71,7 @@ def home(request):
     }
     if not student.is_confirmed and home.record is not None:
         context |= {
+            "record_disputed": is_disputed(home.record) and disputed_message(),
             "record_taken": binding.record_holder(home.record) is not None,
             "send_form": SendCodeForm(record=home.record),
             "code_form": ConfirmCodeForm(),

@@ -50,6 +50,8 @@ ACTION_LABELS = {
     "issue_activation_code": _("Activation code issued"),
     "wrong_activation_code": _("Wrong activation code entered"),
     "unbind": _("Account unlinked from the registry record"),
+    "registry_conflict": _("Registry conflict opened between schools"),
+    "resolve_conflict": _("Registry conflict resolved"),
 }
 
 

@@ -397,3 +397,20 @@ def test_admin_refuses_plain_http_endpoints_off_this_machine(
 def test_reviewers_cannot_open_the_sso_admin(client, school_reviewer):
     client.force_login(school_reviewer)
     assert client.get(ADD).status_code == 302  # to the admin's login
+
+
+def test_a_record_disputed_between_schools_is_not_bound_by_sign_on(client, world, sign_on, record):
+    from students.models import RegistryConflict
+
+    RegistryConflict.objects.create(
+        graduation_year=record.graduation_year,
+        id_number_digest=record.id_number_digest,
+        record=record,
+        holding_school=world.school_a,
+        holding_student_no=record.student_no,
+        claiming_school=world.school_b,
+        source=RegistryConflict.Source.IMPORT,
+    )
+    sso_login(client, sign_on.school, "2021001")
+    assert not Student.objects.filter(record=record).exists()
+    assert signed_in_user_id(client) is None

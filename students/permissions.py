@@ -12,6 +12,7 @@ from destreg.accounts.models import User
 from destreg.lib.permissions import ALLOW, Decision, deny
 from students.models import (
     HeldRegistryChange,
+    RegistryConflict,
     RegistryImportJob,
     RegistryRecord,
     RegistryRequest,
@@ -148,6 +149,10 @@ def can_issue_activation_code(
         return seen
     if holder is not None:
         return deny(_("This record is already linked to an account."))
+    if RegistryConflict.objects.open().filter(record_id=record.pk).exists():
+        return deny(
+            _("Another school claimed this graduate; the platform administrator is checking it.")
+        )
     if user.is_platform_admin or user.is_school_reviewer:
         return ALLOW
     if record.mobile or record.email:

@@ -235,3 +235,24 @@ def test_a_squatting_record_written_while_the_file_was_checked_still_opens_a_cas
     assert report.imported == 0 and report.errors[0].line == 0
     case = RegistryConflict.objects.get()
     assert case.record.school == world.school_b and case.claiming_school == world.school_a
+
+
+def test_no_activation_code_is_issued_for_a_disputed_record(world, reference_data):
+    from destreg.accounts.models import Role
+    from students.models import RegistryConflict
+    from students.permissions import can_issue_activation_code
+
+    record = f.make_record(world.major_a1)  # no contact: its college could issue a code
+    college = f.make_user(Role.COLLEGE_REVIEWER, school=world.school_a, college=world.a1)
+    school = f.make_user(Role.SCHOOL_REVIEWER, school=world.school_a)
+    assert can_issue_activation_code(college, record, holder=None)
+    RegistryConflict.objects.create(
+        graduation_year=record.graduation_year,
+        id_number_digest=record.id_number_digest,
+        record=record,
+        holding_school=record.school,
+        holding_student_no=record.student_no,
+        claiming_school=world.school_b,
+    )
+    assert not can_issue_activation_code(college, record, holder=None)
+    assert not can_issue_activation_code(school, record, holder=None)

@@ -130,18 +130,38 @@ def logout(page) -> None:
         page.locator('form[action$="/logout/"] button').click()
 
 
+# WCAG 2.1 A and AA rules. The Django admin's breadcrumbs (its own stylesheet, links told
+# apart by colour alone) are left out: they are Django's, not ours.
+AXE_OPTIONS = {"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+AXE_CONTEXT = {"exclude": [[".breadcrumbs"]]}
+
+
+def assert_accessible(page, where: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, context=AXE_CONTEXT, options=AXE_OPTIONS).response["violations"]
+    found = [
+        f"{v['id']}: {[(n['target'], n.get('failureSummary', '')[:160]) for n in v['nodes'][:3]]}"
+        for v in violations
+    ]
+    assert not found, f"axe-core on {page.url} ({where}): {found}"
+
+
 @pytest.fixture
 def shoot(request):
-    """shoot(page, step, phone=False): full-page screenshot(s) of the current page."""
+    """shoot(page, step, phone=False): full-page screenshot(s) of the current page, each
+    also checked with axe-core against WCAG 2.1 A and AA: a violation fails the test."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     test_name = re.sub(r"[^\w-]+", "_", request.node.name)
 
     def take(page, step: str, *, phone: bool = False) -> None:
         page.set_viewport_size(DESKTOP)
         page.screenshot(path=SCREENSHOTS / f"{test_name}-{step}.png", full_page=True)
+        assert_accessible(page, f"{step} at {DESKTOP['width']} px")
         if phone:
             page.set_viewport_size(PHONE)
             page.screenshot(path=SCREENSHOTS / f"{test_name}-{step}-phone.png", full_page=True)
+            assert_accessible(page, f"{step} at {PHONE['width']} px")
             page.set_viewport_size(DESKTOP)
 
     return take

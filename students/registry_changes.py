@@ -112,18 +112,12 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
             reverse("students:home"),
         )
     change._apply()
-    change.decided_by = reviewer
-    change.decided_at = timezone.now()
-    change.save(update_fields=["status", "decided_by", "decided_at"])
-    AuditEvent.record(
+    return _decided(
         change,
-        actor=reviewer,
+        reviewer,
         action="held_change_apply",
-        from_state=HeldRegistryChange.Status.PENDING,
-        to_state=change.status,
         changes={"record": record.pk, "student": student.pk if student else None, **identity},
     )
-    return change
 
 
 @transaction.atomic
@@ -131,15 +125,24 @@ def held_change_drop(*, change: HeldRegistryChange, reviewer: User) -> HeldRegis
     """Keep the confirmed name and ID number; the held change is closed."""
     change = _lock(change, reviewer)
     change._drop()
+    return _decided(
+        change, reviewer, action="held_change_drop", changes={"record": change.record_id}
+    )
+
+
+def _decided(
+    change: HeldRegistryChange, reviewer: User, *, action: str, changes: dict
+) -> HeldRegistryChange:
+    """Save the decision the transition just made, and audit it."""
     change.decided_by = reviewer
     change.decided_at = timezone.now()
     change.save(update_fields=["status", "decided_by", "decided_at"])
     AuditEvent.record(
         change,
         actor=reviewer,
-        action="held_change_drop",
+        action=action,
         from_state=HeldRegistryChange.Status.PENDING,
         to_state=change.status,
-        changes={"record": change.record_id},
+        changes=changes,
     )
     return change

@@ -1,19 +1,23 @@
 from django.urls import path
 
-from agreements import registration_views, views
+from agreements import views
+from agreements.online import views as online_views
+from agreements.registrations import views as registration_views
 
 app_name = "agreements"
 urlpatterns = [
-    path("invitations/", views.invitations, name="invitations"),
-    path("invitations/<int:pk>/", views.invitation, name="invitation"),
-    path("invitations/<int:pk>/answer/", views.invitation_answer, name="invitation_answer"),
-    path("mine/", views.mine, name="mine"),
-    path("<int:pk>/", views.agreement, name="agreement"),
-    path("<int:pk>/terminate/", views.terminate, name="terminate"),
-    path("terminations/<int:pk>/answer/", views.termination_answer, name="termination_answer"),
+    path("invitations/", online_views.invitations, name="invitations"),
+    path("invitations/<int:pk>/", online_views.invitation, name="invitation"),
+    path("invitations/<int:pk>/answer/", online_views.invitation_answer, name="invitation_answer"),
+    path("mine/", online_views.mine, name="mine"),
+    path("<int:pk>/", online_views.agreement, name="agreement"),
+    path("<int:pk>/terminate/", online_views.terminate, name="terminate"),
+    path(
+        "terminations/<int:pk>/answer/", online_views.termination_answer, name="termination_answer"
+    ),
     path(
         "terminations/<int:pk>/document/",
-        views.termination_document,
+        online_views.termination_document,
         name="termination_document",
     ),
     path("<int:pk>/download/", views.download, name="download"),
@@ -56,6 +60,6 @@ urlpatterns = [
     ),
     path("units/", registration_views.unit_search, name="unit_search"),
     path("return/<str:token>/", registration_views.return_page, name="return"),
-    path("sent/", views.sent, name="sent"),
-    path("invite/", views.invite, name="invite"),
+    path("sent/", online_views.sent, name="sent"),
+    path("invite/", online_views.invite, name="invite"),
 ]

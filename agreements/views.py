@@ -1,36 +1,20 @@
-"""Student and employer pages of online signing (reviewers' pages live in ``reviews``)."""
+"""下载协议书 and the public verification page behind the QR code."""
 
 from datetime import timedelta
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
 
-from agreements import services
-from agreements.forms import (
-    InvitationForm,
-    TerminationAnswerForm,
-    TerminationRequestForm,
-    VerifyUploadForm,
-)
-from agreements.models import Agreement, Invitation, Registration
-from agreements.permissions import (
-    can_answer_invitation,
-    can_answer_termination,
-    can_invite,
-    can_request_termination,
+from agreements.forms import VerifyUploadForm
+from agreements.models import Agreement, Registration
+from agreements.online import services
+from agreements.online.permissions import (
     get_agreement_for,
-    get_invitation_for,
-    get_termination_for,
 )
 from agreements.verification import (
     UPLOAD_CHECK_WINDOW_SECONDS,
@@ -39,209 +23,11 @@ from agreements.verification import (
 )
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
-from destreg.audit.models import AuditEvent
 from destreg.lib.clients import client_ip
-from destreg.lib.permissions import error_text
-from destreg.lib.uploads import document_response
 
 student_required = role_required(Role.STUDENT)
 employer_required = role_required(Role.EMPLOYER)
 party_required = role_required(Role.STUDENT, Role.EMPLOYER)
-
-
-@student_required
-def invitations(request):
-    items = (
-        request.user.student.invitations.select_related("employer")
-        # "student": the related manager sets it on every row; deferred, it is read per row.
-        .only("student", "employer__name", "position", "deadline", "status", "created_at")
-        .order_by("-created_at")
-    )
-    active = Agreement.objects.active().filter(student=request.user.student).first()
-    return render(request, "agreements/invitations.html", {"items": items, "active": active})
-
-
-@party_required
-def invitation(request, pk: int):
-    item = get_invitation_for(request.user, pk)
-    return render(
-        request,
-        "agreements/invitation.html",
-        {
-            "item": item,
-            "can_answer": can_answer_invitation(request.user, item),
-            "agreement": item.agreement_or_none,
-            "events": AuditEvent.objects.timeline(item),
-        },
-    )
-
-
-@student_required
-@require_POST
-def invitation_answer(request, pk: int):
-    item = get_invitation_for(request.user, pk)
-    answer = request.POST.get("answer")
-    if answer not in ("accept", "decline"):
-        return HttpResponseBadRequest(_("Choose accept or decline."))
-    try:
-        if answer == "accept":
-            agreement = services.invitation_accept(invitation=item, user=request.user)
-            messages.success(request, _("Accepted. The agreement now awaits the college's review."))
-            return redirect("agreements:agreement", pk=agreement.pk)
-        services.invitation_decline(invitation=item, user=request.user)
-        messages.info(request, _("You declined the invitation."))
-    except (PermissionDenied, ValidationError) as error:
-        messages.error(request, error_text(error))
-    return redirect("agreements:invitation", pk=pk)
-
-
-@student_required
-def mine(request):
-    """我的签约: the student's current agreement, or the latest one."""
-    student = request.user.student
-    agreement = (
-        Agreement.objects.active().filter(student=student).first()
-        or Agreement.objects.filter(student=student).first()
-    )
-    if agreement is None:
-        return render(request, "agreements/none.html")
-    return redirect("agreements:agreement", pk=agreement.pk)
-
-
-def agreement_context(request, agreement: Agreement) -> dict:
-    """What every page showing an agreement needs (students, employers and reviewers)."""
-    terminations = list(agreement.terminations.all())
-    open_termination = next(
-        (
-            t
-            for t in terminations
-            if t.status in ("awaiting_party", "college_review", "school_review")
-        ),
-        None,
-    )
-    return {
-        "agreement": agreement,
-        "record": agreement.student.record,
-        "show_full_id": request.user.is_student,
-        "terminations": terminations,
-        "open_termination": open_termination,
-        "can_terminate": can_request_termination(request.user, agreement),
-        "can_answer_termination": (
-            can_answer_termination(request.user, open_termination) if open_termination else None
-        ),
-        "events": AuditEvent.objects.timeline(agreement),
-        "termination_form": TerminationRequestForm(),
-    }
-
-
-@role_required(
-    Role.STUDENT, Role.EMPLOYER, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN
-)
-def agreement(request, pk: int):
-    item = get_agreement_for(request.user, pk)
-    return render(request, "agreements/agreement.html", agreement_context(request, item))
-
-
-@party_required
-@require_POST
-def terminate(request, pk: int):
-    item = get_agreement_for(request.user, pk)
-    form = TerminationRequestForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.termination_request(
-                agreement=item,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                document=form.cleaned_data["document"],
-            )
-        except (PermissionDenied, ValidationError) as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("Termination requested; the other party answers next."))
-            return redirect("agreements:agreement", pk=pk)
-    context = agreement_context(request, item) | {"termination_form": form}
-    return render(request, "agreements/agreement.html", context, status=400)
-
-
-@party_required
-@require_POST
-def termination_answer(request, pk: int):
-    termination = get_termination_for(request.user, pk)
-    form = TerminationAnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.termination_answer(
-                termination=termination,
-                user=request.user,
-                agree=form.cleaned_data["agree"],
-                comment=form.cleaned_data["comment"],
-            )
-        except (PermissionDenied, ValidationError) as error:
-            messages.error(request, error_text(error))
-    return redirect("agreements:agreement", pk=termination.agreement_id)
-
-
-# --- employer pages ----------------------------------------------------------
-
-
-SENT_PER_PAGE = 20
-SENT_COLUMNS = (
-    "student__real_name", "position", "created_at", "status", "deadline", "agreement__status"
-)  # fmt: skip
-
-
-@employer_required
-def sent(request):
-    invitations = (
-        Invitation.objects.filter(employer_id=request.user.employer_id)
-        .select_related("student", "agreement")
-        # What the list shows: a full agreement row is large, and compiling it dear.
-        .only(*SENT_COLUMNS)
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(invitations, SENT_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "agreements/sent.html",
-        {"page": page, "items": page.object_list, "can_invite": can_invite(request.user)},
-    )
-
-
-@employer_required
-@sensitive_post_parameters("id_number")
-def invite(request):
-    decision = can_invite(request.user)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.invitation_send(
-                sender=request.user,
-                name=form.cleaned_data["name"],
-                id_number=form.cleaned_data["id_number"],
-                terms=form.terms(),
-                deadline=form.cleaned_data["answer_by"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Invitation sent."))
-            return redirect("agreements:invitation", pk=created.pk)
-    return render(request, "agreements/invite.html", {"form": form})
-
-
-@xframe_options_sameorigin  # previewed inline on the review page
-@role_required(
-    Role.STUDENT, Role.EMPLOYER, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN
-)
-def termination_document(request, pk: int):
-    """Serve a termination's supporting file to those who may see the agreement."""
-    termination = get_termination_for(request.user, pk)
-    if not termination.document:
-        raise Http404
-    return document_response(termination.document)
 
 
 # --- the PDF and its public verification -------------------------------------

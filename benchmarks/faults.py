@@ -223,7 +223,7 @@ def full_disk(username: str, agreement_id: int) -> None:
         fill(media, 20_000)
         worker = harness.start_worker()
         try:
-            from agreements import services
+            from agreements.online import services
             from destreg.accounts.models import User
 
             agreement = Agreement.objects.get(pk=agreement_id)
@@ -282,8 +282,8 @@ def main() -> int:
     harness.fresh_database()
     harness.setup_django()
     accounts = harness.seed(args.threads + 1, employers=1, colleges=1, invited_share=1.0)
-    from agreements import services
     from agreements.models import Invitation
+    from agreements.online import services
 
     # The last graduate accepts an invitation: its agreement is signed on the full disk.
     last = accounts["students"][-1]["username"]

@@ -71,8 +71,8 @@ def seed(students: int, employers: int, colleges: int, invited_share: float) -> 
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tasks_db.models import DBTaskResult
 
-    from agreements import services
     from agreements.models import Hukou
+    from agreements.online import services
     from destreg.accounts.models import Role, User
     from destreg.reference.models import CodeTable
     from tests import factories as f

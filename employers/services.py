@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
 from destreg.lib.permissions import require
 from employers.models import Employer, EmployerVerification
@@ -36,10 +37,10 @@ def employer_register(*, username: str, password: str, unit: dict) -> User:
         employer=employer,
         display_name=unit["name"],
     )
-    AuditEvent.record(
+    record_event(
         employer,
-        actor=user,
-        action="register",
+        by=user,
+        action=AuditAction.REGISTER,
         changes={name: getattr(employer, name).name for name in EVIDENCE_FIELDS},
     )
     return user
@@ -62,10 +63,10 @@ def employer_upload_evidence(
         setattr(employer, name, files[name])
     if changed:
         employer.save(update_fields=changed)
-        AuditEvent.record(
+        record_event(
             employer,
-            actor=user,
-            action="upload_evidence",
+            by=user,
+            action=AuditAction.UPLOAD_EVIDENCE,
             changes={name: getattr(employer, name).name for name in changed},
         )
     return employer
@@ -94,10 +95,10 @@ def employer_verify(*, employer: Employer, by: User, note: str = "") -> Employer
     if not employer.is_verified:
         employer.verified_at, employer.verified_by = now, by
         employer.save(update_fields=["verified_at", "verified_by"])
-    AuditEvent.record(
+    record_event(
         employer,
-        actor=by,
-        action="verify",
+        by=by,
+        action=AuditAction.VERIFY,
         comment=note,
         changes={
             "verification": verification.pk,

@@ -7,19 +7,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agreements import registrations as registration_services
-from agreements import services as agreement_services
 from agreements.models import Agreement, Registration, Termination
-from agreements.permissions import (
+from agreements.online import services as agreement_services
+from agreements.online.permissions import (
     can_review_agreement,
-    can_review_registration,
     can_review_termination,
     get_agreement_for,
-    get_registration_for,
     get_termination_for,
 )
-from agreements.registration_views import registration_context
-from agreements.views import agreement_context
+from agreements.online.views import agreement_context
+from agreements.registrations import services as registration_services
+from agreements.registrations.permissions import can_review_registration, get_registration_for
+from agreements.registrations.views import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask

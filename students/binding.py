@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
-from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.audit.changes import change_state, record_event
+from destreg.audit.models import AuditAction, AuditEvent
 from destreg.audit.notify import notify
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
@@ -80,17 +81,14 @@ def _withdraw_requests(student: Student, *, kind: str, reason: str, actor: User 
     for pending in RegistryRequest.objects.select_for_update(of=("self",)).filter(
         student=student, kind=kind, status=RegistryRequest.Status.SUBMITTED
     ):
-        pending._reject()
-        pending.reason = reason
-        pending.save(update_fields=["status", "reason"])
-        ReviewTask.sync(pending)
-        AuditEvent.record(
+        change_state(
             pending,
-            actor=actor,
-            action="reject",
-            from_state="submitted",
-            to_state=pending.status,
-            comment=pending.reason,
+            RegistryRequest._reject,
+            by=actor,
+            may=None,  # the (un)binding the actor was allowed to make answers the request
+            action=AuditAction.REJECT,
+            comment=reason,
+            values={"reason": reason},
         )
 
 
@@ -137,10 +135,10 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
         actor=student.user,
     )
     RegistryCode.objects.filter(record=record).live().update(voided_at=now)
-    AuditEvent.record(
+    record_event(
         student,
-        actor=actor,
-        action="confirm_registry",
+        by=actor,
+        action=AuditAction.CONFIRM_REGISTRY,
         changes={"record": record.pk, "via": method},
     )
     _tell_record_contacts_of_binding(record, student, when=now)
@@ -236,10 +234,10 @@ def registry_code_send(*, student: Student, channel: str, client_ip: str) -> Reg
         expires_at=now + codes.SENT_CODE_LIFETIME,
         client_ip=client_ip or None,
     )
-    AuditEvent.record(
+    record_event(
         student,
-        actor=student.user,
-        action="send_code",
+        by=student.user,
+        action=AuditAction.SEND_CODE,
         changes={"record": record.pk, "channel": channel},
     )
     transaction.on_commit(lambda: codes.deliver(channel=channel, to=to, code=code))
@@ -318,8 +316,11 @@ def _wrong_activation_try(student: Student, code: RegistryCode, typed: str) -> s
         return _wrong_code_message(0)
     if codes.code_matches(typed, code.code_hash):
         return ""
-    AuditEvent.record(
-        student, actor=student.user, action="wrong_activation_code", changes={"code": code.pk}
+    record_event(
+        student,
+        by=student.user,
+        action=AuditAction.WRONG_ACTIVATION_CODE,
+        changes={"code": code.pk},
     )
     return _wrong_code_message(RegistryCode.MAX_ATTEMPTS - tries - 1)
 
@@ -348,10 +349,10 @@ def activation_code_issue(*, record: RegistryRecord, reviewer: User) -> str:
         expires_at=expires_at,
         created_by=reviewer,
     )
-    AuditEvent.record(
+    record_event(
         record,
-        actor=reviewer,
-        action="issue_activation_code",
+        by=reviewer,
+        action=AuditAction.ISSUE_ACTIVATION_CODE,
         changes={"expires_at": expires_at.isoformat(), "voided_previous": voided},
     )
     return code
@@ -406,7 +407,9 @@ def registry_unbind(*, record: RegistryRecord, reviewer: User, reason: str) -> S
     )
     RegistryCode.objects.filter(record=record).live().update(voided_at=timezone.now())
     for subject in (record, student):
-        AuditEvent.record(subject, actor=reviewer, action="unbind", comment=reason, changes=before)
+        record_event(
+            subject, by=reviewer, action=AuditAction.UNBIND, comment=reason, changes=before
+        )
     message = _(
         "Your school unlinked your account from the registry record %(no)s %(name)s. "
         "Reason: %(reason)s"

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
 from destreg.reference.models import School
 from students.models import (
@@ -98,10 +99,10 @@ def conflict_open(
                 ):
                     continue
                 case.save()
-                AuditEvent.record(
+                record_event(
                     case,
-                    actor=actor,
-                    action="registry_conflict",
+                    by=actor,
+                    action=AuditAction.REGISTRY_CONFLICT,
                     changes={
                         "record": record.pk,
                         "holding_school": record.school_id,
@@ -147,10 +148,10 @@ def conflict_resolve(*, conflict: RegistryConflict, admin: User, note: str) -> R
     conflict.resolved_by = admin
     conflict.note = note.strip()
     conflict.save(update_fields=["resolved_at", "resolved_by", "note"])
-    AuditEvent.record(
+    record_event(
         conflict,
-        actor=admin,
-        action="resolve_conflict",
+        by=admin,
+        action=AuditAction.RESOLVE_CONFLICT,
         comment=conflict.note,
         changes={"record": conflict.record_id},
     )

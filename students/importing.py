@@ -24,7 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from destreg.audit.models import AuditEvent
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.lib.params import parse_int
 from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.spreadsheets import xlsx_row
@@ -559,10 +560,10 @@ def registry_write(
     )
     _forget_homes(school, [record.student_no for record in report.valid])
     report.imported = len(report.valid)
-    AuditEvent.record(
+    record_event(
         school,
-        actor=actor,
-        action="registry_import",
+        by=actor,
+        action=AuditAction.REGISTRY_IMPORT,
         changes={
             "file": filename,
             "rows": report.total,

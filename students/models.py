@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from destreg.audit.stages import SCHOOL, ReviewStages
 from destreg.lib.pii import (
     decrypt_id_number,
     decrypt_secret,
@@ -314,13 +315,11 @@ class RegistryRequestQuerySet(models.QuerySet["RegistryRequest"]):
     def pending(self) -> "RegistryRequestQuerySet":
         return self.filter(status=RegistryRequest.Status.SUBMITTED)
 
-    def reviewable_by(self, user) -> "RegistryRequestQuerySet":
-        """Requests in this reviewer's stage: the school stage of their own school."""
-        if user.is_platform_admin:
-            return self
-        if user.is_school_reviewer:
-            return self.filter(school_id=user.school_id)
-        return self.none()
+
+class RegistryRequestStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting school review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class RegistryRequest(FSMModelMixin, models.Model):
@@ -330,10 +329,9 @@ class RegistryRequest(FSMModelMixin, models.Model):
         IMPORT = "import", _("Registry import (信息导入)")
         UPDATE = "update", _("Registry update (信息更新)")
 
-    class Status(models.TextChoices):
-        SUBMITTED = "submitted", _("Awaiting school review")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+    Status = RegistryRequestStatus
+    # The school decides; there is no college stage.
+    REVIEW = ReviewStages({RegistryRequestStatus.SUBMITTED: SCHOOL})
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     student = models.ForeignKey(
@@ -372,7 +370,7 @@ class RegistryRequest(FSMModelMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["student", "kind"],
-                condition=Q(status="submitted"),
+                condition=Q(status=RegistryRequestStatus.SUBMITTED),
                 name="one_open_registry_request_per_kind",
             ),
         ]
@@ -383,7 +381,8 @@ class RegistryRequest(FSMModelMixin, models.Model):
 
     def review_entry(self) -> dict | None:
         """The review-queue row while the school has to decide (see ReviewTask)."""
-        if self.status != self.Status.SUBMITTED:
+        stage = self.REVIEW.stage_of(self)
+        if stage is None:
             return None
         fields = self.student.review_fields()
         if self.kind == self.Kind.IMPORT:
@@ -400,7 +399,7 @@ class RegistryRequest(FSMModelMixin, models.Model):
         )
         return fields | {
             "kind": "registry_" + self.kind,
-            "stage": "school",
+            "stage": stage,
             "school_id": self.school_id,
             "college_id": college_id,
             "destination_id": None,
@@ -496,6 +495,12 @@ class RegistryImportJob(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
+class HeldRegistryChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Held back")
+    APPLIED = "applied", _("Applied")
+    DROPPED = "dropped", _("Dropped")
+
+
 class HeldRegistryChange(FSMModelMixin, IdNumberMixin):
     """A re-import's new name or ID number for a record a graduate has already confirmed.
 
@@ -504,10 +509,7 @@ class HeldRegistryChange(FSMModelMixin, IdNumberMixin):
     (students/registry_changes.py). ``id_number_*`` hold the new ID number.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Held back")
-        APPLIED = "applied", _("Applied")
-        DROPPED = "dropped", _("Dropped")
+    Status = HeldRegistryChangeStatus
 
     record = models.ForeignKey(
         RegistryRecord,
@@ -548,7 +550,9 @@ class HeldRegistryChange(FSMModelMixin, IdNumberMixin):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["record"], condition=Q(status="pending"), name="one_held_change_per_record"
+                fields=["record"],
+                condition=Q(status=HeldRegistryChangeStatus.PENDING),
+                name="one_held_change_per_record",
             ),
         ]
 

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
+from destreg.audit.stages import can_decide
 from destreg.lib.permissions import ALLOW, Decision, deny
 from students.models import (
     HeldRegistryChange,
@@ -45,11 +46,7 @@ def can_review_registry_request(user: User, request: RegistryRequest) -> Decisio
     seen = can_view_registry_request(user, request)
     if not seen:
         return seen
-    if request.status != RegistryRequest.Status.SUBMITTED:
-        return deny(_("This request has already been decided."))
-    if user.is_platform_admin or (user.is_school_reviewer and user.school_id == request.school_id):
-        return ALLOW
-    return deny(_("Only the school employment office reviews registry requests."))
+    return can_decide(user, request, RegistryRequest.REVIEW)
 
 
 def get_registry_request_for(user: User, pk: int) -> RegistryRequest:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
-from destreg.audit.models import AuditEvent
+from destreg.audit.changes import change_state, record_event
+from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
 from destreg.lib.pii import mask_id_number
 from students.models import HeldRegistryChange, RegistryRecord, Student
@@ -97,10 +98,10 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
         )
         student.user.display_name = record.name
         student.user.save(update_fields=["display_name"])
-        AuditEvent.record(
+        record_event(
             student,
-            actor=reviewer,
-            action="registry_reconfirm",
+            by=reviewer,
+            action=AuditAction.REGISTRY_RECONFIRM,
             changes={"record": record.pk, **identity},
         )
         notify(
@@ -111,38 +112,27 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
             ),
             reverse("students:home"),
         )
-    change._apply()
-    return _decided(
+    change_state(
         change,
-        reviewer,
-        action="held_change_apply",
+        HeldRegistryChange._apply,
+        by=reviewer,
+        may=can_decide_held_change,
+        action=AuditAction.HELD_CHANGE_APPLY,
+        values={"decided_by": reviewer, "decided_at": timezone.now()},
         changes={"record": record.pk, "student": student.pk if student else None, **identity},
     )
+    return change
 
 
 @transaction.atomic
 def held_change_drop(*, change: HeldRegistryChange, reviewer: User) -> HeldRegistryChange:
     """Keep the confirmed name and ID number; the held change is closed."""
-    change = _lock(change, reviewer)
-    change._drop()
-    return _decided(
-        change, reviewer, action="held_change_drop", changes={"record": change.record_id}
-    )
-
-
-def _decided(
-    change: HeldRegistryChange, reviewer: User, *, action: str, changes: dict
-) -> HeldRegistryChange:
-    """Save the decision the transition just made, and audit it."""
-    change.decided_by = reviewer
-    change.decided_at = timezone.now()
-    change.save(update_fields=["status", "decided_by", "decided_at"])
-    AuditEvent.record(
+    return change_state(
         change,
-        actor=reviewer,
-        action=action,
-        from_state=HeldRegistryChange.Status.PENDING,
-        to_state=change.status,
-        changes=changes,
+        HeldRegistryChange._drop,
+        by=reviewer,
+        may=can_decide_held_change,
+        action=AuditAction.HELD_CHANGE_DROP,
+        values={"decided_by": reviewer, "decided_at": timezone.now()},
+        changes={"record": change.record_id},
     )
-    return change

@@ -4,15 +4,15 @@ from datetime import date
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.audit.changes import change_state, record_created, record_event
+from destreg.audit.models import AuditAction
 from destreg.audit.tasks import email_after_commit
-from destreg.lib.decisions import check_state
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from students.conflicts import Claim, conflict_open
 from students.models import (
@@ -81,7 +81,7 @@ def student_register(
     # An unconfirmed account reserves nothing, so this never fails on the ID number, and the
     # caller answers the same whether the number is in use or not: its owner is told instead.
     student.save()
-    AuditEvent.record(student, actor=user, action="register")
+    record_event(student, by=user, action=AuditAction.REGISTER)
     owner = (
         Student.objects.filter(
             id_number_digest=student.id_number_digest, confirmed_at__isnull=False
@@ -120,10 +120,10 @@ def student_update_contact(*, student: Student, mobile: str, email: str) -> Stud
     student.save(update_fields=["mobile"])
     student.user.email = email
     student.user.save(update_fields=["email"])
-    AuditEvent.record(
+    record_event(
         student,
-        actor=student.user,
-        action="update_contact",
+        by=student.user,
+        action=AuditAction.UPDATE_CONTACT,
         changes={"old": old, "new": {"mobile": mobile, "email": email}},
     )
     return student
@@ -144,55 +144,36 @@ def registry_request_submit(
     request = RegistryRequest.objects.create(
         kind=kind, student=student, school=school, data=data, note=note
     )
-    ReviewTask.sync(request)
-    AuditEvent.record(
-        request,
-        actor=student.user,
-        action="submit",
-        to_state=RegistryRequest.Status.SUBMITTED,
-        comment=note,
-    )
+    record_created(request, by=student.user, action=AuditAction.SUBMIT, comment=note)
     return request
 
 
-def _lock_for_review(
-    request: RegistryRequest, reviewer: User, expected_state: str | None
-) -> RegistryRequest:
-    request = (
-        RegistryRequest.objects.select_for_update(of=("self",))
-        .select_related("student")
-        .get(pk=request.pk)
-    )
-    check_state(request, expected_state)
-    decision = can_review_registry_request(reviewer, request)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return request
-
-
-def _record_decision(
+def _decide(
     request: RegistryRequest,
-    reviewer: User,
+    transition,
     *,
-    action: str,
-    before: str,
+    reviewer: User,
+    action: AuditAction,
     comment: str,
-    changes: dict | None = None,
-) -> None:
-    """Save the reviewer's decision (the transition already ran) and audit it."""
-    request.reviewed_by = reviewer
-    request.reviewed_at = timezone.now()
-    request.reason = comment
-    ReviewTask.sync(request)
-    request.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason", "previous"])
-    AuditEvent.record(
+    expected_state: str | None,
+    values=None,
+) -> RegistryRequest:
+    """The school's decision through the door; ``values`` (a callable) does the approval's
+    work once the decision is allowed."""
+    return change_state(
         request,
-        actor=reviewer,
+        transition,
+        by=reviewer,
+        may=can_review_registry_request,
+        expected_state=expected_state,
         action=action,
-        from_state=before,
-        to_state=request.status,
         comment=comment,
-        changes=changes,
+        values=lambda item: {
+            **(values(item) if values else {}),
+            "reviewed_by": reviewer,
+            "reviewed_at": timezone.now(),
+            "reason": comment,
+        },
     )
 
 
@@ -242,23 +223,27 @@ def registry_request_approve(
 def _approve(
     *, request: RegistryRequest, reviewer: User, comment: str, expected_state: str | None
 ) -> RegistryRequest:
-    request = _lock_for_review(request, reviewer, expected_state)
     student = Student.objects.select_for_update(of=("self",)).get(pk=request.student_id)
-    if request.kind == RegistryRequest.Kind.IMPORT:
-        if student.is_confirmed:
-            raise ValidationError(
-                _("The student has confirmed a registry record since; reject this request.")
-            )
-        changes = {"record": _create_record_from_request(request, student).pk}
-    else:
-        changes = _apply_corrections(request, student, reviewer)
-        request.previous = changes["old"]
-    before = request.status
-    request._approve()
-    _record_decision(
-        request, reviewer, action="approve", before=before, comment=comment, changes=changes
+
+    def apply(request: RegistryRequest) -> dict:
+        if request.kind == RegistryRequest.Kind.IMPORT:
+            if student.is_confirmed:
+                raise ValidationError(
+                    _("The student has confirmed a registry record since; reject this request.")
+                )
+            _create_record_from_request(request, student, reviewer)
+            return {}
+        return {"previous": _apply_corrections(request, student, reviewer)["old"]}
+
+    return _decide(
+        request,
+        RegistryRequest._approve,
+        reviewer=reviewer,
+        action=AuditAction.APPROVE,
+        comment=comment,
+        expected_state=expected_state,
+        values=apply,
     )
-    return request
 
 
 @transaction.atomic
@@ -267,18 +252,23 @@ def registry_request_reject(
 ) -> RegistryRequest:
     if not reason.strip():
         raise ValidationError(_("Give the student a reason."))
-    request = _lock_for_review(request, reviewer, expected_state)
-    before = request.status
-    request._reject()
-    _record_decision(request, reviewer, action="reject", before=before, comment=reason)
-    return request
+    return _decide(
+        request,
+        RegistryRequest._reject,
+        reviewer=reviewer,
+        action=AuditAction.REJECT,
+        comment=reason,
+        expected_state=expected_state,
+    )
 
 
 def _code(table: str, value: str | None) -> Code | None:
     return Code.objects.get(table=table, code=value) if value else None
 
 
-def _create_record_from_request(request: RegistryRequest, student: Student) -> RegistryRecord:
+def _create_record_from_request(
+    request: RegistryRequest, student: Student, reviewer: User
+) -> RegistryRecord:
     data = request.data
     if RegistryRecord.objects.filter(school=request.school, student_no=data["student_no"]).exists():
         raise ValidationError(
@@ -342,6 +332,12 @@ def _create_record_from_request(request: RegistryRequest, student: Student) -> R
                 "added meanwhile; reject the request."
             )
         ) from None
+    record_event(
+        record,
+        by=reviewer,
+        action=AuditAction.RECORD_FROM_REQUEST,
+        changes={"request": request.pk},
+    )
     student.record = record
     student.confirmed_at = timezone.now()
     student.confirmed_via = BindingMethod.IMPORT
@@ -370,10 +366,10 @@ def _apply_corrections(request: RegistryRequest, student: Student, reviewer: Use
         else:
             setattr(record, name, _code(CODE_FIELDS[name], value))
     record.save(update_fields=[*old.keys(), "updated_at"])
-    AuditEvent.record(
+    record_event(
         record,
-        actor=reviewer,
-        action="registry_update",
+        by=reviewer,
+        action=AuditAction.REGISTRY_UPDATE,
         changes={"old": old, "new": new, "request": request.pk},
     )
     return {"old": old, "new": new}

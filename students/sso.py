@@ -27,7 +27,8 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
 from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.reference.models import School
 from students.binding import registry_bind
 from students.models import BindingMethod, RegistryRecord, SchoolSignOn, Student
@@ -139,7 +140,7 @@ def _create_account(record: RegistryRecord) -> Student:
                 "college to check your registry."
             )
         ) from None
-    AuditEvent.record(student, actor=user, action="register", changes={"via": "sso"})
+    record_event(student, by=user, action=AuditAction.REGISTER, changes={"via": "sso"})
     return student
 
 

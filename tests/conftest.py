@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from agreements import services as agreement_services
+from agreements.online import services as agreement_services
 from destreg.accounts.models import Role
 from destreg.reference.loading import load_codes, load_regions
 from destreg.reference.models import Code

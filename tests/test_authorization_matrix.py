@@ -14,8 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from agreements import registrations, services
 from agreements.models import Registration, ReturnLink, Termination
+from agreements.online import services
+from agreements.registrations import services as registrations
 from reviews.models import ExportJob
 from students import services as student_services
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn

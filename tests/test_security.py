@@ -23,7 +23,7 @@ def test_templates_have_no_inline_scripts_or_styles():
 def test_pages_may_not_be_framed_but_document_previews_may(client, student, reference_data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from agreements import registrations
+    from agreements.registrations import services as registrations
 
     client.force_login(student.user)
     assert client.get(reverse("students:home"))["X-Frame-Options"] == "DENY"
@@ -71,7 +71,7 @@ def test_sessions_expire(client, student, settings):
 def test_upload_names_never_reach_the_disk(student, name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from agreements import registrations
+    from agreements.registrations import services as registrations
 
     item = registrations.registration_save_draft(
         student=student,

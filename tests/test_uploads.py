@@ -540,7 +540,8 @@ def test_a_zip_with_a_pdf_header_in_front_is_refused():
 
 def test_every_stored_upload_form_field_rebuilds_the_document():
     """The forms whose files are kept use DocumentField, not a bare validator."""
-    from agreements.forms import RegistrationForm, ScanForm, TerminationRequestForm
+    from agreements.online.forms import TerminationRequestForm
+    from agreements.registrations.forms import RegistrationForm, ScanForm
 
     assert isinstance(ScanForm().fields["scan"], DocumentField)
     assert isinstance(TerminationRequestForm().fields["document"], DocumentField)
@@ -580,7 +581,7 @@ def test_an_anonymous_registration_with_other_errors_decodes_no_image(
 
 
 def test_a_valid_form_still_stores_the_rebuilt_image(decoded):
-    from agreements.forms import TerminationRequestForm
+    from agreements.online.forms import TerminationRequestForm
 
     upload = SimpleUploadedFile("proof.png", _png_with_text("secret note"))
     form = TerminationRequestForm({"reason": "单位撤销"}, {"document": upload})
@@ -646,7 +647,7 @@ def test_a_png_over_the_memory_budget_is_refused_with_what_to_do(monkeypatch):
 
 
 def test_when_every_rebuild_slot_is_taken_the_uploader_is_asked_to_try_again(monkeypatch):
-    from agreements.forms import ScanForm
+    from agreements.registrations.forms import ScanForm
 
     slots = threading.BoundedSemaphore(1)
     slots.acquire()
@@ -663,7 +664,8 @@ def test_when_every_rebuild_slot_is_taken_the_uploader_is_asked_to_try_again(mon
 
 def test_every_form_with_a_document_field_rebuilds_its_documents():
     """A DocumentField only checks; the DocumentForm it belongs to rebuilds what is stored."""
-    from agreements.forms import RegistrationForm, ScanForm, TerminationRequestForm
+    from agreements.online.forms import TerminationRequestForm
+    from agreements.registrations.forms import RegistrationForm, ScanForm
     from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
 
     for form_class in (

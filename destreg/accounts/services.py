@@ -19,7 +19,8 @@ from destreg.accounts.permissions import (
     can_turn_off_second_factor,
     can_use_second_factor,
 )
-from destreg.audit.models import AuditEvent
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
 from destreg.lib.permissions import require
 
@@ -81,7 +82,7 @@ def second_factor_enrol(*, device: TOTPDevice) -> list[str]:
     locked.confirmed = True
     locked.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
-    AuditEvent.record(user, actor=user, action="enrol_second_factor")
+    record_event(user, by=user, action=AuditAction.ENROL_SECOND_FACTOR)
     when = date_format(timezone.localtime(), "Y-m-d H:i")
     notify(
         [user],
@@ -101,7 +102,7 @@ def recovery_codes_renew(*, user: User) -> list[str]:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise PermissionDenied(_("Set up an authenticator app first."))
     codes = _new_recovery_codes(user)
-    AuditEvent.record(user, actor=user, action="renew_recovery_codes")
+    record_event(user, by=user, action=AuditAction.RENEW_RECOVERY_CODES)
     return codes
 
 
@@ -117,7 +118,7 @@ def second_factor_turn_off(*, user: User) -> None:
     require(can_turn_off_second_factor(user))
     User.objects.select_for_update().get(pk=user.pk)
     _delete_devices(user)
-    AuditEvent.record(user, actor=user, action="turn_off_second_factor")
+    record_event(user, by=user, action=AuditAction.TURN_OFF_SECOND_FACTOR)
 
 
 @transaction.atomic
@@ -129,7 +130,7 @@ def second_factor_reset(*, user: User, actor: User, comment: str = "") -> None:
     require(can_reset_second_factor(actor, user))
     User.objects.select_for_update().get(pk=user.pk)
     _delete_devices(user)
-    AuditEvent.record(user, actor=actor, action="reset_second_factor", comment=comment)
+    record_event(user, by=actor, action=AuditAction.RESET_SECOND_FACTOR, comment=comment)
     notify(
         [user],
         _("An administrator reset your second factor: set it up again when you next sign in."),

@@ -9,50 +9,59 @@ from django.core.cache import cache
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
-# What the timeline calls each action.
-ACTION_LABELS = {
-    "register": _("Account created"),
-    "confirm_registry": _("Registry confirmed"),
-    "update_contact": _("Contact details changed"),
-    "submit": _("Submitted"),
-    "approve": _("Approved"),
-    "reject": _("Rejected"),
-    "registry_update": _("Registry corrected"),
-    "registry_import": _("Registry file imported"),
-    "invite": _("Invitation sent"),
-    "accept": _("Accepted"),
-    "decline": _("Declined"),
-    "expire": _("Expired"),
-    "college_approve": _("Approved by the college"),
-    "school_approve": _("Approved by the school"),
-    "fail": _("Not approved"),
-    "terminate": _("Terminated"),
-    "request_termination": _("Termination requested"),
-    "agree_termination": _("Termination agreed by the other party"),
-    "refuse_termination": _("Termination refused by the other party"),
-    "verify": _("Verified"),
-    "upload_evidence": _("Verification documents uploaded"),
-    "void": _("Voided (已作废)"),
-    "withdraw": _("Withdrawn (已撤回)"),
-    "save_draft": _("Draft saved (暂存)"),
-    "return": _("Returned for changes (退回修改)"),
-    "upload_scan": _("Stamped agreement uploaded"),
-    "send_return_link": _("Return link e-mailed to the unit"),
-    "info_approve": _("Agreement information approved"),
-    "enrol_second_factor": _("Second factor set up"),
-    "renew_recovery_codes": _("New recovery codes made"),
-    "turn_off_second_factor": _("Second factor turned off"),
-    "reset_second_factor": _("Second factor reset by an administrator"),
-    "held_change_apply": _("Held registry change applied"),
-    "held_change_drop": _("Held registry change dropped"),
-    "registry_reconfirm": _("Registry name or ID number changed; to be confirmed again"),
-    "send_code": _("Confirmation code sent"),
-    "issue_activation_code": _("Activation code issued"),
-    "wrong_activation_code": _("Wrong activation code entered"),
-    "unbind": _("Account unlinked from the registry record"),
-    "registry_conflict": _("Registry conflict opened between schools"),
-    "resolve_conflict": _("Registry conflict resolved"),
-}
+
+class AuditAction(models.TextChoices):
+    """What an audit row records; the label is what the timeline shows. The values are
+    stored, so a member may be added but never renamed."""
+
+    REGISTER = "register", _("Account created")
+    CONFIRM_REGISTRY = "confirm_registry", _("Registry confirmed")
+    UPDATE_CONTACT = "update_contact", _("Contact details changed")
+    SUBMIT = "submit", _("Submitted")
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+    REGISTRY_UPDATE = "registry_update", _("Registry corrected")
+    REGISTRY_IMPORT = "registry_import", _("Registry file imported")
+    INVITE = "invite", _("Invitation sent")
+    ACCEPT = "accept", _("Accepted")
+    DECLINE = "decline", _("Declined")
+    EXPIRE = "expire", _("Expired")
+    COLLEGE_APPROVE = "college_approve", _("Approved by the college")
+    SCHOOL_APPROVE = "school_approve", _("Approved by the school")
+    FAIL = "fail", _("Not approved")
+    TERMINATE = "terminate", _("Terminated")
+    REQUEST_TERMINATION = "request_termination", _("Termination requested")
+    AGREE_TERMINATION = "agree_termination", _("Termination agreed by the other party")
+    REFUSE_TERMINATION = "refuse_termination", _("Termination refused by the other party")
+    VERIFY = "verify", _("Verified")
+    UPLOAD_EVIDENCE = "upload_evidence", _("Verification documents uploaded")
+    VOID = "void", _("Voided (已作废)")
+    WITHDRAW = "withdraw", _("Withdrawn (已撤回)")
+    SAVE_DRAFT = "save_draft", _("Draft saved (暂存)")
+    RETURN = "return", _("Returned for changes (退回修改)")
+    UPLOAD_SCAN = "upload_scan", _("Stamped agreement uploaded")
+    SEND_RETURN_LINK = "send_return_link", _("Return link e-mailed to the unit")
+    INFO_APPROVE = "info_approve", _("Agreement information approved")
+    ENROL_SECOND_FACTOR = "enrol_second_factor", _("Second factor set up")
+    RENEW_RECOVERY_CODES = "renew_recovery_codes", _("New recovery codes made")
+    TURN_OFF_SECOND_FACTOR = "turn_off_second_factor", _("Second factor turned off")
+    RESET_SECOND_FACTOR = "reset_second_factor", _("Second factor reset by an administrator")
+    HELD_CHANGE_APPLY = "held_change_apply", _("Held registry change applied")
+    HELD_CHANGE_DROP = "held_change_drop", _("Held registry change dropped")
+    REGISTRY_RECONFIRM = (
+        "registry_reconfirm",
+        _("Registry name or ID number changed; to be confirmed again"),
+    )
+    SEND_CODE = "send_code", _("Confirmation code sent")
+    ISSUE_ACTIVATION_CODE = "issue_activation_code", _("Activation code issued")
+    WRONG_ACTIVATION_CODE = "wrong_activation_code", _("Wrong activation code entered")
+    UNBIND = "unbind", _("Account unlinked from the registry record")
+    REGISTRY_CONFLICT = "registry_conflict", _("Registry conflict opened between schools")
+    RESOLVE_CONFLICT = "resolve_conflict", _("Registry conflict resolved")
+    RECORD_FROM_REQUEST = (
+        "record_from_request",
+        _("Registry record created from an approved request (信息导入)"),
+    )
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -74,7 +83,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         (the latest, so a resubmitted item counts only its last round)."""
         return (
             self.for_object(obj)
-            .filter(action="college_approve", to_state=obj.status)
+            .filter(action=AuditAction.COLLEGE_APPROVE, to_state=obj.status)
             .order_by("-created_at", "-id")
             .values_list("actor_id", flat=True)
             .first()
@@ -94,7 +103,7 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_role = models.CharField(_("role"), max_length=20, blank=True)
-    action = models.CharField(_("action"), max_length=40)
+    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
     from_state = models.CharField(_("from"), max_length=40, blank=True)
     to_state = models.CharField(_("to"), max_length=40, blank=True)
     comment = models.TextField(_("comment"), blank=True)
@@ -114,31 +123,7 @@ class AuditEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
-
-    @classmethod
-    def record(
-        cls,
-        subject: models.Model,
-        *,
-        actor: Any,
-        action: str,
-        from_state: str = "",
-        to_state: str = "",
-        comment: str = "",
-        changes: dict | None = None,
-    ) -> "AuditEvent":
-        return cls.objects.create(
-            content_type=ContentType.objects.get_for_model(subject),
-            object_id=subject.pk,
-            actor=actor,
-            actor_role=getattr(actor, "role", "") if actor else "",
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            comment=comment,
-            changes=changes or {},
-        )
+        return self.get_action_display()
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -205,9 +190,10 @@ class ReviewTaskQuerySet(models.QuerySet["ReviewTask"]):
 class ReviewTask(models.Model):
     """The review queue's index: one row per item waiting for a reviewer.
 
-    Services call ``ReviewTask.sync(item)`` in the transaction that changes the
+    The door (destreg/audit/changes.py) syncs it in the transaction that changes the
     item's state; the item's ``review_entry()`` says whether it waits, at which
-    stage, and the denormalised fields the queue filters and searches on.
+    stage (its ``REVIEW`` declaration, destreg/audit/stages.py), and the denormalised
+    fields the queue filters and searches on.
     """
 
     class Stage(models.TextChoices):

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
-from agreements import services
 from agreements.models import Agreement, Termination
+from agreements.online import services
 from destreg.audit.models import AuditEvent
 from destreg.lib.decisions import decision_state
 from tests import factories as f

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements import services
 from agreements.models import Agreement, Invitation
+from agreements.online import services
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, Notification
 from students.models import current_graduation_year

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
 
-from agreements import services
 from agreements.models import Agreement
+from agreements.online import services
 from agreements.pdf import canonical_content, verification_url
 from agreements.signing import check_pdf_signature
 from agreements.tasks import store_pdf

@@ -12,9 +12,9 @@ from django_fsm import can_proceed
 from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
-from agreements import registrations as reg
-from agreements import services
 from agreements.models import Registration
+from agreements.online import services
+from agreements.registrations import services as reg
 from agreements.tasks import store_pdf
 from students.models import DestinationClaim, RegistryRecord
 from tests import factories as f

@@ -4,8 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from agreements import services
 from agreements.models import Agreement, Invitation, Termination
+from agreements.online import services
 from destreg.audit.models import AuditEvent
 from students.models import RegistryRecord
 from tests import factories as f

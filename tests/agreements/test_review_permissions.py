@@ -3,13 +3,10 @@
 
 import pytest
 
-from agreements import registrations as reg
-from agreements import services
-from agreements.permissions import (
-    can_review_agreement,
-    can_review_registration,
-    can_review_termination,
-)
+from agreements.online import services
+from agreements.online.permissions import can_review_agreement, can_review_termination
+from agreements.registrations import services as reg
+from agreements.registrations.permissions import can_review_registration
 from destreg.accounts.models import Role
 from tests import factories as f
 

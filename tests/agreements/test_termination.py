@@ -3,8 +3,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements import services
 from agreements.models import Agreement, Termination
+from agreements.online import services
 from students.models import RegistryRecord
 from tests import factories as f
 

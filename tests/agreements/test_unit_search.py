@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements import registrations
 from agreements.models import Registration
+from agreements.registrations import services as registrations
 from tests import factories as f
 
 

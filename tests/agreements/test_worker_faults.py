@@ -19,8 +19,8 @@ from django.db import connection
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from agreements import services
 from agreements.models import Agreement
+from agreements.online import services
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker needs PostgreSQL"),

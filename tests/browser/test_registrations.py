@@ -4,8 +4,8 @@ the stamped agreement, and one other-destination registration."""
 import pytest
 from django.core import mail
 
-from agreements import registrations as reg
 from agreements.models import Registration
+from agreements.registrations import services as reg
 from agreements.tasks import store_pdf
 from students.models import RegistryRecord
 from tests import factories as f

@@ -2,8 +2,8 @@
 
 import pytest
 
-from agreements import services
 from agreements.models import Agreement
+from agreements.online import services
 from tests import factories as f
 from tests.browser.conftest import login
 

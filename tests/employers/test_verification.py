@@ -11,7 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from agreements.models import Invitation
-from agreements.permissions import can_invite_graduate_of
+from agreements.online.permissions import can_invite_graduate_of
 from destreg.accounts.models import Role, User
 from destreg.audit.models import AuditEvent, Notification
 from employers import services

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from agreements import registrations as reg
-from agreements import services
 from agreements.models import Agreement, Registration, Termination
+from agreements.online import services
+from agreements.registrations import services as reg
 from destreg.audit.models import AuditEvent, Notification, ReviewTask
 from destreg.lib.decisions import decision_state, parse_bulk_value
 from students import services as student_services

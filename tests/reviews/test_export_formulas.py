@@ -8,8 +8,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from agreements import registrations
 from agreements.models import Registration
+from agreements.registrations import services as registrations
 from employers.models import Employer
 from reviews.exporting import COLUMNS
 from reviews.models import ExportJob

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements import services
 from agreements.models import Agreement
+from agreements.online import services
 from destreg.audit.models import ReviewTask
 from reviews import queue as review_queue
 from tests import factories as f

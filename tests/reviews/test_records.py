@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 from django.urls import reverse
 
@@ -142,14 +143,14 @@ def test_a_new_activation_code_voids_the_old_one(client, no_contact, college_rev
     old = client.post(issue_url(record), follow=True).context["new_code"]
     new = client.post(issue_url(record), follow=True).context["new_code"]
     graduate = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         binding.registry_confirm(student=graduate, code=old)
     binding.registry_confirm(student=graduate, code=new)
     graduate.refresh_from_db()
     assert graduate.record == record and graduate.confirmed_via == "activation"
     # Used once: another account cannot use it again.
     again = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         binding.registry_confirm(student=again, code=new)
 
 
@@ -165,7 +166,7 @@ def test_no_activation_code_for_a_record_with_a_phone_or_e_mail(
     assert issue_url(record) not in page
     assert "registered" in page or "登记的手机" in page
     assert client.post(issue_url(record)).status_code == 403
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         binding.activation_code_issue(record=record, reviewer=college_reviewer)
     assert not RegistryCode.objects.exists()
 
@@ -177,7 +178,7 @@ def test_an_activation_code_issued_before_the_record_had_a_contact_no_longer_bin
     no_contact.mobile = "13812345678"
     no_contact.save(update_fields=["mobile"])
     outsider = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         binding.registry_confirm(student=outsider, code=code)
     outsider.refresh_from_db()
     assert not outsider.is_confirmed
@@ -224,7 +225,7 @@ def test_a_code_stops_counting_when_its_issuer_may_no_longer_issue_it(
     no_contact.email = "pengye@school.example.edu.cn"  # the school registers a contact
     no_contact.save(update_fields=["email"])
     outsider = f.make_student(real_name="彭也", id_number=ID_NUMBER, confirmed=False)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         binding.registry_confirm(student=outsider, code=college_code)
     school_code = binding.activation_code_issue(record=no_contact, reviewer=school_reviewer)
     binding.registry_confirm(student=outsider, code=school_code)

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.services import find_invitable_student
+from agreements.online.services import find_invitable_student
 from destreg.lib import sms
 from destreg.lib.clients import client_ip
 from students import binding, codes, services

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from agreements.services import invitations_expire
+from agreements.online.services import invitations_expire
 
 
 class Command(BaseCommand):

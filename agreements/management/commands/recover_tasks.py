@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from agreements.services import queue_missing_pdfs
+from agreements.online.services import queue_missing_pdfs
 from destreg.lib.tasks import requeue_stalled, retry_failed_email
 
 

@@ -1,5 +1,6 @@
-"""Writes for online signing. Each service is one transaction that locks what it
-changes, checks permission, runs the transition, saves, audits and notifies.
+"""Writes for online signing. Each service is one transaction; every state change goes
+through the door (destreg/audit/changes.py: lock, permission, transition, save, audit,
+review queue, caches, notifications).
 
 Lock order, to keep concurrent requests from deadlocking: Student, then
 Invitation or Agreement, then Termination.
@@ -23,7 +24,7 @@ from agreements.models import (
     Termination,
     Terms,
 )
-from agreements.permissions import (
+from agreements.online.permissions import (
     can_answer_invitation,
     can_answer_termination,
     can_invite,
@@ -33,10 +34,10 @@ from agreements.permissions import (
     can_review_termination,
 )
 from agreements.tasks import render_agreement
-from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent, ReviewTask
-from destreg.audit.notify import notify
-from destreg.lib.decisions import check_state
+from destreg.accounts.models import User
+from destreg.audit.changes import Notice, change_state, record_created, record_event
+from destreg.audit.models import AuditAction
+from destreg.audit.stages import COLLEGE, SCHOOL
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
@@ -54,27 +55,9 @@ TERMS_FIELDS = [field.attname for field in Terms._meta.fields]
 SIGNED_DESTINATION = "10"  # 签就业协议形式就业
 
 
-def _college_reviewers(agreement: Agreement):
-    return User.objects.filter(role=Role.COLLEGE_REVIEWER, college_id=agreement.college_id)
-
-
-def _school_reviewers(agreement: Agreement):
-    return User.objects.filter(role=Role.SCHOOL_REVIEWER, school_id=agreement.school_id)
-
-
-def _audit(obj, actor, action: str, before: str, comment: str = "", **changes) -> None:
-    """Record a state change, and keep the review queue in step with it."""
-    if hasattr(obj, "review_entry"):
-        ReviewTask.sync(obj)
-    AuditEvent.record(
-        obj,
-        actor=actor,
-        action=action,
-        from_state=before,
-        to_state=obj.status,
-        comment=comment,
-        changes=changes,
-    )
+def _lock_student(student_id: int) -> Student:
+    """The student is locked first (one signing per student), then the item."""
+    return Student.objects.select_for_update(of=("self",)).get(pk=student_id)
 
 
 # --- invitations -------------------------------------------------------------
@@ -95,15 +78,20 @@ def find_invitable_student(name: str, id_number: str) -> Student | None:
 
 
 def _expire(invitation: Invitation) -> None:
-    before = invitation.status
-    invitation._expire()
-    invitation.save(update_fields=["status"])
-    _audit(invitation, None, "expire", before)
-    notify(
-        invitation.employer.users.all(),
-        _("Your invitation to %(name)s expired without an answer.")
-        % {"name": invitation.student.real_name},
-        reverse("agreements:invitation", args=[invitation.pk]),
+    change_state(
+        invitation,
+        Invitation._expire,
+        by=None,
+        may=None,  # the deadline passed: the system's own move
+        action=AuditAction.EXPIRE,
+        notify=[
+            Notice(
+                invitation.employer.users.all(),
+                _("Your invitation to %(name)s expired without an answer.")
+                % {"name": invitation.student.real_name},
+                reverse("agreements:invitation", args=[invitation.pk]),
+            )
+        ],
     )
 
 
@@ -145,33 +133,35 @@ def invitation_send(
     invitation = Invitation.objects.create(
         employer_id=employer_id, student=student, sent_by=sender, deadline=deadline, **terms
     )
-    _audit(invitation, sender, "invite", "")
-    notify(
-        [student.user],
-        _("%(employer)s invites you to sign an employment agreement.")
-        % {"employer": invitation.employer.name},
-        reverse("agreements:invitation", args=[invitation.pk]),
+    record_created(
+        invitation,
+        by=sender,
+        action=AuditAction.INVITE,
+        notify=[
+            Notice(
+                [student.user],
+                _("%(employer)s invites you to sign an employment agreement.")
+                % {"employer": invitation.employer.name},
+                reverse("agreements:invitation", args=[invitation.pk]),
+            )
+        ],
     )
-    return invitation
-
-
-def _lock_invitation(invitation: Invitation, user: User) -> Invitation:
-    """Lock the student first (one signing per student), then the invitation."""
-    Student.objects.select_for_update(of=("self",)).get(pk=invitation.student_id)
-    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
-    require(can_answer_invitation(user, invitation))
     return invitation
 
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
     """接受: the invitation becomes an agreement awaiting the college's review."""
-    invitation = _lock_invitation(invitation, user)
+    _lock_student(invitation.student_id)
+    change_state(
+        invitation,
+        Invitation._accept,
+        by=user,
+        may=can_answer_invitation,
+        action=AuditAction.ACCEPT,
+        values={"answered_at": timezone.now()},
+    )
     record: RegistryRecord = user.student.record  # type: ignore[assignment]
-    before = invitation.status
-    invitation._accept()
-    invitation.answered_at = timezone.now()
-    invitation.save(update_fields=["status", "answered_at"])
     try:
         with transaction.atomic():
             agreement = Agreement.objects.create(
@@ -186,34 +176,47 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
         # The partial unique index caught a second signing the locks did not.
         raise ValidationError(_("You already have an agreement under review or signed.")) from None
     claim_start(student=user.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
-    _audit(invitation, user, "accept", before)
-    _audit(agreement, user, "accept", "")
     url = reverse("agreements:agreement", args=[agreement.pk])
-    notify(
-        invitation.employer.users.all(),
-        _("%(name)s accepted your invitation; the college reviews it next.")
-        % {"name": user.student.real_name},
-        url,
+    record_created(
+        agreement,
+        by=user,
+        action=AuditAction.ACCEPT,
+        notify=[
+            Notice(
+                invitation.employer.users.all(),
+                _("%(name)s accepted your invitation; the college reviews it next.")
+                % {"name": user.student.real_name},
+                url,
+            ),
+            Notice(
+                Agreement.REVIEW.reviewers(agreement, COLLEGE),
+                _("A new agreement awaits your review."),
+                url,
+            ),
+        ],
     )
-    notify(_college_reviewers(agreement), _("A new agreement awaits your review."), url)
     return agreement
 
 
 @transaction.atomic
 def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
     """拒绝, within the validity period."""
-    invitation = _lock_invitation(invitation, user)
-    before = invitation.status
-    invitation._decline()
-    invitation.answered_at = timezone.now()
-    invitation.save(update_fields=["status", "answered_at"])
-    _audit(invitation, user, "decline", before)
-    notify(
-        invitation.employer.users.all(),
-        _("%(name)s declined your invitation.") % {"name": user.student.real_name},
-        reverse("agreements:invitation", args=[invitation.pk]),
+    _lock_student(invitation.student_id)
+    return change_state(
+        invitation,
+        Invitation._decline,
+        by=user,
+        may=can_answer_invitation,
+        action=AuditAction.DECLINE,
+        values={"answered_at": timezone.now()},
+        notify=[
+            Notice(
+                invitation.employer.users.all(),
+                _("%(name)s declined your invitation.") % {"name": user.student.real_name},
+                reverse("agreements:invitation", args=[invitation.pk]),
+            )
+        ],
     )
-    return invitation
 
 
 def invitations_expire(now: datetime | None = None) -> int:
@@ -261,15 +264,23 @@ def void_replaced_registration(replaced: DestinationClaim | None, actor: User) -
     """An approved signing replaces an approved other destination: it becomes 已作废."""
     if replaced is None or replaced.path != DestinationPath.OTHER:
         return
-    registration = Registration.objects.select_for_update(of=("self",)).get(pk=replaced.object_id)
-    before = registration.status
-    registration._void()
-    registration.save(update_fields=["status"])
-    _audit(registration, actor, "void", before)
-    notify(
-        [registration.student.user],
-        _("Your other-destination registration is void (已作废): your signing was approved."),
-        reverse("agreements:registration", args=[registration.pk]),
+    registration = Registration.objects.select_related("student__user").get(pk=replaced.object_id)
+    change_state(
+        registration,
+        Registration._void,
+        by=actor,
+        may=None,  # follows from the approval the actor was allowed to make
+        action=AuditAction.VOID,
+        notify=[
+            Notice(
+                [registration.student.user],
+                _(
+                    "Your other-destination registration is void (已作废): your signing was "
+                    "approved."
+                ),
+                reverse("agreements:registration", args=[registration.pk]),
+            )
+        ],
     )
 
 
@@ -285,7 +296,7 @@ def next_number(school_id: int, school_code: str, year: int) -> str:
 
 
 def _lock_agreement(agreement: Agreement) -> Agreement:
-    Student.objects.select_for_update(of=("self",)).get(pk=agreement.student_id)
+    _lock_student(agreement.student_id)
     return (
         Agreement.objects.select_for_update(of=("self",))
         .select_related("school", "student__user")
@@ -307,26 +318,55 @@ def agreement_approve(
     always pass it): a decision on an agreement that has moved since is refused.
     """
     agreement = _lock_agreement(agreement)
-    check_state(agreement, expected_state)
-    require(can_review_agreement(reviewer, agreement))
-    before = agreement.status
     url = reverse("agreements:agreement", args=[agreement.pk])
     parties = [agreement.student.user, *agreement.employer.users.all()]
+    if agreement.status == Agreement.Status.COLLEGE_REVIEW:
+        return change_state(
+            agreement,
+            Agreement._college_approve,
+            by=reviewer,
+            may=can_review_agreement,
+            expected_state=expected_state,
+            action=AuditAction.COLLEGE_APPROVE,
+            comment=comment,
+            values={"submitted_at": timezone.now()},
+            notify=[
+                Notice(
+                    Agreement.REVIEW.reviewers(agreement, SCHOOL),
+                    _("A new agreement awaits your review."),
+                    url,
+                ),
+                Notice(
+                    parties,
+                    _("The college approved the agreement; the school reviews it next."),
+                    url,
+                ),
+            ],
+        )
     now = timezone.now()
-    if before == Agreement.Status.COLLEGE_REVIEW:
-        agreement._college_approve()
-        agreement.submitted_at = now
-        agreement.save(update_fields=["status", "submitted_at"])
-        _audit(agreement, reviewer, "college_approve", before, comment)
-        notify(_school_reviewers(agreement), _("A new agreement awaits your review."), url)
-        notify(parties, _("The college approved the agreement; the school reviews it next."), url)
-        return agreement
-    agreement._school_approve()
-    agreement.signed_at = now
-    agreement.number = next_number(
-        agreement.school_id, agreement.school.code, timezone.localdate(now).year
+    change_state(
+        agreement,
+        Agreement._school_approve,
+        by=reviewer,
+        may=can_review_agreement,
+        expected_state=expected_state,
+        action=AuditAction.SCHOOL_APPROVE,
+        comment=comment,
+        values=lambda item: {
+            "signed_at": now,
+            "number": next_number(item.school_id, item.school.code, timezone.localdate(now).year),
+        },
+        notify=[
+            Notice(
+                parties,
+                lambda item: (
+                    _("Signed successfully (签约成功): agreement %(number)s.")
+                    % {"number": item.number}
+                ),
+                url,
+            )
+        ],
     )
-    agreement.save(update_fields=["status", "signed_at", "number"])
     replaced = claim_approve(
         student=agreement.student,
         path=DestinationPath.ONLINE,
@@ -334,13 +374,7 @@ def agreement_approve(
         destination_code=SIGNED_DESTINATION,
     )
     void_replaced_registration(replaced, reviewer)
-    _audit(agreement, reviewer, "school_approve", before, comment, number=agreement.number)
     queue_agreement_pdf(agreement)
-    notify(
-        parties,
-        _("Signed successfully (签约成功): agreement %(number)s.") % {"number": agreement.number},
-        url,
-    )
     return agreement
 
 
@@ -352,19 +386,24 @@ def agreement_fail(
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     agreement = _lock_agreement(agreement)
-    check_state(agreement, expected_state)
-    require(can_review_agreement(reviewer, agreement))
-    before = agreement.status
-    agreement._fail()
-    agreement.reason = reason
-    agreement.save(update_fields=["status", "reason"])
-    claim_release(student=agreement.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
-    _audit(agreement, reviewer, "fail", before, reason)
-    notify(
-        [agreement.student.user, *agreement.employer.users.all()],
-        _("The agreement was not approved: %(reason)s") % {"reason": reason},
-        reverse("agreements:agreement", args=[agreement.pk]),
+    change_state(
+        agreement,
+        Agreement._fail,
+        by=reviewer,
+        may=can_review_agreement,
+        expected_state=expected_state,
+        action=AuditAction.FAIL,
+        comment=reason,
+        values={"reason": reason},
+        notify=[
+            Notice(
+                [agreement.student.user, *agreement.employer.users.all()],
+                _("The agreement was not approved: %(reason)s") % {"reason": reason},
+                reverse("agreements:agreement", args=[agreement.pk]),
+            )
+        ],
     )
+    claim_release(student=agreement.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
     return agreement
 
 
@@ -381,6 +420,13 @@ def _party_users(agreement: Agreement, party: str):
     return list(agreement.employer.users.all())
 
 
+def _both_parties(agreement: Agreement) -> list:
+    return [
+        *_party_users(agreement, Termination.Party.STUDENT),
+        *_party_users(agreement, Termination.Party.EMPLOYER),
+    ]
+
+
 @transaction.atomic
 def termination_request(
     *, agreement: Agreement, user: User, reason: str, document=None
@@ -394,14 +440,21 @@ def termination_request(
     if document:
         termination.document = document
     termination.save()
-    _audit(termination, user, "request_termination", "", reason)
-    _audit(agreement, user, "request_termination", agreement.status, reason)
-    notify(
-        _party_users(agreement, termination.other_party),
-        _("A termination of agreement %(number)s was requested; please answer.")
-        % {"number": agreement.number},
-        reverse("agreements:agreement", args=[agreement.pk]),
+    record_created(
+        termination,
+        by=user,
+        action=AuditAction.REQUEST_TERMINATION,
+        comment=reason,
+        notify=[
+            Notice(
+                _party_users(agreement, termination.other_party),
+                _("A termination of agreement %(number)s was requested; please answer.")
+                % {"number": agreement.number},
+                reverse("agreements:agreement", args=[agreement.pk]),
+            )
+        ],
     )
+    record_event(agreement, by=user, action=AuditAction.REQUEST_TERMINATION, comment=reason)
     return termination
 
 
@@ -418,34 +471,49 @@ def _lock_termination(termination: Termination) -> Termination:
 def termination_answer(
     *, termination: Termination, user: User, agree: bool, comment: str = ""
 ) -> Termination:
+    """The other party agrees (the college reviews next) or refuses (nothing changes)."""
     termination = _lock_termination(termination)
-    require(can_answer_termination(user, termination))
-    before = termination.status
     agreement = termination.agreement
     url = reverse("agreements:agreement", args=[agreement.pk])
-    if agree:
-        termination._agree()
-        termination.submitted_at = timezone.now()
-        notify(
-            _college_reviewers(agreement),
-            _("A termination request awaits your review."),
-            url,
+    to_requester = _party_users(agreement, termination.requested_by)
+    if not agree:
+        return change_state(
+            termination,
+            Termination._refuse,
+            by=user,
+            may=can_answer_termination,
+            action=AuditAction.REFUSE_TERMINATION,
+            comment=comment,
+            values={"comment": comment},
+            notify=[
+                Notice(
+                    to_requester,
+                    _("The other party refused to terminate; the agreement stays in force."),
+                    url,
+                )
+            ],
         )
-    else:
-        termination._refuse()
-    termination.comment = comment
-    termination.save(update_fields=["status", "submitted_at", "comment"])
-    _audit(
-        termination, user, "agree_termination" if agree else "refuse_termination", before, comment
+    return change_state(
+        termination,
+        Termination._agree,
+        by=user,
+        may=can_answer_termination,
+        action=AuditAction.AGREE_TERMINATION,
+        comment=comment,
+        values={"comment": comment, "submitted_at": timezone.now()},
+        notify=[
+            Notice(
+                Termination.REVIEW.reviewers(termination, COLLEGE),
+                _("A termination request awaits your review."),
+                url,
+            ),
+            Notice(
+                to_requester,
+                _("The other party agreed to terminate; the college reviews it next."),
+                url,
+            ),
+        ],
     )
-    notify(
-        _party_users(agreement, termination.requested_by),
-        _("The other party agreed to terminate; the college reviews it next.")
-        if agree
-        else _("The other party refused to terminate; the agreement stays in force."),
-        url,
-    )
-    return termination
 
 
 @transaction.atomic
@@ -458,36 +526,51 @@ def termination_approve(
 ) -> Termination:
     """审核通过; at the school stage the agreement becomes 已解约 and the destination is cleared."""
     termination = _lock_termination(termination)
-    check_state(termination, expected_state)
-    require(can_review_termination(reviewer, termination))
-    agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=termination.agreement_id)
-    before = termination.status
+    agreement = termination.agreement
     url = reverse("agreements:agreement", args=[agreement.pk])
-    parties = [*_party_users(agreement, "student"), *_party_users(agreement, "employer")]
-    if before == Termination.Status.COLLEGE_REVIEW:
-        termination._college_approve()
-        termination.submitted_at = timezone.now()
-        termination.save(update_fields=["status", "submitted_at"])
-        _audit(termination, reviewer, "college_approve", before, comment)
-        notify(
-            _school_reviewers(agreement),
-            _("A termination request awaits your review."),
-            url,
+    if termination.status == Termination.Status.COLLEGE_REVIEW:
+        return change_state(
+            termination,
+            Termination._college_approve,
+            by=reviewer,
+            may=can_review_termination,
+            expected_state=expected_state,
+            action=AuditAction.COLLEGE_APPROVE,
+            comment=comment,
+            values={"submitted_at": timezone.now()},
+            notify=[
+                Notice(
+                    Termination.REVIEW.reviewers(termination, SCHOOL),
+                    _("A termination request awaits your review."),
+                    url,
+                )
+            ],
         )
-        return termination
-    termination._school_approve()
-    termination.save(update_fields=["status"])
-    agreement_before = agreement.status
-    agreement._terminate()
-    agreement.save(update_fields=["status"])
-    claim_release(student=agreement.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
-    _audit(termination, reviewer, "school_approve", before, comment)
-    _audit(agreement, reviewer, "terminate", agreement_before, comment)
-    notify(
-        parties,
-        _("Agreement %(number)s is terminated (已解约).") % {"number": agreement.number},
-        url,
+    change_state(
+        termination,
+        Termination._school_approve,
+        by=reviewer,
+        may=can_review_termination,
+        expected_state=expected_state,
+        action=AuditAction.SCHOOL_APPROVE,
+        comment=comment,
     )
+    change_state(
+        agreement,
+        Agreement._terminate,
+        by=reviewer,
+        may=None,  # follows from the termination the reviewer was allowed to approve
+        action=AuditAction.TERMINATE,
+        comment=comment,
+        notify=[
+            Notice(
+                _both_parties(agreement),
+                _("Agreement %(number)s is terminated (已解约).") % {"number": agreement.number},
+                url,
+            )
+        ],
+    )
+    claim_release(student=agreement.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
     return termination
 
 
@@ -495,20 +578,25 @@ def termination_approve(
 def termination_reject(
     *, termination: Termination, reviewer: User, reason: str, expected_state: str | None = None
 ) -> Termination:
+    """审核不通过: the agreement stays in force."""
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     termination = _lock_termination(termination)
-    check_state(termination, expected_state)
-    require(can_review_termination(reviewer, termination))
-    before = termination.status
-    termination._reject()
-    termination.comment = reason
-    termination.save(update_fields=["status", "comment"])
-    _audit(termination, reviewer, "fail", before, reason)
     agreement = termination.agreement
-    notify(
-        [*_party_users(agreement, "student"), *_party_users(agreement, "employer")],
-        _("The termination was not approved: %(reason)s") % {"reason": reason},
-        reverse("agreements:agreement", args=[agreement.pk]),
+    return change_state(
+        termination,
+        Termination._reject,
+        by=reviewer,
+        may=can_review_termination,
+        expected_state=expected_state,
+        action=AuditAction.FAIL,
+        comment=reason,
+        values={"comment": reason},
+        notify=[
+            Notice(
+                _both_parties(agreement),
+                _("The termination was not approved: %(reason)s") % {"reason": reason},
+                reverse("agreements:agreement", args=[agreement.pk]),
+            )
+        ],
     )
-    return termination

@@ -1,32 +1,33 @@
 """Services for destination registration by paths 二 (offline e-agreement), 三 (paper
-agreement) and 四 (other destinations). Same shape as ``agreements/services.py``:
-one transaction, locks (Student, then Registration), permission, transition, save,
-audit, notifications on commit.
+agreement) and 四 (other destinations). Same shape as ``agreements/online/services.py``:
+one transaction that locks the Student first; every state change goes through the door
+(destreg/audit/changes.py).
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from agreements.models import OTHER_KINDS, Registration, ReturnLink
-from agreements.permissions import (
+from agreements.online.services import SIGNED_DESTINATION, next_number, void_replaced_registration
+from agreements.registrations.models import SCAN_REVIEW
+from agreements.registrations.permissions import (
     can_edit_registration,
     can_review_registration,
     can_upload_scan,
+    can_withdraw_registration,
 )
-from agreements.services import SIGNED_DESTINATION, next_number, void_replaced_registration
 from agreements.tasks import render_registration
-from destreg.accounts.models import Role, User
-from destreg.audit.models import AuditEvent, ReviewTask
-from destreg.audit.notify import notify
+from destreg.accounts.models import User
+from destreg.audit.changes import Notice, change_state, record_event
+from destreg.audit.models import AuditAction
+from destreg.audit.stages import COLLEGE, SCHOOL
 from destreg.audit.tasks import email_after_commit
-from destreg.lib.decisions import check_state
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
 from students.destinations import claim_approve, claim_release, claim_start
@@ -35,14 +36,6 @@ from students.permissions import can_register_destination
 
 RETURN_LINK_DAYS = 7
 APPROVE, RETURN, REJECT = "approve", "return", "reject"
-
-
-def _audit(item: Registration, actor, action: str, before: str, comment: str = "") -> None:
-    """Record a state change, and keep the review queue in step with it."""
-    ReviewTask.sync(item)
-    AuditEvent.record(
-        item, actor=actor, action=action, from_state=before, to_state=item.status, comment=comment
-    )
 
 
 def _url(item: Registration) -> str:
@@ -82,7 +75,7 @@ def registration_save_draft(
         code=destination_code(path, values.get("kind", "") or registration.kind),
     )
     registration.save()
-    _audit(registration, student.user, "save_draft", registration.status)
+    record_event(registration, by=student.user, action=AuditAction.SAVE_DRAFT)
     return registration
 
 
@@ -90,19 +83,22 @@ def registration_save_draft(
 def registration_submit(*, registration: Registration, user: User) -> Registration:
     """提交: the application goes to the college; it now holds the student's one path."""
     student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
-    registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
-    require(can_edit_registration(user, registration))
-    claim_start(student=student, path=registration.path, object_id=registration.pk)
-    before = registration.status
-    registration._submit()
-    registration.submitted_at = timezone.now()
-    registration.save(update_fields=["status", "submitted_at"])
-    _audit(registration, user, "submit", before)
-    notify(
-        _reviewers(registration, Role.COLLEGE_REVIEWER),
-        _("A destination registration awaits your review."),
-        _url(registration),
+    change_state(
+        registration,
+        Registration._submit,
+        by=user,
+        may=can_edit_registration,
+        action=AuditAction.SUBMIT,
+        values=lambda item: {"submitted_at": timezone.now()},
+        notify=[
+            Notice(
+                Registration.REVIEW.reviewers(registration, COLLEGE),
+                _("A destination registration awaits your review."),
+                _url(registration),
+            )
+        ],
     )
+    claim_start(student=student, path=registration.path, object_id=registration.pk)
     return registration
 
 
@@ -121,26 +117,16 @@ def registration_withdraw(*, registration: Registration, user: User) -> Registra
     """撤回 an application that came back to the student (or waits for a stamp that will
     not come), so another path can be taken."""
     student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
-    item = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
-    if item.student_id != getattr(getattr(user, "student", None), "pk", None):
-        raise PermissionDenied
-    before = item.status
-    if not can_proceed(item._withdraw):
-        raise ValidationError(
-            _("Only a returned application, or one waiting for its stamp, can be withdrawn.")
-        )
-    item._withdraw()
-    item.save(update_fields=["status"])
+    item = change_state(
+        registration,
+        Registration._withdraw,
+        by=user,
+        may=can_withdraw_registration,
+        action=AuditAction.WITHDRAW,
+    )
     item.return_links.filter(used_at=None).update(expires_at=timezone.now())
     claim_release(student=student, path=item.path, object_id=item.pk)
-    _audit(item, user, "withdraw", before)
     return item
-
-
-def _reviewers(registration: Registration, role: str):
-    if role == Role.COLLEGE_REVIEWER:
-        return User.objects.filter(role=role, college_id=registration.college_id)
-    return User.objects.filter(role=role, school_id=registration.school_id)
 
 
 @transaction.atomic
@@ -159,77 +145,121 @@ def registration_review(
     student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
     item = (
         Registration.objects.select_for_update(of=("self",))
-        .select_related("school")
+        .select_related("school", "student__user", "destination")
         .get(pk=registration.pk)
     )
-    check_state(item, expected_state)
-    require(can_review_registration(reviewer, item))
-    before = item.status
-    scan_stage = before in (
-        Registration.Status.SCAN_COLLEGE_REVIEW,
-        Registration.Status.SCAN_SCHOOL_REVIEW,
-    )
-    fields = ["status", "comment", "submitted_at"]
-    item.comment = comment
-    item.submitted_at = timezone.now()
-    action = decision
+    values = {"comment": comment, "submitted_at": timezone.now()}
+    to_student = [item.student.user]
+    url = _url(item)
+    scan_stage = item.status in SCAN_REVIEW
+
+    def decide(transition, action: AuditAction, values, notify: list[Notice]) -> Registration:
+        return change_state(
+            item,
+            transition,
+            by=reviewer,
+            may=can_review_registration,
+            expected_state=expected_state,
+            action=action,
+            comment=comment,
+            values=values,
+            notify=notify,
+        )
+
     if decision == REJECT:
-        item._reject()
+        decide(
+            Registration._reject,
+            AuditAction.REJECT,
+            values,
+            [
+                Notice(
+                    to_student,
+                    _("Your registration was not approved (审核不通过): %(reason)s")
+                    % {"reason": comment},
+                    url,
+                )
+            ],
+        )
         claim_release(student=student, path=item.path, object_id=item.pk)
-        message = _("Your registration was not approved (审核不通过): %(reason)s") % {
-            "reason": comment
-        }
-    elif decision == RETURN:
-        (item._return_scan if scan_stage else item._return)()
-        message = _("Your registration was returned for changes (退回修改): %(reason)s") % {
-            "reason": comment
-        }
-    elif before == Registration.Status.COLLEGE_REVIEW:
-        item._college_approve()
-        action, message = "college_approve", _("The college approved; the school reviews next.")
-        notify(
-            _reviewers(item, Role.SCHOOL_REVIEWER),
-            _("A destination registration awaits your review."),
-            _url(item),
+        return item
+    if decision == RETURN:
+        return decide(
+            Registration._return_scan if scan_stage else Registration._return,
+            AuditAction.RETURN,
+            values,
+            [
+                Notice(
+                    to_student,
+                    _("Your registration was returned for changes (退回修改): %(reason)s")
+                    % {"reason": comment},
+                    url,
+                )
+            ],
         )
-    elif before == Registration.Status.SCAN_COLLEGE_REVIEW:
-        item._scan_college_approve()
-        action, message = "college_approve", _("The college accepted the stamped agreement.")
-        notify(
-            _reviewers(item, Role.SCHOOL_REVIEWER),
-            _("A destination registration awaits your review."),
-            _url(item),
+    if Registration.REVIEW.stage_of(item) == COLLEGE:
+        return decide(
+            Registration._scan_college_approve if scan_stage else Registration._college_approve,
+            AuditAction.COLLEGE_APPROVE,
+            values,
+            [
+                Notice(
+                    to_student,
+                    _("The college accepted the stamped agreement.")
+                    if scan_stage
+                    else _("The college approved; the school reviews next."),
+                    url,
+                ),
+                Notice(
+                    Registration.REVIEW.reviewers(item, SCHOOL),
+                    _("A destination registration awaits your review."),
+                    url,
+                ),
+            ],
         )
-    elif item.is_offline and before == Registration.Status.SCHOOL_REVIEW:
-        item._approve_information()
-        action = "info_approve"
-        message = _(
-            "Agreement information approved: print the e-agreement, have the unit "
-            "stamp it and return it."
+    if item.is_offline and not scan_stage:
+        decide(
+            Registration._approve_information,
+            AuditAction.INFO_APPROVE,
+            values,
+            [
+                Notice(
+                    to_student,
+                    _(
+                        "Agreement information approved: print the e-agreement, have the unit "
+                        "stamp it and return it."
+                    ),
+                    url,
+                )
+            ],
         )
         transaction.on_commit(lambda: render_registration.enqueue(item.pk))
-    else:
-        (item._scan_school_approve if scan_stage else item._school_approve)()
-        item.signed_at = timezone.now()
-        fields.append("signed_at")
-        if item.path != Registration.Path.OTHER:
-            item.number = next_number(
-                item.school_id, item.school.code, timezone.localdate(item.signed_at).year
-            )
-            fields.append("number")
-        replaced = claim_approve(
-            student=student,
-            path=item.path,
-            object_id=item.pk,
-            destination_code=item.destination.code,
-        )
-        void_replaced_registration(replaced, reviewer)
-        action, message = "school_approve", _("Approved: your destination is registered.")
-        if item.is_offline:
-            transaction.on_commit(lambda: render_registration.enqueue(item.pk))
-    item.save(update_fields=fields)
-    _audit(item, reviewer, action, before, comment)
-    notify([item.student.user], message, _url(item))
+        return item
+
+    def signed(item: Registration) -> dict:
+        now = timezone.now()
+        if item.path == Registration.Path.OTHER:
+            return values | {"signed_at": now}
+        year = timezone.localdate(now).year
+        return values | {
+            "signed_at": now,
+            "number": next_number(item.school_id, item.school.code, year),
+        }
+
+    decide(
+        Registration._scan_school_approve if scan_stage else Registration._school_approve,
+        AuditAction.SCHOOL_APPROVE,
+        signed,
+        [Notice(to_student, _("Approved: your destination is registered."), url)],
+    )
+    replaced = claim_approve(
+        student=student,
+        path=item.path,
+        object_id=item.pk,
+        destination_code=item.destination.code,
+    )
+    void_replaced_registration(replaced, reviewer)
+    if item.is_offline:
+        transaction.on_commit(lambda: render_registration.enqueue(item.pk))
     return item
 
 
@@ -250,22 +280,29 @@ def registration_upload_scan(
         link.save(update_fields=["used_at"])
     else:
         require(can_upload_scan(user, item))
-    before = item.status
     # Once the scan is in, no other link may upload or download any more.
     item.return_links.filter(used_at=None).update(expires_at=timezone.now())
-    item.scan = scan
-    item._upload_scan()
-    item.submitted_at = timezone.now()
-    item.save(update_fields=["scan", "status", "submitted_at"])
-    _audit(item, user, "upload_scan", before, _("by the unit") if link else "")
-    notify(
-        _reviewers(item, Role.COLLEGE_REVIEWER),
-        _("A stamped agreement awaits your review."),
-        _url(item),
-    )
+    notices = [
+        Notice(
+            Registration.REVIEW.reviewers(item, COLLEGE),
+            _("A stamped agreement awaits your review."),
+            _url(item),
+        )
+    ]
     if link is not None:
-        notify([item.student.user], _("The unit returned your stamped agreement."), _url(item))
-    return item
+        notices.append(
+            Notice([item.student.user], _("The unit returned your stamped agreement."), _url(item))
+        )
+    return change_state(
+        item,
+        Registration._upload_scan,
+        by=user,
+        may=None if link is not None else can_upload_scan,  # a valid link was checked above
+        action=AuditAction.UPLOAD_SCAN,
+        comment=_("by the unit") if link else "",
+        values={"scan": scan, "submitted_at": timezone.now()},
+        notify=notices,
+    )
 
 
 @transaction.atomic
@@ -288,5 +325,5 @@ def return_link_send(*, registration: Registration, user: User) -> ReturnLink:
         "(valid for %(days)d days, once):\n%(url)s"
     ) % {"student": item.student.real_name, "days": RETURN_LINK_DAYS, "url": url}
     email_after_commit(_("Please return the stamped employment agreement"), body, [link.email])
-    _audit(item, user, "send_return_link", item.status, link.email)
+    record_event(item, by=user, action=AuditAction.SEND_RETURN_LINK, comment=link.email)
     return link

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from agreements import registrations as services
-from agreements.forms import RegistrationForm, ScanForm
 from agreements.models import OTHER_KINDS, Agreement, Registration, ReturnLink
-from agreements.permissions import (
+from agreements.registrations import services as services
+from agreements.registrations.forms import RegistrationForm, ScanForm
+from agreements.registrations.permissions import (
     can_edit_registration,
     can_upload_scan,
     get_registration_for,

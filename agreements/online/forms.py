@@ -1,0 +1,88 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agreements.forms import DATE, TERM_FIELDS
+from agreements.models import Invitation
+from destreg.lib.uploads import DocumentField, DocumentForm
+from destreg.lib.validators import validate_id_number
+from destreg.reference.models import Code, CodeTable
+
+
+class InvitationForm(forms.ModelForm):
+    """签约邀请: who (name + 身份证号) and the terms offered."""
+
+    name = forms.CharField(label=_("Graduate's name"), max_length=50)
+    id_number = forms.CharField(label=_("Graduate's ID number (身份证号)"), max_length=18)
+    answer_by = forms.DateField(
+        label=_("Answer by (应约有效期)"),
+        required=False,
+        widget=DATE,
+        help_text=_("Leave empty for the school's default (7 days unless the school set another)."),
+    )
+
+    class Meta:
+        model = Invitation
+        fields = TERM_FIELDS
+        widgets = {
+            "report_deadline": DATE,
+            "supplement": forms.Textarea(
+                attrs={"rows": 4, "maxlength": 1000, "data-counter": "1000"}
+            ),
+        }
+
+    field_order = ["name", "id_number", *TERM_FIELDS, "answer_by"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_category"] = forms.ModelChoiceField(
+            Code.objects.of(CodeTable.JOB_CATEGORY),
+            to_field_name="code",
+            label=self.fields["job_category"].label,
+        )
+
+    def clean_id_number(self) -> str:
+        return validate_id_number(self.cleaned_data["id_number"])
+
+    def clean_answer_by(self):
+        day = self.cleaned_data.get("answer_by")
+        if day is None:
+            return None
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("The answer deadline cannot be in the past."))
+        if day > timezone.localdate() + timedelta(days=90):
+            raise forms.ValidationError(_("The answer deadline can be at most 90 days away."))
+        return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        probation, salary = cleaned.get("probation_salary"), cleaned.get("salary")
+        if probation is not None and salary is not None and probation > salary:
+            self.add_error("probation_salary", _("The probation salary exceeds the salary."))
+        report = cleaned.get("report_deadline")
+        if report and report < timezone.localdate():
+            self.add_error("report_deadline", _("The report date cannot be in the past."))
+        return cleaned
+
+    def terms(self) -> dict:
+        return {name: self.cleaned_data[name] for name in TERM_FIELDS}
+
+
+class TerminationRequestForm(DocumentForm, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for termination"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000, "data-counter": "1000"}),
+    )
+    document = DocumentField(label=_("Supporting document (optional)"), required=False)
+
+
+class TerminationAnswerForm(forms.Form):
+    agree = forms.TypedChoiceField(
+        choices=[("1", _("Agree")), ("0", _("Refuse"))],
+        coerce=lambda v: v == "1",
+        widget=forms.HiddenInput,
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)

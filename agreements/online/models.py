@@ -1,0 +1,355 @@
+"""Online signing: invitations, agreements and terminations, each with a django-fsm-2 state
+machine whose transitions only declare the move (the services make it)."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from agreements.terms import Terms, new_verify_token, signed_destination_id
+from destreg.audit.stages import COLLEGE, SCHOOL, ReviewStages
+from destreg.lib.uploads import document_path
+from destreg.reference.models import College, School
+from employers.models import Employer
+from students.models import Student
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def live(self) -> "InvitationQuerySet":
+        return self.filter(status=Invitation.Status.PENDING, deadline__gt=timezone.now())
+
+    def overdue(self, now: datetime | None = None) -> "InvitationQuerySet":
+        return self.filter(status=Invitation.Status.PENDING, deadline__lte=now or timezone.now())
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+
+
+class Invitation(FSMModelMixin, Terms):
+    """签约邀请: an employer asks a graduate to sign, answerable until ``deadline``."""
+
+    Status = InvitationStatus
+
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.PROTECT, related_name="invitations"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="invitations"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = FSMField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+        protected=True,
+    )
+    deadline = models.DateTimeField(_("answer by"))
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signing invitation")
+        verbose_name_plural = _("signing invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One live invitation per employer and student; after an answer or expiry
+            # the employer may invite again.
+            models.UniqueConstraint(
+                fields=["employer", "student"],
+                condition=Q(status=InvitationStatus.PENDING),
+                name="one_pending_invitation_per_employer_and_student",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.employer} → {self.student}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.deadline <= timezone.now()
+
+    @property
+    def agreement_or_none(self) -> "Agreement | None":
+        """The agreement this invitation led to, if any (``agreement`` raises when there is
+        none)."""
+        return getattr(self, "agreement", None)
+
+    @property
+    def shown_status(self) -> str:
+        """What people see: a pending invitation past its deadline is already 已失效."""
+        if self.status == self.Status.PENDING and self.is_overdue:
+            return self.Status.EXPIRED
+        return self.status
+
+    def get_shown_status_display(self) -> str:
+        return str(self.Status(self.shown_status).label)
+
+    @transition(field=status, source=Status.PENDING, target=Status.ACCEPTED)
+    def _accept(self) -> None:
+        """The student accepts; the service creates the agreement."""
+
+    @transition(field=status, source=Status.PENDING, target=Status.DECLINED)
+    def _decline(self) -> None:
+        """The student declines."""
+
+    @transition(field=status, source=Status.PENDING, target=Status.EXPIRED)
+    def _expire(self) -> None:
+        """The deadline passed without an answer."""
+
+
+class AgreementQuerySet(models.QuerySet["Agreement"]):
+    def active(self) -> "AgreementQuerySet":
+        """Under review or signed: the student's one signing."""
+        return self.filter(status__in=Agreement.ACTIVE)
+
+
+class AgreementStatus(models.TextChoices):
+    COLLEGE_REVIEW = "college_review", _("Awaiting college review")
+    SCHOOL_REVIEW = "school_review", _("Awaiting school review")
+    SIGNED = "signed", _("Signed successfully")
+    FAILED = "failed", _("Signing failed")
+    TERMINATED = "terminated", _("Terminated")
+
+
+AGREEMENT_REVIEW = ReviewStages(
+    {AgreementStatus.COLLEGE_REVIEW: COLLEGE, AgreementStatus.SCHOOL_REVIEW: SCHOOL}
+)
+# The states in which a student counts as signed (or about to be): one at a time.
+ACTIVE_AGREEMENT_STATES = (*AGREEMENT_REVIEW.statuses(), AgreementStatus.SIGNED)
+
+
+class Agreement(FSMModelMixin, Terms):
+    """就业协议: made when a student accepts an invitation, signed after two reviews."""
+
+    Status = AgreementStatus
+    REVIEW = AGREEMENT_REVIEW
+    ACTIVE = ACTIVE_AGREEMENT_STATES
+
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.PROTECT, related_name="agreement"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    # Copied from the student's registry when accepted, so reviewers' queues are plain filters.
+    school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
+    college = models.ForeignKey(College, verbose_name=_("college"), on_delete=models.PROTECT)
+    status = FSMField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.COLLEGE_REVIEW,
+        protected=True,
+    )
+    number = models.CharField(
+        _("agreement number (协议书编号)"), max_length=20, unique=True, null=True, blank=True
+    )
+    reason = models.TextField(_("reviewer's reason"), blank=True)
+    # The public verification link's secret (the QR code); not the id, no personal data.
+    verify_token = models.CharField(
+        max_length=43, unique=True, default=new_verify_token, editable=False
+    )
+    # The stored, signed PDF: written once the content is final, re-rendered only if it changes.
+    pdf = models.FileField(upload_to="agreements/", blank=True, editable=False)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    content_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    pdf_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("accepted at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("waiting since"), default=timezone.now)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One signing per student: at most one agreement under review or signed.
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(status__in=ACTIVE_AGREEMENT_STATES),
+                name="one_active_agreement_per_student",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "college", "submitted_at"]),
+            models.Index(fields=["status", "school", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.employer} · {self.student}"
+
+    def review_entry(self) -> dict | None:
+        stage = self.REVIEW.stage_of(self)
+        if stage is None:
+            return None
+        return self.student.review_fields() | {
+            "kind": "online",
+            "stage": stage,
+            "school_id": self.school_id,
+            "college_id": self.college_id,
+            "destination_id": signed_destination_id(),
+            "unit_name": self.employer.name,
+            "waiting_since": self.submitted_at,
+        }
+
+    @transition(field=status, source=Status.COLLEGE_REVIEW, target=Status.SCHOOL_REVIEW)
+    def _college_approve(self) -> None:
+        """The college approves; the school reviews next."""
+
+    @transition(field=status, source=Status.SCHOOL_REVIEW, target=Status.SIGNED)
+    def _school_approve(self) -> None:
+        """The school approves: 签约成功."""
+
+    @transition(
+        field=status, source=[Status.COLLEGE_REVIEW, Status.SCHOOL_REVIEW], target=Status.FAILED
+    )
+    def _fail(self) -> None:
+        """审核不通过: the signing failed; a new one needs a new invitation."""
+
+    @transition(field=status, source=Status.SIGNED, target=Status.TERMINATED)
+    def _terminate(self) -> None:
+        """An approved termination ends the agreement: 已解约."""
+
+
+class AgreementSequence(models.Model):
+    """The last 协议书编号 sequence used per school and year; locked while numbering."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year"], name="one_sequence_per_school_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}/{self.year}: {self.last}"
+
+
+class TerminationStatus(models.TextChoices):
+    AWAITING_PARTY = "awaiting_party", _("Awaiting the other party")
+    REFUSED = "refused", _("Refused by the other party")
+    COLLEGE_REVIEW = "college_review", _("Awaiting college review")
+    SCHOOL_REVIEW = "school_review", _("Awaiting school review")
+    APPROVED = "approved", _("Terminated")
+    REJECTED = "rejected", _("Not approved")
+
+
+TERMINATION_REVIEW = ReviewStages(
+    {TerminationStatus.COLLEGE_REVIEW: COLLEGE, TerminationStatus.SCHOOL_REVIEW: SCHOOL},
+    school="agreement.school_id",
+    college="agreement.college_id",
+)
+# The states of a request still in progress: one per agreement at a time.
+OPEN_TERMINATION_STATES = [TerminationStatus.AWAITING_PARTY, *TERMINATION_REVIEW.statuses()]
+
+
+class Termination(FSMModelMixin, models.Model):
+    """申请解约: one party asks, the other agrees, then college and school review."""
+
+    class Party(models.TextChoices):
+        STUDENT = "student", _("Student")
+        EMPLOYER = "employer", _("Employer")
+
+    Status = TerminationStatus
+    REVIEW = TERMINATION_REVIEW
+    OPEN = OPEN_TERMINATION_STATES
+
+    agreement = models.ForeignKey(
+        Agreement,
+        verbose_name=_("agreement"),
+        on_delete=models.PROTECT,
+        related_name="terminations",
+    )
+    requested_by = models.CharField(_("requested by"), max_length=10, choices=Party.choices)
+    reason = models.TextField(_("reason"), validators=[MaxLengthValidator(1000)])
+    document = models.FileField(_("supporting document"), upload_to=document_path, blank=True)
+    status = FSMField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.AWAITING_PARTY,
+        protected=True,
+    )
+    comment = models.TextField(_("latest comment"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("waiting since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("termination request")
+        verbose_name_plural = _("termination requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=Q(status__in=OPEN_TERMINATION_STATES),
+                name="one_open_termination_per_agreement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} · {self.get_status_display()}"
+
+    @property
+    def other_party(self) -> str:
+        return (
+            self.Party.EMPLOYER if self.requested_by == self.Party.STUDENT else self.Party.STUDENT
+        )
+
+    def review_entry(self) -> dict | None:
+        stage = self.REVIEW.stage_of(self)
+        if stage is None:
+            return None
+        agreement = self.agreement
+        return agreement.student.review_fields() | {
+            "kind": "termination",
+            "stage": stage,
+            "school_id": agreement.school_id,
+            "college_id": agreement.college_id,
+            "destination_id": signed_destination_id(),
+            "unit_name": agreement.employer.name,
+            "waiting_since": self.submitted_at,
+        }
+
+    @transition(field=status, source=Status.AWAITING_PARTY, target=Status.COLLEGE_REVIEW)
+    def _agree(self) -> None:
+        """The other party agrees; the college reviews next."""
+
+    @transition(field=status, source=Status.AWAITING_PARTY, target=Status.REFUSED)
+    def _refuse(self) -> None:
+        """The other party refuses; the agreement stays in force."""
+
+    @transition(field=status, source=Status.COLLEGE_REVIEW, target=Status.SCHOOL_REVIEW)
+    def _college_approve(self) -> None:
+        """The college approves the termination."""
+
+    @transition(field=status, source=Status.SCHOOL_REVIEW, target=Status.APPROVED)
+    def _school_approve(self) -> None:
+        """The school approves: the agreement becomes 已解约."""
+
+    @transition(
+        field=status, source=[Status.COLLEGE_REVIEW, Status.SCHOOL_REVIEW], target=Status.REJECTED
+    )
+    def _reject(self) -> None:
+        """Not approved; the agreement stays in force."""

@@ -1,0 +1,345 @@
+"""Registrations by paths 二, 三 and 四, and the unit's one-time return link."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from agreements.terms import Hukou, Terms, new_verify_token
+from destreg.audit.stages import COLLEGE, SCHOOL, ReviewStages
+from destreg.lib.uploads import document_path
+from destreg.reference.models import Code, CodeTable, College, Region, School
+from students.models import Student
+
+
+class PaperForm(models.TextChoices):
+    BEIJING = "beijing", _("北京地区普通高校毕业生就业协议书")
+    OTHER = "other", _("Another province's agreement form")
+
+
+# The other-destination kinds (四): each maps to its official 毕业去向 code, has its own
+# required fields and a proof document. Fields: see Registration's "other" group.
+OTHER_KINDS = {
+    "labour_contract": (
+        "11",
+        _("Labour contract (签劳动合同形式就业)"),
+        ["org_name", "org_uscc", "start_date"],
+    ),
+    "other_employment": (
+        "12",
+        _("Other employment (聘用证明, 公招接收函, 士官, 医学规培, 国际组织, 出国出境工作)"),
+        ["subtype", "org_name"],
+    ),
+    "research_assistant": (
+        "27",
+        _("Research or management assistant (科研助理、管理助理)"),
+        ["org_name"],
+    ),
+    "conscript": ("46", _("Conscript (应征义务兵)"), ["org_name"]),
+    "national_project": (
+        "50",
+        _("National grassroots project (国家基层项目)"),
+        ["subtype", "org_name"],
+    ),
+    "local_project": ("51", _("Local grassroots project (地方基层项目)"), ["subtype", "org_name"]),
+    "entrepreneur": ("75", _("Entrepreneurship (自主创业)"), ["org_name", "org_uscc", "role"]),
+    "freelance": ("76", _("Freelance (自由职业)"), ["subtype"]),
+    "further_study": (
+        "80",
+        _("Further study (升学: 专升本, 第二学位, 研究生)"),
+        ["subtype", "institution", "program"],
+    ),
+    "study_abroad": ("85", _("Study abroad (出国出境深造)"), ["institution", "country"]),
+}
+
+
+def _is_offline(registration) -> bool:
+    """An offline e-agreement goes on to the stamped-scan stage after its information review."""
+    return registration.path == Registration.Path.OFFLINE
+
+
+def _is_not_offline(registration) -> bool:
+    return registration.path != Registration.Path.OFFLINE
+
+
+class RegistrationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft (暂存)")
+    RETURNED = "returned", _("Returned for changes (退回修改)")
+    COLLEGE_REVIEW = "college_review", _("Awaiting college review")
+    SCHOOL_REVIEW = "school_review", _("Awaiting school review")
+    INFO_APPROVED = "info_approved", _("Agreement information approved (就业协议审核通过)")
+    SCAN_COLLEGE_REVIEW = "scan_college_review", _("Stamped agreement: awaiting college review")
+    SCAN_SCHOOL_REVIEW = "scan_school_review", _("Stamped agreement: awaiting school review")
+    SCAN_RETURNED = "scan_returned", _("Stamped agreement returned (退回修改)")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Not approved (审核不通过)")
+    WITHDRAWN = "withdrawn", _("Withdrawn (已撤回)")
+    VOIDED = "voided", _("Void (已作废)")
+
+
+REGISTRATION_REVIEW = ReviewStages(
+    {
+        RegistrationStatus.COLLEGE_REVIEW: COLLEGE,
+        RegistrationStatus.SCHOOL_REVIEW: SCHOOL,
+        RegistrationStatus.SCAN_COLLEGE_REVIEW: COLLEGE,
+        RegistrationStatus.SCAN_SCHOOL_REVIEW: SCHOOL,
+    }
+)
+# The stamped scan's review (offline e-agreements): its own kind in the review queue.
+SCAN_REVIEW = (RegistrationStatus.SCAN_COLLEGE_REVIEW, RegistrationStatus.SCAN_SCHOOL_REVIEW)
+# Waiting for the unit's stamp: the student (or the unit, through a link) uploads the scan.
+AWAITING_SCAN = (RegistrationStatus.INFO_APPROVED, RegistrationStatus.SCAN_RETURNED)
+# What the student may withdraw: returned, or never stamped (the path is then free again).
+WITHDRAWABLE = (RegistrationStatus.RETURNED, *AWAITING_SCAN)
+
+
+class Registration(FSMModelMixin, Terms):
+    """Destination registration by paths 二 (offline e-agreement), 三 (paper agreement)
+    and 四 (other destinations). Online signing (一) is ``Agreement``.
+
+    Drafts (暂存) skip validation, so every content field may be blank here; the
+    forms require what each path needs when the student submits.
+    """
+
+    class Path(models.TextChoices):
+        OFFLINE = "offline", _("Offline e-agreement (线下签约)")
+        PAPER = "paper", _("Paper tripartite agreement (纸质三方)")
+        OTHER = "other", _("Other destination (其他去向)")
+
+    Status = RegistrationStatus
+    REVIEW = REGISTRATION_REVIEW
+
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
+    college = models.ForeignKey(College, verbose_name=_("college"), on_delete=models.PROTECT)
+    path = models.CharField(_("path"), max_length=10, choices=Path.choices)
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, protected=True
+    )
+    destination = models.ForeignKey(
+        Code,
+        verbose_name=_("graduate destination"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"table": CodeTable.DESTINATION},
+    )
+
+    # The unit (二, 三; and the organisation of some other destinations).
+    unit_name = models.CharField(_("unit name"), max_length=100, blank=True)
+    unit_uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    unit_nature = models.ForeignKey(
+        Code,
+        verbose_name=_("unit nature"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"table": CodeTable.UNIT_NATURE},
+    )
+    unit_industry = models.ForeignKey(
+        Code,
+        verbose_name=_("industry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"table": CodeTable.INDUSTRY},
+    )
+    unit_region = models.ForeignKey(
+        Region,
+        verbose_name=_("address (region)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unit_address = models.CharField(_("detailed address"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=11, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+
+    # Terms may be blank in a draft.
+    job_category = models.ForeignKey(  # type: ignore[assignment]
+        Code,
+        verbose_name=_("job category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"table": CodeTable.JOB_CATEGORY},
+    )
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    work_location = models.CharField(_("work location"), max_length=200, blank=True)
+    hukou = models.CharField(
+        _("residence and file (户档)"), max_length=10, choices=Hukou.choices, blank=True
+    )
+
+    # 三: the paper agreement.
+    paper_form = models.CharField(
+        _("paper form"), max_length=10, choices=PaperForm.choices, blank=True
+    )
+    paper_number = models.CharField(_("paper agreement number"), max_length=40, blank=True)
+    paper_signed_on = models.DateField(_("signing date"), null=True, blank=True)
+
+    # 四: other destinations.
+    kind = models.CharField(
+        _("destination type"),
+        max_length=30,
+        blank=True,
+        choices=[(k, v[1]) for k, v in OTHER_KINDS.items()],
+    )
+    subtype = models.CharField(_("sub-type or project"), max_length=100, blank=True)
+    org_name = models.CharField(_("organisation"), max_length=100, blank=True)
+    org_uscc = models.CharField(_("organisation's credit code"), max_length=18, blank=True)
+    role = models.CharField(_("position held"), max_length=50, blank=True)
+    institution = models.CharField(_("institution"), max_length=100, blank=True)
+    program = models.CharField(_("major or programme"), max_length=100, blank=True)
+    country = models.CharField(_("country or region"), max_length=50, blank=True)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    proof = models.FileField(_("proof document"), upload_to=document_path, blank=True)
+    scan = models.FileField(_("stamped agreement scan"), upload_to=document_path, blank=True)
+    comment = models.TextField(_("reviewer's comment"), blank=True)
+    number = models.CharField(
+        _("agreement number (协议书编号)"), max_length=20, unique=True, null=True, blank=True
+    )
+    verify_token = models.CharField(
+        max_length=43, unique=True, default=new_verify_token, editable=False
+    )
+    pdf = models.FileField(upload_to="agreements/", blank=True, editable=False)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    content_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("destination registration")
+        verbose_name_plural = _("destination registrations")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "college", "submitted_at"]),
+            models.Index(fields=["status", "school", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_path_display()} · {self.student}"
+
+    @property
+    def is_offline(self) -> bool:
+        return self.path == self.Path.OFFLINE
+
+    @property
+    def editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    def review_entry(self) -> dict | None:
+        stage = self.REVIEW.stage_of(self)
+        if stage is None:
+            return None
+        kind = "offline_scan" if self.status in SCAN_REVIEW else self.path
+        return self.student.review_fields() | {
+            "kind": kind,
+            "stage": stage,
+            "school_id": self.school_id,
+            "college_id": self.college_id,
+            "destination_id": self.destination_id,
+            "unit_name": self.unit_name or self.org_name or self.institution,
+            "waiting_since": self.submitted_at or self.created_at,
+        }
+
+    @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.COLLEGE_REVIEW)
+    def _submit(self) -> None:
+        """提交: to the college."""
+
+    @transition(field=status, source=Status.COLLEGE_REVIEW, target=Status.SCHOOL_REVIEW)
+    def _college_approve(self) -> None:
+        """The college approves the information."""
+
+    @transition(
+        field=status,
+        source=Status.SCHOOL_REVIEW,
+        target=Status.INFO_APPROVED,
+        conditions=[_is_offline],
+    )
+    def _approve_information(self) -> None:
+        """就业协议审核通过: the e-agreement can be printed and stamped."""
+
+    @transition(
+        field=status,
+        source=Status.SCHOOL_REVIEW,
+        target=Status.APPROVED,
+        conditions=[_is_not_offline],
+    )
+    def _school_approve(self) -> None:
+        """The school approves a paper agreement or other destination."""
+
+    @transition(
+        field=status, source=[Status.COLLEGE_REVIEW, Status.SCHOOL_REVIEW], target=Status.RETURNED
+    )
+    def _return(self) -> None:
+        """退回修改: the student edits and submits again."""
+
+    @transition(
+        field=status,
+        source=list(AWAITING_SCAN),
+        target=Status.SCAN_COLLEGE_REVIEW,
+    )
+    def _upload_scan(self) -> None:
+        """The stamped agreement comes back (本人回传 or 用人单位协助回传)."""
+
+    @transition(field=status, source=Status.SCAN_COLLEGE_REVIEW, target=Status.SCAN_SCHOOL_REVIEW)
+    def _scan_college_approve(self) -> None:
+        """The college accepts the stamped scan."""
+
+    @transition(field=status, source=Status.SCAN_SCHOOL_REVIEW, target=Status.APPROVED)
+    def _scan_school_approve(self) -> None:
+        """The school accepts the stamped scan: 签约成功."""
+
+    @transition(
+        field=status,
+        source=list(SCAN_REVIEW),
+        target=Status.SCAN_RETURNED,
+    )
+    def _return_scan(self) -> None:
+        """退回修改 of the scan: upload again."""
+
+    @transition(field=status, source=list(REGISTRATION_REVIEW.statuses()), target=Status.REJECTED)
+    def _reject(self) -> None:
+        """审核不通过: void; the student fills a new application."""
+
+    @transition(
+        field=status,
+        source=list(WITHDRAWABLE),
+        target=Status.WITHDRAWN,
+    )
+    def _withdraw(self) -> None:
+        """The student gives up a returned or unstamped application; the path is free again."""
+
+    @transition(field=status, source=Status.APPROVED, target=Status.VOIDED)
+    def _void(self) -> None:
+        """已作废: an approved other destination replaced by an approved signing."""
+
+
+class ReturnLink(models.Model):
+    """用人单位协助回传: a one-time, expiring link e-mailed to the unit's contact."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="return_links"
+    )
+    token = models.CharField(max_length=43, unique=True, default=new_verify_token)
+    email = models.EmailField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} → {self.email}"
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -127,7 +128,8 @@ class AgreementStatus(models.TextChoices):
 
 
 AGREEMENT_REVIEW = ReviewStages(
-    {AgreementStatus.COLLEGE_REVIEW: COLLEGE, AgreementStatus.SCHOOL_REVIEW: SCHOOL}
+    {AgreementStatus.COLLEGE_REVIEW: COLLEGE, AgreementStatus.SCHOOL_REVIEW: SCHOOL},
+    told=_("A new agreement awaits your review."),
 )
 # The states in which a student counts as signed (or about to be): one at a time.
 ACTIVE_AGREEMENT_STATES = (*AGREEMENT_REVIEW.statuses(), AgreementStatus.SIGNED)
@@ -198,6 +200,9 @@ class Agreement(FSMModelMixin, Terms):
     def __str__(self) -> str:
         return self.number or f"{self.employer} · {self.student}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:agreement", args=[self.pk])
+
     def review_entry(self) -> dict | None:
         stage = self.REVIEW.stage_of(self)
         if stage is None:
@@ -260,6 +265,7 @@ TERMINATION_REVIEW = ReviewStages(
     {TerminationStatus.COLLEGE_REVIEW: COLLEGE, TerminationStatus.SCHOOL_REVIEW: SCHOOL},
     school="agreement.school_id",
     college="agreement.college_id",
+    told=_("A termination request awaits your review."),
 )
 # The states of a request still in progress: one per agreement at a time.
 OPEN_TERMINATION_STATES = [TerminationStatus.AWAITING_PARTY, *TERMINATION_REVIEW.statuses()]
@@ -310,6 +316,10 @@ class Termination(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement} · {self.get_status_display()}"
+
+    def get_absolute_url(self) -> str:
+        """A termination is shown, answered and reviewed on its agreement's page."""
+        return reverse("agreements:agreement", args=[self.agreement_id])
 
     @property
     def other_party(self) -> str:

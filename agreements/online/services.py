@@ -37,7 +37,6 @@ from agreements.tasks import render_agreement
 from destreg.accounts.models import User
 from destreg.audit.changes import Notice, change_state, record_created, record_event
 from destreg.audit.models import AuditAction
-from destreg.audit.stages import COLLEGE, SCHOOL
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
@@ -188,11 +187,6 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
                 % {"name": user.student.real_name},
                 url,
             ),
-            Notice(
-                Agreement.REVIEW.reviewers(agreement, COLLEGE),
-                _("A new agreement awaits your review."),
-                url,
-            ),
         ],
     )
     return agreement
@@ -331,11 +325,6 @@ def agreement_approve(
             comment=comment,
             values={"submitted_at": timezone.now()},
             notify=[
-                Notice(
-                    Agreement.REVIEW.reviewers(agreement, SCHOOL),
-                    _("A new agreement awaits your review."),
-                    url,
-                ),
                 Notice(
                     parties,
                     _("The college approved the agreement; the school reviews it next."),
@@ -503,11 +492,6 @@ def termination_answer(
         values={"comment": comment, "submitted_at": timezone.now()},
         notify=[
             Notice(
-                Termination.REVIEW.reviewers(termination, COLLEGE),
-                _("A termination request awaits your review."),
-                url,
-            ),
-            Notice(
                 to_requester,
                 _("The other party agreed to terminate; the college reviews it next."),
                 url,
@@ -538,13 +522,6 @@ def termination_approve(
             action=AuditAction.COLLEGE_APPROVE,
             comment=comment,
             values={"submitted_at": timezone.now()},
-            notify=[
-                Notice(
-                    Termination.REVIEW.reviewers(termination, SCHOOL),
-                    _("A termination request awaits your review."),
-                    url,
-                )
-            ],
         )
     change_state(
         termination,

@@ -1,6 +1,7 @@
 """Registrations by paths 二, 三 and 四, and the unit's one-time return link."""
 
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -83,7 +84,9 @@ REGISTRATION_REVIEW = ReviewStages(
         RegistrationStatus.SCHOOL_REVIEW: SCHOOL,
         RegistrationStatus.SCAN_COLLEGE_REVIEW: COLLEGE,
         RegistrationStatus.SCAN_SCHOOL_REVIEW: SCHOOL,
-    }
+    },
+    told=_("A destination registration awaits your review."),
+    told_in={RegistrationStatus.SCAN_COLLEGE_REVIEW: _("A stamped agreement awaits your review.")},
 )
 # The stamped scan's review (offline e-agreements): its own kind in the review queue.
 SCAN_REVIEW = (RegistrationStatus.SCAN_COLLEGE_REVIEW, RegistrationStatus.SCAN_SCHOOL_REVIEW)
@@ -228,6 +231,9 @@ class Registration(FSMModelMixin, Terms):
 
     def __str__(self) -> str:
         return f"{self.get_path_display()} · {self.student}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:registration", args=[self.pk])
 
     @property
     def is_offline(self) -> bool:

@@ -26,7 +26,7 @@ from agreements.tasks import render_registration
 from destreg.accounts.models import User
 from destreg.audit.changes import Notice, change_state, record_event
 from destreg.audit.models import AuditAction
-from destreg.audit.stages import COLLEGE, SCHOOL
+from destreg.audit.stages import COLLEGE
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
@@ -90,13 +90,6 @@ def registration_submit(*, registration: Registration, user: User) -> Registrati
         may=can_edit_registration,
         action=AuditAction.SUBMIT,
         values=lambda item: {"submitted_at": timezone.now()},
-        notify=[
-            Notice(
-                Registration.REVIEW.reviewers(registration, COLLEGE),
-                _("A destination registration awaits your review."),
-                _url(registration),
-            )
-        ],
     )
     claim_start(student=student, path=registration.path, object_id=registration.pk)
     return registration
@@ -209,11 +202,6 @@ def registration_review(
                     else _("The college approved; the school reviews next."),
                     url,
                 ),
-                Notice(
-                    Registration.REVIEW.reviewers(item, SCHOOL),
-                    _("A destination registration awaits your review."),
-                    url,
-                ),
             ],
         )
     if item.is_offline and not scan_stage:
@@ -282,13 +270,7 @@ def registration_upload_scan(
         require(can_upload_scan(user, item))
     # Once the scan is in, no other link may upload or download any more.
     item.return_links.filter(used_at=None).update(expires_at=timezone.now())
-    notices = [
-        Notice(
-            Registration.REVIEW.reviewers(item, COLLEGE),
-            _("A stamped agreement awaits your review."),
-            _url(item),
-        )
-    ]
+    notices = []
     if link is not None:
         notices.append(
             Notice([item.student.user], _("The unit returned your stamped agreement."), _url(item))

@@ -201,10 +201,20 @@ def _record(
     )
     if hasattr(item, "REVIEW"):
         ReviewTask.sync(item)
+        notify = [*notify, *_tell_reviewers(item, before)]
     _forget(item)
     for notice in notify:
         message = notice.message(item) if callable(notice.message) else notice.message
         send_notification(notice.users, message, notice.url)
+
+
+def _tell_reviewers(item: Any, before: str) -> list[Notice]:
+    """An item entering a stage's status tells that stage's reviewers (its ``REVIEW``)."""
+    message = item.REVIEW.message_on_entering(item) if item.status != before else None
+    if message is None:
+        return []
+    stage = item.REVIEW.stage_of(item)
+    return [Notice(item.REVIEW.reviewers(item, stage), message, item.get_absolute_url())]
 
 
 def _forget(item: models.Model) -> None:

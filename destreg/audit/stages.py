@@ -6,7 +6,7 @@ declaration: the review queue's row (``ReviewTask``), who may decide (``can_deci
 told that an item waits (``reviewers``) and the sets of statuses the queries filter on.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -23,11 +23,16 @@ COLLEGE, SCHOOL = "college", "school"  # the values of ReviewTask.Stage
 @dataclass(frozen=True)
 class ReviewStages:
     """``waiting``: status → the stage that decides it. ``school`` and ``college``: the
-    attribute paths from an item to its school's and college's ids."""
+    attribute paths from an item to its school's and college's ids. ``told``: what the
+    reviewers of the stage are told when an item enters one of its statuses (``told_in``
+    overrides it per status); the door (destreg/audit/changes.py) sends it, with a link to
+    the item's ``get_absolute_url()``. None: they find it in their queue."""
 
     waiting: dict[str, str]
     school: str = "school_id"
     college: str = "college_id"
+    told: Any = None
+    told_in: dict[str, Any] = field(default_factory=dict)
 
     def stage_of(self, item: Model) -> str | None:
         """The stage ``item`` waits for, or None when nobody has to decide it."""
@@ -53,10 +58,12 @@ class ReviewStages:
             role=Role.SCHOOL_REVIEWER, school_id=self.school_id(item), is_active=True
         )
 
-    def next_reviewers(self, item: Model) -> QuerySet[User]:
-        """Who decides ``item`` now (none when it waits for nobody)."""
-        stage = self.stage_of(item)
-        return self.reviewers(item, stage) if stage else User.objects.none()
+    def message_on_entering(self, item: Model) -> str | None:
+        """What the reviewers who now decide ``item`` are told, if anything."""
+        if self.stage_of(item) is None:
+            return None
+        message = self.told_in.get(item.status, self.told)  # type: ignore[attr-defined]
+        return None if message is None else str(message)
 
     def is_reviewer_of(self, user: User, item: Model, stage: str) -> bool:
         """Role and scope: a platform admin everywhere, a reviewer in their own stage, school

@@ -13,7 +13,7 @@ from django_fsm import FSMField, TransitionNotAllowed
 from agreements.models import Registration
 from agreements.registrations import services as registrations
 from destreg.audit.changes import TransitionOutsideTheDoor, change_state
-from destreg.audit.models import AuditAction, AuditEvent, ReviewTask
+from destreg.audit.models import AuditAction, AuditEvent, Notification, ReviewTask
 from destreg.lib.decisions import decision_state
 from destreg.lib.permissions import ALLOW, deny
 
@@ -99,7 +99,9 @@ def test_no_code_calls_a_transition_writes_audit_rows_or_syncs_the_queue_but_the
 
 
 @pytest.mark.django_db
-def test_the_door_saves_audits_and_queues_in_one_step(student_registration):
+def test_the_door_saves_audits_queues_and_tells_the_next_reviewers(
+    student_registration, college_reviewer, other_college_reviewer
+):
     item = student_registration
     with transaction.atomic():
         change_state(
@@ -116,6 +118,10 @@ def test_the_door_saves_audits_and_queues_in_one_step(student_registration):
     assert (event.from_state, event.to_state) == ("draft", "college_review")
     assert event.changes == {"comment": "x"}
     assert ReviewTask.objects.filter(object_id=item.pk, stage="college").exists()
+    told = Notification.objects.get(user=college_reviewer)
+    assert told.message == "有一条毕业去向登记等待您审核。"
+    assert told.url == item.get_absolute_url()
+    assert not Notification.objects.filter(user=other_college_reviewer).exists()
 
 
 @pytest.mark.django_db

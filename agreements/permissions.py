@@ -5,11 +5,7 @@ State first, then role. A stranger's Decision is invisible (the view answers
 404, as for a missing object); an insider without the right gets 403.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-
 from destreg.accounts.models import User
-from destreg.lib.permissions import Decision
 
 
 def is_student_of(user: User, student_id: int) -> bool:
@@ -22,15 +18,3 @@ def is_student_of(user: User, student_id: int) -> bool:
 
 def is_employer_of(user: User, employer_id: int) -> bool:
     return user.is_employer and user.employer_id == employer_id
-
-
-# --- loaders -----------------------------------------------------------------
-
-
-def enforce(decision: Decision) -> None:
-    """For loaders: a stranger gets 404 (as for a missing object), an insider without the
-    right 403."""
-    if not decision.visible:
-        raise Http404
-    if not decision:
-        raise PermissionDenied(decision.reason)

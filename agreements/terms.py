@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from destreg.reference.models import Code, CodeTable
+from destreg.reference.models import Code, CodeTable, code_field
 
 
 class Hukou(models.TextChoices):
@@ -22,13 +22,7 @@ class Hukou(models.TextChoices):
 class Terms(models.Model):
     """The agreed terms an employer offers; shared by invitations and agreements."""
 
-    job_category = models.ForeignKey(
-        Code,
-        verbose_name=_("job category"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.JOB_CATEGORY},
-    )
+    job_category = code_field(CodeTable.JOB_CATEGORY, _("job category"))
     position = models.CharField(_("position"), max_length=100)
     work_location = models.CharField(_("work location"), max_length=200)
     probation_months = models.PositiveSmallIntegerField(

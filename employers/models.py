@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.uploads import document_path
-from destreg.reference.models import Code, CodeTable, Region, School
+from destreg.reference.models import CodeTable, Region, School, code_field
 
 
 class EmployerQuerySet(models.QuerySet["Employer"]):
@@ -24,20 +24,8 @@ class EmployerQuerySet(models.QuerySet["Employer"]):
 class Employer(models.Model):
     name = models.CharField(_("unit name"), max_length=100)
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
-    nature = models.ForeignKey(
-        Code,
-        verbose_name=_("unit nature"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.UNIT_NATURE},
-    )
-    industry = models.ForeignKey(
-        Code,
-        verbose_name=_("industry"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.INDUSTRY},
-    )
+    nature = code_field(CodeTable.UNIT_NATURE, _("unit nature"))
+    industry = code_field(CodeTable.INDUSTRY, _("industry"))
     region = models.ForeignKey(
         Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
     )

@@ -5,13 +5,11 @@ all schools. The evidence (营业执照, 授权委托书) is seen by the unit it
 verify it; to anyone else it does not exist.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
-from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 from employers.models import Employer, EmployerVerification
 
 
@@ -60,13 +58,7 @@ def can_verify_employer(user: User, employer: Employer) -> Decision:
 
 
 def get_employer_evidence_for(user: User, pk: int) -> Employer:
-    employer = get_object_or_404(Employer, pk=pk)
-    decision = can_view_employer_evidence(user, employer)
-    if not decision.visible:
-        raise Http404
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return employer
+    return load_for(user, Employer.objects.all(), pk, can_view_employer_evidence)
 
 
 def get_verification_evidence_for(user: User, pk: int) -> EmployerVerification:

@@ -28,7 +28,7 @@ from destreg.lib.pii import (
     mask_mobile,
 )
 from destreg.reference import cache as references
-from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+from destreg.reference.models import Code, CodeTable, College, Major, Region, School, code_field
 
 
 def current_graduation_year() -> int:
@@ -62,17 +62,6 @@ class IdNumberMixin(models.Model):
     @property
     def id_number_masked(self) -> str:
         return mask_id_number(self.id_number)
-
-
-def _code_fk(table: str, verbose_name, **kwargs) -> models.ForeignKey:
-    return models.ForeignKey(
-        Code,
-        verbose_name=verbose_name,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": table},
-        **kwargs,
-    )
 
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
@@ -112,12 +101,12 @@ class RegistryRecord(IdNumberMixin):
     student_no = models.CharField(_("student number (学号)"), max_length=30)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.PositiveSmallIntegerField(_("gender"), choices=Gender.choices)
-    ethnicity = _code_fk(CodeTable.ETHNICITY, _("ethnicity"))
-    political_status = _code_fk(CodeTable.POLITICAL_STATUS, _("political status"))
+    ethnicity = code_field(CodeTable.ETHNICITY, _("ethnicity"))
+    political_status = code_field(CodeTable.POLITICAL_STATUS, _("political status"))
     college = models.ForeignKey(College, verbose_name=_("college"), on_delete=models.PROTECT)
     major = models.ForeignKey(Major, verbose_name=_("major"), on_delete=models.PROTECT)
-    education_level = _code_fk(CodeTable.EDUCATION_LEVEL, _("education level"))
-    study_mode = _code_fk(CodeTable.STUDY_MODE, _("training mode"), null=True, blank=True)
+    education_level = code_field(CodeTable.EDUCATION_LEVEL, _("education level"))
+    study_mode = code_field(CodeTable.STUDY_MODE, _("training mode"), null=True, blank=True)
     enrolment_date = models.DateField(_("enrolment date"), null=True, blank=True)
     graduation_date = models.DateField(_("graduation date"))
     graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
@@ -127,13 +116,15 @@ class RegistryRecord(IdNumberMixin):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    urban_rural = _code_fk(CodeTable.URBAN_RURAL, _("urban or rural origin"), null=True, blank=True)
+    urban_rural = code_field(
+        CodeTable.URBAN_RURAL, _("urban or rural origin"), null=True, blank=True
+    )
     # The contacts the school knows: the first-login check sends its one-time code to one of
     # them, so that knowing a name and an ID number is not enough to claim the record.
     mobile = models.CharField(_("mobile"), max_length=11, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     # The registered 毕业去向, written by the service that approves a destination.
-    destination = _code_fk(
+    destination = code_field(
         CodeTable.DESTINATION, _("graduate destination"), null=True, blank=True, editable=False
     )
     destination_at = models.DateTimeField(_("destination registered at"), null=True, blank=True)

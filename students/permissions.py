@@ -4,13 +4,12 @@ Each function looks at state first, then role, and returns a ``Decision``
 shared by the view, the template's buttons and the service.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
 from destreg.audit.stages import can_decide
-from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 from students.models import (
     HeldRegistryChange,
     RegistryConflict,
@@ -51,16 +50,12 @@ def can_review_registry_request(user: User, request: RegistryRequest) -> Decisio
 
 def get_registry_request_for(user: User, pk: int) -> RegistryRequest:
     """Load a request for ``user``: 404 for strangers, 403 for insiders without the right."""
-    try:
-        request = RegistryRequest.objects.select_related("student", "school").get(pk=pk)
-    except RegistryRequest.DoesNotExist:
-        raise Http404 from None
-    decision = can_view_registry_request(user, request)
-    if not decision.visible:
-        raise Http404
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return request
+    return load_for(
+        user,
+        RegistryRequest.objects.select_related("student", "school"),
+        pk,
+        can_view_registry_request,
+    )
 
 
 def can_view_import_job(user: User, job: RegistryImportJob) -> Decision:
@@ -76,15 +71,9 @@ def can_view_import_job(user: User, job: RegistryImportJob) -> Decision:
 
 def get_import_job_for(user: User, pk: int) -> RegistryImportJob:
     """Load an import job for ``user``: 404 for strangers, 403 for insiders without the right."""
-    job = RegistryImportJob.objects.select_related("school").filter(pk=pk).first()
-    if job is None:
-        raise Http404
-    decision = can_view_import_job(user, job)
-    if not decision.visible:
-        raise Http404
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return job
+    return load_for(
+        user, RegistryImportJob.objects.select_related("school"), pk, can_view_import_job
+    )
 
 
 def can_decide_held_change(user: User, change: HeldRegistryChange) -> Decision:
@@ -178,12 +167,4 @@ def can_unbind_record(user: User, record: RegistryRecord, *, holder: Student | N
 
 def get_record_for(user: User, pk: int) -> RegistryRecord:
     """Load a record for a reviewer: 404 for strangers, 403 for other roles."""
-    record = RegistryRecord.objects.filter(pk=pk).for_display().first()
-    if record is None:
-        raise Http404
-    decision = can_view_record(user, record)
-    if not decision.visible:
-        raise Http404
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return record
+    return load_for(user, RegistryRecord.objects.for_display(), pk, can_view_record)

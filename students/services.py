@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role, User
-from destreg.audit.changes import change_state, record_created, record_event
+from destreg.audit.changes import change_state, record_event
 from destreg.audit.models import AuditAction
 from destreg.audit.tasks import email_after_commit
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
@@ -144,7 +144,7 @@ def registry_request_submit(
     request = RegistryRequest.objects.create(
         kind=kind, student=student, school=school, data=data, note=note
     )
-    record_created(request, by=student.user, action=AuditAction.SUBMIT, comment=note)
+    record_event(request, created=True, by=student.user, action=AuditAction.SUBMIT, comment=note)
     return request
 
 

@@ -1,17 +1,15 @@
 """Who may do what with invitations, agreements and terminations (state first, then role)."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, Invitation, Termination
 from agreements.permissions import (
-    enforce,
     is_employer_of,
     is_student_of,
 )
 from destreg.accounts.models import User
 from destreg.audit.stages import can_decide
-from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 from destreg.reference import cache as references
 from students.permissions import can_register_destination
 
@@ -126,22 +124,27 @@ def can_review_termination(user: User, termination: Termination) -> Decision:
 
 
 def get_invitation_for(user: User, pk: int) -> Invitation:
-    invitation = get_object_or_404(Invitation.objects.select_related("employer", "student"), pk=pk)
+    invitation = load_for(
+        user, Invitation.objects.select_related("employer", "student"), pk, can_view_invitation
+    )
     references.attach_one(invitation)  # its job category
     references.attach_one(invitation.employer)  # nature, industry, region
-    enforce(can_view_invitation(user, invitation))
     return invitation
 
 
 def get_agreement_for(user: User, pk: int) -> Agreement:
-    agreement = get_object_or_404(Agreement.objects.select_related("employer", "student"), pk=pk)
+    agreement = load_for(
+        user, Agreement.objects.select_related("employer", "student"), pk, can_view_agreement
+    )
     references.attach_one(agreement)  # school, college, job category
     references.attach_one(agreement.employer)
-    enforce(can_view_agreement(user, agreement))
     return agreement
 
 
 def get_termination_for(user: User, pk: int) -> Termination:
-    termination = get_object_or_404(Termination.objects.select_related("agreement"), pk=pk)
-    enforce(can_view_agreement(user, termination.agreement))
-    return termination
+    return load_for(
+        user,
+        Termination.objects.select_related("agreement"),
+        pk,
+        lambda user, termination: can_view_agreement(user, termination.agreement),
+    )

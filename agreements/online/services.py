@@ -35,7 +35,7 @@ from agreements.online.permissions import (
 )
 from agreements.tasks import render_agreement
 from destreg.accounts.models import User
-from destreg.audit.changes import Notice, change_state, record_created, record_event
+from destreg.audit.changes import Notice, change_state, record_event
 from destreg.audit.models import AuditAction
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
@@ -132,8 +132,9 @@ def invitation_send(
     invitation = Invitation.objects.create(
         employer_id=employer_id, student=student, sent_by=sender, deadline=deadline, **terms
     )
-    record_created(
+    record_event(
         invitation,
+        created=True,
         by=sender,
         action=AuditAction.INVITE,
         notify=[
@@ -176,8 +177,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
         raise ValidationError(_("You already have an agreement under review or signed.")) from None
     claim_start(student=user.student, path=DestinationPath.ONLINE, object_id=agreement.pk)
     url = reverse("agreements:agreement", args=[agreement.pk])
-    record_created(
+    record_event(
         agreement,
+        created=True,
         by=user,
         action=AuditAction.ACCEPT,
         notify=[
@@ -429,8 +431,9 @@ def termination_request(
     if document:
         termination.document = document
     termination.save()
-    record_created(
+    record_event(
         termination,
+        created=True,
         by=user,
         action=AuditAction.REQUEST_TERMINATION,
         comment=reason,

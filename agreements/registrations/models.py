@@ -9,7 +9,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from agreements.terms import Hukou, Terms, new_verify_token
 from destreg.audit.stages import COLLEGE, SCHOOL, ReviewStages
 from destreg.lib.uploads import document_path
-from destreg.reference.models import Code, CodeTable, College, Region, School
+from destreg.reference.models import CodeTable, College, Region, School, code_field
 from students.models import Student
 
 
@@ -121,35 +121,13 @@ class Registration(FSMModelMixin, Terms):
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, protected=True
     )
-    destination = models.ForeignKey(
-        Code,
-        verbose_name=_("graduate destination"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.DESTINATION},
-    )
+    destination = code_field(CodeTable.DESTINATION, _("graduate destination"))
 
     # The unit (二, 三; and the organisation of some other destinations).
     unit_name = models.CharField(_("unit name"), max_length=100, blank=True)
     unit_uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
-    unit_nature = models.ForeignKey(
-        Code,
-        verbose_name=_("unit nature"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.UNIT_NATURE},
-    )
-    unit_industry = models.ForeignKey(
-        Code,
-        verbose_name=_("industry"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.INDUSTRY},
-    )
+    unit_nature = code_field(CodeTable.UNIT_NATURE, _("unit nature"), null=True, blank=True)
+    unit_industry = code_field(CodeTable.INDUSTRY, _("industry"), null=True, blank=True)
     unit_region = models.ForeignKey(
         Region,
         verbose_name=_("address (region)"),
@@ -165,15 +143,7 @@ class Registration(FSMModelMixin, Terms):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
 
     # Terms may be blank in a draft.
-    job_category = models.ForeignKey(  # type: ignore[assignment]
-        Code,
-        verbose_name=_("job category"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        limit_choices_to={"table": CodeTable.JOB_CATEGORY},
-    )
+    job_category = code_field(CodeTable.JOB_CATEGORY, _("job category"), null=True, blank=True)  # type: ignore[assignment]
     position = models.CharField(_("position"), max_length=100, blank=True)
     work_location = models.CharField(_("work location"), max_length=200, blank=True)
     hukou = models.CharField(

@@ -1,16 +1,14 @@
 """Who may do what with registrations of paths 二, 三, 四 (state first, then role)."""
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from agreements.models import Registration
 from agreements.permissions import (
-    enforce,
     is_student_of,
 )
 from agreements.registrations.models import AWAITING_SCAN, WITHDRAWABLE
 from destreg.audit.stages import can_decide
-from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 
 # --- registrations (paths 二, 三, 四) ----------------------------------------
 
@@ -66,12 +64,9 @@ def can_upload_scan(user, registration: Registration, *, by_link: bool = False) 
 
 
 def get_registration_for(user, pk: int) -> Registration:
-    registration = (
-        Registration.objects.select_related("student", "school", "college", "destination")
-        .filter(pk=pk)
-        .first()
+    return load_for(
+        user,
+        Registration.objects.select_related("student", "school", "college", "destination"),
+        pk,
+        can_view_registration,
     )
-    if registration is None:
-        raise Http404
-    enforce(can_view_registration(user, registration))
-    return registration

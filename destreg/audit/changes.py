@@ -17,9 +17,8 @@ Services say only what differs::
         notify=[Notice(school_reviewers, _("A new agreement awaits your review."), url)],
     )
 
-``record_created`` and ``record_event`` write the audit rows of creations and of actions that
-change no state (a code sent, a draft saved), with the same queue, cache and notification
-steps.
+``record_event`` writes the audit rows of creations and of actions that change no state (a
+code sent, a draft saved), with the same queue, cache and notification steps.
 """
 
 import contextvars
@@ -127,37 +126,25 @@ def change_state(
     return item
 
 
-def record_created(
-    item: models.Model,
-    *,
-    by: Any,
-    action: AuditAction,
-    comment: str = "",
-    changes: Mapping[str, Any] | None = None,
-    notify: Iterable[Notice] = (),
-) -> None:
-    """Audit a stateful item just created in its first state (from "" to its status), with
-    the queue, cache and notification steps of ``change_state``."""
-    _record(item, by=by, action=action, before="", comment=comment, changes=changes, notify=notify)
-
-
 def record_event(
     subject: models.Model,
     *,
     by: Any,
     action: AuditAction,
+    created: bool = False,
     comment: str = "",
     changes: Mapping[str, Any] | None = None,
     notify: Iterable[Notice] = (),
 ) -> None:
-    """Audit an action that changes no state (a code sent, a draft saved, an account
-    created): the row shows the subject's status, if it has one, before and after."""
+    """Audit an action that changes no state (a code sent, a draft saved), or with
+    ``created`` a stateful item just created in its first state (from "" to its status),
+    with the queue, cache and notification steps of ``change_state``."""
     status = getattr(subject, "status", "")
     _record(
         subject,
         by=by,
         action=action,
-        before=status,
+        before="" if created else status,
         comment=comment,
         changes=changes,
         notify=notify,

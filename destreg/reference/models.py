@@ -5,6 +5,8 @@ regions from python-stdnum's region database) by ``manage.py load_reference``;
 they stay editable in the Django admin.
 """
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +58,18 @@ class Code(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def code_field(table: str, verbose_name, **kwargs) -> "models.ForeignKey[Any, Any]":
+    """A foreign key to one code table's entries (e.g. ``CodeTable.INDUSTRY``)."""
+    return models.ForeignKey(
+        Code,
+        verbose_name=verbose_name,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"table": table},
+        **kwargs,
+    )
 
 
 class Region(models.Model):

@@ -16,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agreements.approval import SIGNED_DESTINATION, destination_approve, signed_values
 from agreements.models import (
     Agreement,
-    AgreementSequence,
     Invitation,
-    Registration,
     Termination,
     Terms,
 )
@@ -40,9 +39,8 @@ from destreg.audit.models import AuditAction
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
-from students.destinations import claim_approve, claim_release, claim_start
+from students.destinations import claim_release, claim_start
 from students.models import (
-    DestinationClaim,
     DestinationPath,
     RegistryRecord,
     Student,
@@ -51,7 +49,6 @@ from students.models import (
 
 # Terms copied from an invitation to its agreement (foreign keys by id).
 TERMS_FIELDS = [field.attname for field in Terms._meta.fields]
-SIGNED_DESTINATION = "10"  # 签就业协议形式就业
 
 
 def _lock_student(student_id: int) -> Student:
@@ -256,41 +253,6 @@ def queue_missing_pdfs(queued_before: datetime) -> int:
 # --- agreement review --------------------------------------------------------
 
 
-def void_replaced_registration(replaced: DestinationClaim | None, actor: User) -> None:
-    """An approved signing replaces an approved other destination: it becomes 已作废."""
-    if replaced is None or replaced.path != DestinationPath.OTHER:
-        return
-    registration = Registration.objects.select_related("student__user").get(pk=replaced.object_id)
-    change_state(
-        registration,
-        Registration._void,
-        by=actor,
-        may=None,  # follows from the approval the actor was allowed to make
-        action=AuditAction.VOID,
-        notify=[
-            Notice(
-                [registration.student.user],
-                _(
-                    "Your other-destination registration is void (已作废): your signing was "
-                    "approved."
-                ),
-                reverse("agreements:registration", args=[registration.pk]),
-            )
-        ],
-    )
-
-
-def next_number(school_id: int, school_code: str, year: int) -> str:
-    """协议书编号: year + school code + a per-school sequence; numbers are never reused."""
-    AgreementSequence.objects.get_or_create(school_id=school_id, year=year)
-    sequence = AgreementSequence.objects.select_for_update(of=("self",)).get(
-        school_id=school_id, year=year
-    )
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"{year}{school_code}{sequence.last:06d}"
-
-
 def _lock_agreement(agreement: Agreement) -> Agreement:
     _lock_student(agreement.student_id)
     return (
@@ -334,7 +296,6 @@ def agreement_approve(
                 ),
             ],
         )
-    now = timezone.now()
     change_state(
         agreement,
         Agreement._school_approve,
@@ -343,10 +304,7 @@ def agreement_approve(
         expected_state=expected_state,
         action=AuditAction.SCHOOL_APPROVE,
         comment=comment,
-        values=lambda item: {
-            "signed_at": now,
-            "number": next_number(item.school_id, item.school.code, timezone.localdate(now).year),
-        },
+        values=signed_values,
         notify=[
             Notice(
                 parties,
@@ -358,13 +316,13 @@ def agreement_approve(
             )
         ],
     )
-    replaced = claim_approve(
+    destination_approve(
         student=agreement.student,
         path=DestinationPath.ONLINE,
         object_id=agreement.pk,
         destination_code=SIGNED_DESTINATION,
+        by=reviewer,
     )
-    void_replaced_registration(replaced, reviewer)
     queue_agreement_pdf(agreement)
     return agreement
 

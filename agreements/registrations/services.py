@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agreements.approval import SIGNED_DESTINATION, destination_approve, signed_values
 from agreements.models import OTHER_KINDS, Registration, ReturnLink
-from agreements.online.services import SIGNED_DESTINATION, next_number, void_replaced_registration
 from agreements.registrations.models import SCAN_REVIEW
 from agreements.registrations.permissions import (
     can_edit_registration,
@@ -30,7 +30,7 @@ from destreg.audit.stages import COLLEGE
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
-from students.destinations import claim_approve, claim_release, claim_start
+from students.destinations import claim_release, claim_start
 from students.models import Student
 from students.permissions import can_register_destination
 
@@ -224,14 +224,9 @@ def registration_review(
         return item
 
     def signed(item: Registration) -> dict:
-        now = timezone.now()
-        if item.path == Registration.Path.OTHER:
-            return values | {"signed_at": now}
-        year = timezone.localdate(now).year
-        return values | {
-            "signed_at": now,
-            "number": next_number(item.school_id, item.school.code, year),
-        }
+        if item.path == Registration.Path.OTHER:  # no agreement, no number
+            return values | {"signed_at": timezone.now()}
+        return values | signed_values(item)
 
     decide(
         Registration._scan_school_approve if scan_stage else Registration._school_approve,
@@ -239,13 +234,13 @@ def registration_review(
         signed,
         [Notice(to_student, _("Approved: your destination is registered."), url)],
     )
-    replaced = claim_approve(
+    destination_approve(
         student=student,
         path=item.path,
         object_id=item.pk,
         destination_code=item.destination.code,
+        by=reviewer,
     )
-    void_replaced_registration(replaced, reviewer)
     if item.is_offline:
         transaction.on_commit(lambda: render_registration.enqueue(item.pk))
     return item

@@ -1,7 +1,6 @@
 """An import file is bounded: by size before it is read, by rows while it is read."""
 
 import io
-import time
 import zipfile
 
 import pytest
@@ -110,7 +109,6 @@ def test_a_million_row_xlsx_is_refused_after_the_row_limit_without_reading_on(
 
     monkeypatch.setattr(zipfile_module.ZipFile, "open", counting_open)
     monkeypatch.setattr(importing, "_validate_row", pytest.fail)  # refused before validating
-    started = time.monotonic()
     with translation.override("zh-hans"):
         report = registry_import(
             school=world.school_a,
@@ -118,23 +116,19 @@ def test_a_million_row_xlsx_is_refused_after_the_row_limit_without_reading_on(
             filename="big.xlsx",
             actor=None,
         )
-    elapsed = time.monotonic() - started
     assert report.imported == 0 and not RegistryRecord.objects.exists()
     assert report.errors[0].line == 0
     assert report.errors[0].messages == ["文件超过 200000 行，请拆分为每个不超过 200000 行的文件。"]
     # Reading stopped a little past the limit: about a fifth of the sheet's XML.
-    assert read["bytes"] < read["sheet"] / 3
-    assert elapsed < 10  # was 57 s for the whole file inside one request
+    assert read["bytes"] < read["sheet"] / 3  # the whole file took 57 s inside one request
 
 
 def test_a_sheet_that_declares_too_many_rows_is_refused_before_any_row(world, monkeypatch):
     data = huge_xlsx(import_files.MAX_ROWS + 1, declare_size=True)
     monkeypatch.setattr(importing, "_normalise", pytest.fail)  # no row may be read
-    started = time.monotonic()
     report = registry_import(
         school=world.school_a, handle=io.BytesIO(data), filename="big.xlsx", actor=None
     )
-    assert time.monotonic() - started < 2
     assert report.errors[0].line == 0 and str(import_files.MAX_ROWS) in report.errors[0].messages[0]
 
 

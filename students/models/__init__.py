@@ -1,0 +1,61 @@
+"""Graduates: their accounts, their 学籍 records and requests to fix them (people.py), and
+what the school's employment office runs on the registry (school.py). Django loads
+``students.models``; other modules import from it."""
+
+from students.models.people import (
+    CODE_FIELDS,
+    UPDATABLE_FIELDS,
+    BindingMethod,
+    DestinationClaim,
+    DestinationPath,
+    Gender,
+    IdNumberMixin,
+    RegistryCode,
+    RegistryCodeQuerySet,
+    RegistryRecord,
+    RegistryRecordQuerySet,
+    RegistryRequest,
+    RegistryRequestQuerySet,
+    RegistryRequestStatus,
+    Student,
+    current_graduation_year,
+)
+from students.models.school import (
+    LOOPBACK_HOSTS,
+    SIGN_ON_URL_FIELDS,
+    HeldRegistryChange,
+    HeldRegistryChangeStatus,
+    RegistryConflict,
+    RegistryConflictQuerySet,
+    RegistryImportJob,
+    SchoolSignOn,
+    SchoolSignOnQuerySet,
+)
+
+__all__ = [
+    "CODE_FIELDS",
+    "LOOPBACK_HOSTS",
+    "SIGN_ON_URL_FIELDS",
+    "UPDATABLE_FIELDS",
+    "BindingMethod",
+    "DestinationClaim",
+    "DestinationPath",
+    "Gender",
+    "HeldRegistryChange",
+    "HeldRegistryChangeStatus",
+    "IdNumberMixin",
+    "RegistryCode",
+    "RegistryCodeQuerySet",
+    "RegistryConflict",
+    "RegistryConflictQuerySet",
+    "RegistryImportJob",
+    "RegistryRecord",
+    "RegistryRecordQuerySet",
+    "RegistryRequest",
+    "RegistryRequestQuerySet",
+    "RegistryRequestStatus",
+    "SchoolSignOn",
+    "SchoolSignOnQuerySet",
+    "Student",
+    "current_graduation_year",
+]

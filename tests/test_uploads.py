@@ -5,7 +5,6 @@ import io
 import logging
 import struct
 import threading
-import time
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -334,12 +333,10 @@ def test_an_image_over_40_million_pixels_is_refused_from_its_header_without_deco
     name, content, decoded
 ):
     assert len(content) < 400 * 1024  # small on disk: only its header says how big it is
-    started = time.monotonic()
     with pytest.raises(ValidationError) as refused:
         clean_document(SimpleUploadedFile(name, content))
     assert refused.value.code == "dimensions"
-    assert decoded == []
-    assert time.monotonic() - started < 1
+    assert decoded == []  # the pixels were never decoded
     with translation.override("zh-hans"):
         assert "超过 40 兆像素" in refused.value.messages[0]
 

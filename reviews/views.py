@@ -21,6 +21,7 @@ from agreements.registrations.presenters import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.audit.services import review_task_drop
 from destreg.lib.actions import REFUSALS, Outcome, attempt
 from destreg.lib.decisions import (
     STALE_MESSAGE,
@@ -125,7 +126,7 @@ def bulk_approve(request):
             catch=(*REFUSALS, ObjectDoesNotExist),
         )
         if isinstance(done.error, ObjectDoesNotExist):
-            task.delete()  # the item is gone; so is its place in the queue
+            review_task_drop(task=task)  # the item is gone; so is its place in the queue
             results.append((label, False, _("No longer waiting for you.")))
         else:
             results.append((label, True, _("Approved.")) if done else (label, False, done.message))

@@ -1,9 +1,10 @@
-"""Writes on a user's own notifications."""
+"""Writes on notifications and on the review queue's index outside ``change_state``."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from destreg.accounts.models import User
-from destreg.audit.models import Notification
+from destreg.audit.models import Notification, ReviewFacetCount, ReviewTask
 
 
 def notifications_mark_read(*, user: User) -> int:
@@ -16,3 +17,15 @@ def notifications_mark_read(*, user: User) -> int:
     if marked:
         Notification.forget_unread_counts([user.pk])
     return marked
+
+
+@transaction.atomic
+def review_task_drop(*, task: ReviewTask) -> bool:
+    """Remove a queue row whose item no longer exists, and its facet counts with it.
+    Returns False when another request removed it first."""
+    row = ReviewTask.objects.select_for_update(of=("self",)).filter(pk=task.pk).first()
+    if row is None:
+        return False
+    ReviewFacetCount.add(row, -1)
+    row.delete()
+    return True

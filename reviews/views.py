@@ -201,7 +201,7 @@ def registry_request_decide(request, pk: int):
     form = DecisionForm(request.POST, allow_return=False)
     if form.is_valid():
         done = _decide(request, item, form)
-        if done.response:
+        if done.response is not None:
             return done.response
         if done:
             if form.cleaned_data["decision"] == DecisionForm.APPROVE:
@@ -255,7 +255,7 @@ def agreement_decide(request, pk: int):
             status__in=[Termination.Status.COLLEGE_REVIEW, Termination.Status.SCHOOL_REVIEW]
         ).first()
         done = _decide(request, item if termination is None else termination, form, page=item)
-        if done.response:
+        if done.response is not None:
             return done.response
         if done:
             messages.success(request, _("Your decision is recorded."))
@@ -330,7 +330,7 @@ def registration_decide(request, pk: int):
     form = DecisionForm(request.POST)
     if form.is_valid():
         done = _decide(request, item, form)
-        if done.response:
+        if done.response is not None:
             return done.response
         if done:
             messages.success(request, _("Your decision is recorded."))

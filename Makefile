@@ -41,6 +41,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 # Extract strings into locale/zh_Hans/LC_MESSAGES/django.po and compile the .mo (needs gettext).
 messages: install

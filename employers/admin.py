@@ -1,10 +1,12 @@
+from functools import partial
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from destreg.lib.permissions import error_text
+from destreg.lib.actions import attempt
 from employers import services
 from employers.models import Employer, EmployerVerification
 
@@ -70,14 +72,19 @@ class EmployerAdmin(admin.ModelAdmin):
         for a unit without its documents or already verified platform-wide."""
         verified, refused = 0, []
         for employer in queryset:
-            try:
-                services.employer_verify(
-                    employer=employer, by=request.user, note=str(_("Verified in the admin."))
-                )
-            except PermissionDenied as error:
-                refused.append(f"{employer.name}: {error_text(error)}")
-            else:
+            done = attempt(
+                partial(
+                    services.employer_verify,
+                    employer=employer,
+                    by=request.user,
+                    note=str(_("Verified in the admin.")),
+                ),
+                catch=PermissionDenied,
+            )
+            if done:
                 verified += 1
+            else:
+                refused.append(f"{employer.name}: {done.message}")
         if verified:
             self.message_user(request, _("%d employers verified.") % verified, messages.SUCCESS)
         for line in refused:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
-from destreg.lib.permissions import error_text
+from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 from employers import services
 from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
@@ -41,12 +41,13 @@ def upload_evidence(request):
     form = EmployerEvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         return _home(request, form, status=400)
-    try:
-        services.employer_upload_evidence(
+    if not attempt(
+        lambda: services.employer_upload_evidence(
             employer=request.user.employer, user=request.user, **form.cleaned_data
-        )
-    except PermissionDenied as error:
-        form.add_error(None, error_text(error))
+        ),
+        form=form,
+        catch=PermissionDenied,
+    ):
         return _home(request, form, status=403)
     messages.success(request, _("Documents uploaded."))
     return redirect("employers:home")

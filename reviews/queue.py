@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from destreg.audit.models import ReviewFacetCount, ReviewTask
 from destreg.lib.params import parse_id
 from destreg.reference.models import Code, College, Major
+from reviews.decisions import BY_KIND
 
 PAGE_SIZE = 50
 WAITING = {  # filter value → minimum days waiting
@@ -24,16 +25,8 @@ WAITING = {  # filter value → minimum days waiting
     "7": 7,
 }
 FACETS = ["stage", "kind", "college", "major", "education_level", "destination"]
-DETAIL_URL = {
-    "registry_import": "reviews:registry_request",
-    "registry_update": "reviews:registry_request",
-    "online": "reviews:agreement",
-    "offline": "reviews:registration",
-    "offline_scan": "reviews:registration",
-    "paper": "reviews:registration",
-    "other": "reviews:registration",
-    "termination": "reviews:termination",
-}
+# Where each kind of item is decided (reviews.decisions declares it once).
+DETAIL_URL = {kind: reviewed.detail for kind, reviewed in BY_KIND.items()}
 
 
 def detail_url(task: ReviewTask) -> str:

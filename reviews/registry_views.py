@@ -2,7 +2,7 @@
 changes held back for the school, and graduate records with the accounts bound to them."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
-from destreg.lib.permissions import error_text, require
+from destreg.lib.actions import attempt
+from destreg.lib.permissions import require
 from reviews.forms import UnbindForm
 from reviews.views import reviewer_required
 from students import binding
@@ -42,17 +43,19 @@ def registry_import(request):
     """School staff upload their graduates' registry (学籍) file; it imports in the background."""
     form = RegistryImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            job = import_job_start(
+        started = attempt(
+            lambda: import_job_start(
                 school=request.user.school,
                 user=request.user,
                 upload=form.cleaned_data["file"],
                 valid_only=form.cleaned_data["valid_only"],
-            )
-        except ValidationError as error:
-            form.add_error("file", error)
-        else:
-            return redirect("reviews:registry_import_job", pk=job.pk)
+            ),
+            form=form,
+            field="file",
+            catch=ValidationError,
+        )
+        if started.value is not None:
+            return redirect("reviews:registry_import_job", pk=started.value.pk)
     recent = RegistryImportJob.objects.filter(school=request.user.school).select_related("user")[
         :10
     ]
@@ -94,17 +97,15 @@ def held_change_decide(request, pk: int):
     decision = request.POST.get("decision")
     if decision not in ("apply", "drop"):
         return HttpResponseBadRequest(_("Choose to apply or to drop the change."))
-    try:
-        if decision == "apply":
-            held_change_apply(change=change, reviewer=request.user)
+    if decision == "apply":
+        if attempt(
+            lambda: held_change_apply(change=change, reviewer=request.user), request=request
+        ):
             messages.success(
                 request, _("Applied; the graduate is asked to confirm the record again.")
             )
-        else:
-            held_change_drop(change=change, reviewer=request.user)
-            messages.success(request, _("Dropped; the confirmed name and ID number stay."))
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
+    elif attempt(lambda: held_change_drop(change=change, reviewer=request.user), request=request):
+        messages.success(request, _("Dropped; the confirmed name and ID number stay."))
     return redirect("reviews:held_changes")
 
 
@@ -187,12 +188,13 @@ def record_activation(request, pk: int):
     item = get_record_for(request.user, pk)
     holder = binding.record_holder(item)
     require(can_issue_activation_code(request.user, item, holder=holder))
-    try:
-        code = binding.activation_code_issue(record=item, reviewer=request.user)
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        request.session[_new_code_key(item.pk)] = code
+    issued = attempt(
+        lambda: binding.activation_code_issue(record=item, reviewer=request.user),
+        request=request,
+        catch=ValidationError,
+    )
+    if issued:
+        request.session[_new_code_key(item.pk)] = issued.value
     return redirect("reviews:record", pk=item.pk)
 
 
@@ -203,14 +205,13 @@ def record_unbind(request, pk: int):
     holder = binding.record_holder(item)
     require(can_unbind_record(request.user, item, holder=holder))
     form = UnbindForm(request.POST)
-    if form.is_valid():
-        try:
-            binding.registry_unbind(
-                record=item, reviewer=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The account is unlinked from this record."))
-            return redirect("reviews:record", pk=item.pk)
+    if form.is_valid() and attempt(
+        lambda: binding.registry_unbind(
+            record=item, reviewer=request.user, reason=form.cleaned_data["reason"]
+        ),
+        form=form,
+        catch=ValidationError,
+    ):
+        messages.success(request, _("The account is unlinked from this record."))
+        return redirect("reviews:record", pk=item.pk)
     return _render_record(request, item, unbind_form=form, status=400)

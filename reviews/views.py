@@ -1,6 +1,7 @@
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,38 +9,44 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.models import Agreement, Registration, Termination
-from agreements.online import services as agreement_services
 from agreements.online.permissions import (
     can_review_agreement,
     can_review_termination,
     get_agreement_for,
     get_termination_for,
 )
-from agreements.online.views import agreement_context
-from agreements.registrations import services as registration_services
+from agreements.online.presenters import agreement_context
 from agreements.registrations.permissions import can_review_registration, get_registration_for
-from agreements.registrations.views import registration_context
+from agreements.registrations.presenters import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
+from destreg.audit.services import review_task_drop
+from destreg.lib.actions import REFUSALS, Outcome, attempt
 from destreg.lib.decisions import (
     STALE_MESSAGE,
     decision_state,
     decision_states,
-    is_stale,
     parse_bulk_value,
 )
-from destreg.lib.permissions import error_text
 from employers import services as employer_services
 from employers.forms import VerifyEmployerForm
 from employers.models import Employer, EmployerVerification
 from employers.permissions import verification_scope
 from reviews import queue as review_queue
 from reviews import stats as review_stats
+from reviews.decisions import (
+    AGREEMENT,
+    BY_MODEL,
+    REGISTRATION,
+    REGISTRY_REQUEST,
+    approve_task,
+    decide,
+)
 from reviews.forms import DecisionForm
 from reviews.models import ExportJob
-from reviews.tasks import run_export
-from students import services as student_services
+from reviews.services import EXPORT_FORMATS
+from reviews.services import export_start as export_start_service
 from students.models import (
     RegistryRequest,
 )
@@ -114,45 +121,16 @@ def bulk_approve(request):
         if expected_state is None:  # a page from before states were rendered
             results.append((label, False, str(STALE_MESSAGE)))
             continue
-        try:
-            approve_task(task, request.user, expected_state=expected_state)
-        except (ValidationError, PermissionDenied) as error:
-            results.append((label, False, error_text(error)))
-        except ObjectDoesNotExist:
-            task.delete()  # the item is gone; so is its place in the queue
+        done = attempt(
+            partial(approve_task, task, request.user, expected_state=expected_state),
+            catch=(*REFUSALS, ObjectDoesNotExist),
+        )
+        if isinstance(done.error, ObjectDoesNotExist):
+            review_task_drop(task=task)  # the item is gone; so is its place in the queue
             results.append((label, False, _("No longer waiting for you.")))
         else:
-            results.append((label, True, _("Approved.")))
+            results.append((label, True, _("Approved.")) if done else (label, False, done.message))
     return queue(request, results=results)
-
-
-def approve_task(task: ReviewTask, reviewer, *, expected_state: str) -> None:
-    """Run the approving service for the item behind a queue row (one transaction each),
-    provided the item is still in the state the row was rendered with."""
-    kind = task.kind
-    if kind.startswith("registry_"):
-        item = RegistryRequest.objects.get(pk=task.object_id)
-        student_services.registry_request_approve(
-            request=item, reviewer=reviewer, expected_state=expected_state
-        )
-    elif kind == ReviewTask.Kind.ONLINE:
-        agreement = Agreement.objects.get(pk=task.object_id)
-        agreement_services.agreement_approve(
-            agreement=agreement, reviewer=reviewer, expected_state=expected_state
-        )
-    elif kind == ReviewTask.Kind.TERMINATION:
-        termination = Termination.objects.get(pk=task.object_id)
-        agreement_services.termination_approve(
-            termination=termination, reviewer=reviewer, expected_state=expected_state
-        )
-    else:
-        registration = Registration.objects.get(pk=task.object_id)
-        registration_services.registration_review(
-            registration=registration,
-            reviewer=reviewer,
-            decision="approve",
-            expected_state=expected_state,
-        )
 
 
 def _after_decision(request):
@@ -164,11 +142,24 @@ def _after_decision(request):
     return redirect("reviews:queue")
 
 
-def _moved_on(request, url_name: str, pk: int):
-    """The item moved while the reviewer looked at it: nothing was done; show its
-    current state with the reason."""
-    messages.error(request, str(STALE_MESSAGE))
-    return redirect(url_name, pk=pk)
+def _decide(request, item, form: DecisionForm, *, page=None) -> Outcome:
+    """Take the form's decision on ``item`` through the kind's service. A PermissionDenied
+    stays a 403; a decision on a moved item shows ``page`` (default: the item) as it is now,
+    with the reason."""
+    page = page if page is not None else item
+    return attempt(
+        lambda: decide(
+            item,
+            reviewer=request.user,
+            decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+            expected_state=form.cleaned_data["state"],
+        ),
+        request=request,
+        form=form,
+        stale=BY_MODEL[type(page)].detail_url(page),
+        catch=ValidationError,
+    )
 
 
 def _initial(item) -> dict:
@@ -206,26 +197,17 @@ def registry_request_detail(request, pk: int):
 @reviewer_required
 @require_POST
 def registry_request_decide(request, pk: int):
-    item = get_registry_request_for(request.user, pk)
+    item = REGISTRY_REQUEST.load(request.user, pk)
     form = DecisionForm(request.POST, allow_return=False)
     if form.is_valid():
-        comment, expected = form.cleaned_data["comment"], form.cleaned_data["state"]
-        try:
+        done = _decide(request, item, form)
+        if done.response is not None:
+            return done.response
+        if done:
             if form.cleaned_data["decision"] == DecisionForm.APPROVE:
-                student_services.registry_request_approve(
-                    request=item, reviewer=request.user, comment=comment, expected_state=expected
-                )
                 messages.success(request, _("Approved."))
             else:
-                student_services.registry_request_reject(
-                    request=item, reviewer=request.user, reason=comment, expected_state=expected
-                )
                 messages.success(request, _("Rejected; the student sees your reason."))
-        except ValidationError as error:
-            if is_stale(error):
-                return _moved_on(request, "reviews:registry_request", item.pk)
-            form.add_error(None, error)
-        else:
             return _after_decision(request)
     decision = can_review_registry_request(request.user, item)
     if not decision:
@@ -243,7 +225,7 @@ def agreement(request, pk: int):
 def _render_agreement(
     request, item: Agreement, form: DecisionForm | None = None, status: int = 200
 ):
-    context = agreement_context(request, item)
+    context = agreement_context(request.user, item)
     termination = context["open_termination"]
     subject: Agreement | Termination = item if termination is None else termination
     may = (
@@ -266,43 +248,16 @@ def _render_agreement(
 @require_POST
 def agreement_decide(request, pk: int):
     """审核通过 / 审核不通过 for the agreement or, when one is open, its termination."""
-    item = get_agreement_for(request.user, pk)
+    item = AGREEMENT.load(request.user, pk)
     form = DecisionForm(request.POST, allow_return=False)
     if form.is_valid():
-        approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
-        comment, expected = form.cleaned_data["comment"], form.cleaned_data["state"]
         termination = item.terminations.filter(
             status__in=[Termination.Status.COLLEGE_REVIEW, Termination.Status.SCHOOL_REVIEW]
         ).first()
-        try:
-            if termination is not None:
-                if approve:
-                    agreement_services.termination_approve(
-                        termination=termination,
-                        reviewer=request.user,
-                        comment=comment,
-                        expected_state=expected,
-                    )
-                else:
-                    agreement_services.termination_reject(
-                        termination=termination,
-                        reviewer=request.user,
-                        reason=comment,
-                        expected_state=expected,
-                    )
-            elif approve:
-                agreement_services.agreement_approve(
-                    agreement=item, reviewer=request.user, comment=comment, expected_state=expected
-                )
-            else:
-                agreement_services.agreement_fail(
-                    agreement=item, reviewer=request.user, reason=comment, expected_state=expected
-                )
-        except ValidationError as error:
-            if is_stale(error):
-                return _moved_on(request, "reviews:agreement", item.pk)
-            form.add_error(None, error)
-        else:
+        done = _decide(request, item if termination is None else termination, form, page=item)
+        if done.response is not None:
+            return done.response
+        if done:
             messages.success(request, _("Your decision is recorded."))
             return _after_decision(request)
     return _render_agreement(request, item, form, status=400)
@@ -323,13 +278,13 @@ def employers(request):
         employer = Employer.objects.filter(pk=form.cleaned_data["employer"]).first()
         if employer is None:
             raise Http404
-        try:
-            employer_services.employer_verify(
+        if attempt(
+            lambda: employer_services.employer_verify(
                 employer=employer, by=request.user, note=form.cleaned_data["note"]
-            )
-        except PermissionDenied as error:
-            messages.error(request, error_text(error))
-        else:
+            ),
+            request=request,
+            catch=PermissionDenied,
+        ):
             messages.success(request, _("%(name)s is verified.") % {"name": employer.name})
         return redirect("reviews:employers")
     waiting = (
@@ -349,7 +304,7 @@ def employers(request):
 def _render_registration(
     request, item: Registration, form: DecisionForm | None = None, status: int = 200
 ):
-    context = registration_context(request, item)
+    context = registration_context(request.user, item)
     may = can_review_registration(request.user, item)
     if may:
         context |= {
@@ -371,22 +326,13 @@ def registration(request, pk: int):
 @reviewer_required
 @require_POST
 def registration_decide(request, pk: int):
-    item = get_registration_for(request.user, pk)
+    item = REGISTRATION.load(request.user, pk)
     form = DecisionForm(request.POST)
     if form.is_valid():
-        try:
-            registration_services.registration_review(
-                registration=item,
-                reviewer=request.user,
-                decision=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
-                expected_state=form.cleaned_data["state"],
-            )
-        except ValidationError as error:
-            if is_stale(error):
-                return _moved_on(request, "reviews:registration", item.pk)
-            form.add_error(None, error)
-        else:
+        done = _decide(request, item, form)
+        if done.response is not None:
+            return done.response
+        if done:
             messages.success(request, _("Your decision is recorded."))
             return _after_decision(request)
     return _render_registration(request, item, form, status=400)
@@ -404,10 +350,9 @@ def statistics(request):
 def export_start(request):
     """Start an export of the reviewer's graduates; its page shows the progress."""
     fmt = request.POST.get("fmt")
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         return HttpResponseBadRequest(_("Choose CSV or XLSX."))
-    job = ExportJob.objects.create(user=request.user, fmt=fmt)
-    transaction.on_commit(lambda: run_export.enqueue(job.pk))
+    job = export_start_service(user=request.user, fmt=fmt)
     return redirect("reviews:export", pk=job.pk)
 
 

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from destreg.lib.actions import attempt
 from students.conflicts import conflict_resolve
 from students.forms import AdminRegistryImportForm
 from students.import_jobs import import_job_start
@@ -67,17 +68,19 @@ class RegistryRecordAdmin(admin.ModelAdmin):
         the background and its page shows the progress."""
         form = AdminRegistryImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                job = import_job_start(
+            started = attempt(
+                lambda: import_job_start(
                     school=form.cleaned_data["school"],
                     user=request.user,
                     upload=form.cleaned_data["file"],
                     valid_only=form.cleaned_data["valid_only"],
-                )
-            except ValidationError as error:
-                form.add_error("file", error)
-            else:
-                return redirect("admin:students_registryrecord_import_job", pk=job.pk)
+                ),
+                form=form,
+                field="file",
+                catch=ValidationError,
+            )
+            if started.value is not None:
+                return redirect("admin:students_registryrecord_import_job", pk=started.value.pk)
         context = {
             **self.admin_site.each_context(request),
             "form": form,
@@ -201,16 +204,20 @@ class RegistryConflictAdmin(admin.ModelAdmin):
         if not request.user.is_platform_admin:
             raise PermissionDenied
         form = ResolveConflictForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                conflict_resolve(
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and attempt(
+                lambda: conflict_resolve(
                     conflict=conflict, admin=request.user, note=form.cleaned_data["note"]
-                )
-            except ValidationError as error:
-                form.add_error("note", error)
-            else:
-                self.message_user(request, _("Resolved; the record can be confirmed again."))
-                return redirect("admin:students_registryconflict_change", conflict.pk)
+                ),
+                form=form,
+                field="note",
+                catch=ValidationError,
+            )
+        ):
+            self.message_user(request, _("Resolved; the record can be confirmed again."))
+            return redirect("admin:students_registryconflict_change", conflict.pk)
         context = {
             **self.admin_site.each_context(request),
             "form": form,

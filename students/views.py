@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
+from destreg.lib.actions import attempt
 from destreg.lib.clients import client_ip
-from destreg.lib.permissions import error_text
 from students import binding, services
 from students.conflicts import disputed_message, is_disputed
 from students.forms import (
@@ -37,8 +37,8 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            student = services.student_register(
+        registered = attempt(
+            lambda: services.student_register(
                 username=data["username"],
                 password=data["password1"],
                 real_name=data["real_name"],
@@ -46,11 +46,16 @@ def signup(request):
                 mobile=data["mobile"],
                 email=data["email"],
                 client_ip=client_ip(request),
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+        if registered.value is not None:
+            login(
+                request,
+                registered.value.user,
+                backend="destreg.accounts.backends.UserAndProfileBackend",
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            login(request, student.user, backend="destreg.accounts.backends.UserAndProfileBackend")
             messages.success(request, _("Your account is ready. Please confirm your registry."))
             return redirect("students:home")
     return render(request, "students/signup.html", {"form": form})
@@ -92,11 +97,13 @@ def send_code(request):
         messages.error(request, _("Choose where to send the code."))
         return redirect("students:home")
     channel = form.cleaned_data["channel"]
-    try:
-        binding.registry_code_send(student=student, channel=channel, client_ip=client_ip(request))
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
+    if attempt(
+        lambda: binding.registry_code_send(
+            student=student, channel=channel, client_ip=client_ip(request)
+        ),
+        request=request,
+        catch=ValidationError,
+    ):
         where = record.mobile_masked if channel == "sms" else record.email_masked
         messages.success(
             request,
@@ -113,11 +120,13 @@ def confirm(request):
     if not form.is_valid():
         messages.error(request, _("Enter the code."))
         return redirect("students:home")
-    try:
-        binding.registry_confirm(student=request.user.student, code=form.cleaned_data["code"])
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
+    if attempt(
+        lambda: binding.registry_confirm(
+            student=request.user.student, code=form.cleaned_data["code"]
+        ),
+        request=request,
+        catch=ValidationError,
+    ):
         messages.success(request, _("Registry confirmed. You can now register your destination."))
     return redirect("students:home")
 
@@ -148,19 +157,20 @@ def import_request(request):
     school = chooser.cleaned_data["school"]
     form = ImportRequestForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.registry_request_submit(
+        created = attempt(
+            lambda: services.registry_request_submit(
                 student=student,
                 kind=RegistryRequest.Kind.IMPORT,
                 school=school,
                 data=form.as_data(),
                 note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+        if created.value is not None:
             messages.success(request, _("Your request was sent to the school for review."))
-            return redirect("students:request_detail", pk=created.pk)
+            return redirect("students:request_detail", pk=created.value.pk)
     return render(request, "students/import_request.html", {"form": form, "school": school})
 
 
@@ -172,19 +182,20 @@ def update_request(request):
         return redirect("students:home")
     form = UpdateRequestForm(request.POST or None, record=student.record)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.registry_request_submit(
+        created = attempt(
+            lambda: services.registry_request_submit(
                 student=student,
                 kind=RegistryRequest.Kind.UPDATE,
                 school=student.record.school,
                 data=form.corrections(),
                 note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+        if created.value is not None:
             messages.success(request, _("Your correction request was sent to the school."))
-            return redirect("students:request_detail", pk=created.pk)
+            return redirect("students:request_detail", pk=created.value.pk)
     return render(request, "students/update_request.html", {"form": form})
 
 

@@ -15,17 +15,16 @@ from agreements.online import services
 from agreements.online.forms import InvitationForm, TerminationAnswerForm, TerminationRequestForm
 from agreements.online.permissions import (
     can_answer_invitation,
-    can_answer_termination,
     can_invite,
-    can_request_termination,
     get_agreement_for,
     get_invitation_for,
     get_termination_for,
 )
+from agreements.online.presenters import agreement_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
-from destreg.lib.permissions import error_text
+from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 
 student_required = role_required(Role.STUDENT)
@@ -67,15 +66,17 @@ def invitation_answer(request, pk: int):
     answer = request.POST.get("answer")
     if answer not in ("accept", "decline"):
         return HttpResponseBadRequest(_("Choose accept or decline."))
-    try:
-        if answer == "accept":
-            agreement = services.invitation_accept(invitation=item, user=request.user)
+    if answer == "accept":
+        accepted = attempt(
+            lambda: services.invitation_accept(invitation=item, user=request.user), request=request
+        )
+        if accepted.value is not None:
             messages.success(request, _("Accepted. The agreement now awaits the college's review."))
-            return redirect("agreements:agreement", pk=agreement.pk)
-        services.invitation_decline(invitation=item, user=request.user)
+            return redirect("agreements:agreement", pk=accepted.value.pk)
+    elif attempt(
+        lambda: services.invitation_decline(invitation=item, user=request.user), request=request
+    ):
         messages.info(request, _("You declined the invitation."))
-    except (PermissionDenied, ValidationError) as error:
-        messages.error(request, error_text(error))
     return redirect("agreements:invitation", pk=pk)
 
 
@@ -92,38 +93,12 @@ def mine(request):
     return redirect("agreements:agreement", pk=agreement.pk)
 
 
-def agreement_context(request, agreement: Agreement) -> dict:
-    """What every page showing an agreement needs (students, employers and reviewers)."""
-    terminations = list(agreement.terminations.all())
-    open_termination = next(
-        (
-            t
-            for t in terminations
-            if t.status in ("awaiting_party", "college_review", "school_review")
-        ),
-        None,
-    )
-    return {
-        "agreement": agreement,
-        "record": agreement.student.record,
-        "show_full_id": request.user.is_student,
-        "terminations": terminations,
-        "open_termination": open_termination,
-        "can_terminate": can_request_termination(request.user, agreement),
-        "can_answer_termination": (
-            can_answer_termination(request.user, open_termination) if open_termination else None
-        ),
-        "events": AuditEvent.objects.timeline(agreement),
-        "termination_form": TerminationRequestForm(),
-    }
-
-
 @role_required(
     Role.STUDENT, Role.EMPLOYER, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN
 )
 def agreement(request, pk: int):
     item = get_agreement_for(request.user, pk)
-    return render(request, "agreements/agreement.html", agreement_context(request, item))
+    return render(request, "agreements/agreement.html", agreement_context(request.user, item))
 
 
 @party_required
@@ -131,20 +106,18 @@ def agreement(request, pk: int):
 def terminate(request, pk: int):
     item = get_agreement_for(request.user, pk)
     form = TerminationRequestForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.termination_request(
-                agreement=item,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                document=form.cleaned_data["document"],
-            )
-        except (PermissionDenied, ValidationError) as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("Termination requested; the other party answers next."))
-            return redirect("agreements:agreement", pk=pk)
-    context = agreement_context(request, item) | {"termination_form": form}
+    if form.is_valid() and attempt(
+        lambda: services.termination_request(
+            agreement=item,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            document=form.cleaned_data["document"],
+        ),
+        request=request,
+    ):
+        messages.success(request, _("Termination requested; the other party answers next."))
+        return redirect("agreements:agreement", pk=pk)
+    context = agreement_context(request.user, item) | {"termination_form": form}
     return render(request, "agreements/agreement.html", context, status=400)
 
 
@@ -154,15 +127,15 @@ def termination_answer(request, pk: int):
     termination = get_termination_for(request.user, pk)
     form = TerminationAnswerForm(request.POST)
     if form.is_valid():
-        try:
-            services.termination_answer(
+        attempt(
+            lambda: services.termination_answer(
                 termination=termination,
                 user=request.user,
                 agree=form.cleaned_data["agree"],
                 comment=form.cleaned_data["comment"],
-            )
-        except (PermissionDenied, ValidationError) as error:
-            messages.error(request, error_text(error))
+            ),
+            request=request,
+        )
     return redirect("agreements:agreement", pk=termination.agreement_id)
 
 
@@ -200,19 +173,20 @@ def invite(request):
         raise PermissionDenied(decision.reason)
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.invitation_send(
+        sent = attempt(
+            lambda: services.invitation_send(
                 sender=request.user,
                 name=form.cleaned_data["name"],
                 id_number=form.cleaned_data["id_number"],
                 terms=form.terms(),
                 deadline=form.cleaned_data["answer_by"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+        if sent.value is not None:
             messages.success(request, _("Invitation sent."))
-            return redirect("agreements:invitation", pk=created.pk)
+            return redirect("agreements:invitation", pk=sent.value.pk)
     return render(request, "agreements/invite.html", {"form": form})
 
 

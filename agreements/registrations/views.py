@@ -20,10 +20,10 @@ from agreements.registrations.permissions import (
     can_upload_scan,
     get_registration_for,
 )
+from agreements.registrations.presenters import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
-from destreg.audit.models import AuditEvent
-from destreg.lib.permissions import error_text
+from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 from employers.models import Employer
 from students.models import DestinationClaim
@@ -52,22 +52,26 @@ def register(request):
 
 def _save(request, form: RegistrationForm, path: str, registration: Registration | None):
     """暂存 keeps the draft; 提交 also sends it for review. Returns a redirect or None."""
-    try:
+
+    def save_and_submit() -> Registration:
         saved = services.registration_save_draft(
             student=request.user.student,
             path=path,
             values=form.values(),
             registration=registration,
         )
-        if form.draft:
-            messages.success(request, _("Draft saved (暂存)."))
-        else:
+        if not form.draft:
             services.registration_submit(registration=saved, user=request.user)
-            messages.success(request, _("Submitted; your college reviews it next."))
-    except (ValidationError, PermissionDenied) as error:
-        form.add_error(None, error_text(error))
+        return saved
+
+    done = attempt(save_and_submit, form=form)
+    if done.value is None:
         return None
-    return redirect("agreements:registration", pk=saved.pk)
+    if form.draft:
+        messages.success(request, _("Draft saved (暂存)."))
+    else:
+        messages.success(request, _("Submitted; your college reviews it next."))
+    return redirect("agreements:registration", pk=done.value.pk)
 
 
 @student_required
@@ -107,31 +111,20 @@ def registration_edit(request, pk: int):
     )
 
 
-def registration_context(request, item: Registration) -> dict:
-    return {
-        "item": item,
-        "events": AuditEvent.objects.timeline(item),
-        "can_edit": can_edit_registration(request.user, item),
-        "can_upload_scan": can_upload_scan(request.user, item),
-        "scan_form": ScanForm(),
-        "return_link": item.return_links.order_by("-created_at").first(),
-    }
-
-
 @role_required(Role.STUDENT, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 def registration_detail(request, pk: int):
     item = get_registration_for(request.user, pk)
-    return render(request, "agreements/registration.html", registration_context(request, item))
+    return render(request, "agreements/registration.html", registration_context(request.user, item))
 
 
 @student_required
 @require_POST
 def registration_discard(request, pk: int):
     item = get_registration_for(request.user, pk)
-    try:
-        services.registration_discard(registration=item, user=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
+    if not attempt(
+        lambda: services.registration_discard(registration=item, user=request.user),
+        request=request,
+    ):
         return redirect("agreements:registration", pk=pk)
     messages.info(request, _("The draft was discarded."))
     return redirect("agreements:register")
@@ -142,11 +135,10 @@ def registration_discard(request, pk: int):
 def registration_withdraw(request, pk: int):
     """撤回: give up a returned or unstamped application to take another path."""
     item = get_registration_for(request.user, pk)
-    try:
-        services.registration_withdraw(registration=item, user=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
+    if attempt(
+        lambda: services.registration_withdraw(registration=item, user=request.user),
+        request=request,
+    ):
         messages.info(request, _("The application was withdrawn."))
     return redirect("agreements:registration", pk=pk)
 
@@ -157,17 +149,15 @@ def registration_scan(request, pk: int):
     """本人回传协议书."""
     item = get_registration_for(request.user, pk)
     form = ScanForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.registration_upload_scan(
-                registration=item, scan=form.cleaned_data["scan"], user=request.user
-            )
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, _("Uploaded; your college reviews the stamped agreement."))
-            return redirect("agreements:registration", pk=pk)
-    context = registration_context(request, item) | {"scan_form": form}
+    if form.is_valid() and attempt(
+        lambda: services.registration_upload_scan(
+            registration=item, scan=form.cleaned_data["scan"], user=request.user
+        ),
+        request=request,
+    ):
+        messages.success(request, _("Uploaded; your college reviews the stamped agreement."))
+        return redirect("agreements:registration", pk=pk)
+    context = registration_context(request.user, item) | {"scan_form": form}
     return render(request, "agreements/registration.html", context, status=400)
 
 
@@ -176,12 +166,13 @@ def registration_scan(request, pk: int):
 def registration_return_link(request, pk: int):
     """用人单位协助回传协议书: e-mail the unit a one-time link."""
     item = get_registration_for(request.user, pk)
-    try:
-        link = services.return_link_send(registration=item, user=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, _("A link was e-mailed to %(email)s.") % {"email": link.email})
+    sent = attempt(
+        lambda: services.return_link_send(registration=item, user=request.user), request=request
+    )
+    if sent.value is not None:
+        messages.success(
+            request, _("A link was e-mailed to %(email)s.") % {"email": sent.value.email}
+        )
     return redirect("agreements:registration", pk=pk)
 
 
@@ -302,13 +293,16 @@ def return_page(request, token: str):
     if request.GET.get("download") and item.pdf:
         return _pdf_response(item)
     form = ScanForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.registration_upload_scan(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and attempt(
+            lambda: services.registration_upload_scan(
                 registration=item, scan=form.cleaned_data["scan"], link=link
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return render(request, "agreements/return.html", {"done": True, "item": item})
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+    ):
+        return render(request, "agreements/return.html", {"done": True, "item": item})
     return render(request, "agreements/return.html", {"item": item, "form": form, "link": link})

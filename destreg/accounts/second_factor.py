@@ -43,6 +43,7 @@ from destreg.accounts.permissions import (
     can_use_second_factor,
     second_factor_required,
 )
+from destreg.lib.actions import attempt
 from destreg.lib.permissions import require
 
 RECOVERY_CODES_SESSION_KEY = "second_factor_recovery_codes"
@@ -212,12 +213,15 @@ def enrol(request):
     request.session[ENROL_DEVICE_SESSION_KEY] = device.pk
     form = EnrolForm(request.POST or None, device=device)
     if request.method == "POST" and form.is_valid():
-        try:
-            codes = services.second_factor_enrol(device=device)
-        except PermissionDenied as refused:  # another session enrolled first
+        enrolled = attempt(
+            lambda: services.second_factor_enrol(device=device),
+            request=request,
+            catch=PermissionDenied,
+        )
+        if not enrolled:  # another session enrolled first
             request.session.pop(ENROL_DEVICE_SESSION_KEY, None)
-            messages.error(request, str(refused))
             return redirect(f"{reverse('second_factor_enrol')}?{urlencode({'next': next_url})}")
+        codes = enrolled.value
         device.refresh_from_db()
         _complete(request, device)
         request.session[RECOVERY_CODES_SESSION_KEY] = codes

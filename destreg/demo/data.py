@@ -1,17 +1,34 @@
-"""The demo school, its people and its registry, created idempotently."""
+"""The demo school, its people and its registry, created idempotently.
 
+Reference rows (schools, colleges, majors) and the registry (an import's result) are written
+directly; everything with a state (students' accounts and their confirmation, the units and
+their verification, the invitation) goes through the services real users go through, so
+its audit rows, queue rows and notifications exist as in real use."""
+
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
+from io import BytesIO
+from typing import cast
 
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 from stdnum.cn import ric
 
 from agreements.models import Hukou, Invitation
+from agreements.online.services import invitation_send
 from destreg.accounts.models import Role, User
+from destreg.lib.uploads import clean_document
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
-from employers.models import Employer, EmployerVerification
-from students.models import Gender, RegistryRecord, Student, current_graduation_year
+from employers.models import Employer
+from employers.permissions import can_verify_employer
+from employers.services import employer_register, employer_verify
+from students.binding import registry_bind, registry_unbind
+from students.models import BindingMethod, Gender, RegistryRecord, Student, current_graduation_year
+from students.services import student_register
 
 PASSWORD = "demo12345"  # noqa: S105 (the documented demo password)
 
@@ -129,6 +146,8 @@ def _record(
 
 
 def _user(username: str, role: str, **fields) -> User:
+    """A staff account (reviewers, the admin): made by the platform's staff in real use, with
+    no state of its own to audit, so written directly and refreshed on every run."""
     user = User.objects.filter(username=username).first() or User(username=username)
     user.role = role
     for name, value in fields.items():
@@ -138,39 +157,85 @@ def _user(username: str, role: str, **fields) -> User:
     return user
 
 
-def _student(username, record, email, *, confirmed: bool) -> Student:
-    user = _user(username, Role.STUDENT, display_name=record.name, email=email)
-    student = Student.objects.filter(user=user).first() or Student(user=user)
-    student.real_name = record.name
-    student.id_number = record.id_number
-    student.mobile = "13800000000"
-    student.record = record if confirmed else None
-    student.confirmed_at = (student.confirmed_at or timezone.now()) if confirmed else None
-    student.confirmed_via = (student.confirmed_via or "code") if confirmed else ""
-    student.save()
+def _demo_password(user: User) -> None:
+    """An account the services made on an earlier run keeps its state; only the documented
+    password is restored (a demo visitor may have changed it)."""
+    if not user.check_password(PASSWORD):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+
+
+def _student(username, record, email, *, confirmed: bool, admin: User) -> Student:
+    """A student account as a graduate makes one (sign-up), confirmed through the registry's
+    one door when ``confirmed``; an unconfirmed demo account a visitor confirmed is unlinked
+    again by the platform admin, as the school would."""
+    student = Student.objects.filter(user__username=username).select_related("user").first()
+    if student is None:
+        student = student_register(
+            username=username,
+            password=PASSWORD,
+            real_name=record.name,
+            id_number=record.id_number,
+            mobile="13800000000",
+            email=email,
+        )
+    else:
+        _demo_password(student.user)
+    if confirmed:
+        return registry_bind(
+            student=student, record=record, method=BindingMethod.CODE, actor=student.user
+        )
+    if student.record is not None:
+        # Refused once it holds a destination: the demo visitor's progress then stays.
+        with suppress(ValidationError):
+            registry_unbind(
+                record=student.record, reviewer=admin, reason="演示数据重置 (seed_demo)"
+            )
     return student
 
 
-def _employer(uscc, name, nature, industry, region, address, contact) -> Employer:
-    employer, _ = Employer.objects.update_or_create(
-        uscc=uscc,
-        defaults={
-            "name": name,
-            "nature": _code(CodeTable.UNIT_NATURE, nature),
-            "industry": _code(CodeTable.INDUSTRY, industry),
-            "region": Region.objects.get(code=region),
-            "address": address,
-            "contact_name": contact,
-            "contact_phone": "010-12345678",
-            "contact_mobile": "13900000000",
-            "contact_email": f"hr@{uscc.lower()}.example.com",
-            "verified_at": timezone.now(),
-        },
-    )
-    # Verified by the platform, so the demo units may invite every demo school's graduates.
-    EmployerVerification.objects.get_or_create(
-        employer=employer, school=None, defaults={"note": "demo"}
-    )
+def _evidence(name: str) -> UploadedFile:
+    """A stand-in scan (a blank page with a red seal), stored as an upload would be."""
+    image = Image.new("RGB", (420, 297), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 10, 410, 287), outline="black", width=2)
+    draw.ellipse((300, 180, 390, 270), outline="red", width=4)
+    buffer = BytesIO()
+    image.save(buffer, "PNG")
+    return clean_document(SimpleUploadedFile(name, buffer.getvalue(), "image/png"))
+
+
+def _employer(
+    username, uscc, name, nature, industry, region, address, contact, *, admin: User
+) -> Employer:
+    """A unit registered as units register (with its documents), then verified by the
+    platform, so the demo units may invite every demo school's graduates."""
+    employer = Employer.objects.filter(uscc=uscc).first()
+    if employer is None:
+        user = employer_register(
+            username=username,
+            password=PASSWORD,
+            unit={
+                "name": name,
+                "uscc": uscc,
+                "nature": _code(CodeTable.UNIT_NATURE, nature),
+                "industry": _code(CodeTable.INDUSTRY, industry),
+                "region": Region.objects.get(code=region),
+                "address": address,
+                "contact_name": contact,
+                "contact_phone": "010-12345678",
+                "contact_mobile": "13900000000",
+                "contact_email": f"{username}@example.com",
+                "business_licence": _evidence("licence.png"),
+                "authorisation_letter": _evidence("letter.png"),
+            },
+        )
+        employer = cast(Employer, user.employer)
+    for user in employer.users.all():
+        _demo_password(user)
+    if can_verify_employer(admin, employer):
+        employer_verify(employer=employer, by=admin, note="demo")
+        employer.refresh_from_db()  # the service verified its own locked copy
     return employer
 
 
@@ -179,21 +244,23 @@ def _demo_invitation(employer: Employer, record: RegistryRecord) -> None:
     student = Student.objects.get(record=record)
     if Invitation.objects.filter(employer=employer, student=student).exists():
         return
-    Invitation.objects.create(
-        employer=employer,
-        student=student,
-        sent_by=employer.users.get(),
+    invitation_send(
+        sender=employer.users.get(),
+        name=record.name,
+        id_number=record.id_number,
         deadline=timezone.now() + timedelta(days=7),
-        job_category=_code(CodeTable.JOB_CATEGORY, "13"),
-        position="后端开发工程师",
-        work_location="上海市浦东新区",
-        probation_months=3,
-        probation_salary=12000,
-        salary=15000,
-        penalty=5000,
-        report_place="上海市浦东新区张江路100号",
-        hukou=Hukou.EMPLOYER,
-        supplement="提供人才公寓；年终奖按公司制度执行。",
+        terms={
+            "job_category": _code(CodeTable.JOB_CATEGORY, "13"),
+            "position": "后端开发工程师",
+            "work_location": "上海市浦东新区",
+            "probation_months": 3,
+            "probation_salary": 12000,
+            "salary": 15000,
+            "penalty": 5000,
+            "report_place": "上海市浦东新区张江路100号",
+            "hukou": Hukou.EMPLOYER,
+            "supplement": "提供人才公寓；年终奖按公司制度执行。",
+        },
     )
 
 
@@ -289,30 +356,6 @@ def seed() -> None:
             "310115",
         )
 
-    _student("student1", peng, "student1@example.com", confirmed=False)
-    _student("student2", li, "student2@example.com", confirmed=True)
-    _student("student3", wang, "student3@example.com", confirmed=True)
-
-    employer1 = _employer(
-        "91110000100000000R", "示例科技有限公司", "39", "I", "110108", "中关村大街1号", "刘经理"
-    )
-    employer2 = _employer(
-        "91310115MA1K000003", "上海示例软件有限公司", "39", "I", "310115", "张江路100号", "陈经理"
-    )
-    _user(
-        "employer1",
-        Role.EMPLOYER,
-        display_name="示例科技有限公司",
-        employer=employer1,
-        email="employer1@example.com",
-    )
-    _user(
-        "employer2",
-        Role.EMPLOYER,
-        display_name="上海示例软件有限公司",
-        employer=employer2,
-        email="employer2@example.com",
-    )
     _user(
         "college1",
         Role.COLLEGE_REVIEWER,
@@ -329,7 +372,7 @@ def seed() -> None:
     )
     _user("school1", Role.SCHOOL_REVIEWER, display_name="示例大学 就业指导中心", school=school)
     _user("school2", Role.SCHOOL_REVIEWER, display_name="另一示例大学 就业指导中心", school=other)
-    _user(
+    admin = _user(
         "admin",
         Role.PLATFORM_ADMIN,
         display_name="平台管理员",
@@ -337,4 +380,15 @@ def seed() -> None:
         is_superuser=True,
         email="admin@example.com",
     )
+    _student("student1", peng, "student1@example.com", confirmed=False, admin=admin)
+    _student("student2", li, "student2@example.com", confirmed=True, admin=admin)
+    _student("student3", wang, "student3@example.com", confirmed=True, admin=admin)
+    _employer(
+        "employer1", "91110000100000000R", "示例科技有限公司", "39", "I", "110108",
+        "中关村大街1号", "刘经理", admin=admin,
+    )  # fmt: skip
+    employer2 = _employer(
+        "employer2", "91310115MA1K000003", "上海示例软件有限公司", "39", "I", "310115",
+        "张江路100号", "陈经理", admin=admin,
+    )  # fmt: skip
     _demo_invitation(employer2, li)

@@ -1,0 +1,19 @@
+"""Page data of a registration, shared by the student's pages and the reviewers' (``reviews``)."""
+
+from agreements.models import Registration
+from agreements.registrations.forms import ScanForm
+from agreements.registrations.permissions import can_edit_registration, can_upload_scan
+from destreg.accounts.models import User
+from destreg.audit.models import AuditEvent
+
+
+def registration_context(user: User, item: Registration) -> dict:
+    """What every page showing a registration needs (the student's and the reviewers')."""
+    return {
+        "item": item,
+        "events": AuditEvent.objects.timeline(item),
+        "can_edit": can_edit_registration(user, item),
+        "can_upload_scan": can_upload_scan(user, item),
+        "scan_form": ScanForm(),
+        "return_link": item.return_links.order_by("-created_at").first(),
+    }

@@ -1,6 +1,6 @@
 """Page data of an agreement, shared by the parties' pages and the reviewers' (``reviews``)."""
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Termination
 from agreements.online.forms import TerminationRequestForm
 from agreements.online.permissions import can_answer_termination, can_request_termination
 from destreg.accounts.models import User
@@ -10,14 +10,7 @@ from destreg.audit.models import AuditEvent
 def agreement_context(user: User, agreement: Agreement) -> dict:
     """What every page showing an agreement needs (students, employers and reviewers)."""
     terminations = list(agreement.terminations.all())
-    open_termination = next(
-        (
-            t
-            for t in terminations
-            if t.status in ("awaiting_party", "college_review", "school_review")
-        ),
-        None,
-    )
+    open_termination = next((t for t in terminations if t.status in Termination.OPEN), None)
     return {
         "agreement": agreement,
         "record": agreement.student.record,

@@ -92,6 +92,14 @@ REGISTRATION_REVIEW = ReviewStages(
 SCAN_REVIEW = (RegistrationStatus.SCAN_COLLEGE_REVIEW, RegistrationStatus.SCAN_SCHOOL_REVIEW)
 # Waiting for the unit's stamp: the student (or the unit, through a link) uploads the scan.
 AWAITING_SCAN = (RegistrationStatus.INFO_APPROVED, RegistrationStatus.SCAN_RETURNED)
+# Before the information review has passed: an offline e-agreement cannot be printed yet.
+BEFORE_INFORMATION_APPROVAL = (
+    RegistrationStatus.DRAFT,
+    RegistrationStatus.RETURNED,
+    RegistrationStatus.COLLEGE_REVIEW,
+    RegistrationStatus.SCHOOL_REVIEW,
+    RegistrationStatus.REJECTED,
+)
 # What the student may withdraw: returned, or never stamped (the path is then free again).
 WITHDRAWABLE = (RegistrationStatus.RETURNED, *AWAITING_SCAN)
 

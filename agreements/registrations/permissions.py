@@ -6,7 +6,11 @@ from agreements.models import Registration
 from agreements.permissions import (
     is_student_of,
 )
-from agreements.registrations.models import AWAITING_SCAN, WITHDRAWABLE
+from agreements.registrations.models import (
+    AWAITING_SCAN,
+    BEFORE_INFORMATION_APPROVAL,
+    WITHDRAWABLE,
+)
 from destreg.audit.stages import can_decide
 from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 
@@ -51,6 +55,14 @@ def can_withdraw_registration(user, registration: Registration) -> Decision:
         return deny(
             _("Only a returned application, or one waiting for its stamp, can be withdrawn.")
         )
+    return ALLOW
+
+
+def can_print_e_agreement(user, registration: Registration) -> Decision:
+    """The offline e-agreement, to print and stamp, once its information review passed (for
+    whoever may see the registration)."""
+    if not registration.is_offline or registration.status in BEFORE_INFORMATION_APPROVAL:
+        return deny(_("The e-agreement can be printed once its information review passes."))
     return ALLOW
 
 

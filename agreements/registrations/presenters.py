@@ -2,7 +2,12 @@
 
 from agreements.models import Registration
 from agreements.registrations.forms import ScanForm
-from agreements.registrations.permissions import can_edit_registration, can_upload_scan
+from agreements.registrations.permissions import (
+    can_edit_registration,
+    can_print_e_agreement,
+    can_upload_scan,
+    can_withdraw_registration,
+)
 from destreg.accounts.models import User
 from destreg.audit.models import AuditEvent
 
@@ -14,6 +19,8 @@ def registration_context(user: User, item: Registration) -> dict:
         "events": AuditEvent.objects.timeline(item),
         "can_edit": can_edit_registration(user, item),
         "can_upload_scan": can_upload_scan(user, item),
+        "can_print": can_print_e_agreement(user, item),
+        "can_withdraw": can_withdraw_registration(user, item),
         "scan_form": ScanForm(),
         "return_link": item.return_links.order_by("-created_at").first(),
     }

@@ -17,6 +17,7 @@ from agreements.registrations import services as services
 from agreements.registrations.forms import RegistrationForm, ScanForm
 from agreements.registrations.permissions import (
     can_edit_registration,
+    can_print_e_agreement,
     can_upload_scan,
     get_registration_for,
 )
@@ -24,6 +25,7 @@ from agreements.registrations.presenters import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.lib.actions import attempt
+from destreg.lib.permissions import require
 from destreg.lib.uploads import document_response
 from employers.models import Employer
 from students.models import DestinationClaim
@@ -202,16 +204,7 @@ def _pdf_response(item: Registration):
 def registration_pdf(request, pk: int):
     """The e-agreement to print and stamp (after the information review passes)."""
     item = get_registration_for(request.user, pk)
-    if not item.is_offline or item.status in (
-        "draft",
-        "returned",
-        "college_review",
-        "school_review",
-        "rejected",
-    ):
-        raise PermissionDenied(
-            _("The e-agreement can be printed once its information review passes.")
-        )
+    require(can_print_e_agreement(request.user, item))
     response = _pdf_response(item)
     if response is None:
         # Not ready (or its render failed): ask again, at most once a minute however often

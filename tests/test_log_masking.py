@@ -39,7 +39,8 @@ def _serve_and_ask(command: list[str], port: int, tmp_path) -> str:
         while True:
             try:
                 url = f"http://127.0.0.1:{port}/healthz?q={ID_NUMBER}"
-                with urllib.request.urlopen(url, timeout=2) as response:
+                # The first request imports every view (WeasyPrint, pyHanko): give it time.
+                with urllib.request.urlopen(url, timeout=20) as response:
                     assert response.status == 200
                 break
             except (urllib.error.URLError, ConnectionError):

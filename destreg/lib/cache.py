@@ -3,7 +3,8 @@
 The shared cache is django-redis with IGNORE_EXCEPTIONS (settings.py): everything cached can
 be recomputed (statistics, unread counts, rows the database holds) or is written through to
 the database (sessions), so when Redis is down the site carries on more slowly instead of
-answering 500: reads miss, writes are skipped, and it is logged.
+answering 500: reads miss, writes are skipped, and it is logged. Not every django-redis
+operation does so: use only those tests/test_shared_cache.py checks (touch(), for one, raises).
 """
 
 from collections.abc import Callable

@@ -10,6 +10,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.env import env_bool, env_int, env_json_object, env_list, env_str
+from destreg.lib.release import release
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DESTREG_VAR_DIR", str(BASE_DIR / "var")))
@@ -253,21 +254,37 @@ FORM_RENDERER = "destreg.lib.renderers.WidgetRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Cache (statistics figures) ---------------------------------------------
+# --- Cache -------------------------------------------------------------------
 # Embedded default: per-process memory. Several app servers: CACHE_URL=redis://…
 CACHE_URL = env_str("CACHE_URL")
+# Every cache key carries the release, so a deploy never reads what older code wrote there
+# (pickled rows, changed shapes). Unset: a digest of the running code (destreg/lib/release.py).
+RELEASE = release(env_str("RELEASE"), BASE_DIR)
+CACHE_KEY_PREFIX = f"destreg-{RELEASE}"
+# The shared cache (django-redis). Everything cached can be recomputed or is also in the
+# database, so while Redis is unreachable the cache misses instead of failing: reads answer
+# the default, writes are skipped, incr answers None (a rate limit lets the request through).
+REDIS_CACHE = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "KEY_PREFIX": CACHE_KEY_PREFIX,
+    "OPTIONS": {
+        "SOCKET_CONNECT_TIMEOUT": 1,  # an unreachable Redis costs a request a second, not a hang
+        "SOCKET_TIMEOUT": 1,
+        "IGNORE_EXCEPTIONS": True,
+    },
+}
 CACHES = {
     "default": (
-        {
-            "BACKEND": "destreg.lib.cache.TolerantRedisCache",
-            "LOCATION": CACHE_URL,
-            # An unreachable Redis costs a request one second, not a hang.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        {**REDIS_CACHE, "LOCATION": CACHE_URL}
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
     ),
 }
+# Each operation skipped while Redis is unreachable is logged (logger django_redis.cache).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # With a shared cache, sessions are read from it and written through to the database.
 if CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

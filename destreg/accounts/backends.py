@@ -16,7 +16,7 @@ class UserAndProfileBackend(ModelBackend):
     """Django's ModelBackend; loading the signed-in user also loads their student profile in
     the same query (for staff and employers the join finds none), since every graduate's
     page needs it. The pair is kept in the cache for a minute, and marked forgotten whenever
-    either is saved or deleted (``forget_saved_user``), the way Zulip caches its user profiles."""
+    either is saved or deleted (``forget_user``), the way Zulip caches its user profiles."""
 
     def get_user(self, user_id):
         user = remember(
@@ -33,12 +33,7 @@ class UserAndProfileBackend(ModelBackend):
         return users.filter(pk=user_id).first()
 
 
-def forget_saved_user(sender, instance, update_fields=None, **kwargs) -> None:
-    """post_save / post_delete receiver for the user model and the student profile.
-
-    Signing in saves only ``last_login``, which no page reads: that save leaves the cache
-    alone, so the first pages after signing in come from the cache, and a forgotten mark
-    set by a real change just before stays in place."""
-    if update_fields == frozenset({"last_login"}):
-        return
-    forget(user_cache_key(getattr(instance, "user_id", instance.pk)))
+def forget_user(user_id) -> None:
+    """The signed-in user ``user_id`` (or their student profile) changed: read it afresh.
+    Called on every save and delete (destreg/invalidation.py)."""
+    forget(user_cache_key(user_id))

@@ -21,7 +21,7 @@ from destreg.lib.cache import forget, remember
 
 # Whether a college reviewer or an employer has an authenticator is asked on every page of an
 # unverified session; the answer is cached and forgotten whenever one of their devices is
-# saved or deleted (``forget_authenticator``), like the signed-in user itself.
+# saved or deleted (destreg/invalidation.py), like the signed-in user itself.
 HAS_AUTHENTICATOR_SECONDS = 60
 
 # What a half-signed-in person may reach, by URL name.
@@ -42,9 +42,9 @@ def has_authenticator(user) -> bool:
     )
 
 
-def forget_authenticator(sender, instance, **kwargs) -> None:
-    """post_save / post_delete receiver for TOTPDevice."""
-    forget(_authenticator_key(instance.user_id))
+def forget_authenticator(user_id) -> None:
+    """One of the user's devices was saved or deleted (destreg/invalidation.py)."""
+    forget(_authenticator_key(user_id))
 
 
 def owes_second_factor(user) -> bool:

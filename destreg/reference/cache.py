@@ -83,10 +83,10 @@ def attach_one(instance: M) -> M:
     return instance
 
 
-def forget(sender: type[models.Model], instance: models.Model, **kwargs) -> None:
-    """Signal receiver: a reference row was saved or deleted in this process."""
+def forget(model: type[models.Model], pk: Any) -> None:
+    """A reference row was saved or deleted in this process (destreg/invalidation.py)."""
     with _lock:
-        _rows.pop((sender, instance.pk), None)
+        _rows.pop((model, pk), None)
 
 
 def clear() -> None:

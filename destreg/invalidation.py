@@ -18,26 +18,38 @@ unread notification counts                  shared cache, 60 s        by ``notif
 statistics figures (reviews/stats.py)       shared cache, 5 min       not: they say when they
                                                                       were computed; a button
                                                                       recomputes them
+a confirmed graduate's home page data       shared cache, 60 s        records and profiles: on
+(students/home.py: record, latest requests)                           save / delete, below; the
+                                                                      requests and destinations:
+                                                                      by the state-change door
+                                                                      (AFTER_STATE_CHANGE); the
+                                                                      import's bulk upsert: by
+                                                                      the import itself
 rate-limit and throttle counters            shared cache, windows     not: they count until
                                                                       their window ends
 sessions (cached_db)                        shared cache              by Django's session store
 ==========================================  ========================  ===========================
 
-The rows forgotten here change through the admin and the account screens (sign-in, password,
-second factor, the registry profile), so a save or delete of the row is the change. No state
-change of an agreement, invitation, registration or registry request (the state-change door,
-destreg/audit) touches a cached copy: the door has no cache to forget.
+The rows forgotten on save or delete change through the admin, the account screens and the
+registry services (sign-in, password, second factor, binding, imports), so a save or delete
+of the row is the change. What a state change makes stale (an agreement, a registration or a
+registry request moving on changes the graduate's home page) is forgotten by the door
+(destreg/audit/changes.py), which asks ``keys_after_state_change``.
+
+Rules of the apps built on destreg are named by dotted path: destreg does not import them.
 
 Every key of the shared cache carries the release (settings.CACHE_KEY_PREFIX), so nothing
 written by older code is read after a deploy.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from django.apps import apps
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+from django.utils.module_loading import import_string
 
 from destreg.accounts.backends import forget_user
 from destreg.accounts.middleware import forget_authenticator
@@ -78,9 +90,37 @@ RULES: dict[str, Callable[[Any, frozenset[str] | None], None]] = {
 }
 
 
+# The same for the apps' own caches: model → dotted path of the rule.
+APP_RULES: dict[str, str] = {
+    "students.Student": "students.home.forget_student_home",
+    "students.RegistryRecord": "students.home.forget_record_homes",
+}
+
+# model → dotted path of a function (item) → the cache keys to forget after the door changes
+# the item's state (or records its creation).
+AFTER_STATE_CHANGE: dict[str, str] = {
+    "students.RegistryRequest": "students.home.home_keys_of",
+    "agreements.Agreement": "students.home.home_keys_of",
+    "agreements.Registration": "students.home.home_keys_of",
+}
+
+
+@cache
+def _rule(path: str) -> Callable[..., Any]:
+    return import_string(path)
+
+
+def keys_after_state_change(item: Model) -> Iterable[str]:
+    """The cache keys the door forgets once ``item``'s state changed."""
+    path = AFTER_STATE_CHANGE.get(item._meta.label)
+    return _rule(path)(item) if path else ()
+
+
 def connect() -> None:
     """Connect every rule to its model's post_save and post_delete (DestregConfig.ready)."""
-    for label, rule in RULES.items():
+    rules = [(label, rule, "forget") for label, rule in RULES.items()]
+    rules += [(label, _rule(path), "forget-app") for label, path in APP_RULES.items()]
+    for label, rule, prefix in rules:
         model = apps.get_model(label)
 
         def receiver(sender, instance, update_fields=None, rule=rule, **kwargs) -> None:
@@ -88,4 +128,4 @@ def connect() -> None:
 
         for signal in (post_save, post_delete):
             # weak=False: the receiver is a closure that nothing else holds on to.
-            signal.connect(receiver, sender=model, weak=False, dispatch_uid=f"forget:{label}")
+            signal.connect(receiver, sender=model, weak=False, dispatch_uid=f"{prefix}:{label}")

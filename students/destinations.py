@@ -1,6 +1,9 @@
 """The 四选一 rule: one destination path in progress, one approved, per student.
 
-Callers run inside their own transaction and have locked the student row.
+Callers run inside their own transaction and have locked the student row, and move the
+agreement or registration the claim is for through the state-change door in the same
+transaction: the door forgets the graduate's cached home page, which shows the registered
+destination (destreg/invalidation.py ``AFTER_STATE_CHANGE``).
 An approved *other destination* is the one approval a signing may replace: the
 caller of ``claim_approve`` voids the registration it gets back.
 """
@@ -11,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.reference.models import Code, CodeTable
-from students.home import forget_home
 from students.models import DestinationClaim, DestinationPath, RegistryRecord, Student
 
 SIGNING_PATHS = {DestinationPath.ONLINE, DestinationPath.OFFLINE, DestinationPath.PAPER}
@@ -45,7 +47,6 @@ def claim_release(*, student: Student, path: str, object_id: int) -> None:
     DestinationClaim.objects.filter(student=student, path=path, object_id=object_id).delete()
     if not DestinationClaim.objects.filter(student=student, approved=True).exists():
         RegistryRecord.objects.filter(student=student).update(destination=None, destination_at=None)
-        forget_home(student.pk)
 
 
 def claim_approve(
@@ -62,5 +63,4 @@ def claim_approve(
         destination=Code.objects.get(table=CodeTable.DESTINATION, code=destination_code),
         destination_at=timezone.now(),
     )
-    forget_home(student.pk)
     return replaced

@@ -5,9 +5,10 @@ and what it shows, their registry record and their latest registry requests, cha
 times a year. So it is read once a minute at most: every write that changes either marks
 the graduate's entry forgotten (destreg/lib/cache.py):
 
-- saves and deletes of a record, a request or the profile, through signals (students/apps.py);
-- the registry import's upsert and the registered destination, which write with
-  ``QuerySet.update()`` and bulk SQL, call ``forget_home`` themselves.
+- saves and deletes of a record or the profile (destreg/invalidation.py);
+- every state change of a registry request, an agreement or a registration, through the
+  state-change door (destreg/audit/changes.py; the registered destination moves with them);
+- the registry import's upsert, which writes with bulk SQL, calls ``forget_home`` itself.
 
 For display only: services read the database, never this. The record's school, college,
 major and codes are filled in from each process's reference cache after reading, not stored.
@@ -68,11 +69,14 @@ def forget_home(*student_ids) -> None:
     forget(*(home_cache_key(pk) for pk in student_ids))
 
 
-def forget_saved(sender, instance, **kwargs) -> None:
-    """post_save / post_delete receiver for Student, RegistryRecord and RegistryRequest."""
-    if sender is Student:
-        forget_home(instance.pk)
-    elif sender is RegistryRequest:
-        forget_home(instance.student_id)
-    else:
-        forget_home(*Student.objects.filter(record_id=instance.pk).values_list("pk", flat=True))
+def home_keys_of(item) -> list[str]:
+    """The home page an item of the graduate ``item.student_id`` shows on (the door)."""
+    return [home_cache_key(item.student_id)]
+
+
+def forget_student_home(student: Student, update_fields=None) -> None:
+    forget_home(student.pk)
+
+
+def forget_record_homes(record: RegistryRecord, update_fields=None) -> None:
+    forget_home(*Student.objects.filter(record_id=record.pk).values_list("pk", flat=True))

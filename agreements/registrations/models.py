@@ -218,6 +218,15 @@ class Registration(FSMModelMixin, Terms):
         return self.path == self.Path.OFFLINE
 
     @property
+    def sent_back(self) -> bool:
+        """退回修改: the information or the stamped scan came back to the student."""
+        return self.status in (self.Status.RETURNED, self.Status.SCAN_RETURNED)
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.REJECTED
+
+    @property
     def editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.RETURNED)
 

@@ -46,6 +46,15 @@ def can_review_registration(user, registration: Registration) -> Decision:
     return can_decide(user, registration, Registration.REVIEW)
 
 
+def can_discard_registration(user, registration: Registration) -> Decision:
+    """取消 a draft: only the student's own, only while nothing was submitted."""
+    if not is_student_of(user, registration.student_id):
+        return deny(_("Only the student edits their registration."), visible=False)
+    if registration.status != Registration.Status.DRAFT:
+        return deny(_("Only a draft can be discarded."))
+    return ALLOW
+
+
 def can_withdraw_registration(user, registration: Registration) -> Decision:
     """撤回: the student gives up a returned application, or one waiting for its stamp, to
     take another path."""

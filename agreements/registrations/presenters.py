@@ -3,6 +3,7 @@
 from agreements.models import Registration
 from agreements.registrations.forms import ScanForm
 from agreements.registrations.permissions import (
+    can_discard_registration,
     can_edit_registration,
     can_print_e_agreement,
     can_upload_scan,
@@ -21,6 +22,7 @@ def registration_context(user: User, item: Registration) -> dict:
         "can_upload_scan": can_upload_scan(user, item),
         "can_print": can_print_e_agreement(user, item),
         "can_withdraw": can_withdraw_registration(user, item),
+        "can_discard": can_discard_registration(user, item),
         "scan_form": ScanForm(),
         "return_link": item.return_links.order_by("-created_at").first(),
     }

@@ -36,6 +36,7 @@ from django_fsm import can_proceed
 
 from destreg.audit.models import AuditAction, AuditEvent, ReviewTask
 from destreg.audit.notify import notify as send_notification
+from destreg.invalidation import keys_after_state_change
 from destreg.lib.cache import forget
 from destreg.lib.decisions import check_state
 from destreg.lib.permissions import Decision, require
@@ -46,10 +47,6 @@ M = TypeVar("M", bound=models.Model)
 _opened_for: contextvars.ContextVar[models.Model | None] = contextvars.ContextVar(
     "opened_for", default=None
 )
-
-# What is cached about an item of a model, by model: functions returning cache keys to forget
-# after the item changes (registered with ``forget_on_change``).
-_CACHED: dict[type[models.Model], list[Callable[[Any], Iterable[str]]]] = {}
 
 
 class TransitionOutsideTheDoor(RuntimeError):
@@ -151,12 +148,6 @@ def record_event(
     )
 
 
-def forget_on_change(model: type[models.Model], keys: Callable[[Any], Iterable[str]]) -> None:
-    """Declare a cache of ``model``'s items: after the door changes one, ``keys(item)`` are
-    forgotten (destreg/lib/cache.py ``forget``)."""
-    _CACHED.setdefault(model, []).append(keys)
-
-
 def refuse_transitions_outside_the_door(sender, instance, name, **kwargs) -> None:
     """django-fsm's pre_transition receiver: only ``change_state`` may run a transition."""
     if _opened_for.get() is not instance:
@@ -205,8 +196,8 @@ def _tell_reviewers(item: Any, before: str) -> list[Notice]:
 
 
 def _forget(item: models.Model) -> None:
-    for keys in _CACHED.get(type(item), ()):
-        forget(*keys(item))
+    """What a state change of ``item`` makes stale (declared in destreg/invalidation.py)."""
+    forget(*keys_after_state_change(item))
 
 
 def _loggable(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,9 +22,9 @@ a confirmed graduate's home page data       shared cache, 60 s        records an
 (students/home.py: record, latest requests)                           save / delete, below; the
                                                                       requests and destinations:
                                                                       by the state-change door
-                                                                      (AFTER_STATE_CHANGE); the
-                                                                      import's bulk upsert: by
-                                                                      the import itself
+                                                                      (AFTER_STATE_CHANGE) and on
+                                                                      delete; the import's bulk
+                                                                      upsert: by the import
 rate-limit and throttle counters            shared cache, windows     not: they count until
                                                                       their window ends
 sessions (cached_db)                        shared cache              by Django's session store
@@ -53,6 +53,7 @@ from django.utils.module_loading import import_string
 
 from destreg.accounts.backends import forget_user
 from destreg.accounts.middleware import forget_authenticator
+from destreg.lib.cache import forget
 from destreg.reference import cache as references
 
 
@@ -97,7 +98,8 @@ APP_RULES: dict[str, str] = {
 }
 
 # model → dotted path of a function (item) → the cache keys to forget after the door changes
-# the item's state (or records its creation).
+# the item's state (or records its creation), and after a row is deleted (which is not a
+# state change: a draft discarded, a row removed in the admin).
 AFTER_STATE_CHANGE: dict[str, str] = {
     "students.RegistryRequest": "students.home.home_keys_of",
     "agreements.Agreement": "students.home.home_keys_of",
@@ -117,7 +119,8 @@ def keys_after_state_change(item: Model) -> Iterable[str]:
 
 
 def connect() -> None:
-    """Connect every rule to its model's post_save and post_delete (DestregConfig.ready)."""
+    """Connect every rule to its model's post_save and post_delete, and the door's keys to
+    post_delete (DestregConfig.ready)."""
     rules = [(label, rule, "forget") for label, rule in RULES.items()]
     rules += [(label, _rule(path), "forget-app") for label, path in APP_RULES.items()]
     for label, rule, prefix in rules:
@@ -129,3 +132,10 @@ def connect() -> None:
         for signal in (post_save, post_delete):
             # weak=False: the receiver is a closure that nothing else holds on to.
             signal.connect(receiver, sender=model, weak=False, dispatch_uid=f"{prefix}:{label}")
+
+    def deleted(sender, instance, **kwargs) -> None:
+        forget(*keys_after_state_change(instance))
+
+    for label in AFTER_STATE_CHANGE:
+        model = apps.get_model(label)
+        post_delete.connect(deleted, sender=model, weak=False, dispatch_uid=f"deleted:{label}")

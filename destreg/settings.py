@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
-    "destreg",
+    "destreg",  # destreg/apps.py: the cache invalidation rules
     "destreg.accounts",
     "destreg.reference",
     "destreg.audit",
@@ -89,31 +89,21 @@ WSGI_APPLICATION = "destreg.wsgi.application"
 
 TEMPLATES = [
     {
-        # Pages, e-mails and the agreement PDF: Jinja2 (destreg/lib/templating.py).
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        # Pages, e-mails and the agreement PDF in templates/; the admin (with its overrides
+        # in the apps' templates/admin/) and crispy's layouts from the apps. With DEBUG off,
+        # Django wraps the loaders in its cached loader: each template is parsed once.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": False,
+        "APP_DIRS": True,
         "OPTIONS": {
-            "environment": "destreg.lib.templating.environment",
+            "libraries": {"destreg": "destreg.lib.template_tags"},
             "context_processors": [
-                "destreg.lib.templating.csrf",
+                "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "destreg.audit.context_processors.unread_notifications",
                 "students.sso.login_context",
-            ],
-        },
-    },
-    {
-        # The admin (with its overrides in the apps' templates/admin/), crispy's layouts.
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
             ],
         },
     },
@@ -250,7 +240,6 @@ MEDIA_URL = "/media/"  # never served directly: uploads go through permission-ch
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
-FORM_RENDERER = "destreg.lib.renderers.WidgetRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -26,7 +26,6 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, allow_return: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.allows_return = allow_return  # the panel shows 退回修改 only then
         if not allow_return:
             field = self.fields["decision"]
             field.choices = [c for c in field.choices if c[0] != self.RETURN]  # type: ignore[attr-defined]

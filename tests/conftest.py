@@ -73,26 +73,6 @@ def _force_login_passes_the_second_factor(monkeypatch):
     monkeypatch.setattr(ClientMixin, "force_login", force_login_verified)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _jinja2_context_in_responses():
-    """Django's test client records what Django templates render with; record Jinja2's too,
-    so tests read ``response.context`` and ``response.templates`` of every page."""
-    from django.template.backends import jinja2
-    from django.test.signals import template_rendered
-
-    render = jinja2.Template.render
-
-    def recorded(self, context=None, request=None):
-        context = {} if context is None else context
-        html = render(self, context, request)  # fills context from the context processors
-        template_rendered.send(sender=self, template=self.template, context=context)
-        return html
-
-    jinja2.Template.render = recorded
-    yield
-    jinja2.Template.render = render
-
-
 @pytest.fixture
 def reference_data(db):
     """Code tables come from a data migration; transactional tests flush them, so reload."""

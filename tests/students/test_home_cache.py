@@ -6,11 +6,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agreements.online import services as services_online
 from destreg.reference.models import Code, CodeTable
-from students import destinations, services
+from students import services
 from students.home import Home, home_cache_key
 from students.importing import registry_import
-from students.models import DestinationPath, RegistryRecord, RegistryRequest
+from students.models import RegistryRecord, RegistryRequest
 from tests import factories as f
 
 HOME = reverse("students:home")
@@ -80,17 +81,22 @@ def test_a_deleted_request_leaves_the_page_at_once(client, student):
     assert reverse("students:request_detail", args=[request.pk]) not in home(client)
 
 
-def test_a_registered_destination_and_its_end_show_at_once(client, student):
-    warm(client, student)
-    destinations.claim_start(student=student, path=DestinationPath.OTHER, object_id=1)
-    destinations.claim_approve(
-        student=student, path=DestinationPath.OTHER, object_id=1, destination_code="10"
-    )
+def test_a_registered_destination_and_its_end_show_at_once(
+    client, student, agreement, college_reviewer, school_reviewer, employer_user
+):
     signed = Code.objects.get(table=CodeTable.DESTINATION, code="10")
+    services_online.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    warm(client, student)
+    services_online.agreement_approve(agreement=agreement, reviewer=school_reviewer)
     assert f"{signed.name} (10)" in home(client)
 
+    termination = services_online.termination_request(
+        agreement=agreement, user=student.user, reason="考研"
+    )
+    services_online.termination_answer(termination=termination, user=employer_user, agree=True)
+    services_online.termination_approve(termination=termination, reviewer=college_reviewer)
     warm(client, student)
-    destinations.claim_release(student=student, path=DestinationPath.OTHER, object_id=1)
+    services_online.termination_approve(termination=termination, reviewer=school_reviewer)
     assert f"{signed.name} (10)" not in home(client)
 
 

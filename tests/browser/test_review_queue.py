@@ -3,10 +3,11 @@ bulk decisions through their confirm page (取消 changes nothing; 确认 decide
 
 import pytest
 
-from agreements.models import Agreement
+from agreements.models import Agreement, Registration
 from agreements.online import services
+from agreements.registrations import services as reg
 from tests import factories as f
-from tests.browser.conftest import login
+from tests.browser.conftest import DESKTOP, login
 
 pytestmark = pytest.mark.browser
 
@@ -75,3 +76,37 @@ def test_a_reviewer_works_through_the_queue(
     )
     assert statuses == ["school_review", "college_review", "school_review", "school_review"]
     shoot(page, "after-bulk")
+
+
+def test_bulk_return_works_without_scripts(browser, live_server, world, college_reviewer):
+    made = []
+    for _ in range(3):
+        student = f.make_student(f.make_record(world.major_a1))
+        draft = reg.registration_save_draft(
+            student=student, path="offline", values={"unit_name": "甲"}
+        )
+        made.append(reg.registration_submit(registration=draft, user=student.user))
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        login(page, live_server, college_reviewer.username)
+        page.goto(f"{live_server.url}/reviews/")
+        assert page.locator("[data-select-all]").is_hidden()
+        assert page.locator("[data-shortcuts-help]").is_hidden()
+        boxes = page.locator("main tbody input[name=task]")
+        boxes.nth(0).check()
+        boxes.nth(2).check()
+        with page.expect_navigation():
+            page.get_by_role("button", name="批量退回修改").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="确认").click()  # no comment: refused
+        assert page.locator(".invalid-feedback, .text-danger").first.is_visible()
+        assert {r.status for r in Registration.objects.all()} == {"college_review"}
+        page.locator("textarea[name=comment]").fill("单位名称请写全称")
+        with page.expect_navigation():
+            page.get_by_role("button", name="确认").click()
+        assert page.locator("main .text-success").count() == 2
+    finally:
+        context.close()
+    statuses = [Registration.objects.get(pk=r.pk).status for r in made]
+    assert statuses == ["returned", "college_review", "returned"]

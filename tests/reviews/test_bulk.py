@@ -5,13 +5,13 @@ kind's service and reported on its own; the queue's total and page count."""
 import pytest
 from django.urls import reverse
 
-from agreements.models import Agreement, Registration
-from agreements.online import services
+from agreements.models import Registration
 from agreements.registrations import services as reg
 from destreg.audit.models import AuditEvent, ReviewTask
 from reviews import queue as review_queue
 from reviews.services import review_bulk
 from tests import factories as f
+from tests.reviews.test_queue import _agreements
 
 STALE = "该事项已被处理，请刷新后重试"
 
@@ -24,15 +24,6 @@ def _registrations(major, count) -> list[Registration]:
             student=student, path="offline", values={"unit_name": "甲"}
         )
         made.append(reg.registration_submit(registration=draft, user=student.user))
-    return made
-
-
-def _agreements(world, employer, count, major=None) -> list[Agreement]:
-    made = []
-    for _ in range(count):
-        student = f.make_student(f.make_record(major or world.major_a1))
-        invitation = f.make_invitation(employer, student)
-        made.append(services.invitation_accept(invitation=invitation, user=student.user))
     return made
 
 

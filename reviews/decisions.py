@@ -127,9 +127,12 @@ def decide(
     BY_MODEL[type(item)].service(decision)(item, reviewer, comment, expected_state)
 
 
-def approve_task(task: ReviewTask, reviewer: User, *, expected_state: str) -> None:
-    """Approve the item behind a queue row (one transaction), provided it is still in the
-    state the row was rendered with. Raises the model's DoesNotExist when the item is gone."""
+def decide_task(
+    task: ReviewTask, reviewer: User, *, decision: str, comment: str = "", expected_state: str
+) -> None:
+    """Take ``decision`` on the item behind a queue row (one transaction), provided it is
+    still in the state the row was rendered with. Raises the model's DoesNotExist when the
+    item is gone, ValueError when its kind has no such decision."""
     reviewed = BY_KIND[task.kind]
     item = reviewed.model._default_manager.get(pk=task.object_id)
-    reviewed.approve(item, reviewer, "", expected_state)
+    reviewed.service(decision)(item, reviewer, comment, expected_state)

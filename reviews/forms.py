@@ -41,6 +41,19 @@ class DecisionForm(forms.Form):
         return cleaned
 
 
+class BulkDecisionForm(DecisionForm):
+    """One decision and one comment for every row chosen in the queue; each row's checkbox
+    carries its own item's state, so the form has none."""
+
+    state = None  # type: ignore[assignment]
+
+    TITLES = {  # the queue's buttons, the confirm page's and the results' heading
+        DecisionForm.APPROVE: _("Approve selected"),
+        DecisionForm.RETURN: _("Return selected for changes"),
+        DecisionForm.REJECT: _("Reject selected"),
+    }
+
+
 class UnbindForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for unlinking"),

@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from destreg.audit.models import ReviewFacetCount, ReviewTask
+from destreg.lib.decisions import parse_bulk_value
 from destreg.lib.params import parse_id
 from destreg.reference.models import Code, College, Major
 from reviews.decisions import BY_KIND
@@ -194,6 +195,26 @@ def page(tasks: QuerySet[ReviewTask], cursor: str = "") -> Page:
     rows = rows[:PAGE_SIZE]
     next_cursor = f"{rows[-1].waiting_since.isoformat()}|{rows[-1].id}" if more else ""
     return Page(rows, next_cursor)
+
+
+def position(total: int, cursor: str, number: str) -> tuple[int, int]:
+    """(this page's number, the number of pages) for "共 N 条，第 x / y 页".
+
+    Keyset pages have no number of their own, so the "next page" link carries it
+    (``number``, read only together with a ``cursor``). Rows decided since shift it a
+    little; a hand-edited one is kept within the page count."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    if not cursor:
+        return 1, pages
+    return min(parse_id(number) or 2, pages), pages
+
+
+def chosen(user, values: list[str]) -> list[ReviewTask]:
+    """The rows behind the queue's checkbox values that still wait for ``user``, in the
+    order chosen: what a bulk decision's confirm page lists (one query)."""
+    ids = [pk for value in values if (pk := parse_bulk_value(value)[0]) is not None]
+    found = ReviewTask.objects.visible_to(user).select_related("college").in_bulk(ids)
+    return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
 
 
 def overdue_after(days: int) -> datetime:

@@ -5,7 +5,7 @@ from reviews import registry_views, views
 app_name = "reviews"
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("bulk-approve/", views.bulk_approve, name="bulk_approve"),
+    path("bulk/", views.bulk, name="bulk"),
     path("statistics/", views.statistics, name="statistics"),
     path("exports/", views.export_start, name="export_start"),
     path("exports/<int:pk>/", views.export, name="export"),

@@ -1,8 +1,6 @@
-from functools import partial
-
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,14 +19,8 @@ from agreements.registrations.presenters import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
-from destreg.audit.services import review_task_drop
-from destreg.lib.actions import REFUSALS, Outcome, attempt
-from destreg.lib.decisions import (
-    STALE_MESSAGE,
-    decision_state,
-    decision_states,
-    parse_bulk_value,
-)
+from destreg.lib.actions import attempt
+from destreg.lib.decisions import decision_state, decision_states
 from employers import services as employer_services
 from employers.forms import VerifyEmployerForm
 from employers.models import Employer, EmployerVerification
@@ -40,12 +32,11 @@ from reviews.decisions import (
     BY_MODEL,
     REGISTRATION,
     REGISTRY_REQUEST,
-    approve_task,
     decide,
 )
-from reviews.forms import DecisionForm
+from reviews.forms import BulkDecisionForm, DecisionForm
 from reviews.models import ExportJob
-from reviews.services import EXPORT_FORMATS
+from reviews.services import EXPORT_FORMATS, review_bulk
 from reviews.services import export_start as export_start_service
 from students.models import (
     RegistryRequest,
@@ -61,11 +52,12 @@ QUEUE_PAGE_SIZE = 50
 
 
 @reviewer_required
-def queue(request, results=None):
+def queue(request, results=None, decision: str = ""):
     """The changelist of everything waiting for this reviewer."""
     base = ReviewTask.objects.visible_to(request.user)
     tasks = review_queue.filtered(base, request.GET)
-    current = review_queue.page(tasks, request.GET.get("after", ""))
+    cursor = request.GET.get("after", "")
+    current = review_queue.page(tasks, cursor)
     school = request.user.school
     sla_days = school.review_sla_days if school else 3
     overdue = review_queue.overdue_after(sla_days)
@@ -75,10 +67,12 @@ def queue(request, results=None):
     ]
     params = request.GET.copy()
     params.pop("after", None)
+    params.pop("page", None)
     if review_queue.is_filtered(request.GET):
         total, facets = tasks.count(), review_queue.facet_counts(tasks)
     else:  # the counters answer for the whole queue in a few small queries
         total, facets = review_queue.counted_facets(request.user)
+    number, pages = review_queue.position(total, cursor, request.GET.get("page", ""))
     return render(
         request,
         "reviews/queue.html",
@@ -91,8 +85,12 @@ def queue(request, results=None):
             "params": params,
             "query": request.GET.get("q", ""),
             "total": total,
+            "page_number": number,
+            "next_page_number": number + 1,
+            "pages": pages,
             "sla_days": sla_days,
             "results": results,
+            "results_title": BulkDecisionForm.TITLES.get(decision, ""),
             # Each checkbox carries its item's state as rendered ("<task id>:<state>").
             "states": decision_states(current.tasks),
         },
@@ -101,36 +99,46 @@ def queue(request, results=None):
 
 @reviewer_required
 @require_POST
-def bulk_approve(request):
-    """Approve the selected items one by one: each succeeds or is reported, never half done."""
-    results = []
-    for value in request.POST.getlist("task")[: review_queue.PAGE_SIZE]:
-        task_id, expected_state = parse_bulk_value(value)
-        task = None
-        if task_id is not None:
-            task = ReviewTask.objects.visible_to(request.user).filter(pk=task_id).first()
-        if task is None:
-            if task_id is not None and expected_state is not None:
-                # Decided since the queue was shown (its row is gone), or never ours: the
-                # same answer either way, so it tells nothing about other people's items.
-                results.append((f"#{task_id}", False, str(STALE_MESSAGE)))
-            else:
-                results.append((value, False, _("No longer waiting for you.")))
-            continue
-        label = f"{task.get_kind_display()} · {task.student_name}"
-        if expected_state is None:  # a page from before states were rendered
-            results.append((label, False, str(STALE_MESSAGE)))
-            continue
-        done = attempt(
-            partial(approve_task, task, request.user, expected_state=expected_state),
-            catch=(*REFUSALS, ObjectDoesNotExist),
-        )
-        if isinstance(done.error, ObjectDoesNotExist):
-            review_task_drop(task=task)  # the item is gone; so is its place in the queue
-            results.append((label, False, _("No longer waiting for you.")))
-        else:
-            results.append((label, True, _("Approved.")) if done else (label, False, done.message))
-    return queue(request, results=results)
+def bulk(request):
+    """审核通过 / 退回修改 / 审核不通过 for the rows chosen in the queue: first a page that
+    lists them and asks for confirmation (and the one comment a return or rejection
+    needs); on 确认 each row is decided on its own and reported."""
+    values = request.POST.getlist("task")[: review_queue.PAGE_SIZE]
+    if not values:
+        messages.error(request, _("Select at least one item."))
+        return redirect("reviews:queue")
+    decision = request.POST.get("decision", "")
+    if decision not in BulkDecisionForm.TITLES:
+        return HttpResponseBadRequest(_("Choose a decision."))
+    confirmed = request.POST.get("confirmed") == "1"
+    if not confirmed:  # from the queue: nothing to complain about yet
+        form = BulkDecisionForm(initial={"decision": decision})
+    else:
+        form = BulkDecisionForm(request.POST)
+        if form.is_valid():
+            results = review_bulk(
+                reviewer=request.user,
+                values=values,
+                decision=decision,
+                comment=form.cleaned_data["comment"],
+            )
+            return queue(request, results=results, decision=decision)
+    needs_comment = decision != DecisionForm.APPROVE
+    if needs_comment:  # the keyboard lands where the reason is typed
+        form.fields["comment"].widget.attrs["autofocus"] = True
+    return render(
+        request,
+        "reviews/bulk_confirm.html",
+        {
+            "form": form,
+            "decision": decision,
+            "needs_comment": needs_comment,
+            "title": BulkDecisionForm.TITLES[decision],
+            "values": values,
+            "tasks": review_queue.chosen(request.user, values),
+        },
+        status=400 if confirmed else 200,
+    )
 
 
 def _after_decision(request):
@@ -142,12 +150,18 @@ def _after_decision(request):
     return redirect("reviews:queue")
 
 
-def _decide(request, item, form: DecisionForm, *, page=None) -> Outcome:
-    """Take the form's decision on ``item`` through the kind's service. A PermissionDenied
-    stays a 403; a decision on a moved item shows ``page`` (default: the item) as it is now,
-    with the reason."""
+def _decided(
+    request, item, form: DecisionForm, *, page=None, done: str | None = None
+) -> HttpResponse | None:
+    """Take the bound form's decision on ``item`` through the kind's service; the answer
+    once it is taken (``done`` or "Your decision is recorded.", then back to the queue or on
+    to the next item) or refused as stale (``page``, default the item, as it is now, with
+    the reason). None when the form or the service refused it: the view re-renders the
+    page with the form's errors. A PermissionDenied stays a 403."""
+    if not form.is_valid():
+        return None
     page = page if page is not None else item
-    return attempt(
+    outcome = attempt(
         lambda: decide(
             item,
             reviewer=request.user,
@@ -160,6 +174,10 @@ def _decide(request, item, form: DecisionForm, *, page=None) -> Outcome:
         stale=BY_MODEL[type(page)].detail_url(page),
         catch=ValidationError,
     )
+    if outcome.response is not None or not outcome:
+        return outcome.response
+    messages.success(request, done or _("Your decision is recorded."))
+    return _after_decision(request)
 
 
 def _initial(item) -> dict:
@@ -199,16 +217,10 @@ def registry_request_detail(request, pk: int):
 def registry_request_decide(request, pk: int):
     item = REGISTRY_REQUEST.load(request.user, pk)
     form = DecisionForm(request.POST, allow_return=False)
-    if form.is_valid():
-        done = _decide(request, item, form)
-        if done.response is not None:
-            return done.response
-        if done:
-            if form.cleaned_data["decision"] == DecisionForm.APPROVE:
-                messages.success(request, _("Approved."))
-            else:
-                messages.success(request, _("Rejected; the student sees your reason."))
-            return _after_decision(request)
+    approving = request.POST.get("decision") == DecisionForm.APPROVE
+    done = _("Approved.") if approving else _("Rejected; the student sees your reason.")
+    if response := _decided(request, item, form, done=done):
+        return response
     decision = can_review_registry_request(request.user, item)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -250,16 +262,11 @@ def agreement_decide(request, pk: int):
     """审核通过 / 审核不通过 for the agreement or, when one is open, its termination."""
     item = AGREEMENT.load(request.user, pk)
     form = DecisionForm(request.POST, allow_return=False)
-    if form.is_valid():
-        termination = item.terminations.filter(
-            status__in=[Termination.Status.COLLEGE_REVIEW, Termination.Status.SCHOOL_REVIEW]
-        ).first()
-        done = _decide(request, item if termination is None else termination, form, page=item)
-        if done.response is not None:
-            return done.response
-        if done:
-            messages.success(request, _("Your decision is recorded."))
-            return _after_decision(request)
+    termination = item.terminations.filter(
+        status__in=[Termination.Status.COLLEGE_REVIEW, Termination.Status.SCHOOL_REVIEW]
+    ).first()
+    if response := _decided(request, termination or item, form, page=item):
+        return response
     return _render_agreement(request, item, form, status=400)
 
 
@@ -328,13 +335,8 @@ def registration(request, pk: int):
 def registration_decide(request, pk: int):
     item = REGISTRATION.load(request.user, pk)
     form = DecisionForm(request.POST)
-    if form.is_valid():
-        done = _decide(request, item, form)
-        if done.response is not None:
-            return done.response
-        if done:
-            messages.success(request, _("Your decision is recorded."))
-            return _after_decision(request)
+    if response := _decided(request, item, form):
+        return response
     return _render_registration(request, item, form, status=400)
 
 

@@ -75,7 +75,9 @@ def test_a_cursor_we_wrote_is_read_back(agreement):
 @pytest.mark.parametrize("value", ["²", "１", "1" * 30, "abc"])
 def test_bulk_approve_reports_an_odd_task_id(client, agreement, college_reviewer, value):
     client.force_login(college_reviewer)
-    page = client.post(reverse("reviews:bulk_approve"), {"task": value})
+    page = client.post(
+        reverse("reviews:bulk"), {"decision": "approve", "confirmed": "1", "task": value}
+    )
     assert page.status_code == 200
     assert [result[:2] for result in page.context["results"]] == [(value, False)]
     assert ReviewTask.objects.get().object_id == agreement.pk  # nothing approved

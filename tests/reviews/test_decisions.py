@@ -279,7 +279,10 @@ def test_a_stale_row_of_a_bulk_approval_is_reported_and_the_others_proceed(
     student_notified = Notification.objects.filter(user=made[1].student.user).count()
 
     client.force_login(college_reviewer)
-    response = client.post(reverse("reviews:bulk_approve"), {"task": [values[a.pk] for a in made]})
+    response = client.post(
+        reverse("reviews:bulk"),
+        {"decision": "approve", "confirmed": "1", "task": [values[a.pk] for a in made]},
+    )
     results = response.context["results"]
     assert [ok for _label, ok, _message in results] == [True, False, True]
     assert results[1][2] == STALE and STALE in response.content.decode()
@@ -296,12 +299,20 @@ def test_a_bulk_row_approved_at_the_college_is_not_approved_again_at_the_school(
     client, agreement, platform_admin
 ):
     values = _queue_values(client, platform_admin)
-    client.post(reverse("reviews:bulk_approve"), {"task": [values[agreement.pk]]})
-    response = client.post(reverse("reviews:bulk_approve"), {"task": [values[agreement.pk]]})
+    client.post(
+        reverse("reviews:bulk"),
+        {"decision": "approve", "confirmed": "1", "task": [values[agreement.pk]]},
+    )
+    response = client.post(
+        reverse("reviews:bulk"),
+        {"decision": "approve", "confirmed": "1", "task": [values[agreement.pk]]},
+    )
     assert response.context["results"][0][1:] == (False, STALE)
     # A fresh queue offers the row, but the admin made the college decision.
     fresh = _queue_values(client, platform_admin)[agreement.pk]
-    response = client.post(reverse("reviews:bulk_approve"), {"task": [fresh]})
+    response = client.post(
+        reverse("reviews:bulk"), {"decision": "approve", "confirmed": "1", "task": [fresh]}
+    )
     assert response.context["results"][0][1:] == (False, SAME_PERSON)
     assert Agreement.objects.get(pk=agreement.pk).status == "school_review"
 
@@ -309,7 +320,9 @@ def test_a_bulk_row_approved_at_the_college_is_not_approved_again_at_the_school(
 @pytest.mark.parametrize("value", ["²", "1²", "²:x", "-1:x", " 1:x", "1\x00:x", "9" * 40 + ":x"])
 def test_bulk_values_without_an_ascii_id_are_not_found(client, college_reviewer, value):
     client.force_login(college_reviewer)
-    response = client.post(reverse("reviews:bulk_approve"), {"task": [value]})
+    response = client.post(
+        reverse("reviews:bulk"), {"decision": "approve", "confirmed": "1", "task": [value]}
+    )
     if "\x00" in value:  # refused before any view runs (destreg.lib.middleware.RejectNul…)
         assert response.status_code == 400
         return
@@ -320,7 +333,9 @@ def test_bulk_values_without_an_ascii_id_are_not_found(client, college_reviewer,
 def test_a_bulk_value_without_a_state_approves_nothing(client, agreement, college_reviewer):
     task = ReviewTask.objects.get(object_id=agreement.pk)
     client.force_login(college_reviewer)
-    response = client.post(reverse("reviews:bulk_approve"), {"task": [str(task.pk)]})
+    response = client.post(
+        reverse("reviews:bulk"), {"decision": "approve", "confirmed": "1", "task": [str(task.pk)]}
+    )
     assert response.context["results"][0][1:] == (False, STALE)
     assert Agreement.objects.get(pk=agreement.pk).status == "college_review"
 

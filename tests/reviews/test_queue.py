@@ -94,8 +94,10 @@ def test_bulk_approval_reports_what_could_not_be_approved(
     tasks = {a.pk: ReviewTask.objects.filter(object_id=a.pk).first() for a in (ok, foreign)}
     client.force_login(college_reviewer)
     response = client.post(
-        reverse("reviews:bulk_approve"),
+        reverse("reviews:bulk"),
         {
+            "decision": "approve",
+            "confirmed": "1",
             "task": [f.bulk_value(tasks[ok.pk]), f.bulk_value(tasks[foreign.pk]), "999999:x"],
         },
     )
@@ -117,7 +119,12 @@ def test_approve_and_open_next(client, world, employer_user, college_reviewer):
 def test_non_reviewers_cannot_bulk_approve(client, request, who):
     user = request.getfixturevalue(who)
     client.force_login(getattr(user, "user", user))
-    assert client.post(reverse("reviews:bulk_approve"), {"task": [1]}).status_code == 403
+    assert (
+        client.post(
+            reverse("reviews:bulk"), {"decision": "approve", "confirmed": "1", "task": [1]}
+        ).status_code
+        == 403
+    )
 
 
 def test_counters_agree_with_a_live_count(
@@ -151,5 +158,7 @@ def test_bad_filter_values_are_ignored(client, college_reviewer, query):
 
 def test_bulk_approval_ignores_bad_ids(client, college_reviewer):
     client.force_login(college_reviewer)
-    response = client.post(reverse("reviews:bulk_approve"), {"task": ["abc", "-1"]})
+    response = client.post(
+        reverse("reviews:bulk"), {"decision": "approve", "confirmed": "1", "task": ["abc", "-1"]}
+    )
     assert [ok for _label, ok, _message in response.context["results"]] == [False, False]

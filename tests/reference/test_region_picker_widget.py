@@ -21,7 +21,7 @@ class PlaceForm(forms.Form):
 
 def test_it_renders_the_plain_select_with_the_saved_value_selected(reference_data):
     html = str(PlaceForm(initial={"place": "440305"})["place"])
-    assert 'data-region-picker' in html
+    assert "data-region-picker" in html
     assert f'data-regions-url="{reverse("reference:regions")}?v={region_tree().version}"' in html
     assert '<select name="place"' in html
     assert '<option value="440305" selected>' in html

@@ -3,7 +3,6 @@
 import gzip
 import json
 
-import pytest
 from django.urls import reverse
 
 from destreg.reference.models import Region
@@ -67,9 +66,7 @@ def test_it_is_compressed_for_browsers_that_accept_gzip(client, reference_data):
     assert gzip.decompress(response.content) == plain
     assert len(response.content) < 60_000 < len(plain)
     # Revalidating the compressed copy works too (its ETag is marked weak).
-    again = client.get(
-        URL, headers={"accept-encoding": "gzip", "if-none-match": response["ETag"]}
-    )
+    again = client.get(URL, headers={"accept-encoding": "gzip", "if-none-match": response["ETag"]})
     assert again.status_code == 304
 
 

@@ -15,7 +15,7 @@ import qrcode
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from weasyprint import HTML
 
 from agreements.models import Agreement, Registration
@@ -66,7 +66,15 @@ def _unit(doc: Agreement | Registration) -> dict:
 
 
 def canonical_content(doc: Agreement | Registration) -> dict:
-    """Everything printed on the agreement, as plain strings: the fingerprint's input."""
+    """Everything printed on the agreement, as plain strings: the fingerprint's input.
+
+    In Chinese whatever language the page that queued it shows: code names and choice
+    labels follow the active language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _content(doc)
+
+
+def _content(doc: Agreement | Registration) -> dict:
     record, school = doc.student.record, doc.school
     if record is None:
         raise ValueError("An agreement's student has a confirmed registry record.")

@@ -16,4 +16,5 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("agreements/", include("agreements.urls")),
     path("notifications/", include("destreg.audit.urls")),
+    path("reference/", include("destreg.reference.urls")),
 ]

@@ -6,6 +6,7 @@ from destreg.accounts.models import User
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
+from destreg.reference.widgets import RegionPicker
 from employers.models import Employer
 
 
@@ -21,7 +22,9 @@ class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
     region = RegionField(
-        Region.objects.filter(level__gte=Region.Level.CITY), label=_("Address (region)")
+        Region.objects.filter(level__gte=Region.Level.CITY),
+        label=_("Address (region)"),
+        widget=RegionPicker(),
     )
     business_licence = DocumentField(
         label=_("Business licence (营业执照)"),

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO
 
+from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from agreements.models import Agreement, Registration
@@ -134,10 +135,11 @@ def write_csv(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) ->
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     writer = csv.writer(text)
     writer.writerow(csv_row(COLUMNS))
-    for n, row in enumerate(rows(records), start=1):
-        writer.writerow(csv_row(row))  # text typed by users never becomes a formula
-        if n % CHUNK == 0:
-            progress(n)
+    with translation.override(settings.LANGUAGE_CODE):  # the layout is Chinese
+        for n, row in enumerate(rows(records), start=1):
+            writer.writerow(csv_row(row))  # text typed by users never becomes a formula
+            if n % CHUNK == 0:
+                progress(n)
     text.flush()
     text.detach()
 
@@ -147,8 +149,9 @@ def write_xlsx(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) -
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("毕业去向")
     sheet.append(xlsx_row(sheet, COLUMNS))
-    for n, row in enumerate(rows(records), start=1):
-        sheet.append(xlsx_row(sheet, row))  # text typed by users never becomes a formula
-        if n % CHUNK == 0:
-            progress(n)
+    with translation.override(settings.LANGUAGE_CODE):  # the layout is Chinese
+        for n, row in enumerate(rows(records), start=1):
+            sheet.append(xlsx_row(sheet, row))  # text typed by users never becomes a formula
+            if n % CHUNK == 0:
+                progress(n)
     workbook.save(handle)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from destreg.accounts.models import User
 from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
+from destreg.reference.widgets import RegionPicker
 from students.models import UPDATABLE_FIELDS, Gender, RegistryCode, RegistryRecord
 
 
@@ -128,7 +129,7 @@ class ImportRequestForm(forms.Form):
     graduation_date = forms.DateField(
         label=_("Graduation date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"))
+    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"), widget=RegionPicker())
     urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
     note = forms.CharField(
         label=_("Explanation for the school"),
@@ -180,7 +181,7 @@ class UpdateRequestForm(forms.Form):
 
     ethnicity = code_field(CodeTable.ETHNICITY, _("Ethnicity"))
     political_status = code_field(CodeTable.POLITICAL_STATUS, _("Political status"))
-    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"))
+    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"), widget=RegionPicker())
     urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
     study_mode = code_field(CodeTable.STUDY_MODE, _("Training mode"), required=False)
     note = forms.CharField(

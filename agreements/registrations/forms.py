@@ -9,6 +9,7 @@ from agreements.models import OTHER_KINDS, Registration
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
+from destreg.reference.widgets import RegionPicker
 
 # --- paths 二, 三, 四 ---------------------------------------------------------
 
@@ -118,6 +119,7 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                 Region.objects.filter(level__gte=Region.Level.CITY),
                 required=False,
                 label=self.fields["unit_region"].label,
+                widget=RegionPicker(),
             )
         if "proof" in self.fields:
             self.fields["proof"] = DocumentField(label=self.fields["proof"].label)

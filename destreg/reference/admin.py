@@ -5,9 +5,9 @@ from destreg.reference.models import Code, College, Major, Region, School
 
 @admin.register(Code)
 class CodeAdmin(admin.ModelAdmin):
-    list_display = ["table", "code", "name", "parent", "active"]
+    list_display = ["table", "code", "name", "name_en", "parent", "active"]
     list_filter = ["table", "active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_en"]
     list_editable = ["active"]
     raw_id_fields = ["parent"]
 

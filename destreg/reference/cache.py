@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 
 from destreg.reference.models import Code, College, Major, Region, School
+from destreg.reference.regions import forget_tree
 
 REFERENCE_MODELS = (Code, Region, School, College, Major)
 
@@ -87,8 +88,11 @@ def forget(model: type[models.Model], pk: Any) -> None:
     """A reference row was saved or deleted in this process (destreg/invalidation.py)."""
     with _lock:
         _rows.pop((model, pk), None)
+    if model is Region:
+        forget_tree()
 
 
 def clear() -> None:
     with _lock:
         _rows.clear()
+    forget_tree()

@@ -22,7 +22,11 @@ _YEARS = re.compile(r"^\[(\d{4})?-(\d{4})?\]")
 
 @transaction.atomic
 def load_codes(data_dir: Path = DATA_DIR, *, code_model=Code) -> int:
-    """Upsert every code table; ``code_model`` lets a migration pass its historical model."""
+    """Upsert every code table; ``code_model`` lets a migration pass its historical model.
+
+    A file's ``name_en`` column (English names) is loaded once the model has the field
+    (migration 0004); migrations before it pass a model without it."""
+    has_english = any(field.name == "name_en" for field in code_model._meta.get_fields())
     count = 0
     for table in CodeTable:
         path = data_dir / f"{table.value}.csv"
@@ -31,10 +35,11 @@ def load_codes(data_dir: Path = DATA_DIR, *, code_model=Code) -> int:
         by_code: dict[str, Code] = {}
         for order, row in enumerate(rows):
             parent = by_code.get(row["parent"]) if row.get("parent") else None
+            defaults = {"name": row["name"], "parent": parent, "sort_order": order}
+            if has_english:
+                defaults["name_en"] = row.get("name_en") or ""
             code, _created = code_model.objects.update_or_create(
-                table=table.value,
-                code=row["code"],
-                defaults={"name": row["name"], "parent": parent, "sort_order": order},
+                table=table.value, code=row["code"], defaults=defaults
             )
             by_code[code.code] = code
             count += 1
@@ -93,3 +98,14 @@ def load_regions(*, region_model=Region) -> int:
         to_update, ["name", "full_name", "level", "parent"], batch_size=1000
     )
     return len(to_create) + len(to_update)
+
+
+def english_names(data_dir: Path = DATA_DIR) -> dict[tuple[str, str], str]:
+    """(table, code) → English name, for every row of the data files that has one."""
+    names = {}
+    for table in CodeTable:
+        with (data_dir / f"{table.value}.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("name_en"):
+                    names[(table.value, row["code"])] = row["name_en"]
+    return names

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,6 +36,12 @@ class Code(models.Model):
     table = models.CharField(_("table"), max_length=32, choices=CodeTable.choices)
     code = models.CharField(_("code"), max_length=8)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(
+        _("English name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown in the English interface; empty: the Chinese name."),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent"),
@@ -57,6 +64,17 @@ class Code(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: English in the English interface when the
+        code table has one, the Chinese (official) name otherwise.
+
+        Documents in the national layout (the agreement PDF, exports) print ``name``, or
+        render under the default language."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
 

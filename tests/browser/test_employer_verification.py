@@ -28,7 +28,8 @@ def test_a_unit_registers_with_documents_and_a_school_verifies_it(
     industry = Code.objects.get(table="industry", code="I").pk
     form.locator("select[name=nature]").select_option(str(nature))
     form.locator("select[name=industry]").select_option(str(industry))
-    form.locator("select[name=region]").select_option("110108")
+    for level, code in [("province", "110000"), ("city", "110100"), ("county", "110108")]:
+        form.locator(f"#id_region_{level}").select_option(code)  # the region picker
     form.locator("input[name=business_licence]").set_input_files(
         {"name": "执照.png", "mimeType": "image/png", "buffer": f.png_bytes((200, 140))}
     )

@@ -100,6 +100,7 @@ def test_update_request_applies_corrections_and_keeps_old_values(client, student
     assert client.post(reverse("students:update_request"), form).status_code == 302
     request = RegistryRequest.objects.get(kind="update")
     assert request.data == {"ethnicity": "03", "political_status": "01"}
+    assert request.school == student.record.school
 
     services.registry_request_approve(request=request, reviewer=school_reviewer)
     record = RegistryRecord.objects.get(pk=student.record_id)

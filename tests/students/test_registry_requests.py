@@ -242,3 +242,15 @@ def test_an_import_is_refused_when_another_account_confirmed_the_id_number_on_an
     assert not newcomer.is_confirmed
     assert RegistryRecord.objects.count() == 1  # only the older record
     assert RegistryRequest.objects.get().status == "submitted"
+
+
+def test_both_request_forms_offer_submit_and_cancel(client, world, student, newcomer):
+    home = reverse("students:home")
+    for user, url in (
+        (newcomer.user, reverse("students:import_request") + f"?school={world.school_a.pk}"),
+        (student.user, reverse("students:update_request")),
+    ):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert "csrfmiddlewaretoken" in page and 'name="note"' in page, url
+        assert ">提交</button>" in page and f'href="{home}">取消</a>' in page, url

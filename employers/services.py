@@ -1,5 +1,7 @@
 """Writes for employers: registration, evidence and verification."""
 
+from collections.abc import Iterable
+
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
@@ -37,13 +39,20 @@ def employer_register(*, username: str, password: str, unit: dict) -> User:
         employer=employer,
         display_name=unit["name"],
     )
+    _record_evidence(employer, by=user, action=AuditAction.REGISTER, fields=EVIDENCE_FIELDS)
+    return user
+
+
+def _record_evidence(
+    employer: Employer, *, by: User, action: AuditAction, fields: Iterable[str]
+) -> None:
+    """Audit ``action`` on the unit with the stored names of its evidence ``fields``."""
     record_event(
         employer,
-        by=user,
-        action=AuditAction.REGISTER,
-        changes={name: getattr(employer, name).name for name in EVIDENCE_FIELDS},
+        by=by,
+        action=action,
+        changes={name: getattr(employer, name).name for name in fields},
     )
-    return user
 
 
 @transaction.atomic
@@ -63,12 +72,7 @@ def employer_upload_evidence(
         setattr(employer, name, files[name])
     if changed:
         employer.save(update_fields=changed)
-        record_event(
-            employer,
-            by=user,
-            action=AuditAction.UPLOAD_EVIDENCE,
-            changes={name: getattr(employer, name).name for name in changed},
-        )
+        _record_evidence(employer, by=user, action=AuditAction.UPLOAD_EVIDENCE, fields=changed)
     return employer
 
 

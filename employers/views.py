@@ -13,6 +13,7 @@ from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 from employers import services
 from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
+from employers.models import Employer, EmployerVerification
 from employers.permissions import get_employer_evidence_for, get_verification_evidence_for
 
 
@@ -53,30 +54,25 @@ def upload_evidence(request):
     return redirect("employers:home")
 
 
-@role_required(Role.EMPLOYER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
-def document(request, pk: int, which: str):
-    """A unit's business licence or authorisation letter: to the unit and its verifiers only."""
-    employer = get_employer_evidence_for(request.user, pk)
-    field = {
-        "licence": employer.business_licence,
-        "authorisation": employer.authorisation_letter,
-    }.get(which)
+def _evidence_response(holder: Employer | EmployerVerification, which: str):
+    """The file ``which`` names ("licence" or "authorisation") of a unit or a verification."""
+    name = {"licence": "business_licence", "authorisation": "authorisation_letter"}.get(which)
+    field = getattr(holder, name) if name else None
     if not field:
         raise Http404
     return document_response(field)
+
+
+@role_required(Role.EMPLOYER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+def document(request, pk: int, which: str):
+    """A unit's business licence or authorisation letter: to the unit and its verifiers only."""
+    return _evidence_response(get_employer_evidence_for(request.user, pk), which)
 
 
 @role_required(Role.EMPLOYER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 def verification_document(request, pk: int, which: str):
     """A document as a verification saw it (the unit may have replaced it since)."""
-    verification = get_verification_evidence_for(request.user, pk)
-    field = {
-        "licence": verification.business_licence,
-        "authorisation": verification.authorisation_letter,
-    }.get(which)
-    if not field:
-        raise Http404
-    return document_response(field)
+    return _evidence_response(get_verification_evidence_for(request.user, pk), which)
 
 
 @sensitive_post_parameters("password1", "password2")

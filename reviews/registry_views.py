@@ -1,6 +1,8 @@
 """The graduate registry in the reviewer area: 学籍 imports and their progress, name and ID
 changes held back for the school, and graduate records with the accounts bound to them."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -12,7 +14,7 @@ from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
 from destreg.lib.actions import attempt
-from destreg.lib.permissions import require
+from destreg.lib.permissions import Decision, require
 from reviews.forms import UnbindForm
 from reviews.views import reviewer_required
 from students import binding
@@ -165,6 +167,14 @@ def _render_record(request, record: RegistryRecord, *, unbind_form=None, code=No
     )
 
 
+def _record_for_binding(request, pk: int, may: Callable[..., Decision]) -> RegistryRecord:
+    """The record for a change to the account bound to it: 404 / 403 as for its page, then
+    403 unless ``may`` (asked with the record's current holder) allows."""
+    item = get_record_for(request.user, pk)
+    require(may(request.user, item, holder=binding.record_holder(item)))
+    return item
+
+
 def _new_code_key(pk: int) -> str:
     return f"reviews:activation_code:{pk}"
 
@@ -185,9 +195,7 @@ def record(request, pk: int):
 @require_POST
 def record_activation(request, pk: int):
     """Issue an activation code, shown once on the record page (only its hash is kept)."""
-    item = get_record_for(request.user, pk)
-    holder = binding.record_holder(item)
-    require(can_issue_activation_code(request.user, item, holder=holder))
+    item = _record_for_binding(request, pk, can_issue_activation_code)
     issued = attempt(
         lambda: binding.activation_code_issue(record=item, reviewer=request.user),
         request=request,
@@ -201,9 +209,7 @@ def record_activation(request, pk: int):
 @reviewer_required
 @require_POST
 def record_unbind(request, pk: int):
-    item = get_record_for(request.user, pk)
-    holder = binding.record_holder(item)
-    require(can_unbind_record(request.user, item, holder=holder))
+    item = _record_for_binding(request, pk, can_unbind_record)
     form = UnbindForm(request.POST)
     if form.is_valid() and attempt(
         lambda: binding.registry_unbind(

@@ -291,19 +291,16 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
     elif region:
         record.origin_region_id = region
     mobile = row.get("mobile", "").replace(" ", "").replace("-", "")
-    if mobile:
-        try:
-            validate_mobile(mobile)
-        except ValidationError as error:
-            errors.append("手机号: " + " ".join(error.messages))
-        record.mobile = mobile
-    email = row.get("email", "")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError as error:
-            errors.append("电子邮箱: " + " ".join(error.messages))
-        record.email = email
+    for name, label, value, validate in (
+        ("mobile", "手机号", mobile, validate_mobile),
+        ("email", "电子邮箱", row.get("email", ""), validate_email),
+    ):
+        if value:
+            try:
+                validate(value)
+            except ValidationError as error:
+                errors.append(f"{label}: " + " ".join(error.messages))
+            setattr(record, name, value)
     if errors:
         raise ValidationError(errors)
     return record

@@ -27,25 +27,33 @@ def can_register_destination(student: Student) -> Decision:
     return ALLOW
 
 
+def _school_office(user: User, school_id: int, refusal: str) -> Decision:
+    """The school employment office's business: its school reviewers and platform admins may;
+    the school's college reviewers see it but are told ``refusal``; anyone else gets 404."""
+    if user.is_platform_admin:
+        return ALLOW
+    if user.is_reviewer and user.school_id == school_id:
+        if user.is_school_reviewer:
+            return ALLOW
+        return deny(refusal)
+    return deny(_("Not found."), visible=False)
+
+
 def can_view_registry_request(user: User, request: RegistryRequest) -> Decision:
     if user.is_student:
         if getattr(user, "student", None) and request.student_id == user.student.pk:
             return ALLOW
         return deny(_("Not your request."), visible=False)
-    if user.is_platform_admin:
-        return ALLOW
-    if user.is_reviewer and user.school_id == request.school_id:
-        if user.is_school_reviewer:
-            return ALLOW
-        return deny(_("Registry requests are reviewed by the school employment office."))
-    return deny(_("Not found."), visible=False)
+    return _school_office(
+        user,
+        request.school_id,
+        _("Registry requests are reviewed by the school employment office."),
+    )
 
 
 def can_review_registry_request(user: User, request: RegistryRequest) -> Decision:
-    seen = can_view_registry_request(user, request)
-    if not seen:
-        return seen
-    return can_decide(user, request, RegistryRequest.REVIEW)
+    seen = can_view_registry_request(user, request)  # a refusal is falsy: it is the answer
+    return seen and can_decide(user, request, RegistryRequest.REVIEW)
 
 
 def get_registry_request_for(user: User, pk: int) -> RegistryRequest:
@@ -60,13 +68,9 @@ def get_registry_request_for(user: User, pk: int) -> RegistryRequest:
 
 def can_view_import_job(user: User, job: RegistryImportJob) -> Decision:
     """An import belongs to its school: its school reviewers (and platform admins) follow it."""
-    if user.is_platform_admin:
-        return ALLOW
-    if user.is_reviewer and user.school_id == job.school_id:
-        if user.is_school_reviewer:
-            return ALLOW
-        return deny(_("Registry imports are run by the school employment office."))
-    return deny(_("Not found."), visible=False)
+    return _school_office(
+        user, job.school_id, _("Registry imports are run by the school employment office.")
+    )
 
 
 def get_import_job_for(user: User, pk: int) -> RegistryImportJob:

@@ -5,7 +5,7 @@ from datetime import date
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +13,7 @@ from destreg.accounts.models import Role, User
 from destreg.audit.changes import change_state, record_event
 from destreg.audit.models import AuditAction
 from destreg.audit.tasks import email_after_commit
+from destreg.lib.db import refused_on_clash
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from students.conflicts import Claim, conflict_open
 from students.models import (
@@ -319,19 +320,17 @@ def _create_record_from_request(
         origin_region=Region.objects.get(code=data["origin_region"]),
         urban_rural=_code(CodeTable.URBAN_RURAL, data.get("urban_rural")),
     )
+    # A record with this 学号 or ID number may have been imported since the checks above.
+    imported_since = ValidationError(
+        _(
+            "A current-year registry record with this ID number or student number was "
+            "added meanwhile; reject the request."
+        )
+    )
     record.id_number_cipher = student.id_number_cipher
     record.id_number_digest = student.id_number_digest
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError:
-        # A record with this 学号 or ID number was imported since the checks above.
-        raise ValidationError(
-            _(
-                "A current-year registry record with this ID number or student number was "
-                "added meanwhile; reject the request."
-            )
-        ) from None
+    with refused_on_clash(imported_since):
+        record.save()
     record_event(
         record,
         by=reviewer,
@@ -341,13 +340,11 @@ def _create_record_from_request(
     student.record = record
     student.confirmed_at = timezone.now()
     student.confirmed_via = BindingMethod.IMPORT
-    try:
-        with transaction.atomic():
-            student.save(update_fields=["record", "confirmed_at", "confirmed_via"])
-    except IntegrityError:
-        raise ValidationError(
-            _("Another account has confirmed a registry record with this ID number.")
-        ) from None
+    taken = ValidationError(
+        _("Another account has confirmed a registry record with this ID number.")
+    )
+    with refused_on_clash(taken):
+        student.save(update_fields=["record", "confirmed_at", "confirmed_via"])
     return record
 
 

@@ -21,7 +21,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -29,6 +29,7 @@ from mozilla_django_oidc.utils import import_from_settings
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
+from destreg.lib.db import refused_on_clash
 from destreg.reference.models import School
 from students.binding import registry_bind
 from students.models import BindingMethod, RegistryRecord, SchoolSignOn, Student
@@ -125,21 +126,19 @@ def _create_account(record: RegistryRecord) -> Student:
         role=Role.STUDENT,
         display_name=record.name,
     )
+    # Another account may hold this ID number (today: any account; once unconfirmed
+    # accounts reserve nothing, only a confirmed one, bound to another record).
+    held = SignOnRefused(
+        _(
+            "Another account already holds your ID number. Sign in with it, or ask your "
+            "college to check your registry."
+        )
+    )
     student = Student(user=user, real_name=record.name, mobile=record.mobile)
     student.id_number_cipher = record.id_number_cipher
     student.id_number_digest = record.id_number_digest
-    try:
-        with transaction.atomic():
-            student.save()
-    except IntegrityError:
-        # Another account holds this ID number (today: any account; once unconfirmed
-        # accounts reserve nothing, only a confirmed one, bound to another record).
-        raise SignOnRefused(
-            _(
-                "Another account already holds your ID number. Sign in with it, or ask your "
-                "college to check your registry."
-            )
-        ) from None
+    with refused_on_clash(held):
+        student.save()
     record_event(student, by=user, action=AuditAction.REGISTER, changes={"via": "sso"})
     return student
 

@@ -1,8 +1,12 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -11,6 +15,7 @@ from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
 from destreg.lib.actions import attempt
 from destreg.lib.clients import client_ip
+from destreg.reference.models import School
 from students import binding, services
 from students.conflicts import disputed_message, is_disputed
 from students.forms import (
@@ -144,6 +149,42 @@ def account(request):
     return render(request, "students/account.html", {"form": form, "student": student})
 
 
+_SENT = {
+    RegistryRequest.Kind.IMPORT: gettext_lazy("Your request was sent to the school for review."),
+    RegistryRequest.Kind.UPDATE: gettext_lazy("Your correction request was sent to the school."),
+}
+
+
+def _submitted(
+    request,
+    form,
+    kind: RegistryRequest.Kind,
+    data: Callable[[], dict],
+    school: School | None = None,
+) -> HttpResponse | None:
+    """A valid POST of a 信息导入 / 信息更新 form: send the request (``data()`` its payload)
+    to ``school`` (by default the school of the student's record) and go to its page. None
+    when there is nothing to send or the service refused (the reason is then on ``form``)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    student = request.user.student
+    created = attempt(
+        lambda: services.registry_request_submit(
+            student=student,
+            kind=kind,
+            school=school or student.record.school,
+            data=data(),
+            note=form.cleaned_data["note"],
+        ),
+        form=form,
+        catch=ValidationError,
+    )
+    if created.value is None:
+        return None
+    messages.success(request, _SENT[kind])
+    return redirect("students:request_detail", pk=created.value.pk)
+
+
 @student_required
 def import_request(request):
     """信息导入, in two steps: choose the school, then fill in its registry fields."""
@@ -156,21 +197,8 @@ def import_request(request):
         return render(request, "students/import_choose_school.html", {"chooser": chooser})
     school = chooser.cleaned_data["school"]
     form = ImportRequestForm(request.POST or None, school=school)
-    if request.method == "POST" and form.is_valid():
-        created = attempt(
-            lambda: services.registry_request_submit(
-                student=student,
-                kind=RegistryRequest.Kind.IMPORT,
-                school=school,
-                data=form.as_data(),
-                note=form.cleaned_data["note"],
-            ),
-            form=form,
-            catch=ValidationError,
-        )
-        if created.value is not None:
-            messages.success(request, _("Your request was sent to the school for review."))
-            return redirect("students:request_detail", pk=created.value.pk)
+    if sent := _submitted(request, form, RegistryRequest.Kind.IMPORT, form.as_data, school):
+        return sent
     return render(request, "students/import_request.html", {"form": form, "school": school})
 
 
@@ -181,21 +209,8 @@ def update_request(request):
         messages.info(request, _("Confirm your registry before asking to correct it."))
         return redirect("students:home")
     form = UpdateRequestForm(request.POST or None, record=student.record)
-    if request.method == "POST" and form.is_valid():
-        created = attempt(
-            lambda: services.registry_request_submit(
-                student=student,
-                kind=RegistryRequest.Kind.UPDATE,
-                school=student.record.school,
-                data=form.corrections(),
-                note=form.cleaned_data["note"],
-            ),
-            form=form,
-            catch=ValidationError,
-        )
-        if created.value is not None:
-            messages.success(request, _("Your correction request was sent to the school."))
-            return redirect("students:request_detail", pk=created.value.pk)
+    if sent := _submitted(request, form, RegistryRequest.Kind.UPDATE, form.corrections):
+        return sent
     return render(request, "students/update_request.html", {"form": form})
 
 

@@ -81,10 +81,8 @@ def can_view_agreement(user: User, agreement: Agreement) -> Decision:
 
 
 def can_review_agreement(user: User, agreement: Agreement) -> Decision:
-    seen = can_view_agreement(user, agreement)
-    if not seen:
-        return seen
-    return can_decide(user, agreement, Agreement.REVIEW)
+    seen = can_view_agreement(user, agreement)  # a refusal is falsy: it is the answer
+    return seen and can_decide(user, agreement, Agreement.REVIEW)
 
 
 def can_request_termination(user: User, agreement: Agreement) -> Decision:

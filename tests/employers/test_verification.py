@@ -363,6 +363,16 @@ def test_the_documents_are_served_to_the_unit_and_reviewers_only(
     )
 
 
+def test_a_verification_serves_both_documents_it_names_and_nothing_else(client, school_reviewer):
+    verification = services.employer_verify(employer=_unit(), by=school_reviewer)
+    client.force_login(school_reviewer)
+    for which in ("licence", "authorisation"):
+        url = reverse("employers:verification_document", args=[verification.pk, which])
+        assert client.get(url).status_code == 200, which
+    other = reverse("employers:verification_document", args=[verification.pk, "other"])
+    assert client.get(other).status_code == 404
+
+
 def test_a_unit_registered_before_uploads_adds_its_documents_from_the_portal(
     client, school_reviewer
 ):

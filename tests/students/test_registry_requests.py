@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from destreg.audit.models import AuditEvent
 from destreg.reference.models import CodeTable
@@ -99,6 +100,7 @@ def test_update_request_applies_corrections_and_keeps_old_values(client, student
     assert client.post(reverse("students:update_request"), form).status_code == 302
     request = RegistryRequest.objects.get(kind="update")
     assert request.data == {"ethnicity": "03", "political_status": "01"}
+    assert request.school == student.record.school
 
     services.registry_request_approve(request=request, reviewer=school_reviewer)
     record = RegistryRecord.objects.get(pk=student.record_id)
@@ -213,3 +215,42 @@ def test_the_home_page_lists_requests_in_a_fixed_number_of_queries(
         page = client.get(reverse("students:home")).content.decode()
     assert page.count(reverse("students:request_detail", args=[request.pk])) == 1
     assert page.count("badge text-bg-danger") == 3
+
+
+def test_an_import_is_refused_when_another_account_confirmed_the_id_number_on_an_older_record(
+    client, world, newcomer, school_reviewer
+):
+    """The unique clash on the account surfaces as the service's refusal; nothing is written."""
+    from students.models import current_graduation_year
+
+    older = f.make_record(
+        world.major_a1,
+        id_number=newcomer.id_number,
+        graduation_year=current_graduation_year() - 1,
+    )
+    f.make_student(older)  # confirmed: holds the ID number
+    client.force_login(newcomer.user)
+    url = reverse("students:import_request") + f"?school={world.school_a.pk}"
+    assert client.post(url, _import_form(world)).status_code == 302
+    request = RegistryRequest.objects.get()
+    with pytest.raises(ValidationError) as refused:
+        services.registry_request_approve(request=request, reviewer=school_reviewer)
+    assert refused.value.messages == [
+        gettext("Another account has confirmed a registry record with this ID number.")
+    ]
+    newcomer.refresh_from_db()
+    assert not newcomer.is_confirmed
+    assert RegistryRecord.objects.count() == 1  # only the older record
+    assert RegistryRequest.objects.get().status == "submitted"
+
+
+def test_both_request_forms_offer_submit_and_cancel(client, world, student, newcomer):
+    home = reverse("students:home")
+    for user, url in (
+        (newcomer.user, reverse("students:import_request") + f"?school={world.school_a.pk}"),
+        (student.user, reverse("students:update_request")),
+    ):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert "csrfmiddlewaretoken" in page and 'name="note"' in page, url
+        assert ">提交</button>" in page and f'href="{home}">取消</a>' in page, url

@@ -1,11 +1,13 @@
-"""System checks: the agreement PDF needs a CJK font, and harfbuzz subsetting to be fast."""
+"""System checks: the agreement PDF needs a CJK font, and harfbuzz subsetting to be fast;
+in production its links (and the e-mails') need the site's address."""
 
 import ctypes.util
 import shutil
 import subprocess
 
+from django.conf import settings
+from django.core.checks import Error, register
 from django.core.checks import Warning as CheckWarning
-from django.core.checks import register
 
 
 def cjk_font_available() -> bool:
@@ -43,3 +45,19 @@ def pdf_fonts(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register(deploy=True)
+def site_url_set(app_configs, **kwargs):
+    """Links in e-mails and the PDF's verification QR code are made where no request tells
+    the site's address (background tasks): production must say it."""
+    if settings.DEBUG or (settings.SITE_URL_SET and settings.SITE_URL):
+        return []
+    return [
+        Error(
+            "SITE_URL is not set: links in e-mails and agreement PDFs would point to "
+            f"{settings.SITE_URL or 'nowhere'}.",
+            hint="Set SITE_URL to the site's public address, e.g. https://destreg.example.edu.cn.",
+            id="agreements.E001",
+        )
+    ]

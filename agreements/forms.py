@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.uploads import validate_document
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# A date input shows only an ISO date (a localised "2026/07/15" would show as blank).
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TERM_FIELDS = [
     "job_category",
     "position",

@@ -21,7 +21,12 @@ DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-01234567
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Where absolute links in e-mails and the agreement PDF (its QR code) point. Production sets
+# it: `manage.py check --deploy` refuses it unset while DEBUG is off (agreements.E001). Unset,
+# a page in development builds its links from the request's host, and work without a request
+# (background tasks) falls back to the development server's address.
+SITE_URL_SET = bool(env_str("SITE_URL"))
+SITE_URL = env_str("SITE_URL").rstrip("/") or "http://127.0.0.1:8000"
 
 # Keys protecting 身份证号 at rest: one encrypts, the other makes the lookup digest.
 # Both fall back to values derived from SECRET_KEY for the embedded default.

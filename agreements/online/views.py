@@ -21,11 +21,15 @@ from agreements.online.permissions import (
     get_termination_for,
 )
 from agreements.online.presenters import agreement_context
+from agreements.registrations.permissions import get_registration_for
+from agreements.registrations.presenters import signing_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
 from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
+from students.destinations import SIGNING_PATHS
+from students.models import DestinationClaim, DestinationPath
 
 student_required = role_required(Role.STUDENT)
 employer_required = role_required(Role.EMPLOYER)
@@ -82,11 +86,23 @@ def invitation_answer(request, pk: int):
 
 @student_required
 def mine(request):
-    """我的签约: the student's current agreement, or the latest one."""
+    """我的签约: the student's signing in progress or in force, whichever path it took (the
+    四选一 claim says which), else the latest online agreement."""
     student = request.user.student
+    claim = (
+        DestinationClaim.objects.filter(student=student, path__in=SIGNING_PATHS)
+        .order_by("-approved")
+        .first()
+    )
+    if claim is not None and claim.path != DestinationPath.ONLINE:
+        registration = get_registration_for(request.user, claim.object_id)
+        return render(
+            request, "agreements/signing.html", signing_context(request.user, registration)
+        )
     agreement = (
-        Agreement.objects.active().filter(student=student).first()
-        or Agreement.objects.filter(student=student).first()
+        Agreement.objects.filter(student=student, pk=claim.object_id).first()
+        if claim is not None
+        else Agreement.objects.filter(student=student).first()
     )
     if agreement is None:
         return render(request, "agreements/none.html")

@@ -114,6 +114,11 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                     required=False,
                     label=self.fields[name].label,
                 )
+                # The options are told apart by code (what the unit search fills in), but
+                # the instance's initial is the foreign key's id, which matches no option:
+                # start from the stored Code itself, shown by its code.
+                if name not in (kwargs.get("initial") or {}):
+                    self.initial[name] = getattr(self.instance, name)
         if "unit_region" in self.fields:
             self.fields["unit_region"] = RegionChoiceField(
                 Region.objects.filter(level__gte=Region.Level.CITY),

@@ -1,6 +1,13 @@
 """Page data of a registration, shared by the student's pages and the reviewers' (``reviews``)."""
 
+from types import SimpleNamespace
+from typing import Any
+
+from django.urls import reverse
+
 from agreements.models import Registration
+from agreements.online.presenters import SIGNED, ShownStatus
+from agreements.registrations import permissions
 from agreements.registrations.forms import ScanForm
 from agreements.registrations.permissions import (
     can_discard_registration,
@@ -11,12 +18,22 @@ from agreements.registrations.permissions import (
 )
 from destreg.accounts.models import User
 from destreg.audit.models import AuditEvent
+from destreg.lib.permissions import Decision
+
+
+def registration_status(item: Registration) -> ShownStatus:
+    """An approved offline e-agreement or paper agreement is 签约成功, worded and coloured
+    as an online one; an approved other destination stays approved (no agreement)."""
+    if item.status == Registration.Status.APPROVED and item.path != Registration.Path.OTHER:
+        return SIGNED
+    return ShownStatus(item.status, item.get_status_display())
 
 
 def registration_context(user: User, item: Registration) -> dict:
     """What every page showing a registration needs (the student's and the reviewers')."""
     return {
         "item": item,
+        "shown": registration_status(item),
         "events": AuditEvent.objects.timeline(item),
         "can_edit": can_edit_registration(user, item),
         "can_upload_scan": can_upload_scan(user, item),
@@ -25,4 +42,60 @@ def registration_context(user: User, item: Registration) -> dict:
         "can_discard": can_discard_registration(user, item),
         "scan_form": ScanForm(),
         "return_link": item.return_links.order_by("-created_at").first(),
+    }
+
+
+def registration_unit(item: Registration) -> SimpleNamespace:
+    """单位信息 in the shape agreements/includes/unit.html reads (an employer's)."""
+    return SimpleNamespace(
+        name=item.unit_name,
+        uscc=item.unit_uscc,
+        nature=item.unit_nature,
+        industry=item.unit_industry,
+        region=item.unit_region,
+        address=item.unit_address,
+        contact_name=item.contact_name,
+        contact_phone=item.contact_phone,
+        contact_mobile=item.contact_mobile,
+        contact_email=item.contact_email,
+    )
+
+
+def registration_preview(item: Registration) -> dict[str, Any]:
+    """协议书预览 (agreements/includes/preview.html): the offline e-agreement's terms, or the
+    paper agreement's form, number and date."""
+    return {
+        "number": item.number,
+        "student": item.student,
+        "unit_name": item.unit_name,
+        "unit_uscc": item.unit_uscc,
+        "school": item.school,
+        "terms": item if item.is_offline else None,
+        "paper": item if item.path == Registration.Path.PAPER else None,
+    }
+
+
+def _termination_decision(user: User, item: Registration) -> Decision | None:
+    """申请解约 of an offline or paper agreement: asked of its permission function once the
+    termination module provides it; until then nothing is offered."""
+    may = getattr(permissions, "can_request_registration_termination", None)
+    return may(user, item) if may is not None else None
+
+
+def signing_context(user: User, item: Registration) -> dict:
+    """我的签约 of an offline e-agreement or a paper agreement: the sections an online
+    agreement's page has (preview, unit, student, download, verification, termination)."""
+    can_print = can_print_e_agreement(user, item)
+    has_pdf = bool(can_print and item.pdf)
+    return {
+        "item": item,
+        "shown": registration_status(item),
+        "preview": registration_preview(item),
+        "unit": registration_unit(item),
+        "record": item.student.record,
+        "show_full_id": user.is_student,
+        "download_url": reverse("agreements:registration_pdf", args=[item.pk]) if can_print else "",
+        # The public page behind the e-agreement's QR code exists once its PDF does.
+        "verify_url": reverse("agreements:verify", args=[item.verify_token]) if has_pdf else "",
+        "can_terminate": _termination_decision(user, item),
     }

@@ -96,6 +96,19 @@ def registration_submit(*, registration: Registration, user: User) -> Registrati
 
 
 @transaction.atomic
+def registration_save_and_submit(
+    *, student: Student, path: str, values: dict, registration: Registration | None = None
+) -> Registration:
+    """提交 from the form: save what was typed and send it for review, in one transaction.
+    Refused (e.g. by 四选一: another path holds the destination), nothing is kept: no draft
+    is left behind for an application that was never saved before."""
+    saved = registration_save_draft(
+        student=student, path=path, values=values, registration=registration
+    )
+    return registration_submit(registration=saved, user=student.user)
+
+
+@transaction.atomic
 def registration_discard(*, registration: Registration, user: User) -> None:
     """取消 a draft: it is deleted (nothing was submitted)."""
     registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
@@ -232,7 +245,7 @@ def registration_review(
         Registration._scan_school_approve if scan_stage else Registration._school_approve,
         AuditAction.SCHOOL_APPROVE,
         signed,
-        [Notice(to_student, _("Approved: your destination is registered."), url)],
+        [Notice(to_student, _approved_message(item), url)],
     )
     destination_approve(
         student=student,
@@ -244,6 +257,16 @@ def registration_review(
     if item.is_offline:
         transaction.on_commit(lambda: render_registration.enqueue(item.pk))
     return item
+
+
+def _approved_message(item: Registration):
+    """The student's notice of the school's approval: a signing says 签约成功 in the online
+    path's words; an other destination has no agreement."""
+    if item.path == Registration.Path.OTHER:
+        return _("Approved: your destination is registered.")
+    return lambda signed: (
+        _("Signed successfully (签约成功): agreement %(number)s.") % {"number": signed.number}
+    )
 
 
 @transaction.atomic
@@ -283,8 +306,11 @@ def registration_upload_scan(
 
 
 @transaction.atomic
-def return_link_send(*, registration: Registration, user: User) -> ReturnLink:
-    """用人单位协助回传: e-mail the unit's contact a one-time link that expires."""
+def return_link_send(
+    *, registration: Registration, user: User, site_url: str | None = None
+) -> ReturnLink:
+    """用人单位协助回传: e-mail the unit's contact a one-time link that expires; the link
+    starts with ``site_url`` (the view's ``absolute_base``), by default SITE_URL."""
     item = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     require(can_upload_scan(user, item))
     if not item.contact_email:
@@ -295,7 +321,7 @@ def return_link_send(*, registration: Registration, user: User) -> ReturnLink:
         email=item.contact_email,
         expires_at=timezone.now() + timedelta(days=RETURN_LINK_DAYS),
     )
-    url = settings.SITE_URL + reverse("agreements:return", args=[link.token])
+    url = (site_url or settings.SITE_URL) + reverse("agreements:return", args=[link.token])
     body = _(
         "%(student)s asks you to return the stamped employment agreement.\n\n"
         "Open this link to download the agreement and upload the stamped scan "

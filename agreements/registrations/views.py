@@ -1,6 +1,7 @@
 """Student pages for paths 二 (offline e-agreement), 三 (paper) and 四 (other destinations),
 and the unit's account-free return page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from agreements.models import OTHER_KINDS, Agreement, Registration, ReturnLink
+from agreements.online.presenters import agreement_status
 from agreements.registrations import services as services
 from agreements.registrations.forms import RegistrationForm, ScanForm
 from agreements.registrations.permissions import (
@@ -21,7 +23,7 @@ from agreements.registrations.permissions import (
     can_upload_scan,
     get_registration_for,
 )
-from agreements.registrations.presenters import registration_context
+from agreements.registrations.presenters import registration_context, registration_status
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.lib.actions import attempt
@@ -36,6 +38,15 @@ PDF_RETRY_SECONDS = 60
 UNIT_NAME_MAX_LENGTH = Registration._meta.get_field("unit_name").max_length or 100
 
 
+def absolute_base(request) -> str:
+    """Where links made for this request (e-mailed ones) start. In development, or with
+    SITE_URL unset, the host the page was opened on, so that a link works from where the
+    site was reached; in production SITE_URL (``check --deploy`` requires it)."""
+    if settings.DEBUG or not settings.SITE_URL_SET:
+        return request.build_absolute_uri("/").rstrip("/")
+    return settings.SITE_URL
+
+
 @student_required
 def register(request):
     """签就业协议书就业 / 其他去向: the four ways, and where the student stands."""
@@ -45,29 +56,35 @@ def register(request):
         "agreements/register.html",
         {
             "claims": DestinationClaim.objects.filter(student=student),
-            "registrations": student.registrations.select_related("destination")[:20],
-            "agreements": Agreement.objects.filter(student=student).select_related("employer")[:20],
+            "registrations": [
+                (r, registration_status(r))
+                for r in student.registrations.select_related("destination")[:20]
+            ],
+            "agreements": [
+                (a, agreement_status(a))
+                for a in Agreement.objects.filter(student=student).select_related("employer")[:20]
+            ],
             "kinds": [(key, value[1]) for key, value in OTHER_KINDS.items()],
         },
     )
 
 
 def _save(request, form: RegistrationForm, path: str, registration: Registration | None):
-    """暂存 keeps the draft; 提交 also sends it for review. Returns a redirect or None."""
-
-    def save_and_submit() -> Registration:
-        saved = services.registration_save_draft(
+    """暂存 keeps the draft; 提交 also sends it for review, or, refused, keeps nothing and
+    shows the form again with what was typed. Returns a redirect or None."""
+    save = services.registration_save_draft if form.draft else services.registration_save_and_submit
+    done = attempt(
+        lambda: save(
             student=request.user.student,
             path=path,
             values=form.values(),
             registration=registration,
-        )
-        if not form.draft:
-            services.registration_submit(registration=saved, user=request.user)
-        return saved
-
-    done = attempt(save_and_submit, form=form)
+        ),
+        form=form,
+    )
     if done.value is None:
+        if not form.draft and form.files:
+            form.add_error(None, _("Nothing was saved: choose the file again."))
         return None
     if form.draft:
         messages.success(request, _("Draft saved (暂存)."))
@@ -109,7 +126,12 @@ def registration_edit(request, pk: int):
     return render(
         request,
         "agreements/registration_form.html",
-        {"form": form, "path": item.path, "item": item},
+        {
+            "form": form,
+            "path": item.path,
+            "item": item,
+            "returned_comment": item.comment if item.sent_back else "",
+        },
     )
 
 
@@ -169,7 +191,10 @@ def registration_return_link(request, pk: int):
     """用人单位协助回传协议书: e-mail the unit a one-time link."""
     item = get_registration_for(request.user, pk)
     sent = attempt(
-        lambda: services.return_link_send(registration=item, user=request.user), request=request
+        lambda: services.return_link_send(
+            registration=item, user=request.user, site_url=absolute_base(request)
+        ),
+        request=request,
     )
     if sent.value is not None:
         messages.success(

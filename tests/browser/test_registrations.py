@@ -1,5 +1,6 @@
 """Paths 二 and 四 in the browser: the offline e-agreement through both ways of returning
-the stamped agreement, and one other-destination registration."""
+the stamped agreement (one of them from a saved draft to 我的签约), and one
+other-destination registration."""
 
 import pytest
 from django.core import mail
@@ -25,7 +26,7 @@ def _review(page, live_server, reviewer, item, decision="approve"):
     page.context.clear_cookies()
 
 
-def _fill_offline(page, live_server, employer_name):
+def _fill_offline(page, live_server, employer_name, action="submit"):
     page.goto(f"{live_server.url}/agreements/register/offline/new/")
     form = page.locator("main form[method=post]")
     form.locator("input[name=unit_name]").fill(employer_name[:4])
@@ -41,7 +42,16 @@ def _fill_offline(page, live_server, employer_name):
     form.locator("input[name=work_location]").fill("北京市海淀区")
     form.locator("select[name=hukou]").select_option("employer")
     with page.expect_navigation():
-        form.locator("button[name=action][value=submit]").click()
+        form.locator(f"button[name=action][value={action}]").click()
+
+
+def _upload_scan(page, live_server, item):
+    page.goto(f"{live_server.url}/agreements/registrations/{item.pk}/")
+    page.locator("input[name=scan]").set_input_files(
+        {"name": "stamped.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    with page.expect_navigation():
+        page.locator('form[action$="/scan/"] button').click()
 
 
 def test_offline_agreement_returned_by_the_student(
@@ -61,11 +71,7 @@ def test_offline_agreement_returned_by_the_student(
 
     page.goto(f"{live_server.url}/agreements/registrations/{item.pk}/")
     assert page.locator(f'a[href$="/registrations/{item.pk}/pdf/"]').count() == 1
-    page.locator("input[name=scan]").set_input_files(
-        {"name": "stamped.png", "mimeType": "image/png", "buffer": PNG}
-    )
-    with page.expect_navigation():
-        page.locator('form[action$="/scan/"] button').click()
+    _upload_scan(page, live_server, item)
     assert Registration.objects.get(pk=item.pk).status == "scan_college_review"
 
     _review(reviewer, live_server, college_reviewer, item)
@@ -75,6 +81,48 @@ def test_offline_agreement_returned_by_the_student(
     page.goto(f"{live_server.url}/agreements/registrations/{item.pk}/")
     assert item.number in page.content()
     shoot(page, "approved", phone=True)
+
+
+def test_offline_draft_edited_submitted_and_shown_in_my_signing(
+    new_page, live_server, student, employer_user, college_reviewer, school_reviewer, shoot
+):
+    page = new_page()
+    login(page, live_server, student.user.username)
+    _fill_offline(page, live_server, employer_user.employer.name, action="draft")
+    item = Registration.objects.get(student=student)
+    assert item.status == "draft" and item.unit_nature and item.unit_industry
+
+    # 修改并提交: the saved code-table selects come back filled, not "---------".
+    with page.expect_navigation():
+        page.locator(f'a[href$="/registrations/{item.pk}/edit/"]').click()
+    form = page.locator("main form[method=post]")
+    assert form.locator("select[name=unit_nature]").input_value() == item.unit_nature.code
+    assert form.locator("select[name=unit_industry]").input_value() == item.unit_industry.code
+    assert form.locator("select[name=job_category]").input_value() == "13"
+    shoot(page, "edit-draft", phone=True)
+    with page.expect_navigation():
+        form.locator("button[name=action][value=submit]").click()
+    assert page.locator("main .is-invalid").count() == 0
+    item.refresh_from_db()
+    assert item.status == "college_review"
+
+    reviewer = new_page()
+    _review(reviewer, live_server, college_reviewer, item)
+    _review(reviewer, live_server, school_reviewer, item)
+    store_pdf(Registration, item.pk)  # the in-process task runs after commit in real use
+    _upload_scan(page, live_server, item)
+    _review(reviewer, live_server, college_reviewer, item)
+    _review(reviewer, live_server, school_reviewer, item)
+    item.refresh_from_db()
+    assert item.status == "approved"
+    store_pdf(Registration, item.pk)
+
+    page.goto(f"{live_server.url}/agreements/mine/")
+    main = page.locator("main")
+    assert main.locator(".badge.text-bg-success").inner_text() == "签约成功"
+    for section in ("协议书预览", "单位信息", "学生信息", "下载协议书", item.number):
+        assert section in main.inner_text(), section
+    shoot(page, "my-signing", phone=True)
 
 
 def test_offline_agreement_returned_by_the_unit(

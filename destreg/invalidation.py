@@ -15,8 +15,15 @@ codes, regions, schools, colleges, majors   each process,             on save / 
 unread notification counts                  shared cache, 60 s        by ``notify()`` once the
 (audit/models.py)                                                     rows commit, and when read
                                                                       (audit/notify.py, views.py)
-statistics figures (reviews/stats.py)       shared cache, 5 min       not: they say when they
-                                                                      were computed; a button
+statistics figures per scope (all, a        shared cache, 5 min       by the state-change door
+school, a college), numbers only: labels                              (AFTER_STATE_CHANGE):
+are translated when the page is rendered                              agreements, registrations,
+(reviews/stats.py)                                                    terminations, registry
+                                                                      requests, imports (audited
+                                                                      on the school); records: on
+                                                                      save / delete, below; the
+                                                                      page says when they were
+                                                                      computed, a button
                                                                       recomputes them
 a confirmed graduate's home page data       shared cache, 60 s        records and profiles: on
 (students/home.py: record, latest requests)                           save / delete, below; the
@@ -91,19 +98,34 @@ RULES: dict[str, Callable[[Any, frozenset[str] | None], None]] = {
 }
 
 
-# The same for the apps' own caches: model → dotted path of the rule.
-APP_RULES: dict[str, str] = {
-    "students.Student": "students.home.forget_student_home",
-    "students.RegistryRecord": "students.home.forget_record_homes",
+# The same for the apps' own caches: model → dotted paths of the rules.
+APP_RULES: dict[str, tuple[str, ...]] = {
+    "students.Student": ("students.home.forget_student_home",),
+    "students.RegistryRecord": (
+        "students.home.forget_record_homes",
+        # The figures count records: a save of a counted field or a delete.
+        "reviews.stats.forget_record_statistics",
+    ),
 }
 
-# model → dotted path of a function (item) → the cache keys to forget after the door changes
-# the item's state (or records its creation), and after a row is deleted (which is not a
-# state change: a draft discarded, a row removed in the admin).
-AFTER_STATE_CHANGE: dict[str, str] = {
-    "students.RegistryRequest": "students.home.home_keys_of",
-    "agreements.Agreement": "students.home.home_keys_of",
-    "agreements.Registration": "students.home.home_keys_of",
+# model → dotted paths of functions (item) → the cache keys to forget after the door changes
+# the item's state (or records its creation or an action on it), and after a row is deleted
+# (which is not a state change: a draft discarded, a row removed in the admin).
+# The statistics count the pending work and the approved destinations (claim_approve and
+# claim_release run in the same transaction as the door's change of the agreement or
+# registration); the registry import is audited on its school.
+AFTER_STATE_CHANGE: dict[str, tuple[str, ...]] = {
+    "students.RegistryRequest": (
+        "students.home.home_keys_of",
+        "reviews.stats.statistics_keys_of",
+    ),
+    "agreements.Agreement": ("students.home.home_keys_of", "reviews.stats.statistics_keys_of"),
+    "agreements.Registration": (
+        "students.home.home_keys_of",
+        "reviews.stats.statistics_keys_of",
+    ),
+    "agreements.Termination": ("reviews.stats.statistics_keys_of",),
+    "reference.School": ("reviews.stats.statistics_keys_of",),
 }
 
 
@@ -114,15 +136,18 @@ def _rule(path: str) -> Callable[..., Any]:
 
 def keys_after_state_change(item: Model) -> Iterable[str]:
     """The cache keys the door forgets once ``item``'s state changed."""
-    path = AFTER_STATE_CHANGE.get(item._meta.label)
-    return _rule(path)(item) if path else ()
+    return [key for path in AFTER_STATE_CHANGE.get(item._meta.label, ()) for key in _rule(path)(item)]
 
 
 def connect() -> None:
     """Connect every rule to its model's post_save and post_delete, and the door's keys to
     post_delete (DestregConfig.ready)."""
     rules = [(label, rule, "forget") for label, rule in RULES.items()]
-    rules += [(label, _rule(path), "forget-app") for label, path in APP_RULES.items()]
+    rules += [
+        (label, _rule(path), f"forget-app:{path}")
+        for label, paths in APP_RULES.items()
+        for path in paths
+    ]
     for label, rule, prefix in rules:
         model = apps.get_model(label)
 

@@ -342,9 +342,10 @@ def registration_decide(request, pk: int):
 
 @reviewer_required
 def statistics(request):
-    """去向落实率 and pending work, scoped like the queue."""
+    """去向落实率 and pending work, scoped like the queue; the cached figures are numbers,
+    labelled here in the reader's language."""
     figures = review_stats.cached(request.user, refresh=bool(request.GET.get("refresh")))
-    return render(request, "reviews/statistics.html", figures)
+    return render(request, "reviews/statistics.html", review_stats.present(figures))
 
 
 @reviewer_required

@@ -1,20 +1,44 @@
 import csv
 import io
+import re
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
+from agreements.online import services as agreement_services
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
+from destreg.lib.cache import FORGOTTEN
 from reviews import stats
 from reviews.exporting import COLUMNS
-from students.models import Gender, RegistryRecord
+from students.models import Gender, RegistryRecord, current_graduation_year
 from tests import factories as f
 
+STATISTICS = reverse("reviews:statistics")
 
-def _with_destination(major, code, gender=Gender.MALE):
-    record = f.make_record(major, gender=gender)
+
+def _with_destination(major, code, gender=Gender.MALE, at=None, **fields):
+    record = f.make_record(major, gender=gender, **fields)
     if code:
-        RegistryRecord.objects.filter(pk=record.pk).update(destination=f.code("destination", code))
+        RegistryRecord.objects.filter(pk=record.pk).update(
+            destination=f.code("destination", code), destination_at=at
+        )
     return record
+
+
+def _page(client, user, language="zh-hans") -> str:
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # the language switch
+    return client.get(STATISTICS).content.decode()
+
+
+def _overall(page: str) -> str:
+    """The overall card's "placed / total"."""
+    return re.search(r'big-number">[^<]*</div>\s*<div class="small">([^<]*)<', page).group(1)
 
 
 def test_the_rate_arithmetic_on_a_known_set(world, college_reviewer):
@@ -29,7 +53,9 @@ def test_the_rate_arithmetic_on_a_known_set(world, college_reviewer):
     figures = stats.compute(college_reviewer)
     assert (figures["overall"].placed, figures["overall"].total) == (2, 4)
     assert figures["overall"].percent == 50.0
-    assert {(r.label, r.placed, r.total) for r in figures["by_gender"]} == {
+    with translation.override("zh-hans"):
+        shown = stats.present(figures)
+    assert {(r.label, r.placed, r.total) for r in shown["by_gender"]} == {
         ("男", 1, 2),
         ("女", 1, 2),
     }
@@ -125,3 +151,221 @@ def test_the_export_writes_in_chunks_with_progress(world, school_reviewer, monke
     assert (job.status, job.total, job.done) == ("done", 7, 7)
     with job.file.open("rb") as handle:
         assert len(handle.read().decode("utf-8-sig").splitlines()) == 8
+
+
+# --- cached per scope, as numbers; labelled in the reader's language -------------------------
+
+
+def test_the_cached_figures_hold_no_words_and_serve_every_language(world, college_reviewer):
+    _with_destination(world.major_a1, "10", Gender.FEMALE)
+    cache.clear()  # the record's save marked the scope forgotten for a few seconds
+    with translation.override("zh-hans"):
+        stats.cached(college_reviewer)  # a Chinese reader fills the cache
+    kept = cache.get(stats.cache_key(stats.scope_key(college_reviewer)))
+    assert [rate.label for rate in kept["by_gender"]] == [str(Gender.FEMALE.value)]
+    with translation.override("en"):
+        english = stats.present(stats.cached(college_reviewer))
+    with translation.override("zh-hans"):
+        chinese = stats.present(stats.cached(college_reviewer))
+    assert [rate.label for rate in english["by_gender"]] == ["Female"]
+    assert [rate.label for rate in chinese["by_gender"]] == ["女"]
+
+
+def test_the_page_speaks_the_readers_language_after_another_filled_the_cache(
+    client, world, college_reviewer, agreement
+):
+    cache.clear()
+    chinese = _page(client, college_reviewer, "zh-hans")
+    english = _page(client, college_reviewer, "en")
+    assert "男" in chinese and "Male" not in chinese
+    assert "Male" in english and "男" not in english
+    assert "Online agreement" in english  # the pending work's kind, too
+    assert "Class of" in english and "届" in chinese
+
+
+def test_each_scope_has_its_own_figures(world, college_reviewer, school_reviewer):
+    _with_destination(world.major_a1, "10")
+    _with_destination(world.major_a2, None)
+    cache.clear()
+    assert stats.cached(college_reviewer)["overall"].total == 1
+    assert stats.cached(school_reviewer)["overall"].total == 2  # not the college's copy
+    assert stats.cached(college_reviewer)["overall"].total == 1
+
+
+# --- forgotten when what they count changes ---------------------------------------------------
+
+
+def test_an_approved_destination_shows_at_once_in_both_languages(
+    client, world, agreement, college_reviewer, school_reviewer
+):
+    cache.clear()
+    for language in ("zh-hans", "en"):
+        assert _overall(_page(client, school_reviewer, language)) == "0 / 1"
+        assert _overall(_page(client, college_reviewer, language)) == "0 / 1"
+    for reviewer in (school_reviewer, college_reviewer):  # both served from the cache
+        assert cache.get(stats.cache_key(stats.scope_key(reviewer)))["overall"].total == 1
+    agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    agreement_services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
+    for language in ("zh-hans", "en"):
+        assert _overall(_page(client, school_reviewer, language)) == "1 / 1"
+        assert _overall(_page(client, college_reviewer, language)) == "1 / 1"
+
+
+def test_pending_work_moves_with_each_decision(world, agreement, college_reviewer, school_reviewer):
+    cache.clear()
+    assert stats.cached(college_reviewer)["pending"] == [("college", "online", 1)]
+    agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    assert stats.cached(college_reviewer)["pending"] == []
+    assert stats.cached(school_reviewer)["pending"] == [("school", "online", 1)]
+
+
+def test_a_termination_forgets_its_agreements_scopes(signed, world):
+    from agreements.models import Termination
+
+    termination = Termination(agreement=signed)
+    assert set(stats.statistics_keys_of(termination)) == {
+        stats.cache_key("all"),
+        stats.cache_key(f"school:{world.school_a.pk}"),
+        stats.cache_key(f"college:{world.a1.pk}"),
+    }
+
+
+def test_a_record_saved_or_imported_forgets_its_schools_figures(
+    world, college_reviewer, other_college_reviewer, school_reviewer, other_school_reviewer
+):
+    readers = (college_reviewer, other_college_reviewer, school_reviewer, other_school_reviewer)
+    record = _with_destination(world.major_a1, None)
+    cache.clear()
+    for reader in readers:
+        stats.cached(reader)
+
+    def forgotten() -> set:
+        return {
+            reader
+            for reader in readers
+            if cache.get(stats.cache_key(stats.scope_key(reader))) == FORGOTTEN
+        }
+
+    record.mobile = "13900000000"
+    record.save(update_fields=["mobile"])  # not counted: the figures stay
+    assert forgotten() == set()
+    record.gender = Gender.FEMALE
+    record.save()
+    # every college of the school: the record may have come from another one
+    assert forgotten() == {college_reviewer, other_college_reviewer, school_reviewer}
+    assert cache.get(stats.cache_key("all")) is None or cache.get(stats.cache_key("all")) == (
+        FORGOTTEN
+    )
+
+    cache.clear()
+    for reader in readers:
+        stats.cached(reader)
+    record_event(world.school_b, by=None, action=AuditAction.REGISTRY_IMPORT)  # an import
+    assert forgotten() == {other_school_reviewer}
+
+
+def test_a_recompute_does_not_overwrite_a_pending_change(world, college_reviewer):
+    key = stats.cache_key(stats.scope_key(college_reviewer))
+    cache.set(key, FORGOTTEN, 10)
+    stats.cached(college_reviewer, refresh=True)
+    stats.cached(college_reviewer)
+    assert cache.get(key) == FORGOTTEN
+
+
+# --- majors that share a name ------------------------------------------------------------------
+
+
+def test_majors_of_the_same_name_are_told_apart(client, world, school_reviewer):
+    postgraduate = f.code("education_level", "11")
+    majors = [
+        f.make_major(world.a1, name="软件工程", code="080902"),
+        f.make_major(world.a1, name="软件工程", code="083500", education_level=postgraduate),
+        f.make_major(world.a2, name="软件工程", code="080903"),
+    ]
+    for major in majors:
+        _with_destination(major, "10")
+    rows = [r for r in stats.compute(school_reviewer)["by_major"] if r.label == "软件工程"]
+    assert sorted(r.code for r in rows) == ["080902", "080903", "083500"]
+    page = _page(client, school_reviewer)
+    for code in ("080902", "080903", "083500"):
+        assert f'软件工程 <span class="text-muted small">{code}</span>' in page
+    assert f"甲一学院 · {postgraduate.name}" in page and "甲二学院 · " in page
+
+
+# --- week by week --------------------------------------------------------------------------------
+
+
+def _at(day: date) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, 12))
+
+
+def test_the_weekly_curve_counts_approvals_up_to_each_week(
+    world, college_reviewer, django_assert_num_queries
+):
+    year = 2026
+    start, n_weeks = stats.season_weeks(year)
+    assert start == date(2025, 9, 1) and start.weekday() == 0 and n_weeks == 53
+    before_start, _ = stats.season_weeks(year - 1)
+    for day in (start + timedelta(days=2), start + timedelta(days=9), start + timedelta(days=10)):
+        _with_destination(world.major_a1, "10", at=_at(day), graduation_year=year)
+    _with_destination(world.major_a1, "70", at=_at(start), graduation_year=year)  # not placed
+    _with_destination(world.major_a1, "80", at=_at(start - timedelta(days=30)), graduation_year=year)
+    _with_destination(world.major_a2, "10", at=_at(start), graduation_year=year)  # other college
+    _with_destination(world.major_a1, "11", at=_at(before_start), graduation_year=year - 1)
+    _with_destination(world.major_a1, None, graduation_year=year - 1)
+
+    with django_assert_num_queries(2):
+        this, before = stats.weekly_progress(college_reviewer, year, today=start + timedelta(22))
+    assert (this.year, this.total, before.year, before.total) == (2026, 5, 2025, 2)
+    # before the season: week 1; then one in week 1, two in week 2; up to this week (4)
+    assert [(w.placed, w.total) for w in this.weeks] == [(2, 5), (4, 5), (4, 5), (4, 5)]
+    assert this.weeks[1].ends == start + timedelta(days=13) and this.weeks[1].percent == 80.0
+    assert len(before.weeks) == stats.season_weeks(year - 1)[1]  # the whole season
+    assert {w.percent for w in before.weeks} == {50.0}
+
+
+def test_approvals_after_the_season_count_in_its_last_week(world, college_reviewer):
+    year = 2026
+    _with_destination(world.major_a1, "10", at=_at(date(year, 11, 1)), graduation_year=year)
+    _with_destination(world.major_a1, "10", graduation_year=year)  # no approval time
+    this, before = stats.weekly_progress(college_reviewer, year, today=date(year + 1, 1, 1))
+    assert [w.placed for w in this.weeks[:1]] == [1] and this.weeks[-1].placed == 2
+    assert len(this.weeks) == 53 and before.weeks == []  # no class of 2025 here
+
+
+def test_the_chart_lays_both_curves_out_on_the_weeks_of_the_season(world, college_reviewer):
+    year = current_graduation_year()
+    start, n_weeks = stats.season_weeks(year)
+    _with_destination(world.major_a1, "10", at=_at(start), graduation_year=year)
+    _with_destination(world.major_a1, None, graduation_year=year)
+    _with_destination(world.major_a1, "10", at=_at(date(year - 2, 1, 1)), graduation_year=year - 1)
+    chart = stats.chart(stats.weekly_progress(college_reviewer, year, today=start + timedelta(8)))
+    this, before = chart.series
+    assert [p.week.percent for p in this.points] == [50.0, 50.0]
+    assert this.points[0].x == chart.left and before.points[-1].x == chart.right
+    assert before.points[0].y == chart.top  # 100 %
+    assert this.points[0].y == (chart.top + chart.bottom) / 2  # 50 %
+    assert [y for y, _ in chart.grid][0] == chart.bottom
+    assert [month.month for _, month in chart.ticks][:3] == [10, 11, 12]  # 1 September: x < 0
+    assert len(chart.rows) == n_weeks
+    assert chart.rows[0][2].percent == 50.0 and chart.rows[2][2] is None
+
+
+def test_the_page_draws_the_chart_with_numbers_on_hover_and_a_table(
+    client, world, college_reviewer
+):
+    year = current_graduation_year()
+    start, _ = stats.season_weeks(year)
+    _with_destination(world.major_a1, "10", at=_at(start + timedelta(days=1)))
+    _with_destination(world.major_a1, None)
+    page = _page(client, college_reviewer, "en")
+    svg = page[page.index("<svg viewBox") : page.index("</svg>")]
+    assert 'role="img"' in svg and 'aria-labelledby="progress-title progress-desc"' in svg
+    first = start + timedelta(days=6)
+    assert f"Class of {year}, week ending {first:%Y-%m-%d}: 50.0% (1 of 2)</title>" in svg
+    assert "http" not in svg.replace("http://www.w3.org", "")  # nothing loaded from elsewhere
+    table = page[page.index("<details") : page.index("</details>")]
+    assert f"<td>{first:%Y-%m-%d}</td>" in table and "50.0% (1 / 2)" in table
+    assert f"Class of {year - 1}" in table
+    chinese = _page(client, college_reviewer, "zh-hans")
+    assert f"{year}届" in chinese

@@ -136,7 +136,9 @@ def _rule(path: str) -> Callable[..., Any]:
 
 def keys_after_state_change(item: Model) -> Iterable[str]:
     """The cache keys the door forgets once ``item``'s state changed."""
-    return [key for path in AFTER_STATE_CHANGE.get(item._meta.label, ()) for key in _rule(path)(item)]
+    return [
+        key for path in AFTER_STATE_CHANGE.get(item._meta.label, ()) for key in _rule(path)(item)
+    ]
 
 
 def connect() -> None:

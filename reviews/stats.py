@@ -414,7 +414,9 @@ def present(figures: dict) -> dict:
     """The cached figures with their labels in the active language, for the template."""
     majors = figures["by_major"]
     shared = {
-        name for name in {rate.label for rate in majors} if [r.label for r in majors].count(name) > 1
+        name
+        for name in {rate.label for rate in majors}
+        if [r.label for r in majors].count(name) > 1
     }
     return {
         **figures,

@@ -11,6 +11,7 @@ or delete of a registry record; the page also says when it was computed and reco
 request.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -413,11 +414,7 @@ def chart(progress: list[Curve]) -> Chart:
 def present(figures: dict) -> dict:
     """The cached figures with their labels in the active language, for the template."""
     majors = figures["by_major"]
-    shared = {
-        name
-        for name in {rate.label for rate in majors}
-        if [r.label for r in majors].count(name) > 1
-    }
+    names = Counter(rate.label for rate in majors)
     return {
         **figures,
         "by_gender": [
@@ -432,7 +429,7 @@ def present(figures: dict) -> dict:
                 code=rate.code,
                 # A shared name also says where: the code alone does not tell a reader which.
                 detail=" · ".join(filter(None, [rate.college, rate.level]))
-                if rate.label in shared
+                if names[rate.label] > 1
                 else "",
             )
             for rate in majors

@@ -13,7 +13,7 @@ request.
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
@@ -61,10 +62,13 @@ class Rate:
     label: str
     total: int
     placed: int
+    # Code tables' English names (Code.name_en), shown instead in the English interface.
+    label_en: str = ""
     # Majors: the code and what else tells apart majors of the same name.
     code: str = ""
     college: str = ""
     level: str = ""
+    level_en: str = ""
     detail: str = field(default="", compare=False)
 
     @property
@@ -72,13 +76,23 @@ class Rate:
         return round(100 * self.placed / self.total, 1) if self.total else 0.0
 
 
-def rates_by(records: QuerySet[RegistryRecord], field: str, label_field: str) -> list[Rate]:
+def rates_by(
+    records: QuerySet[RegistryRecord], field: str, label_field: str, english_field: str = ""
+) -> list[Rate]:
     rows = (
-        records.values(field, label_field)
+        records.values(field, label_field, *filter(None, [english_field]))
         .annotate(total=Count("id"), placed=Count("id", filter=PLACED))
         .order_by(label_field)
     )
-    return [Rate(str(row[label_field]), row["total"], row["placed"]) for row in rows]
+    return [
+        Rate(
+            str(row[label_field]),
+            row["total"],
+            row["placed"],
+            label_en=(row.get(english_field) or "") if english_field else "",
+        )
+        for row in rows
+    ]
 
 
 def rates_by_major(records: QuerySet[RegistryRecord]) -> list[Rate]:
@@ -86,7 +100,12 @@ def rates_by_major(records: QuerySet[RegistryRecord]) -> list[Rate]:
     level, or in two colleges), and each is its own row."""
     rows = (
         records.values(
-            "major_id", "major__name", "major__code", "college__name", "education_level__name"
+            "major_id",
+            "major__name",
+            "major__code",
+            "college__name",
+            "education_level__name",
+            "education_level__name_en",
         )
         .annotate(total=Count("id"), placed=Count("id", filter=PLACED))
         .order_by("major__name", "major__code", "college__name", "major_id")
@@ -99,6 +118,7 @@ def rates_by_major(records: QuerySet[RegistryRecord]) -> list[Rate]:
             code=row["major__code"],
             college=row["college__name"],
             level=row["education_level__name"] or "",
+            level_en=row["education_level__name_en"] or "",
         )
         for row in rows
     ]
@@ -194,7 +214,7 @@ def compute(user) -> dict:
     overall = records.aggregate(total=Count("id"), placed=Count("id", filter=PLACED))
     by_destination = (
         records.exclude(destination=None)
-        .values("destination__code", "destination__name")
+        .values("destination__code", "destination__name", "destination__name_en")
         .annotate(n=Count("id"))
         .order_by("destination__code")
     )
@@ -206,7 +226,9 @@ def compute(user) -> dict:
         "overall": Rate("", overall["total"], overall["placed"]),
         "by_college": rates_by(records, "college_id", "college__name"),
         "by_major": rates_by_major(records),
-        "by_level": rates_by(records, "education_level_id", "education_level__name"),
+        "by_level": rates_by(
+            records, "education_level_id", "education_level__name", "education_level__name_en"
+        ),
         "by_gender": rates_by(records, "gender", "gender"),
         "by_destination": list(by_destination),
         "pending": [
@@ -413,26 +435,36 @@ def chart(progress: list[Curve]) -> Chart:
 
 def present(figures: dict) -> dict:
     """The cached figures with their labels in the active language, for the template."""
-    majors = figures["by_major"]
-    names = Counter(rate.label for rate in majors)
+    english = (get_language() or "").startswith("en")
+    names = Counter(rate.label for rate in figures["by_major"])
+
+    def named(rate: Rate) -> Rate:
+        return replace(rate, label=rate.label_en) if english and rate.label_en else rate
+
+    def major(rate: Rate) -> Rate:
+        # A shared name also says where: the code alone does not tell a reader which.
+        level = rate.level_en if english and rate.level_en else rate.level
+        where = " · ".join(filter(None, [rate.college, level]))
+        return replace(rate, detail=where if names[rate.label] > 1 else "")
+
     return {
         **figures,
+        "by_level": [named(rate) for rate in figures["by_level"]],
         "by_gender": [
             Rate(str(Gender(int(rate.label)).label), rate.total, rate.placed)
             for rate in figures["by_gender"]
         ],
-        "by_major": [
-            Rate(
-                rate.label,
-                rate.total,
-                rate.placed,
-                code=rate.code,
-                # A shared name also says where: the code alone does not tell a reader which.
-                detail=" · ".join(filter(None, [rate.college, rate.level]))
-                if names[rate.label] > 1
-                else "",
-            )
-            for rate in majors
+        "by_major": [major(rate) for rate in figures["by_major"]],
+        "by_destination": [
+            {
+                **row,
+                "destination__name": (
+                    row["destination__name_en"]
+                    if english and row["destination__name_en"]
+                    else row["destination__name"]
+                ),
+            }
+            for row in figures["by_destination"]
         ],
         "pending": [
             (ReviewTask.Stage(stage).label, ReviewTask.Kind(kind).label, n)

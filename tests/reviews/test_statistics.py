@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from openpyxl import load_workbook
 
 from agreements.online import services as agreement_services
@@ -290,6 +291,18 @@ def test_majors_of_the_same_name_are_told_apart(client, world, school_reviewer):
     for code in ("080902", "080903", "083500"):
         assert f'软件工程 <span class="text-muted small">{code}</span>' in page
     assert f"甲一学院 · {postgraduate.name}" in page and "甲二学院 · " in page
+    assert escape(f"甲一学院 · {postgraduate.name_en}") in _page(client, school_reviewer, "en")
+
+
+def test_code_tables_are_named_in_the_readers_language(client, world, college_reviewer):
+    record = _with_destination(world.major_a1, "10")
+    level, destination = record.education_level, f.code("destination", "10")
+    assert level.name_en and destination.name_en
+    chinese = _page(client, college_reviewer, "zh-hans")
+    english = _page(client, college_reviewer, "en")  # from the copy the Chinese page cached
+    assert level.name in chinese and destination.name in chinese
+    assert escape(level.name_en) in english and escape(destination.name_en) in english
+    assert level.name not in english and destination.name not in english
 
 
 # --- week by week --------------------------------------------------------------------------------

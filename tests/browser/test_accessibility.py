@@ -39,8 +39,9 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
               college_reviewer, school_reviewer, platform_admin):  # fmt: skip
     """The data behind the pages: ``student`` signed with ``employer_user`` and holds a newer
     invitation from the other unit; ``other_student`` has an unanswered invitation and an
-    offline registration at the school's review; a third graduate's agreement waits for the college; a unit waits for
-    verification. Returns {role: (username, [extra paths besides the navbar's])}."""
+    offline registration at the school's review; a third graduate's agreement waits for the
+    college; a unit waits for verification.
+    Returns {role: (username, [paths to check besides the navbar's])}."""
     invitation = f.make_invitation(employer_user.employer, student, sent_by=employer_user)
     agreement = online.invitation_accept(invitation=invitation, user=student.user)
     for reviewer in (college_reviewer, school_reviewer):

@@ -1,0 +1,164 @@
+"""WCAG 2.1 A and AA (axe-core) on every page each role reaches from the navbar, plus the main
+detail pages (an invitation, an agreement, a registration, the review of each) and the
+anonymous pages, at desktop and phone width.
+
+One browser; one signed-in context per role, reused for all of that role's pages. Every
+violation of every page is collected first, so a failure lists them all at once.
+"""
+
+import functools
+
+import pytest
+from django.utils import timezone
+
+from agreements.online import services as online
+from agreements.registrations import services as reg
+from tests import factories as f
+from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
+
+pytestmark = pytest.mark.browser
+
+# Every link of the navbar's menu, the notifications link included.
+NAV_LINKS = "#nav a.nav-link[href^='/']"
+# The WCAG 2.0/2.1 A and AA rules the other browser tests check, plus axe's best practices
+# (empty table headers, landmarks, one <h1>...).
+OPTIONS = {
+    "runOnly": [*AXE_OPTIONS["runOnly"], "best-practice"],
+    "resultTypes": ["violations"],
+}
+
+
+@functools.cache
+def _axe_script() -> str:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().axe_script
+
+
+def _scenario(world, student, other_student, employer_user, other_employer_user,
+              college_reviewer, school_reviewer, platform_admin):  # fmt: skip
+    """The data behind the pages: ``student`` signed with ``employer_user`` and holds a newer
+    invitation from the other unit; ``other_student`` has an unanswered invitation and an
+    offline registration at the school's review; a third graduate's agreement waits for the
+    college; a unit waits for verification.
+    Returns {role: (username, [paths to check besides the navbar's])}."""
+    invitation = f.make_invitation(employer_user.employer, student, sent_by=employer_user)
+    agreement = online.invitation_accept(invitation=invitation, user=student.user)
+    for reviewer in (college_reviewer, school_reviewer):
+        agreement = online.agreement_approve(agreement=agreement, reviewer=reviewer)
+    pending = f.make_invitation(other_employer_user.employer, student)
+    unanswered = f.make_invitation(employer_user.employer, other_student, sent_by=employer_user)
+
+    values = {
+        "unit_name": "北京测试科技有限公司", "unit_uscc": "91110000100000000R",
+        "unit_address": "测试路1号", "contact_name": "刘经理", "contact_mobile": "13900001111",
+        "contact_email": "hr@example.com", "job_category": f.code("job_category", "13"),
+        "position": "工程师", "work_location": "北京", "hukou": "employer",
+    }  # fmt: skip
+    registration = reg.registration_save_draft(student=other_student, path="offline", values=values)
+    reg.registration_submit(registration=registration, user=other_student.user)
+    reg.registration_review(
+        registration=registration, reviewer=college_reviewer, decision="approve"
+    )
+
+    third = f.make_student(f.make_record(world.major_a1, name="王五"))
+    waiting = online.invitation_accept(
+        invitation=f.make_invitation(employer_user.employer, third), user=third.user
+    )
+    f.make_employer(name="待审核单位")
+    f.make_employer(name="已核验单位", verified_at=timezone.now())
+
+    reviews = [
+        f"/reviews/agreements/{waiting.pk}/",
+        f"/reviews/agreements/{agreement.pk}/",
+        f"/reviews/registrations/{registration.pk}/",
+        f"/reviews/records/{student.record_id}/",
+    ]
+    return {
+        "student": (
+            student.user.username,
+            [
+                f"/agreements/invitations/{pending.pk}/",
+                f"/agreements/invitations/{invitation.pk}/",
+                f"/agreements/{agreement.pk}/",
+            ],
+        ),
+        "student with a registration": (
+            other_student.user.username,
+            ["/agreements/register/", f"/agreements/registrations/{registration.pk}/"],
+        ),
+        "employer": (
+            employer_user.username,
+            [
+                "/agreements/invite/",
+                f"/agreements/invitations/{unanswered.pk}/",
+                f"/agreements/{agreement.pk}/",
+                f"/agreements/{waiting.pk}/",
+            ],
+        ),
+        "college reviewer": (college_reviewer.username, reviews),
+        "school reviewer": (school_reviewer.username, reviews),
+        "platform admin": (platform_admin.username, reviews[:3]),
+        "anonymous": (
+            None,
+            [
+                "/login/",
+                "/students/signup/",
+                "/employers/register/",
+                "/password/reset/",
+                f"/agreements/verify/{agreement.verify_token}/",
+            ],
+        ),
+    }
+
+
+def _violations(page, where: str) -> list[str]:
+    """axe-core's findings on the page as shown now, one line per offending element. axe is
+    injected once per loaded page and asked for violations only (a full report of every
+    passing node is most of the time a run takes)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe_script())
+    result = page.evaluate(
+        "([context, options]) => axe.run(context, options)", [AXE_CONTEXT, OPTIONS]
+    )
+    return [
+        f"{where}: {v['id']} ({v['impact']}) at {', '.join(map(str, node['target']))}: "
+        f"{node.get('failureSummary', '').splitlines()[-1].strip()}"
+        for v in result["violations"]
+        for node in v["nodes"]
+    ]
+
+
+def test_every_page_passes_axe_at_both_widths(
+    browser, live_server, world, student, other_student, employer_user, other_employer_user,
+    college_reviewer, school_reviewer, platform_admin,
+):  # fmt: skip
+    scenario = _scenario(world, student, other_student, employer_user, other_employer_user,
+                         college_reviewer, school_reviewer, platform_admin)  # fmt: skip
+    found: list[str] = []
+    checked: list[str] = []
+    for role, (username, extra) in scenario.items():
+        context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            menu: list[str] = []
+            if username is not None:
+                login(page, live_server, username)
+                page.goto(f"{live_server.url}/notifications/")  # a page with our navbar
+                menu = [link.get_attribute("href") or "" for link in page.locator(NAV_LINKS).all()]
+                assert menu, f"{role}: no navbar links"
+            for path in dict.fromkeys([*menu, *extra]):
+                response = page.goto(f"{live_server.url}{path}")
+                if response is None or not response.ok:
+                    found.append(f"{role} {path}: answered {response and response.status}")
+                    continue
+                for size in (DESKTOP, PHONE):
+                    page.set_viewport_size(size)
+                    found += _violations(page, f"{role} {path} @{size['width']}px")
+                page.set_viewport_size(DESKTOP)
+                checked.append(f"{role} {path}")
+        finally:
+            context.close()
+    assert len(checked) > 50, checked
+    assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)

@@ -142,9 +142,11 @@ def get_agreement_for(user: User, pk: int) -> Agreement:
 
 
 def get_termination_for(user: User, pk: int) -> Termination:
+    """A termination of an online agreement (those of registrations:
+    ``agreements.registrations.permissions.get_change_for``)."""
     return load_for(
         user,
-        Termination.objects.select_related("agreement"),
+        Termination.objects.filter(agreement__isnull=False).select_related("agreement"),
         pk,
         lambda user, termination: can_view_agreement(user, termination.agreement),
     )

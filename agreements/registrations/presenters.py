@@ -1,6 +1,7 @@
 """Page data of a registration, shared by the student's pages and the reviewers' (``reviews``)."""
 
 from agreements.models import Registration
+from agreements.registrations.change_presenters import change_context
 from agreements.registrations.forms import ScanForm
 from agreements.registrations.permissions import (
     can_discard_registration,
@@ -15,7 +16,7 @@ from destreg.audit.models import AuditEvent
 
 def registration_context(user: User, item: Registration) -> dict:
     """What every page showing a registration needs (the student's and the reviewers')."""
-    return {
+    return change_context(user, item) | {
         "item": item,
         "events": AuditEvent.objects.timeline(item),
         "can_edit": can_edit_registration(user, item),

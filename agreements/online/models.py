@@ -275,9 +275,7 @@ OPEN_TERMINATION_STATES = [TerminationStatus.AWAITING_PARTY, *TERMINATION_REVIEW
 def after_reporting_cutoff(school_id: int) -> bool:
     """Is today past the school's reporting cut-off (报送截止日期)? Changes of mind made
     after it skip the college: the school decides them alone."""
-    cutoff = (
-        School.objects.filter(pk=school_id).values_list("reporting_cutoff", flat=True).first()
-    )
+    cutoff = School.objects.filter(pk=school_id).values_list("reporting_cutoff", flat=True).first()
     return cutoff is not None and timezone.localdate() > cutoff
 
 
@@ -358,6 +356,10 @@ class Termination(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.subject} · {self.get_status_display()}"
 
+    def get_absolute_url(self) -> str:
+        """A request is shown, answered and reviewed on its subject's page."""
+        return self.subject.get_absolute_url()
+
     @property
     def subject(self) -> Any:
         """The agreement or registration this request would end."""
@@ -366,11 +368,7 @@ class Termination(FSMModelMixin, models.Model):
     @property
     def is_void_request(self) -> bool:
         """作废申请 of an other destination (no agreement, no other party)."""
-        return self.registration_id is not None and self.registration.path == "other"
-
-    def get_absolute_url(self) -> str:
-        """A request is shown, answered and reviewed on its subject's page."""
-        return self.subject.get_absolute_url()
+        return self.registration is not None and self.registration.path == "other"
 
     @property
     def other_party(self) -> str:

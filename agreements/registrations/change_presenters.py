@@ -79,9 +79,7 @@ def unit_rows(user: User, *, form_for: int | None = None, form=None) -> list[dic
                 "can_request": may_request,
                 "form": row_form if may_request else None,
                 "can_answer": (
-                    can_answer_registration_termination(user, open_change)
-                    if open_change
-                    else None
+                    can_answer_registration_termination(user, open_change) if open_change else None
                 ),
             }
         )

@@ -173,6 +173,7 @@ def termination_link(request, token: str):
     item, termination = link.registration, link.termination
     if termination is not None and request.GET.get("document") and termination.document:
         return document_response(termination.document)
+    form: TerminationAnswerForm | RegistrationTerminationForm
     if termination is not None:
         form = TerminationAnswerForm(request.POST or None)
         act = lambda: services.registration_termination_answer(  # noqa: E731

@@ -429,7 +429,10 @@ def change_reject(
         comment=reason,
         values={"comment": reason},
         notify=[
-            Notice(people, _("The request was not approved: %(reason)s") % {"reason": reason}, _url(item))
+            Notice(
+                people,
+                _("The request was not approved: %(reason)s") % {"reason": reason},
+                _url(item),
+            )
         ],
     )
-

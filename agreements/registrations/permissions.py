@@ -150,7 +150,7 @@ def can_answer_registration_termination(
 def can_view_change(user, termination: Termination) -> Decision:
     """A request is seen by whoever sees its subject, and by the unit of a registration."""
     if termination.registration is None:
-        return can_view_agreement(user, termination.agreement)
+        return can_view_agreement(user, termination.agreement)  # type: ignore[arg-type]
     registration = termination.registration
     if is_unit_of(user, registration):
         return ALLOW

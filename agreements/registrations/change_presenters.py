@@ -30,6 +30,8 @@ def change_context(user: User, item: Registration, form=None) -> dict:
     return {
         "changes": changes,
         "open_change": open_change,
+        # What ended the registration (已解约 / 已作废), if a request did.
+        "ended_by": next((t for t in changes if t.status == Termination.Status.APPROVED), None),
         "can_request_termination": may_terminate,
         "can_request_void": may_void,
         "can_answer_change": (

@@ -186,7 +186,7 @@ def registration_termination_request(
         item,
         by=user,
         action=AuditAction.REQUEST_TERMINATION,
-        comment=reason if user is not None else _("by the unit") + ": " + reason,
+        comment=reason if user is not None else " ".join([_("by the unit"), reason]),
     )
     if by_student and not has_unit_account(item):
         answer = _new_link(item, unit_email, termination)
@@ -242,6 +242,13 @@ def registration_termination_answer(
 
     url = _url(item)
     to_requester = _party_users(item, termination.requested_by)
+    # The answer shows in the registration's history too, where reviewers read it.
+    record_event(
+        item,
+        by=user,
+        action=AuditAction.AGREE_TERMINATION if agree else AuditAction.REFUSE_TERMINATION,
+        comment=comment if user is not None else " ".join([_("by the unit"), comment]).strip(),
+    )
     if not agree:
         return change_state(
             termination,

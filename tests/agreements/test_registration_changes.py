@@ -105,9 +105,7 @@ def test_the_student_asks_the_unit_agrees_on_its_portal_and_the_claim_is_release
         changes.registration_termination_answer(
             termination=termination, user=student.user, agree=True
         )
-    changes.registration_termination_answer(
-        termination=termination, user=employer_user, agree=True
-    )
+    changes.registration_termination_answer(termination=termination, user=employer_user, agree=True)
     termination.refresh_from_db()
     assert (termination.status, termination.after_cutoff) == ("college_review", False)
     task = ReviewTask.objects.get(object_id=termination.pk, kind="termination")
@@ -136,9 +134,11 @@ def test_a_unit_without_an_account_answers_once_through_its_link(
     link = TerminationLink.objects.get()
     assert (link.email, link.termination) == ("hr@example.com", termination)
     assert mailoutbox[-1].to == ["hr@example.com"] and link.token in mailoutbox[-1].body
-    assert AuditEvent.objects.for_object(offline).filter(
-        action=AuditAction.SEND_TERMINATION_LINK
-    ).exists()
+    assert (
+        AuditEvent.objects.for_object(offline)
+        .filter(action=AuditAction.SEND_TERMINATION_LINK)
+        .exists()
+    )
     changes.registration_termination_answer(termination=termination, link=link, agree=False)
     termination.refresh_from_db()
     assert termination.status == "refused"
@@ -234,9 +234,7 @@ def test_who_may_ask_answer_and_review(
     offline = approved(fourth, "offline", college_reviewer, school_reviewer)
     for stranger in (other_student.user, college_reviewer, school_reviewer):
         with pytest.raises(PermissionDenied):
-            changes.registration_termination_request(
-                registration=linked, user=stranger, reason="r"
-            )
+            changes.registration_termination_request(registration=linked, user=stranger, reason="r")
     with pytest.raises(PermissionDenied):
         changes.void_request(registration=other, user=other_student.user, reason="r")
     with pytest.raises(PermissionDenied):  # an offline agreement is terminated, not voided
@@ -249,9 +247,7 @@ def test_who_may_ask_answer_and_review(
             changes.registration_termination_answer(
                 termination=termination, user=stranger, agree=True
             )
-    changes.registration_termination_answer(
-        termination=termination, user=employer_user, agree=True
-    )
+    changes.registration_termination_answer(termination=termination, user=employer_user, agree=True)
     for stranger in (other_college_reviewer, other_school_reviewer, school_reviewer):
         with pytest.raises(PermissionDenied):  # another college, another school, not yet
             _decide(termination, stranger)
@@ -281,9 +277,7 @@ def test_after_the_cut_off_requests_go_straight_to_the_school(
     termination = changes.registration_termination_request(
         registration=linked, user=fourth.user, reason="r"
     )
-    changes.registration_termination_answer(
-        termination=termination, user=employer_user, agree=True
-    )
+    changes.registration_termination_answer(termination=termination, user=employer_user, agree=True)
     termination.refresh_from_db()
     assert (termination.status, termination.after_cutoff) == ("school_review", True)
 
@@ -319,16 +313,22 @@ def test_the_student_asks_and_answers_on_the_registration_page(
     termination = Termination.objects.get()
     page = client.get(url).content.decode()
     assert "已考取研究生" in page and "解约函" in page
-    assert client.get(reverse("agreements:change_document", args=[termination.pk])).status_code == 200
+    assert (
+        client.get(reverse("agreements:change_document", args=[termination.pk])).status_code == 200
+    )
 
     client.force_login(other_student.user)
     assert client.post(terminate, {"reason": "r"}).status_code == 404
-    assert client.get(reverse("agreements:change_document", args=[termination.pk])).status_code == 404
+    assert (
+        client.get(reverse("agreements:change_document", args=[termination.pk])).status_code == 404
+    )
     answer = reverse("agreements:registration_change_answer", args=[termination.pk])
     assert client.post(answer, {"agree": "1"}).status_code == 404
 
     client.force_login(employer_user)
-    assert client.get(reverse("agreements:change_document", args=[termination.pk])).status_code == 200
+    assert (
+        client.get(reverse("agreements:change_document", args=[termination.pk])).status_code == 200
+    )
     assert client.get(answer).status_code == 405
     assert client.post(answer, {"agree": "1"}).status_code == 302
     assert Termination.objects.get().status == "college_review"
@@ -430,4 +430,15 @@ def test_the_verification_page_shows_a_terminated_agreement(
     assert "已解约" in page
     client.force_login(student.user)
     page = client.get(reverse("agreements:registration", args=[offline.pk])).content.decode()
-    assert "已解约" in page
+    assert "已解约" in page and 'id="change-ended"' in page
+    assert reverse("agreements:register") in page
+    # The unit's consent through its link shows in the registration's history.
+    assert (
+        AuditEvent.objects.for_object(offline).filter(action=AuditAction.AGREE_TERMINATION).exists()
+    )
+
+
+def test_the_cut_off_is_set_in_the_admin(client, platform_admin, world):
+    client.force_login(platform_admin)
+    url = reverse("admin:reference_school_change", args=[world.school_a.pk])
+    assert 'name="reporting_cutoff"' in client.get(url).content.decode()

@@ -20,6 +20,8 @@ from agreements.registrations.change_forms import (
 from agreements.registrations.change_presenters import change_context, unit_rows
 from agreements.registrations.changes import has_unit_account
 from agreements.registrations.permissions import (
+    can_answer_registration_termination,
+    can_request_registration_termination,
     can_view_registration,
     get_change_for,
     is_unit_of,
@@ -171,6 +173,13 @@ def termination_link(request, token: str):
     if link is None:
         return render(request, "agreements/termination_link.html", {"expired": True}, status=404)
     item, termination = link.registration, link.termination
+    still = (
+        can_answer_registration_termination(None, termination, by_link=True)
+        if termination is not None
+        else can_request_registration_termination(None, item, by_link=True)
+    )
+    if not still:  # answered, withdrawn or ended since the link was sent
+        return render(request, "agreements/termination_link.html", {"expired": True}, status=404)
     if termination is not None and request.GET.get("document") and termination.document:
         return document_response(termination.document)
     form: TerminationAnswerForm | RegistrationTerminationForm

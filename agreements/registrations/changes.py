@@ -186,7 +186,7 @@ def registration_termination_request(
         item,
         by=user,
         action=AuditAction.REQUEST_TERMINATION,
-        comment=reason if user is not None else " ".join([_("by the unit"), reason]),
+        comment=reason if user is not None else " ".join([_("through the unit's link"), reason]),
     )
     if by_student and not has_unit_account(item):
         answer = _new_link(item, unit_email, termination)
@@ -247,7 +247,9 @@ def registration_termination_answer(
         item,
         by=user,
         action=AuditAction.AGREE_TERMINATION if agree else AuditAction.REFUSE_TERMINATION,
-        comment=comment if user is not None else " ".join([_("by the unit"), comment]).strip(),
+        comment=comment
+        if user is not None
+        else " ".join([_("through the unit's link"), comment]).strip(),
     )
     if not agree:
         return change_state(

@@ -286,6 +286,7 @@ def test_after_the_cut_off_requests_go_straight_to_the_school(
     online.termination_answer(termination=online_termination, user=employer_user, agree=True)
     online_termination.refresh_from_db()
     assert (online_termination.status, online_termination.after_cutoff) == ("school_review", True)
+    assert ReviewTask.objects.get(object_id=online_termination.pk, kind="termination").after_cutoff
 
 
 def test_before_the_cut_off_the_college_reviews(other, student, world):
@@ -403,6 +404,18 @@ def test_reviewers_find_and_decide_requests_in_the_queue(
     assert client.post(decide, f.decision(termination, "reject", "")).status_code == 400
     assert client.post(decide, f.decision(termination)).status_code == 302
     assert Registration.objects.get(pk=other.pk).status == "voided"
+
+
+def test_the_agreement_page_marks_an_online_termination_after_the_cut_off(
+    client, signed, student, employer_user, school_reviewer, world
+):
+    world.school_a.reporting_cutoff = timezone.localdate() - timedelta(days=1)
+    world.school_a.save(update_fields=["reporting_cutoff"])
+    termination = online.termination_request(agreement=signed, user=student.user, reason="r")
+    online.termination_answer(termination=termination, user=employer_user, agree=True)
+    client.force_login(school_reviewer)
+    page = client.get(reverse("reviews:agreement", args=[signed.pk])).content.decode()
+    assert 'id="after-cutoff"' in page and 'name="decision"' in page
 
 
 def test_the_queue_marks_changes_after_the_cut_off(client, other, student, school_reviewer, world):

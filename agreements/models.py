@@ -4,7 +4,8 @@
 - ``agreements/terms.py``: the agreed terms both kinds of agreement carry;
 - ``agreements/online/models.py``: online signing (线上签约): Invitation, Agreement,
   Termination;
-- ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink.
+- ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
+  TerminationLink.
 """
 
 from agreements.online.models import (
@@ -19,6 +20,7 @@ from agreements.registrations.models import (
     PaperForm,
     Registration,
     ReturnLink,
+    TerminationLink,
 )
 from agreements.terms import Hukou, Terms, new_verify_token, signed_destination_id
 
@@ -33,6 +35,7 @@ __all__ = [
     "Registration",
     "ReturnLink",
     "Termination",
+    "TerminationLink",
     "Terms",
     "new_verify_token",
     "signed_destination_id",

@@ -2,6 +2,7 @@ from django.urls import path
 
 from agreements import views
 from agreements.online import views as online_views
+from agreements.registrations import change_views
 from agreements.registrations import views as registration_views
 
 app_name = "agreements"
@@ -58,6 +59,22 @@ urlpatterns = [
         registration_views.registration_withdraw,
         name="registration_withdraw",
     ),
+    # 申请解约 (二, 三) and 作废申请 (四): agreements/registrations/change_views.py
+    path(
+        "registrations/<int:pk>/terminate/",
+        change_views.registration_terminate,
+        name="registration_terminate",
+    ),
+    path("registrations/<int:pk>/void/", change_views.registration_void, name="registration_void"),
+    path(
+        "changes/<int:pk>/answer/",
+        change_views.registration_change_answer,
+        name="registration_change_answer",
+    ),
+    path("changes/<int:pk>/document/", change_views.change_document, name="change_document"),
+    path("unit/", change_views.unit_registrations, name="unit_registrations"),
+    path("terminate/", change_views.termination_link_request, name="termination_link_request"),
+    path("terminate/<str:token>/", change_views.termination_link, name="termination_link"),
     path("units/", registration_views.unit_search, name="unit_search"),
     path("return/<str:token>/", registration_views.return_page, name="return"),
     path("sent/", online_views.sent, name="sent"),

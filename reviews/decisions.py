@@ -14,9 +14,10 @@ from django.urls import reverse
 
 from agreements.models import Agreement, Registration, Termination
 from agreements.online import services as agreement_services
-from agreements.online.permissions import get_agreement_for, get_termination_for
+from agreements.online.permissions import get_agreement_for
+from agreements.registrations import changes as change_services
 from agreements.registrations import services as registration_services
-from agreements.registrations.permissions import get_registration_for
+from agreements.registrations.permissions import get_change_for, get_registration_for
 from destreg.accounts.models import User
 from destreg.audit.models import ReviewTask
 from reviews.forms import DecisionForm
@@ -86,14 +87,15 @@ AGREEMENT = Reviewed(
         agreement=item, reviewer=reviewer, reason=comment, expected_state=expected
     ),
 )
+# 申请解约 of any agreement and 作废申请 of an other destination: one lifecycle, one entry.
 TERMINATION = Reviewed(
     model=Termination,
-    load=get_termination_for,
-    detail="reviews:termination",  # reviewed on its agreement's page
-    approve=lambda item, reviewer, comment, expected: agreement_services.termination_approve(
+    load=get_change_for,
+    detail="reviews:termination",  # reviewed on its agreement's or registration's page
+    approve=lambda item, reviewer, comment, expected: change_services.change_approve(
         termination=item, reviewer=reviewer, comment=comment, expected_state=expected
     ),
-    reject=lambda item, reviewer, comment, expected: agreement_services.termination_reject(
+    reject=lambda item, reviewer, comment, expected: change_services.change_reject(
         termination=item, reviewer=reviewer, reason=comment, expected_state=expected
     ),
 )
@@ -112,6 +114,7 @@ BY_KIND: dict[str, Reviewed] = {
     Kind.REGISTRY_UPDATE: REGISTRY_REQUEST,
     Kind.ONLINE: AGREEMENT,
     Kind.TERMINATION: TERMINATION,
+    Kind.VOID_REQUEST: TERMINATION,
     Kind.OFFLINE: REGISTRATION,
     Kind.OFFLINE_SCAN: REGISTRATION,
     Kind.PAPER: REGISTRATION,

@@ -11,10 +11,13 @@ from agreements.online.permissions import (
     can_review_agreement,
     can_review_termination,
     get_agreement_for,
-    get_termination_for,
 )
 from agreements.online.presenters import agreement_context
-from agreements.registrations.permissions import can_review_registration, get_registration_for
+from agreements.registrations.permissions import (
+    can_review_registration,
+    get_change_for,
+    get_registration_for,
+)
 from agreements.registrations.presenters import registration_context
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
@@ -186,8 +189,11 @@ def _initial(item) -> dict:
 
 @reviewer_required
 def termination(request, pk: int):
-    """A termination is reviewed on its agreement's page."""
-    termination = get_termination_for(request.user, pk)
+    """A termination (or void request) is reviewed on its agreement's or registration's
+    page."""
+    termination = get_change_for(request.user, pk)
+    if termination.registration_id is not None:
+        return redirect("reviews:registration", pk=termination.registration_id)
     return redirect("reviews:agreement", pk=termination.agreement_id)
 
 
@@ -312,11 +318,19 @@ def _render_registration(
     request, item: Registration, form: DecisionForm | None = None, status: int = 200
 ):
     context = registration_context(request.user, item)
-    may = can_review_registration(request.user, item)
+    change = context["open_change"]  # an open 申请解约 / 作废申请 is decided first
+    may = (
+        can_review_registration(request.user, item)
+        if change is None
+        else can_review_termination(request.user, change)
+    )
     if may:
+        subject = item if change is None else change
         context |= {
-            "review_form": form or DecisionForm(initial=_initial(item)),
+            "review_form": form
+            or DecisionForm(allow_return=change is None, initial=_initial(subject)),
             "review_url": reverse("reviews:registration_decide", args=[item.pk]),
+            "review_change": change,
         }
     else:
         context["review_refusal"] = may.reason
@@ -334,8 +348,9 @@ def registration(request, pk: int):
 @require_POST
 def registration_decide(request, pk: int):
     item = REGISTRATION.load(request.user, pk)
-    form = DecisionForm(request.POST)
-    if response := _decided(request, item, form):
+    change = item.terminations.filter(status__in=Termination.REVIEW.statuses()).first()
+    form = DecisionForm(request.POST, allow_return=change is None)
+    if response := _decided(request, item if change is None else change, form, page=item):
         return response
     return _render_registration(request, item, form, status=400)
 

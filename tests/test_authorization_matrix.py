@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from agreements.models import Registration, ReturnLink, Termination
+from agreements.models import Registration, ReturnLink, Termination, TerminationLink
 from agreements.online import services
 from agreements.registrations import services as registrations
 from reviews.models import ExportJob
@@ -82,6 +82,21 @@ MATRIX = {
     "agreements:registration_file": ("file", [200, 404, 403, 403, 200, 404, 200, 404, 302]),
     "agreements:registration_new": ("path", [200, 200, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:return": ("return_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # 申请解约 / 作废申请 of registrations (POST only); the unit's one-time link needs no account.
+    "agreements:registration_terminate": (
+        "registration",
+        [405, 405, 405, 405, 403, 403, 403, 403, 302],
+    ),
+    "agreements:registration_void": ("registration", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:registration_change_answer": (
+        "termination",
+        [405, 405, 405, 405, 403, 403, 403, 403, 302],
+    ),
+    "agreements:change_document": ("termination", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
+    "agreements:termination_link": (
+        "termination_token",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
     # any school's reviewer may verify any unit, so may open its documents
     "employers:document": ("unit_document", [403, 403, 200, 404, 403, 403, 200, 200, 302]),
     "employers:verification_document": (
@@ -148,6 +163,13 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         registration=offline, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
     )
     Registration.objects.filter(pk=offline.pk).update(status="info_approved")
+    paper = registrations.registration_save_draft(
+        student=other_student, path="paper", values={"unit_name": "单位"}
+    )
+    Registration.objects.filter(pk=paper.pk).update(status="approved")
+    termination_link = TerminationLink.objects.create(
+        registration=paper, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
+    )
     unit = employer_user.employer
     unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
     unit.save(update_fields=["business_licence"])
@@ -175,6 +197,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "token": {"token": signed.verify_token},
         "path": {"path": "paper"},
         "return_token": {"token": link.token},
+        "termination_token": {"token": termination_link.token},
         "record": {"pk": student.record_id},
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},

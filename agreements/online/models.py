@@ -2,6 +2,7 @@
 machine whose transitions only declare the move (the services make it)."""
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -257,22 +258,39 @@ class TerminationStatus(models.TextChoices):
     REFUSED = "refused", _("Refused by the other party")
     COLLEGE_REVIEW = "college_review", _("Awaiting college review")
     SCHOOL_REVIEW = "school_review", _("Awaiting school review")
-    APPROVED = "approved", _("Terminated")
+    APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Not approved")
 
 
 TERMINATION_REVIEW = ReviewStages(
     {TerminationStatus.COLLEGE_REVIEW: COLLEGE, TerminationStatus.SCHOOL_REVIEW: SCHOOL},
-    school="agreement.school_id",
-    college="agreement.college_id",
+    school="subject.school_id",
+    college="subject.college_id",
     told=_("A termination request awaits your review."),
 )
-# The states of a request still in progress: one per agreement at a time.
+# The states of a request still in progress: one per agreement or registration at a time.
 OPEN_TERMINATION_STATES = [TerminationStatus.AWAITING_PARTY, *TERMINATION_REVIEW.statuses()]
 
 
+def after_reporting_cutoff(school_id: int) -> bool:
+    """Is today past the school's reporting cut-off (报送截止日期)? Changes of mind made
+    after it skip the college: the school decides them alone."""
+    cutoff = School.objects.filter(pk=school_id).values_list("reporting_cutoff", flat=True).first()
+    return cutoff is not None and timezone.localdate() > cutoff
+
+
 class Termination(FSMModelMixin, models.Model):
-    """申请解约: one party asks, the other agrees, then college and school review."""
+    """A change of mind about an approved destination, with one lifecycle whatever the path:
+
+    - 申请解约 of a signed online agreement (``agreement``) or of an approved offline
+      e-agreement or paper agreement (``registration``): one party asks, the other agrees,
+      then college and school review; approved, the agreement or registration is 已解约;
+    - 作废申请 of an approved other destination (``registration`` of path 四): the student
+      asks, nobody else answers, so it starts at the review; approved, it is 已作废.
+
+    After the school's reporting cut-off a request skips the college (``after_cutoff``).
+    Exactly one of ``agreement`` and ``registration`` is set.
+    """
 
     class Party(models.TextChoices):
         STUDENT = "student", _("Student")
@@ -287,6 +305,16 @@ class Termination(FSMModelMixin, models.Model):
         verbose_name=_("agreement"),
         on_delete=models.PROTECT,
         related_name="terminations",
+        null=True,
+        blank=True,
+    )
+    registration = models.ForeignKey(
+        "agreements.Registration",
+        verbose_name=_("destination registration"),
+        on_delete=models.PROTECT,
+        related_name="terminations",
+        null=True,
+        blank=True,
     )
     requested_by = models.CharField(_("requested by"), max_length=10, choices=Party.choices)
     reason = models.TextField(_("reason"), validators=[MaxLengthValidator(1000)])
@@ -298,6 +326,7 @@ class Termination(FSMModelMixin, models.Model):
         default=Status.AWAITING_PARTY,
         protected=True,
     )
+    after_cutoff = models.BooleanField(_("change after the reporting cut-off"), default=False)
     comment = models.TextField(_("latest comment"), blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("waiting since"), default=timezone.now)
@@ -312,14 +341,34 @@ class Termination(FSMModelMixin, models.Model):
                 condition=Q(status__in=OPEN_TERMINATION_STATES),
                 name="one_open_termination_per_agreement",
             ),
+            models.UniqueConstraint(
+                fields=["registration"],
+                condition=Q(status__in=OPEN_TERMINATION_STATES),
+                name="one_open_termination_per_registration",
+            ),
+            models.CheckConstraint(
+                condition=Q(agreement__isnull=False, registration__isnull=True)
+                | Q(agreement__isnull=True, registration__isnull=False),
+                name="termination_of_an_agreement_or_a_registration",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.agreement} · {self.get_status_display()}"
+        return f"{self.subject} · {self.get_status_display()}"
 
     def get_absolute_url(self) -> str:
-        """A termination is shown, answered and reviewed on its agreement's page."""
-        return reverse("agreements:agreement", args=[self.agreement_id])
+        """A request is shown, answered and reviewed on its subject's page."""
+        return self.subject.get_absolute_url()
+
+    @property
+    def subject(self) -> Any:
+        """The agreement or registration this request would end."""
+        return self.agreement if self.agreement_id else self.registration
+
+    @property
+    def is_void_request(self) -> bool:
+        """作废申请 of an other destination (no agreement, no other party)."""
+        return self.registration is not None and self.registration.path == "other"
 
     @property
     def other_party(self) -> str:
@@ -331,20 +380,31 @@ class Termination(FSMModelMixin, models.Model):
         stage = self.REVIEW.stage_of(self)
         if stage is None:
             return None
-        agreement = self.agreement
-        return agreement.student.review_fields() | {
-            "kind": "termination",
+        subject = self.subject
+        if self.agreement_id:
+            unit_name, destination_id = subject.employer.name, signed_destination_id()
+        else:
+            unit_name = subject.unit_name or subject.org_name or subject.institution
+            destination_id = subject.destination_id
+        return subject.student.review_fields() | {
+            "kind": "void_request" if self.is_void_request else "termination",
             "stage": stage,
-            "school_id": agreement.school_id,
-            "college_id": agreement.college_id,
-            "destination_id": signed_destination_id(),
-            "unit_name": agreement.employer.name,
+            "school_id": subject.school_id,
+            "college_id": subject.college_id,
+            "destination_id": destination_id,
+            "unit_name": unit_name,
             "waiting_since": self.submitted_at,
+            "after_cutoff": self.after_cutoff,
         }
 
     @transition(field=status, source=Status.AWAITING_PARTY, target=Status.COLLEGE_REVIEW)
     def _agree(self) -> None:
         """The other party agrees; the college reviews next."""
+
+    @transition(field=status, source=Status.AWAITING_PARTY, target=Status.SCHOOL_REVIEW)
+    def _agree_after_cutoff(self) -> None:
+        """The other party agrees after the school's reporting cut-off: the school alone
+        reviews."""
 
     @transition(field=status, source=Status.AWAITING_PARTY, target=Status.REFUSED)
     def _refuse(self) -> None:
@@ -352,14 +412,14 @@ class Termination(FSMModelMixin, models.Model):
 
     @transition(field=status, source=Status.COLLEGE_REVIEW, target=Status.SCHOOL_REVIEW)
     def _college_approve(self) -> None:
-        """The college approves the termination."""
+        """The college approves the request."""
 
     @transition(field=status, source=Status.SCHOOL_REVIEW, target=Status.APPROVED)
     def _school_approve(self) -> None:
-        """The school approves: the agreement becomes 已解约."""
+        """The school approves: the agreement or registration becomes 已解约 (已作废)."""
 
     @transition(
         field=status, source=[Status.COLLEGE_REVIEW, Status.SCHOOL_REVIEW], target=Status.REJECTED
     )
     def _reject(self) -> None:
-        """Not approved; the agreement stays in force."""
+        """Not approved; the agreement or destination stays in force."""

@@ -104,8 +104,10 @@ def can_request_termination(user: User, agreement: Agreement) -> Decision:
 
 
 def can_answer_termination(user: User, termination: Termination) -> Decision:
+    """The other party of an online agreement's termination (registrations':
+    agreements/registrations/permissions.py ``can_answer_registration_termination``)."""
     agreement = termination.agreement
-    if termination.status != Termination.Status.AWAITING_PARTY:
+    if agreement is None or termination.status != Termination.Status.AWAITING_PARTY:
         return deny(_("This request is not waiting for an answer."))
     if termination.other_party == Termination.Party.STUDENT:
         allowed = is_student_of(user, agreement.student_id)
@@ -140,9 +142,11 @@ def get_agreement_for(user: User, pk: int) -> Agreement:
 
 
 def get_termination_for(user: User, pk: int) -> Termination:
+    """A termination of an online agreement (those of registrations:
+    ``agreements.registrations.permissions.get_change_for``)."""
     return load_for(
         user,
-        Termination.objects.select_related("agreement"),
+        Termination.objects.filter(agreement__isnull=False).select_related("agreement"),
         pk,
-        lambda user, termination: can_view_agreement(user, termination.agreement),
+        lambda user, termination: can_view_agreement(user, termination.agreement),  # type: ignore[arg-type]
     )

@@ -23,6 +23,7 @@ from agreements.models import (
     Termination,
     Terms,
 )
+from agreements.online.models import after_reporting_cutoff
 from agreements.online.permissions import (
     can_answer_invitation,
     can_answer_termination,
@@ -359,6 +360,14 @@ def agreement_fail(
 # --- termination -------------------------------------------------------------
 
 
+def _agreement_of(termination: Termination) -> Agreement:
+    """The agreement of an online termination (registrations have their own services:
+    agreements/registrations/changes.py)."""
+    if termination.agreement is None:
+        raise ValueError("not a termination of an online agreement")
+    return termination.agreement
+
+
 def _party_of(user: User) -> str:
     return Termination.Party.STUDENT if user.is_student else Termination.Party.EMPLOYER
 
@@ -409,7 +418,7 @@ def termination_request(
 
 
 def _lock_termination(termination: Termination) -> Termination:
-    _lock_agreement(termination.agreement)
+    _lock_agreement(_agreement_of(termination))
     return (
         Termination.objects.select_for_update(of=("self",))
         .select_related("agreement__student__user")
@@ -423,7 +432,7 @@ def termination_answer(
 ) -> Termination:
     """The other party agrees (the college reviews next) or refuses (nothing changes)."""
     termination = _lock_termination(termination)
-    agreement = termination.agreement
+    agreement = _agreement_of(termination)
     url = reverse("agreements:agreement", args=[agreement.pk])
     to_requester = _party_users(agreement, termination.requested_by)
     if not agree:
@@ -443,18 +452,21 @@ def termination_answer(
                 )
             ],
         )
+    late = after_reporting_cutoff(agreement.school_id)
     return change_state(
         termination,
-        Termination._agree,
+        Termination._agree_after_cutoff if late else Termination._agree,
         by=user,
         may=can_answer_termination,
         action=AuditAction.AGREE_TERMINATION,
         comment=comment,
-        values={"comment": comment, "submitted_at": timezone.now()},
+        values={"comment": comment, "submitted_at": timezone.now(), "after_cutoff": late},
         notify=[
             Notice(
                 to_requester,
-                _("The other party agreed to terminate; the college reviews it next."),
+                _("The other party agreed to terminate; the school reviews it next.")
+                if late
+                else _("The other party agreed to terminate; the college reviews it next."),
                 url,
             ),
         ],
@@ -471,7 +483,7 @@ def termination_approve(
 ) -> Termination:
     """审核通过; at the school stage the agreement becomes 已解约 and the destination is cleared."""
     termination = _lock_termination(termination)
-    agreement = termination.agreement
+    agreement = _agreement_of(termination)
     url = reverse("agreements:agreement", args=[agreement.pk])
     if termination.status == Termination.Status.COLLEGE_REVIEW:
         return change_state(
@@ -520,7 +532,7 @@ def termination_reject(
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     termination = _lock_termination(termination)
-    agreement = termination.agreement
+    agreement = _agreement_of(termination)
     return change_state(
         termination,
         Termination._reject,

@@ -63,6 +63,11 @@ def _is_not_offline(registration) -> bool:
     return registration.path != Registration.Path.OFFLINE
 
 
+def _has_agreement(registration) -> bool:
+    """Paths 二 and 三 sign an agreement (which can be terminated); 四 does not."""
+    return registration.path != Registration.Path.OTHER
+
+
 class RegistrationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft (暂存)")
     RETURNED = "returned", _("Returned for changes (退回修改)")
@@ -76,6 +81,7 @@ class RegistrationStatus(models.TextChoices):
     REJECTED = "rejected", _("Not approved (审核不通过)")
     WITHDRAWN = "withdrawn", _("Withdrawn (已撤回)")
     VOIDED = "voided", _("Void (已作废)")
+    TERMINATED = "terminated", _("Terminated (已解约)")
 
 
 REGISTRATION_REVIEW = ReviewStages(
@@ -315,24 +321,58 @@ class Registration(FSMModelMixin, Terms):
 
     @transition(field=status, source=Status.APPROVED, target=Status.VOIDED)
     def _void(self) -> None:
-        """已作废: an approved other destination replaced by an approved signing."""
+        """已作废: an approved other destination replaced by an approved signing, or
+        given up through an approved 作废申请."""
 
-
-class ReturnLink(models.Model):
-    """用人单位协助回传: a one-time, expiring link e-mailed to the unit's contact."""
-
-    registration = models.ForeignKey(
-        Registration, on_delete=models.CASCADE, related_name="return_links"
+    @transition(
+        field=status, source=Status.APPROVED, target=Status.TERMINATED, conditions=[_has_agreement]
     )
+    def _terminate(self) -> None:
+        """已解约: an approved termination ends an offline e-agreement or paper agreement."""
+
+
+class OneTimeLink(models.Model):
+    """A one-time, expiring link e-mailed to a unit without an account."""
+
     token = models.CharField(max_length=43, unique=True, default=new_verify_token)
     email = models.EmailField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self) -> str:
-        return f"{self.registration_id} → {self.email}"
+    class Meta:
+        abstract = True
 
     @property
     def usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+
+class ReturnLink(OneTimeLink):
+    """用人单位协助回传: a one-time, expiring link e-mailed to the unit's contact."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="return_links"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} → {self.email}"
+
+
+class TerminationLink(OneTimeLink):
+    """申请解约 by or to a unit without an account: with ``termination`` the unit answers the
+    student's request; without, it asks for termination itself."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="termination_links"
+    )
+    termination = models.ForeignKey(
+        "agreements.Termination",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="links",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} → {self.email}"

@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext as _
 
-from agreements.models import Registration
+from agreements.models import Registration, Termination
+from agreements.online.permissions import can_view_agreement
 from agreements.permissions import (
     is_student_of,
 )
@@ -82,6 +83,90 @@ def can_upload_scan(user, registration: Registration, *, by_link: bool = False) 
     if by_link or is_student_of(user, registration.student_id):
         return ALLOW
     return deny(_("Only the student or the unit returns the stamped agreement."))
+
+
+# --- changes of mind: 申请解约 (二, 三) and 作废申请 (四) ---------------------------
+
+
+def is_unit_of(user, registration: Registration) -> bool:
+    """The unit's account: a verified employer whose credit code the registration names
+    (the registration is linked to it by that code)."""
+    if not (user.is_authenticated and user.is_employer and registration.unit_uscc):
+        return False
+    employer = getattr(user, "employer", None)
+    return bool(employer and employer.is_verified and employer.uscc == registration.unit_uscc)
+
+
+def _open_change(registration: Registration) -> bool:
+    # .all(): a list page prefetches the requests; otherwise one small query.
+    return any(t.status in Termination.OPEN for t in registration.terminations.all())
+
+
+def can_request_registration_termination(
+    user, registration: Registration, *, by_link: bool = False
+) -> Decision:
+    """申请解约 of an approved offline e-agreement or paper agreement: by the student, or by
+    the unit (its account, or a one-time link e-mailed to its contact)."""
+    student = user is not None and is_student_of(user, registration.student_id)
+    if not (student or by_link or (user is not None and is_unit_of(user, registration))):
+        return deny(_("Only the student or the unit may apply for termination."), visible=False)
+    if registration.path == Registration.Path.OTHER:
+        return deny(_("An other destination has no agreement to terminate; ask to void it."))
+    if registration.status != Registration.Status.APPROVED:
+        return deny(_("Only an approved agreement can be terminated."))
+    if _open_change(registration):
+        return deny(_("A termination request is already in progress."))
+    return ALLOW
+
+
+def can_request_void(user, registration: Registration) -> Decision:
+    """作废申请 of an approved other destination, by its student."""
+    if not is_student_of(user, registration.student_id):
+        return deny(_("Only the student may ask to void their destination."), visible=False)
+    if registration.path != Registration.Path.OTHER:
+        return deny(_("Only an other destination can be voided; apply for termination."))
+    if registration.status != Registration.Status.APPROVED:
+        return deny(_("Only an approved destination can be voided."))
+    if _open_change(registration):
+        return deny(_("A void request is already in progress."))
+    return ALLOW
+
+
+def can_answer_registration_termination(
+    user, termination: Termination, *, by_link: bool = False
+) -> Decision:
+    """The other party agrees or refuses: the student on the page, the unit on its portal or
+    through its one-time link."""
+    registration = termination.registration
+    if registration is None or termination.status != Termination.Status.AWAITING_PARTY:
+        return deny(_("This request is not waiting for an answer."))
+    if termination.other_party == Termination.Party.STUDENT:
+        allowed = user is not None and is_student_of(user, registration.student_id)
+    else:
+        allowed = by_link or (user is not None and is_unit_of(user, registration))
+    return ALLOW if allowed else deny(_("Only the other party answers this request."))
+
+
+def can_view_change(user, termination: Termination) -> Decision:
+    """A request is seen by whoever sees its subject, and by the unit of a registration."""
+    if termination.registration is None:
+        return can_view_agreement(user, termination.agreement)  # type: ignore[arg-type]
+    registration = termination.registration
+    if is_unit_of(user, registration):
+        return ALLOW
+    return can_view_registration(user, registration)
+
+
+def get_change_for(user, pk: int) -> Termination:
+    """A termination or void request, of an agreement or a registration."""
+    return load_for(
+        user,
+        Termination.objects.select_related(
+            "agreement", "registration__student", "registration__school"
+        ),
+        pk,
+        can_view_change,
+    )
 
 
 def get_registration_for(user, pk: int) -> Registration:

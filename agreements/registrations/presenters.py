@@ -8,6 +8,7 @@ from django.urls import reverse
 from agreements.models import Registration
 from agreements.online.presenters import SIGNED, ShownStatus
 from agreements.registrations import permissions
+from agreements.registrations.change_presenters import change_context
 from agreements.registrations.forms import ScanForm
 from agreements.registrations.permissions import (
     can_discard_registration,
@@ -31,7 +32,7 @@ def registration_status(item: Registration) -> ShownStatus:
 
 def registration_context(user: User, item: Registration) -> dict:
     """What every page showing a registration needs (the student's and the reviewers')."""
-    return {
+    return change_context(user, item) | {
         "item": item,
         "shown": registration_status(item),
         "events": AuditEvent.objects.timeline(item),

@@ -33,6 +33,8 @@ class AuditAction(models.TextChoices):
     REQUEST_TERMINATION = "request_termination", _("Termination requested")
     AGREE_TERMINATION = "agree_termination", _("Termination agreed by the other party")
     REFUSE_TERMINATION = "refuse_termination", _("Termination refused by the other party")
+    REQUEST_VOID = "request_void", _("Void requested (作废申请)")
+    SEND_TERMINATION_LINK = "send_termination_link", _("Termination link e-mailed to the unit")
     VERIFY = "verify", _("Verified")
     UPLOAD_EVIDENCE = "upload_evidence", _("Verification documents uploaded")
     VOID = "void", _("Voided (已作废)")
@@ -205,6 +207,7 @@ class ReviewTask(models.Model):
         REGISTRY_UPDATE = "registry_update", _("Registry update (信息更新)")
         ONLINE = "online", _("Online agreement")
         TERMINATION = "termination", _("Termination request")
+        VOID_REQUEST = "void_request", _("Void request (作废申请)")
         OFFLINE = "offline", _("Offline e-agreement")
         OFFLINE_SCAN = "offline_scan", _("Stamped agreement scan")
         PAPER = "paper", _("Paper agreement")
@@ -232,6 +235,8 @@ class ReviewTask(models.Model):
     id_last4 = models.CharField(max_length=4, blank=True)
     unit_name = models.CharField(_("unit"), max_length=100, blank=True)
     waiting_since = models.DateTimeField(_("waiting since"))
+    # A change of mind after the school's reporting cut-off (it skipped the college).
+    after_cutoff = models.BooleanField(_("after the cut-off"), default=False)
 
     objects = ReviewTaskQuerySet.as_manager()
 

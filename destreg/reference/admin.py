@@ -27,7 +27,14 @@ class CollegeInline(admin.TabularInline):
 
 @admin.register(School)
 class SchoolAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "contact_name", "contact_phone", "invitation_validity_days"]
+    list_display = [
+        "code",
+        "name",
+        "contact_name",
+        "contact_phone",
+        "invitation_validity_days",
+        "reporting_cutoff",
+    ]
     search_fields = ["code", "name"]
     inlines = [CollegeInline]
 

@@ -146,6 +146,15 @@ class School(models.Model):
     review_sla_days = models.PositiveSmallIntegerField(
         _("review waiting-time limit (days)"), default=3
     )
+    reporting_cutoff = models.DateField(
+        _("reporting cut-off date"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "After this date, terminations and void requests skip the college and go to the "
+            "school directly. Empty: no cut-off."
+        ),
+    )
     agreement_clauses = models.TextField(
         _("agreement clauses"),
         blank=True,

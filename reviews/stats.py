@@ -314,10 +314,10 @@ def statistics_keys_of(item: Any) -> Iterable[str]:
     """The figures a state change of ``item`` (or its deletion) makes stale (the door): an
     agreement or a registration changes its college's and school's figures (the pending
     work, and the destination when it is approved, voided or ends), a termination its
-    agreement's, a registry request or an import (audited on the school) every figure of
+    subject's, a registry request or an import (audited on the school) every figure of
     the school."""
-    if hasattr(item, "agreement_id") and not hasattr(item, "college_id"):
-        item = item.agreement
+    # A termination counts where its subject (the agreement or the registration) does.
+    item = getattr(item, "subject", item)
     college_id = getattr(item, "college_id", None)
     if college_id is not None:
         return [

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agreements import terminations
 from agreements.approval import SIGNED_DESTINATION, destination_approve, signed_values
 from agreements.models import (
     Agreement,
@@ -23,7 +24,6 @@ from agreements.models import (
     Termination,
     Terms,
 )
-from agreements.online.models import after_reporting_cutoff
 from agreements.online.permissions import (
     can_answer_invitation,
     can_answer_termination,
@@ -31,7 +31,6 @@ from agreements.online.permissions import (
     can_invite_graduate_of,
     can_request_termination,
     can_review_agreement,
-    can_review_termination,
 )
 from agreements.tasks import render_agreement
 from destreg.accounts.models import User
@@ -433,43 +432,15 @@ def termination_answer(
     """The other party agrees (the college reviews next) or refuses (nothing changes)."""
     termination = _lock_termination(termination)
     agreement = _agreement_of(termination)
-    url = reverse("agreements:agreement", args=[agreement.pk])
-    to_requester = _party_users(agreement, termination.requested_by)
-    if not agree:
-        return change_state(
-            termination,
-            Termination._refuse,
-            by=user,
-            may=can_answer_termination,
-            action=AuditAction.REFUSE_TERMINATION,
-            comment=comment,
-            values={"comment": comment},
-            notify=[
-                Notice(
-                    to_requester,
-                    _("The other party refused to terminate; the agreement stays in force."),
-                    url,
-                )
-            ],
-        )
-    late = after_reporting_cutoff(agreement.school_id)
-    return change_state(
+    return terminations.answer(
         termination,
-        Termination._agree_after_cutoff if late else Termination._agree,
         by=user,
         may=can_answer_termination,
-        action=AuditAction.AGREE_TERMINATION,
+        agree=agree,
         comment=comment,
-        values={"comment": comment, "submitted_at": timezone.now(), "after_cutoff": late},
-        notify=[
-            Notice(
-                to_requester,
-                _("The other party agreed to terminate; the school reviews it next.")
-                if late
-                else _("The other party agreed to terminate; the college reviews it next."),
-                url,
-            ),
-        ],
+        school_id=agreement.school_id,
+        tell=_party_users(agreement, termination.requested_by),
+        url=reverse("agreements:agreement", args=[agreement.pk]),
     )
 
 
@@ -484,27 +455,11 @@ def termination_approve(
     """审核通过; at the school stage the agreement becomes 已解约 and the destination is cleared."""
     termination = _lock_termination(termination)
     agreement = _agreement_of(termination)
+    if not terminations.approve(
+        termination, reviewer=reviewer, comment=comment, expected_state=expected_state
+    ):
+        return termination
     url = reverse("agreements:agreement", args=[agreement.pk])
-    if termination.status == Termination.Status.COLLEGE_REVIEW:
-        return change_state(
-            termination,
-            Termination._college_approve,
-            by=reviewer,
-            may=can_review_termination,
-            expected_state=expected_state,
-            action=AuditAction.COLLEGE_APPROVE,
-            comment=comment,
-            values={"submitted_at": timezone.now()},
-        )
-    change_state(
-        termination,
-        Termination._school_approve,
-        by=reviewer,
-        may=can_review_termination,
-        expected_state=expected_state,
-        action=AuditAction.SCHOOL_APPROVE,
-        comment=comment,
-    )
     change_state(
         agreement,
         Agreement._terminate,
@@ -529,24 +484,14 @@ def termination_reject(
     *, termination: Termination, reviewer: User, reason: str, expected_state: str | None = None
 ) -> Termination:
     """审核不通过: the agreement stays in force."""
-    if not reason.strip():
-        raise ValidationError(_("Give the reason."))
     termination = _lock_termination(termination)
     agreement = _agreement_of(termination)
-    return change_state(
+    return terminations.reject(
         termination,
-        Termination._reject,
-        by=reviewer,
-        may=can_review_termination,
+        reviewer=reviewer,
+        reason=reason,
         expected_state=expected_state,
-        action=AuditAction.FAIL,
-        comment=reason,
-        values={"comment": reason},
-        notify=[
-            Notice(
-                _both_parties(agreement),
-                _("The termination was not approved: %(reason)s") % {"reason": reason},
-                reverse("agreements:agreement", args=[agreement.pk]),
-            )
-        ],
+        tell=_both_parties(agreement),
+        message=_("The termination was not approved: %(reason)s"),
+        url=reverse("agreements:agreement", args=[agreement.pk]),
     )

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agreements import terminations
 from agreements.models import Registration, Termination, TerminationLink
 from agreements.online import services as online_services
 from agreements.online.models import after_reporting_cutoff
-from agreements.online.permissions import can_review_termination
 from agreements.registrations.permissions import (
     can_answer_registration_termination,
     can_request_registration_termination,
@@ -240,8 +240,6 @@ def registration_termination_answer(
     def may(by, change: Termination):
         return can_answer_registration_termination(by, change, by_link=link is not None)
 
-    url = _url(item)
-    to_requester = _party_users(item, termination.requested_by)
     # The answer shows in the registration's history too, where reviewers read it.
     record_event(
         item,
@@ -251,41 +249,15 @@ def registration_termination_answer(
         if user is not None
         else " ".join([_("through the unit's link"), comment]).strip(),
     )
-    if not agree:
-        return change_state(
-            termination,
-            Termination._refuse,
-            by=user,
-            may=may,
-            action=AuditAction.REFUSE_TERMINATION,
-            comment=comment,
-            values={"comment": comment},
-            notify=[
-                Notice(
-                    to_requester,
-                    _("The other party refused to terminate; the agreement stays in force."),
-                    url,
-                )
-            ],
-        )
-    late = after_reporting_cutoff(item.school_id)
-    return change_state(
+    return terminations.answer(
         termination,
-        Termination._agree_after_cutoff if late else Termination._agree,
         by=user,
         may=may,
-        action=AuditAction.AGREE_TERMINATION,
+        agree=agree,
         comment=comment,
-        values={"comment": comment, "submitted_at": timezone.now(), "after_cutoff": late},
-        notify=[
-            Notice(
-                to_requester,
-                _("The other party agreed to terminate; the school reviews it next.")
-                if late
-                else _("The other party agreed to terminate; the college reviews it next."),
-                url,
-            )
-        ],
+        school_id=item.school_id,
+        tell=_party_users(item, termination.requested_by),
+        url=_url(item),
     )
 
 
@@ -357,26 +329,10 @@ def change_approve(
         )
     termination = _lock_change(termination)
     item: Registration = termination.registration  # type: ignore[assignment]
-    if termination.status == Termination.Status.COLLEGE_REVIEW:
-        return change_state(
-            termination,
-            Termination._college_approve,
-            by=reviewer,
-            may=can_review_termination,
-            expected_state=expected_state,
-            action=AuditAction.COLLEGE_APPROVE,
-            comment=comment,
-            values={"submitted_at": timezone.now()},
-        )
-    change_state(
-        termination,
-        Termination._school_approve,
-        by=reviewer,
-        may=can_review_termination,
-        expected_state=expected_state,
-        action=AuditAction.SCHOOL_APPROVE,
-        comment=comment,
-    )
+    if not terminations.approve(
+        termination, reviewer=reviewer, comment=comment, expected_state=expected_state
+    ):
+        return termination
     if termination.is_void_request:
         change_state(
             item,
@@ -423,25 +379,14 @@ def change_reject(
         return online_services.termination_reject(
             termination=termination, reviewer=reviewer, reason=reason, expected_state=expected_state
         )
-    if not reason.strip():
-        raise ValidationError(_("Give the reason."))
     termination = _lock_change(termination)
     item: Registration = termination.registration  # type: ignore[assignment]
-    people = [item.student.user] if termination.is_void_request else _both_parties(item)
-    return change_state(
+    return terminations.reject(
         termination,
-        Termination._reject,
-        by=reviewer,
-        may=can_review_termination,
+        reviewer=reviewer,
+        reason=reason,
         expected_state=expected_state,
-        action=AuditAction.FAIL,
-        comment=reason,
-        values={"comment": reason},
-        notify=[
-            Notice(
-                people,
-                _("The request was not approved: %(reason)s") % {"reason": reason},
-                _url(item),
-            )
-        ],
+        tell=[item.student.user] if termination.is_void_request else _both_parties(item),
+        message=_("The request was not approved: %(reason)s"),
+        url=_url(item),
     )

@@ -1,0 +1,125 @@
+"""The steps every termination shares, whatever it ends: an online agreement
+(agreements/online/services.py) or an approved registration (agreements/registrations/
+changes.py). The callers lock, name the people to tell and end what was terminated; the
+request's own lifecycle (answer, college, school, reject) is written here once."""
+
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agreements.models import Termination
+from agreements.online.models import after_reporting_cutoff
+from agreements.online.permissions import can_review_termination
+from destreg.accounts.models import User
+from destreg.audit.changes import Notice, change_state
+from destreg.audit.models import AuditAction
+
+
+def answer(
+    termination: Termination,
+    *,
+    by: User | None,
+    may: Callable,
+    agree: bool,
+    comment: str,
+    school_id: int,
+    tell: list[User],
+    url: str,
+) -> Termination:
+    """The other party agrees (the college reviews next; after the school's reporting
+    cut-off, the school) or refuses (what was signed stays in force); ``tell`` is the
+    requester's side."""
+    if not agree:
+        return change_state(
+            termination,
+            Termination._refuse,
+            by=by,
+            may=may,
+            action=AuditAction.REFUSE_TERMINATION,
+            comment=comment,
+            values={"comment": comment},
+            notify=[
+                Notice(
+                    tell,
+                    _("The other party refused to terminate; the agreement stays in force."),
+                    url,
+                )
+            ],
+        )
+    late = after_reporting_cutoff(school_id)
+    return change_state(
+        termination,
+        Termination._agree_after_cutoff if late else Termination._agree,
+        by=by,
+        may=may,
+        action=AuditAction.AGREE_TERMINATION,
+        comment=comment,
+        values={"comment": comment, "submitted_at": timezone.now(), "after_cutoff": late},
+        notify=[
+            Notice(
+                tell,
+                _("The other party agreed to terminate; the school reviews it next.")
+                if late
+                else _("The other party agreed to terminate; the college reviews it next."),
+                url,
+            )
+        ],
+    )
+
+
+def approve(
+    termination: Termination, *, reviewer: User, comment: str, expected_state: str | None
+) -> bool:
+    """审核通过 of the request itself: the college passes it to the school, or the school
+    approves it. True when the school approved: the caller then ends what it terminates."""
+    if termination.status == Termination.Status.COLLEGE_REVIEW:
+        change_state(
+            termination,
+            Termination._college_approve,
+            by=reviewer,
+            may=can_review_termination,
+            expected_state=expected_state,
+            action=AuditAction.COLLEGE_APPROVE,
+            comment=comment,
+            values={"submitted_at": timezone.now()},
+        )
+        return False
+    change_state(
+        termination,
+        Termination._school_approve,
+        by=reviewer,
+        may=can_review_termination,
+        expected_state=expected_state,
+        action=AuditAction.SCHOOL_APPROVE,
+        comment=comment,
+    )
+    return True
+
+
+def reject(
+    termination: Termination,
+    *,
+    reviewer: User,
+    reason: str,
+    expected_state: str | None,
+    tell: list[User],
+    message: str,
+    url: str,
+) -> Termination:
+    """审核不通过, with the reason (required): what was signed stays in force. ``message``
+    has a %(reason)s placeholder."""
+    if not reason.strip():
+        raise ValidationError(_("Give the reason."))
+    return change_state(
+        termination,
+        Termination._reject,
+        by=reviewer,
+        may=can_review_termination,
+        expected_state=expected_state,
+        action=AuditAction.FAIL,
+        comment=reason,
+        values={"comment": reason},
+        notify=[Notice(tell, message % {"reason": reason}, url)],
+    )

@@ -117,8 +117,9 @@ def test_my_signing_shows_an_offline_e_agreement_in_effect(
     assert reverse("agreements:registration_pdf", args=[item.pk]) in page
     assert reverse("agreements:verify", args=[item.verify_token]) in page
     assert "北京测试科技有限公司" in page and "彭也" in page
-    # 申请解约 waits for its permission function (the offline termination module).
-    assert "申请解约" not in page
+    # 申请解约 leads to the registration page's termination section.
+    assert "申请解约" in page
+    assert reverse("agreements:registration", args=[item.pk]) + "#termination" in page
 
 
 def test_my_signing_shows_a_paper_agreement_without_a_download(
@@ -153,20 +154,16 @@ def test_my_signing_without_any_signing(client, student):
     assert response.templates[0].name == "agreements/none.html"
 
 
-def test_my_signing_offers_termination_once_its_permission_function_exists(
-    client, student, college_reviewer, school_reviewer, monkeypatch
+def test_my_signing_offers_termination_of_a_paper_agreement(
+    client, student, college_reviewer, school_reviewer
 ):
-    from agreements.registrations import permissions
-    from destreg.lib.permissions import ALLOW
-
     item = _signed(client, student, "paper", college_reviewer, school_reviewer)
-    monkeypatch.setattr(
-        permissions, "can_request_registration_termination", lambda user, r: ALLOW, raising=False
-    )
     client.force_login(student.user)
     page = client.get(reverse("agreements:mine")).content.decode()
     assert "申请解约" in page
     assert reverse("agreements:registration", args=[item.pk]) + "#termination" in page
+    target = client.get(reverse("agreements:registration", args=[item.pk])).content.decode()
+    assert 'id="termination"' in target
 
 
 # --- 撤回 ----------------------------------------------------------------------

@@ -81,19 +81,24 @@ class OpenItem:
         return self.deadline is not None and self.deadline - timezone.now() < URGENT
 
     @property
-    def days_left(self) -> int:
-        """Whole days to the deadline (0 on its last day)."""
-        return max((self.deadline - timezone.now()).days, 0) if self.deadline else 0
-
-    @property
-    def hours_left(self) -> int:
-        """Hours to the deadline, rounded up (on its last day)."""
-        if self.deadline is None:
-            return 0
-        return max(math.ceil((self.deadline - timezone.now()).total_seconds() / 3600), 1)
+    def left(self) -> "TimeLeft | None":
+        return time_left(self.deadline) if self.deadline else None
 
     def sort_key(self) -> tuple:
         return (self.rank, self.deadline or _NEVER, self.since or _NEVER)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """Whole days to a deadline; on its last day, hours (rounded up)."""
+
+    days: int
+    hours: int
+
+
+def time_left(deadline: datetime) -> TimeLeft:
+    left = deadline - timezone.now()
+    return TimeLeft(max(left.days, 0), max(math.ceil(left.total_seconds() / 3600), 1))
 
 
 OpenItemSource = Callable[[Student], Iterable[OpenItem]]

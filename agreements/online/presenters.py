@@ -82,20 +82,22 @@ def student_open_items(student: Student) -> list[OpenItem]:
     them changes (destreg/invalidation.py)."""
     user = student.user
     items = []
-    invitations = Invitation.objects.live().filter(student=student).select_related("employer")
-    for invitation in invitations:
-        if can_answer_invitation(user, invitation):
-            items.append(
-                OpenItem(
-                    rank=home.ANSWER_BY_DEADLINE,
-                    title=_("Signing invitation to answer"),
-                    subject=f"{invitation.employer.name} · {invitation.position}",
-                    url=reverse("agreements:invitation", args=[invitation.pk]),
-                    action=_("Answer (接受 / 拒绝)"),
-                    deadline=invitation.deadline,
-                    since=invitation.created_at,
-                )
+    invitations = list(Invitation.objects.live().filter(student=student).select_related("employer"))
+    # live(): each is pending and before its deadline, so what else decides whether the
+    # graduate may answer is about the graduate alone: asked once, not once per invitation.
+    answerable = bool(invitations) and can_answer_invitation(user, invitations[0])
+    for invitation in invitations if answerable else []:
+        items.append(
+            OpenItem(
+                rank=home.ANSWER_BY_DEADLINE,
+                title=_("Signing invitation to answer"),
+                subject=f"{invitation.employer.name} · {invitation.position}",
+                url=reverse("agreements:invitation", args=[invitation.pk]),
+                action=_("Answer (接受 / 拒绝)"),
+                deadline=invitation.deadline,
+                since=invitation.created_at,
             )
+        )
     agreements = Agreement.objects.filter(
         student=student, status__in=Agreement.REVIEW.statuses()
     ).select_related("employer")

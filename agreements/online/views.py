@@ -31,6 +31,7 @@ from destreg.audit.models import AuditEvent
 from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 from students.destinations import SIGNING_PATHS
+from students.home import time_left
 from students.models import DestinationClaim, DestinationPath
 
 student_required = role_required(Role.STUDENT)
@@ -59,6 +60,7 @@ def invitation(request, pk: int):
         {
             "item": item,
             "can_answer": can_answer_invitation(request.user, item),
+            "left": time_left(item.deadline),
             "agreement": item.agreement_or_none,
             "events": AuditEvent.objects.timeline(item),
         },

@@ -258,3 +258,25 @@ def test_items_sort_by_rank_then_deadline():
         OpenItem(rank=2, title="c", url="/c", since=now),
     ]
     assert [i.title for i in sorted(items, key=OpenItem.sort_key)] == ["a", "b", "c", "w"]
+
+
+def test_reading_the_items_takes_a_fixed_number_of_queries(
+    client, student, employer_user, college_reviewer
+):
+    def uncached_visit() -> int:
+        cache.delete(home_cache_key(student.pk))
+        with CaptureQueriesContext(connection) as queries:
+            home(client)
+        return len(queries)
+
+    warm(client, student)
+    f.make_invitation(employer_user.employer, student)
+    _review(_offline(student), college_reviewer, "return", "补充材料")
+    one = uncached_visit()
+    for _ in range(3):
+        f.make_invitation(f.make_employer(verified_at=timezone.now()), student)
+    registrations.registration_save_draft(student=student, path="paper", values={})
+    items = to_do(client)
+    assert items.count('href="/agreements/invitations/') == 4
+    assert items.count('href="/agreements/registrations/') == 2
+    assert uncached_visit() == one

@@ -182,6 +182,12 @@ def test_a_returned_scan_shows_the_comment_until_it_is_returned_again(
     items = to_do(client)
     assert "盖章不清晰" in items and reverse("agreements:registration", args=[item.pk]) in items
 
+    scan = SimpleUploadedFile("again.pdf", f.pdf_bytes(), content_type="application/pdf")
+    registrations.registration_upload_scan(
+        registration=Registration.objects.get(pk=item.pk), scan=scan, user=student.user
+    )
+    assert to_do(client) == ""
+
 
 def test_a_termination_to_answer_shows_until_it_is_answered(client, student, signed, employer_user):
     warm(client, student)
@@ -193,6 +199,28 @@ def test_a_termination_to_answer_shows_until_it_is_answered(client, student, sig
     online.termination_answer(termination=termination, user=student.user, agree=True)
     assert to_do(client) == ""
     assert "申请解约" in waiting(client)  # the college reviews it next
+
+
+def test_an_agreement_under_review_waits_until_it_is_signed(
+    client, student, agreement, college_reviewer, school_reviewer
+):
+    url = reverse("agreements:agreement", args=[agreement.pk])
+    warm(client, student)
+    assert url in waiting(client)
+    online.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    assert "待学校审核" in waiting(client)
+    online.agreement_approve(agreement=agreement, reviewer=school_reviewer)
+    assert 'id="open-items"' not in home(client)
+
+
+def test_a_registry_request_waits_until_it_is_decided(client, student, school_reviewer):
+    warm(client, student)
+    request = student_services.registry_request_submit(
+        student=student, kind="update", school=student.record.school, data={"ethnicity": "03"}
+    )
+    assert reverse("students:request_detail", args=[request.pk]) in waiting(client)
+    student_services.registry_request_approve(request=request, reviewer=school_reviewer)
+    assert 'id="open-items"' not in home(client)
 
 
 def test_a_draft_and_a_registry_request_show(client, student):

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, Invitation, Termination
+from agreements.models import Agreement, Invitation, Registration, Termination
 from agreements.online.forms import TerminationRequestForm
 from agreements.online.permissions import (
     can_answer_invitation,
@@ -116,7 +116,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
         agreement__student=student, status__in=Termination.OPEN
     ).select_related("agreement__employer")
     for termination in terminations:
-        employer = termination.agreement.employer.name
+        employer = termination.agreement.employer.name  # type: ignore[union-attr]
         if can_answer_termination(user, termination):
             items.append(
                 OpenItem(
@@ -146,9 +146,11 @@ def student_open_items(student: Student) -> list[OpenItem]:
 
 def termination_home_keys(termination: Termination) -> list[str]:
     """The home page a termination shows on: its graduate's (destreg/invalidation.py)."""
-    student_id = (
+    # Exactly one is set (termination_of_an_agreement_or_a_registration).
+    subjects = (
         Agreement.objects.filter(pk=termination.agreement_id)
-        .values_list("student_id", flat=True)
-        .first()
+        if termination.agreement_id is not None
+        else Registration.objects.filter(pk=termination.registration_id)  # type: ignore[misc]
     )
+    student_id = subjects.values_list("student_id", flat=True).first()
     return [home.home_cache_key(student_id)] if student_id else []

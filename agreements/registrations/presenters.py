@@ -7,13 +7,14 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Registration
+from agreements.models import Registration, Termination
 from agreements.online.presenters import SIGNED, ShownStatus
 from agreements.registrations import permissions
 from agreements.registrations.change_presenters import change_context
 from agreements.registrations.forms import ScanForm
 from agreements.registrations.models import AWAITING_SCAN
 from agreements.registrations.permissions import (
+    can_answer_registration_termination,
     can_discard_registration,
     can_edit_registration,
     can_print_e_agreement,
@@ -114,7 +115,8 @@ def signing_context(user: User, item: Registration) -> dict:
 def student_open_items(student: Student) -> list[OpenItem]:
     """Registrations (paths 二, 三, 四) on the graduate's home page: sent back (退回修改) with
     the reviewer's comment, an offline e-agreement waiting for its stamped scan, a draft
-    never submitted, and what is under review. Registered in AgreementsConfig.ready; the
+    never submitted, a termination the unit asked for, and what is under review (a
+    registration, a termination, a void request). Registered in AgreementsConfig.ready; the
     door forgets the home page when any of them changes (destreg/invalidation.py)."""
     user = student.user
     in_progress = [
@@ -178,6 +180,43 @@ def student_open_items(student: Student) -> list[OpenItem]:
                 OpenItem(
                     rank=home.WAITING,
                     title=Registration.Status(item.status).label,
+                    **shown,
+                )
+            )
+    terminations = Termination.objects.filter(
+        registration__student=student, status__in=Termination.OPEN
+    ).select_related("registration")
+    for termination in terminations:
+        registration: Registration = termination.registration  # type: ignore[assignment]
+        title = (
+            _("Void request (作废申请)")
+            if termination.is_void_request
+            else _("Termination request (申请解约)")
+        )
+        shown = {
+            "subject": (
+                registration.unit_name or registration.org_name or registration.institution
+            ),
+            "url": termination.get_absolute_url(),
+            "since": termination.created_at,
+        }
+        if can_answer_registration_termination(user, termination):
+            items.append(
+                OpenItem(
+                    rank=home.ANSWER,
+                    title=_("Termination request to answer (申请解约)"),
+                    note=termination.reason,
+                    note_label=_("Reason for terminating"),
+                    action=_("Answer"),
+                    **shown,
+                )
+            )
+        else:
+            items.append(
+                OpenItem(
+                    rank=home.WAITING,
+                    title=title,
+                    label=Termination.Status(termination.status).label,
                     **shown,
                 )
             )

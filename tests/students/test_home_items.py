@@ -308,3 +308,24 @@ def test_reading_the_items_takes_a_fixed_number_of_queries(
     assert items.count('href="/agreements/invitations/') == 4
     assert items.count('href="/agreements/registrations/') == 2
     assert uncached_visit() == one
+
+
+def test_a_termination_the_unit_asks_for_shows_until_the_student_answers(
+    client, student, employer_user, college_reviewer, school_reviewer
+):
+    from agreements.registrations import changes
+    from tests.agreements.test_registration_changes import approved
+
+    uscc = employer_user.employer.uscc
+    paper = approved(student, "paper", college_reviewer, school_reviewer, unit_uscc=uscc)
+    warm(client, student)
+    termination = changes.registration_termination_request(
+        registration=paper, user=employer_user, reason="岗位取消"
+    )
+    items = to_do(client)
+    assert reverse("agreements:registration", args=[paper.pk]) in items
+    assert "岗位取消" in items and "申请解约" in items
+
+    changes.registration_termination_answer(termination=termination, user=student.user, agree=True)
+    assert to_do(client) == ""
+    assert "申请解约" in waiting(client)  # the college reviews it next

@@ -8,3 +8,10 @@ class AgreementsConfig(AppConfig):
 
     def ready(self) -> None:
         from agreements import checks  # noqa: F401 (registers the system checks)
+        from agreements.online.presenters import student_open_items as online_items
+        from agreements.registrations.presenters import student_open_items as registration_items
+        from students.home import register_open_items
+
+        # students may not import agreements (pyproject.toml): its home page asks us instead.
+        register_open_items(online_items)
+        register_open_items(registration_items)

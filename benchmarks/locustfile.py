@@ -134,7 +134,12 @@ class Graduate(Person):
         page = self.get(f"/agreements/invitations/{pk}/", "invitation")
         if f"/agreements/invitations/{pk}/answer/" in (page.text or ""):
             answer = "accept" if random.random() < 0.9 else "decline"
-            self.post(f"/agreements/invitations/{pk}/answer/", {"answer": answer}, page, "answer")
+            self.post(
+                f"/agreements/invitations/{pk}/answer/",
+                {"answer": answer, "confirm": "1"},
+                page,
+                "answer",
+            )
 
 
 class Employer(Person):

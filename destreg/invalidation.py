@@ -26,11 +26,14 @@ are translated when the page is rendered                              agreements
                                                                       computed, a button
                                                                       recomputes them
 a confirmed graduate's home page data       shared cache, 60 s        records and profiles: on
-(students/home.py: record, latest requests)                           save / delete, below; the
-                                                                      requests and destinations:
-                                                                      by the state-change door
+(students/home.py: record, latest requests,                           save / delete, below; the
+open items: invitations, agreements,                                  requests, destinations and
+terminations, registrations)                                          open items: by the
+                                                                      state-change door
                                                                       (AFTER_STATE_CHANGE) and on
-                                                                      delete; the import's bulk
+                                                                      delete; an invitation past
+                                                                      its deadline: left out when
+                                                                      read; the import's bulk
                                                                       upsert: by the import
 rate-limit and throttle counters            shared cache, windows     not: they count until
                                                                       their window ends
@@ -124,7 +127,12 @@ AFTER_STATE_CHANGE: dict[str, tuple[str, ...]] = {
         "students.home.home_keys_of",
         "reviews.stats.statistics_keys_of",
     ),
-    "agreements.Termination": ("reviews.stats.statistics_keys_of",),
+    # The home page's open items: invitations sent, answered or expired; terminations.
+    "agreements.Invitation": ("students.home.home_keys_of",),
+    "agreements.Termination": (
+        "agreements.online.presenters.termination_home_keys",
+        "reviews.stats.statistics_keys_of",
+    ),
     "reference.School": ("reviews.stats.statistics_keys_of",),
 }
 

@@ -10,13 +10,28 @@ the graduate's entry forgotten (destreg/lib/cache.py):
   state-change door (destreg/audit/changes.py; the registered destination moves with them);
 - the registry import's upsert, which writes with bulk SQL, calls ``forget_home`` itself.
 
+It also lists the graduate's open items, most urgent first: what they must do next (answer an
+invitation before its deadline, fix an application sent back, return a stamped agreement,
+answer a termination) and what waits for somebody else. ``students`` imports no app built on
+it (the layering contracts in pyproject.toml), so the apps that own those items register a
+source here from their ``AppConfig.ready`` (``register_open_items``); their state changes go
+through the door like the rest, and destreg/invalidation.py names the models they come from.
+An invitation whose deadline passes leaves the list when it is read, before the expiry job.
+
 For display only: services read the database, never this. The record's school, college,
 major and codes are filled in from each process's reference cache after reading, not stored.
 """
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.cache import forget, remember
 from destreg.reference import cache as references
@@ -27,12 +42,92 @@ HOME_CACHE_SECONDS = 60
 RECENT_REQUESTS = 10
 
 
+# An open item's urgency, most urgent first.
+ANSWER_BY_DEADLINE = 0  # an invitation: answerable until its deadline
+ANSWER = 1  # a termination the other party asked for
+FIX = 2  # 退回修改: sent back to the graduate
+RETURN_SCAN = 3  # an offline e-agreement waiting for its stamped scan
+FINISH = 4  # a draft (暂存) never submitted
+WAITING = 9  # somebody else's turn: shown for information
+URGENT = timedelta(days=1)
+_NEVER = datetime.max.replace(tzinfo=UTC)
+Text = str | Promise  # a lazy translation is shown in the reader's language
+
+
+@dataclass
+class OpenItem:
+    """One thing in progress on the graduate's home page. The labels are lazy translations
+    (cached once, shown in each reader's language); ``subject`` and ``note`` are data."""
+
+    rank: int
+    title: Text
+    url: str
+    # The link's label when it is the graduate's turn; empty when they wait for others.
+    action: Text = ""
+    label: Text = ""  # e.g. the path or the status
+    subject: str = ""  # the unit, the position
+    note: str = ""  # the reviewer's comment, a termination's reason
+    note_label: Text = ""
+    hint: Text = ""  # how to do it
+    deadline: datetime | None = None
+    since: datetime | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self.deadline is None or self.deadline > timezone.now()
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.deadline is not None and self.deadline - timezone.now() < URGENT
+
+    @property
+    def left(self) -> "TimeLeft | None":
+        return time_left(self.deadline) if self.deadline else None
+
+    def sort_key(self) -> tuple:
+        return (self.rank, self.deadline or _NEVER, self.since or _NEVER)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """Whole days to a deadline; on its last day, hours (rounded up)."""
+
+    days: int
+    hours: int
+
+
+def time_left(deadline: datetime) -> TimeLeft:
+    left = deadline - timezone.now()
+    return TimeLeft(max(left.days, 0), max(math.ceil(left.total_seconds() / 3600), 1))
+
+
+OpenItemSource = Callable[[Student], Iterable[OpenItem]]
+_sources: list[OpenItemSource] = []
+
+
+def register_open_items(source: OpenItemSource) -> None:
+    """Add ``source(student)`` to the home page's open items (an app's ``ready``). It runs
+    when the cached home is read again, so every state change of what it lists must forget
+    the graduate's home (destreg/invalidation.py)."""
+    if source not in _sources:
+        _sources.append(source)
+
+
 @dataclass
 class Home:
     record: RegistryRecord | None
     requests: list[RegistryRequest]
     # Why no record is offered although the registry has one (it cannot tell which).
     problem: str = ""
+    items: list[OpenItem] = field(default_factory=list)
+
+    def to_do(self) -> list[OpenItem]:
+        """The graduate's turn, most urgent first (past deadlines left out)."""
+        return [item for item in self.items if item.action and item.is_live]
+
+    def waiting(self) -> list[OpenItem]:
+        """Waiting for somebody else (a review, the other party)."""
+        return [item for item in self.items if not item.action and item.is_live]
 
 
 def home_cache_key(student_id) -> str:
@@ -56,7 +151,27 @@ def home_for(student: Student) -> Home:
 
 def _read(student: Student) -> Home:
     # Confirmed: the record exists (the confirmed_student_has_record constraint).
-    return Home(RegistryRecord.objects.get(student=student), _recent_requests(student))
+    requests = _recent_requests(student)
+    record = RegistryRecord.objects.get(student=student)
+    return Home(record, requests, items=open_items(student, requests))
+
+
+def open_items(student: Student, requests: list[RegistryRequest]) -> list[OpenItem]:
+    """Everything in progress for a confirmed graduate, most urgent first: the registered
+    sources' items and the registry requests waiting for the school."""
+    items = [item for source in _sources for item in source(student)]
+    items += [
+        OpenItem(
+            rank=WAITING,
+            title=_("Registry request"),
+            label=RegistryRequest.Kind(request.kind).label,
+            url=reverse("students:request_detail", args=[request.pk]),
+            since=request.created_at,
+        )
+        for request in requests
+        if request.status == RegistryRequest.Status.SUBMITTED
+    ]
+    return sorted(items, key=OpenItem.sort_key)
 
 
 def _recent_requests(student: Student) -> list[RegistryRequest]:

@@ -78,6 +78,8 @@ def home(request):
         "import_pending": RegistryRequest.Kind.IMPORT in pending_kinds,
         "update_pending": RegistryRequest.Kind.UPDATE in pending_kinds,
         "record_problem": home.problem,
+        "to_do": home.to_do(),
+        "waiting": home.waiting(),
     }
     if not student.is_confirmed and home.record is not None:
         context |= {

@@ -53,7 +53,7 @@ MATRIX = {
     "reviews:record_activation": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:record_unbind": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "agreements:invitation": ("invitation", [200, 404, 200, 404, 403, 403, 403, 403, 302]),
-    "agreements:invitation_answer": ("invitation", [405, 405, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:invitation_answer": ("invitation", [400, 404, 403, 403, 403, 403, 403, 403, 302]),
     "agreements:agreement": ("agreement", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
     "agreements:terminate": ("agreement", [405, 405, 405, 405, 403, 403, 403, 403, 302]),
     "agreements:termination_answer": ("termination", [405, 405, 405, 405, 403, 403, 403, 403, 302]),

@@ -5,10 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.models import Agreement, Invitation
 from agreements.online import services
@@ -29,6 +31,7 @@ from destreg.audit.models import AuditEvent
 from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 from students.destinations import SIGNING_PATHS
+from students.home import time_left
 from students.models import DestinationClaim, DestinationPath
 
 student_required = role_required(Role.STUDENT)
@@ -57,19 +60,32 @@ def invitation(request, pk: int):
         {
             "item": item,
             "can_answer": can_answer_invitation(request.user, item),
+            "left": time_left(item.deadline),
             "agreement": item.agreement_or_none,
             "events": AuditEvent.objects.timeline(item),
         },
     )
 
 
+ANSWERS = ("accept", "decline")
+
+
 @student_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invitation_answer(request, pk: int):
+    """接受 / 拒绝, confirmed first: one signing is final. GET ``?answer=`` shows what the
+    answer does; a POST with ``confirm=1`` gives it. A POST without it (a page from before
+    the confirmation existed) is sent to the confirmation and changes nothing."""
     item = get_invitation_for(request.user, pk)
-    answer = request.POST.get("answer")
-    if answer not in ("accept", "decline"):
+    data = request.POST if request.method == "POST" else request.GET
+    answer = data.get("answer")
+    if answer not in ANSWERS:
         return HttpResponseBadRequest(_("Choose accept or decline."))
+    if request.method == "GET":
+        return _confirm_answer(request, item, answer)
+    if data.get("confirm") != "1":
+        url = reverse("agreements:invitation_answer", args=[pk])
+        return redirect(f"{url}?{urlencode({'answer': answer})}")
     if answer == "accept":
         accepted = attempt(
             lambda: services.invitation_accept(invitation=item, user=request.user), request=request
@@ -82,6 +98,18 @@ def invitation_answer(request, pk: int):
     ):
         messages.info(request, _("You declined the invitation."))
     return redirect("agreements:invitation", pk=pk)
+
+
+def _confirm_answer(request, item: Invitation, answer: str):
+    decision = can_answer_invitation(request.user, item)
+    if not decision:
+        messages.error(request, decision.reason)
+        return redirect("agreements:invitation", pk=item.pk)
+    return render(
+        request,
+        "agreements/invitation_confirm.html",
+        {"item": item, "answer": answer, "accepting": answer == "accept"},
+    )
 
 
 @student_required

@@ -1,16 +1,20 @@
-"""Page data of a registration, shared by the student's pages and the reviewers' (``reviews``)."""
+"""Page data of a registration, shared by the student's pages and the reviewers' (``reviews``),
+and the graduate's open registrations (their home page)."""
 
 from types import SimpleNamespace
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Registration
+from agreements.models import Registration, Termination
 from agreements.online.presenters import SIGNED, ShownStatus
 from agreements.registrations import permissions
 from agreements.registrations.change_presenters import change_context
 from agreements.registrations.forms import ScanForm
+from agreements.registrations.models import AWAITING_SCAN
 from agreements.registrations.permissions import (
+    can_answer_registration_termination,
     can_discard_registration,
     can_edit_registration,
     can_print_e_agreement,
@@ -20,6 +24,9 @@ from agreements.registrations.permissions import (
 from destreg.accounts.models import User
 from destreg.audit.models import AuditEvent
 from destreg.lib.permissions import Decision
+from students import home
+from students.home import OpenItem
+from students.models import Student
 
 
 def registration_status(item: Registration) -> ShownStatus:
@@ -100,3 +107,117 @@ def signing_context(user: User, item: Registration) -> dict:
         "verify_url": reverse("agreements:verify", args=[item.verify_token]) if has_pdf else "",
         "can_terminate": _termination_decision(user, item),
     }
+
+
+# --- the graduate's home page (students/home.py) ------------------------------
+
+
+def student_open_items(student: Student) -> list[OpenItem]:
+    """Registrations (paths 二, 三, 四) on the graduate's home page: sent back (退回修改) with
+    the reviewer's comment, an offline e-agreement waiting for its stamped scan, a draft
+    never submitted, a termination the unit asked for, and what is under review (a
+    registration, a termination, a void request). Registered in AgreementsConfig.ready; the
+    door forgets the home page when any of them changes (destreg/invalidation.py)."""
+    user = student.user
+    in_progress = [
+        Registration.Status.DRAFT,
+        Registration.Status.RETURNED,
+        *AWAITING_SCAN,
+        *Registration.REVIEW.statuses(),
+    ]
+    items = []
+    for item in student.registrations.filter(status__in=in_progress):
+        shown: dict[str, Any] = {
+            "label": Registration.Path(item.path).label,
+            "subject": item.unit_name or item.org_name or item.institution,
+            "url": item.get_absolute_url(),
+            "since": item.submitted_at or item.created_at,
+        }
+        edit = reverse("agreements:registration_edit", args=[item.pk])
+        comment: dict[str, Any] = {"note": item.comment, "note_label": _("Reviewer's comment")}
+        if item.sent_back and can_edit_registration(user, item):
+            items.append(
+                OpenItem(
+                    rank=home.FIX,
+                    title=_("Returned for changes (退回修改)"),
+                    action=_("Edit and submit again"),
+                    **shown | {"url": edit} | comment,
+                )
+            )
+        elif item.sent_back:
+            items.append(
+                OpenItem(
+                    rank=home.FIX,
+                    title=_("Stamped agreement returned (退回修改)"),
+                    action=_("Return the stamped agreement again"),
+                    **shown | comment,
+                )
+            )
+        elif can_upload_scan(user, item):
+            items.append(
+                OpenItem(
+                    rank=home.RETURN_SCAN,
+                    title=_("Waiting for the stamped agreement"),
+                    action=_("Return the stamped agreement"),
+                    hint=_(
+                        "Print the agreement, have the unit stamp it, then send the scan back: "
+                        "本人回传协议书, or 用人单位协助回传协议书 through a link for the unit."
+                    ),
+                    **shown,
+                )
+            )
+        elif can_edit_registration(user, item):
+            items.append(
+                OpenItem(
+                    rank=home.FINISH,
+                    title=_("Draft (暂存) not submitted yet"),
+                    action=_("Continue"),
+                    **shown | {"url": edit},
+                )
+            )
+        else:
+            items.append(
+                OpenItem(
+                    rank=home.WAITING,
+                    title=Registration.Status(item.status).label,
+                    **shown,
+                )
+            )
+    terminations = Termination.objects.filter(
+        registration__student=student, status__in=Termination.OPEN
+    ).select_related("registration")
+    for termination in terminations:
+        registration: Registration = termination.registration  # type: ignore[assignment]
+        title = (
+            _("Void request (作废申请)")
+            if termination.is_void_request
+            else _("Termination request (申请解约)")
+        )
+        shown = {
+            "subject": (
+                registration.unit_name or registration.org_name or registration.institution
+            ),
+            "url": termination.get_absolute_url(),
+            "since": termination.created_at,
+        }
+        if can_answer_registration_termination(user, termination):
+            items.append(
+                OpenItem(
+                    rank=home.ANSWER,
+                    title=_("Termination request to answer (申请解约)"),
+                    note=termination.reason,
+                    note_label=_("Reason for terminating"),
+                    action=_("Answer"),
+                    **shown,
+                )
+            )
+        else:
+            items.append(
+                OpenItem(
+                    rank=home.WAITING,
+                    title=title,
+                    label=Termination.Status(termination.status).label,
+                    **shown,
+                )
+            )
+    return items

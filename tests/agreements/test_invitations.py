@@ -106,7 +106,7 @@ def test_accepting_creates_an_agreement_for_college_review(
     client.force_login(student.user)
     url = reverse("agreements:invitation_answer", args=[invitation.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"answer": "accept"})
+        response = client.post(url, {"answer": "accept", "confirm": "1"})
     agreement = Agreement.objects.get()
     assert response.url == reverse("agreements:agreement", args=[agreement.pk])
     assert agreement.status == "college_review"
@@ -119,7 +119,8 @@ def test_accepting_creates_an_agreement_for_college_review(
 def test_declining(client, student, invitation):
     client.force_login(student.user)
     client.post(
-        reverse("agreements:invitation_answer", args=[invitation.pk]), {"answer": "decline"}
+        reverse("agreements:invitation_answer", args=[invitation.pk]),
+        {"answer": "decline", "confirm": "1"},
     )
     assert Invitation.objects.get(pk=invitation.pk).status == "declined"
     assert not Agreement.objects.exists()
@@ -134,7 +135,10 @@ def test_after_accepting_other_invitations_can_only_be_viewed(
     page = client.get(reverse("agreements:invitation", args=[second.pk]))
     assert page.status_code == 200
     assert not page.context["can_answer"]
-    client.post(reverse("agreements:invitation_answer", args=[second.pk]), {"answer": "accept"})
+    client.post(
+        reverse("agreements:invitation_answer", args=[second.pk]),
+        {"answer": "accept", "confirm": "1"},
+    )
     assert Agreement.objects.count() == 1
     assert Invitation.objects.get(pk=second.pk).status == "pending"
     # Employers can still send invitations.

@@ -36,6 +36,8 @@ def _accept(page, live_server, student, shoot):
         page.locator('main a[href*="/agreements/invitations/"]').first.click()
     with page.expect_navigation():
         page.locator("button[name=answer][value=accept]").click()
+    with page.expect_navigation():  # the confirmation: one signing is final
+        page.locator("main form[method=post] button[type=submit]").click()
     return Agreement.objects.get(student=student)
 
 

@@ -197,7 +197,7 @@ def kind_table() -> dict[str, dict]:
     """OTHER_KIND_FIELDS as the page gives it to static/js/destination-fields.js, with
     each field's own label (for a type that does not rename it)."""
     labels = {
-        name: str(capfirst(Registration._meta.get_field(name).verbose_name))
+        name: str(capfirst(cast(models.Field, Registration._meta.get_field(name)).verbose_name))
         for name in PATH_FIELDS["other"]
     }
     kinds = {

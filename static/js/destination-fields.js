@@ -44,6 +44,11 @@
     });
   }
 
+  // One type's fields show at a time: the headings naming the types are for pages
+  // without this script (still read out to screen readers).
+  box.querySelectorAll(".kind-group legend").forEach(function (legend) {
+    legend.classList.add("visually-hidden");
+  });
   kind.addEventListener("change", update);
   update();
 })();

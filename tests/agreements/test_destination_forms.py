@@ -32,7 +32,8 @@ TYPED = {
     "local_project": {"subtype": "北京市大学生村官"},
     "entrepreneur": {"org_name": "某某工作室", "org_uscc": USCC},
     "freelance": {"subtype": "插画师"},
-    "further_study": {"institution": "示例大学", "program": "计算机科学与技术", "subtype": "研究生"},
+    "further_study": {"institution": "示例大学", "program": "计算机科学与技术",
+                      "subtype": "研究生"},
     "study_abroad": {"country": "新加坡", "institution": "新加坡国立大学", "program": "数据科学"},
 }  # fmt: skip
 NEW = reverse("agreements:registration_new", args=["other"])
@@ -94,7 +95,7 @@ def test_each_missing_required_field_is_named_and_everything_typed_is_kept(
     for name, value in TYPED[kind].items():
         if name != missing:
             assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"', page), name
-    if "proof" != missing:  # a file chosen in this post cannot be shown again: it says so
+    if missing != "proof":  # a file chosen in this post cannot be shown again: it says so
         assert 'id="files-again"' in page
     assert not Registration.objects.exists()
 
@@ -120,9 +121,7 @@ def test_entrepreneurs_give_a_credit_code_or_a_shop_address(client, student):
     assert Registration.objects.get().shop_url == "https://shop.example.com/123"
 
 
-def test_the_chosen_types_fields_are_marked_required_and_the_table_is_in_the_page(
-    client, student
-):
+def test_the_chosen_types_fields_are_marked_required_and_the_table_is_in_the_page(client, student):
     client.force_login(student.user)
     page = client.get(NEW, {"kind": "further_study"}).content.decode()
     for name in ("institution", "program", "subtype"):

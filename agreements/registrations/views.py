@@ -84,7 +84,8 @@ def _save(request, form: RegistrationForm, path: str, registration: Registration
         form=form,
     )
     if done.value is None:
-        form.add_error(None, _("Nothing was saved."))
+        if not form.chosen_file_labels():  # otherwise the page says so, asking for them again
+            form.add_error(None, _("Nothing was saved."))
         return None
     if form.draft:
         messages.success(request, _("Draft saved (暂存)."))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0002_registration_returnlink_and_more'),
+        ('agreements', '0003_changes_of_mind'),
     ]
 
     operations = [

@@ -13,10 +13,29 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import Code, CodeTable
 from students.models import DestinationClaim, DestinationPath, RegistryRecord, Student
+from students.permissions import can_register_destination
 
 SIGNING_PATHS = {DestinationPath.ONLINE, DestinationPath.OFFLINE, DestinationPath.PAPER}
+
+
+def _refusal(
+    *, in_progress: DestinationClaim | None, approved: DestinationClaim | None, path: str
+) -> str:
+    """The 四选一 rule: why a new submission on ``path`` is refused ("" when it may go on).
+    ``in_progress`` is a claim on another application than the one being submitted."""
+    if in_progress is not None:
+        return _(
+            "You already have a destination registration in progress (%(path)s); only one "
+            "at a time. Withdraw it or wait for its review to end."
+        ) % {"path": in_progress.get_path_display()}
+    if approved and not (approved.path == DestinationPath.OTHER and path in SIGNING_PATHS):
+        return _(
+            "Your destination is already registered (%(path)s); it must end before another."
+        ) % {"path": approved.get_path_display()}
+    return ""
 
 
 def claim_start(*, student: Student, path: str, object_id: int) -> DestinationClaim:
@@ -24,22 +43,32 @@ def claim_start(*, student: Student, path: str, object_id: int) -> DestinationCl
     in_progress = DestinationClaim.objects.filter(student=student, approved=False).first()
     if in_progress and (in_progress.path, in_progress.object_id) == (path, object_id):
         return in_progress
-    if in_progress:
-        raise ValidationError(
-            _("Another destination registration (%(path)s) is in progress; only one at a time.")
-            % {"path": in_progress.get_path_display()}
-        )
     approved = DestinationClaim.objects.filter(student=student, approved=True).first()
-    if approved and not (approved.path == DestinationPath.OTHER and path in SIGNING_PATHS):
-        raise ValidationError(
-            _("Your destination is already registered (%(path)s); it must end before another.")
-            % {"path": approved.get_path_display()}
-        )
+    refusal = _refusal(in_progress=in_progress, approved=approved, path=path)
+    if refusal:
+        raise ValidationError(refusal)
     try:
         with transaction.atomic():
             return DestinationClaim.objects.create(student=student, path=path, object_id=object_id)
     except IntegrityError:
         raise ValidationError(_("Another destination registration is in progress.")) from None
+
+
+def path_openings(student: Student) -> dict[str, Decision]:
+    """Which of the four paths a new application may take now, and why not: the rule
+    ``claim_start`` applies at submission, read ahead (without locking) so the chooser
+    can say so before a form is filled. One query."""
+    registering = can_register_destination(student)
+    if not registering:
+        return dict.fromkeys(DestinationPath.values, registering)
+    claims = list(DestinationClaim.objects.filter(student=student))
+    in_progress = next((c for c in claims if not c.approved), None)
+    approved = next((c for c in claims if c.approved), None)
+    openings = {}
+    for path in DestinationPath.values:
+        refusal = _refusal(in_progress=in_progress, approved=approved, path=path)
+        openings[path] = deny(refusal) if refusal else ALLOW
+    return openings
 
 
 def claim_release(*, student: Student, path: str, object_id: int) -> None:

@@ -1,11 +1,15 @@
-from typing import cast
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from agreements.forms import DATE, TERM_FIELDS
-from agreements.models import OTHER_KINDS, Registration
+from agreements.models import Registration
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
@@ -28,18 +32,21 @@ UNIT_FIELDS = [
 PATH_FIELDS = {
     "offline": [*UNIT_FIELDS, *TERM_FIELDS],
     "paper": [*UNIT_FIELDS[:6], "paper_form", "paper_number", "paper_signed_on", "proof"],
+    # In the order shown: fields asked by the same destination types stay together.
     "other": [
         "kind",
-        "subtype",
-        "org_name",
-        "org_uscc",
-        "role",
         "institution",
         "program",
         "country",
+        "subtype",
+        "org_name",
+        "org_uscc",
+        "shop_url",
+        "role",
         "start_date",
         "end_date",
         "proof",
+        "extra_proof",
     ],
 }
 PATH_REQUIRED = {
@@ -68,8 +75,143 @@ PATH_REQUIRED = {
         "paper_signed_on",
         "proof",
     ],
-    "other": ["kind", "proof"],
+    "other": ["kind"],  # and what its type needs: OTHER_KIND_FIELDS
 }
+
+
+@dataclass(frozen=True)
+class KindFields:
+    """What one other-destination type (四) asks for, in the order of PATH_FIELDS["other"]."""
+
+    name: Any  # short, for the headings of the field groups
+    asks: tuple[str, ...]
+    required: tuple[str, ...]  # what 提交 needs, proofs included
+    one_of: tuple[str, ...] = ()  # at least one of these is needed as well
+    # What a field means for this type (its label then).
+    labels: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+# The one table of the other destinations' fields and proofs: the server's validation, the
+# required markers and static/js/destination-fields.js (given it as JSON) all read it.
+OTHER_KIND_FIELDS: dict[str, KindFields] = {
+    "labour_contract": KindFields(
+        _("Labour contract (劳动合同)"),
+        asks=("org_name", "org_uscc", "role", "start_date", "end_date", "proof"),
+        required=("org_name", "org_uscc", "start_date", "proof"),
+        labels={"org_name": _("Employer"), "proof": _("Labour contract (劳动合同)")},
+    ),
+    "other_employment": KindFields(
+        _("Other employment (其他录用形式)"),
+        asks=("subtype", "org_name", "role", "start_date", "proof"),
+        required=("subtype", "org_name", "proof"),
+        labels={
+            "subtype": _("Form of employment (聘用证明, 公招接收函, 士官, 医学规培, …)"),
+            "org_name": _("Employer"),
+            "proof": _("Proof of employment (聘用证明 or 接收函)"),
+        },
+    ),
+    "research_assistant": KindFields(
+        _("Research assistant (科研助理)"),
+        asks=("org_name", "role", "start_date", "end_date", "proof"),
+        required=("org_name", "proof"),
+        labels={"org_name": _("Employer"), "proof": _("Employment contract (聘用合同)")},
+    ),
+    "conscript": KindFields(
+        _("Conscript (应征义务兵)"),
+        asks=("org_name", "start_date", "proof"),
+        required=("proof",),
+        labels={
+            "org_name": _("Recruiting office (征兵办)"),
+            "proof": _("Enlistment notice (入伍通知书)"),
+        },
+    ),
+    "national_project": KindFields(
+        _("National grassroots project (国家基层项目)"),
+        asks=("subtype", "org_name", "start_date", "end_date", "proof"),
+        required=("subtype", "proof"),
+        labels={
+            "subtype": _("Project name (e.g. 西部计划, 三支一扶)"),
+            "org_name": _("Serving unit"),
+            "proof": _("Proof of the project (录取或服务证明)"),
+        },
+    ),
+    "local_project": KindFields(
+        _("Local grassroots project (地方基层项目)"),
+        asks=("subtype", "org_name", "start_date", "end_date", "proof"),
+        required=("subtype", "proof"),
+        labels={
+            "subtype": _("Project name"),
+            "org_name": _("Serving unit"),
+            "proof": _("Proof of the project (录取或服务证明)"),
+        },
+    ),
+    "entrepreneur": KindFields(
+        _("Entrepreneurship (自主创业)"),
+        asks=("org_name", "org_uscc", "shop_url", "role", "start_date", "proof"),
+        required=("org_name", "proof"),
+        one_of=("org_uscc", "shop_url"),
+        labels={
+            "org_name": _("Business or shop name"),
+            "org_uscc": _("Business licence: unified social credit code"),
+            "proof": _("Business licence, or screenshots of the online shop"),
+        },
+    ),
+    "freelance": KindFields(
+        _("Freelance (自由职业)"),
+        asks=("subtype", "start_date", "proof", "extra_proof"),
+        required=("proof", "extra_proof"),
+        labels={
+            "subtype": _("Kind of work"),
+            "proof": _("Signed statement (自由职业声明)"),
+            "extra_proof": _("Proof of income (收入证明)"),
+        },
+    ),
+    "further_study": KindFields(
+        _("Further study (升学)"),
+        asks=("institution", "program", "subtype", "start_date", "proof"),
+        required=("institution", "program", "subtype", "proof"),
+        labels={
+            "institution": _("Admitting institution"),
+            "program": _("Major"),
+            "subtype": _("Level (专升本, 第二学位, 研究生)"),
+            "proof": _("Admission proof (录取通知书)"),
+        },
+    ),
+    "study_abroad": KindFields(
+        _("Study abroad (出国出境)"),
+        asks=("country", "institution", "program", "start_date", "proof"),
+        required=("country", "institution", "proof"),
+        labels={
+            "institution": _("Admitting institution"),
+            "program": _("Major"),
+            "proof": _("Admission letter (录取通知书)"),
+        },
+    ),
+}
+REQUIRED_FOR_KIND = _("This field is required for this destination type.")
+ONE_OF_FOR_KIND = _("Give the business licence's credit code or the online shop's address.")
+FILE_FIELDS = ("proof", "extra_proof")
+
+
+def kind_table() -> dict[str, dict]:
+    """OTHER_KIND_FIELDS as the page gives it to static/js/destination-fields.js, with
+    each field's own label (for a type that does not rename it)."""
+    labels = {
+        name: str(capfirst(cast(models.Field, Registration._meta.get_field(name)).verbose_name))
+        for name in PATH_FIELDS["other"]
+    }
+    kinds = {
+        kind: {
+            "asks": list(spec.asks),
+            "required": list(spec.required),
+            "oneOf": list(spec.one_of),
+            "labels": {name: str(label) for name, label in spec.labels.items()},
+        }
+        for kind, spec in OTHER_KIND_FIELDS.items()
+    }
+    return {"kinds": kinds, "labels": labels}
+
+
 CODE_FIELDS = {
     "unit_nature": CodeTable.UNIT_NATURE,
     "unit_industry": CodeTable.INDUSTRY,
@@ -82,6 +224,12 @@ class RegionChoiceField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.code})"
 
 
+def _form_field(field: models.Field, **kwargs) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")  # a shop's address typed without one
+    return field.formfield(**kwargs)
+
+
 class RegistrationForm(DocumentForm, forms.ModelForm):
     """One form for the three paths. ``draft=True`` (暂存) checks formats only;
     submitting (提交) also requires what the path needs."""
@@ -89,6 +237,7 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
     class Meta:
         model = Registration
         fields = sorted({name for names in PATH_FIELDS.values() for name in names})
+        formfield_callback = _form_field
         widgets = {
             "report_deadline": DATE,
             "paper_signed_on": DATE,
@@ -126,8 +275,17 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                 label=self.fields["unit_region"].label,
                 widget=RegionPicker(),
             )
-        if "proof" in self.fields:
-            self.fields["proof"] = DocumentField(label=self.fields["proof"].label)
+        for name in FILE_FIELDS:
+            if name in self.fields:
+                self.fields[name] = DocumentField(label=self.fields[name].label)
+                if getattr(self.instance, name):
+                    # Stored already: the script does not mark it required either.
+                    self.fields[name].widget.attrs["data-kept"] = "1"
+        if "shop_url" in self.fields:
+            self.fields["shop_url"].help_text = _(
+                "Without a business licence: the online shop's address, with screenshots of "
+                "the shop as the proof."
+            )
         if "unit_name" in self.fields:
             self.fields["unit_name"].widget.attrs.update(
                 {"data-unit-search": "1", "autocomplete": "off"}
@@ -136,11 +294,53 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
             field.required = False
         if path == "other":
             self.fields["kind"].required = True  # it decides the destination code, even in a draft
+        required = list(PATH_REQUIRED[path])
+        self.kind = self._chosen_kind() if path == "other" else ""
+        if self.kind:
+            spec = OTHER_KIND_FIELDS[self.kind]
+            required += spec.required
+            for name, label in spec.labels.items():
+                self.fields[name].label = label
         if not draft:
-            for name in PATH_REQUIRED[path]:
-                if name == "proof" and self.instance.proof:
+            for name in required:
+                if name in FILE_FIELDS and getattr(self.instance, name):
                     continue  # already uploaded
                 self.fields[name].required = True
+                self.fields[name].widget.attrs["aria-required"] = "true"
+                if path == "other" and name != "kind":
+                    self.fields[name].error_messages["required"] = REQUIRED_FOR_KIND
+
+    def _chosen_kind(self) -> str:
+        """The other destination's type the form is for: as posted, or as stored or asked."""
+        if self.is_bound:
+            kind = self.data.get("kind", "")
+        else:
+            kind = self.initial.get("kind") or self.instance.kind
+        return kind if kind in OTHER_KIND_FIELDS else ""
+
+    def kind_groups(self) -> list[dict[str, Any]]:
+        """The other destination's fields (after ``kind``), grouped by the types that ask
+        for them: ``kinds`` (their keys, for the script; "" when every type does), ``names``
+        (the heading) and the bound ``fields``."""
+        groups: list[dict[str, Any]] = []
+        for name in PATH_FIELDS["other"][1:]:
+            kinds = [k for k, spec in OTHER_KIND_FIELDS.items() if name in spec.asks]
+            if len(kinds) == len(OTHER_KIND_FIELDS):
+                kinds = []
+            key = " ".join(kinds)
+            if not groups or groups[-1]["kinds"] != key:
+                names = [OTHER_KIND_FIELDS[k].name for k in kinds]
+                groups.append({"kinds": key, "names": names, "fields": []})
+            groups[-1]["fields"].append(self[name])
+        return groups
+
+    def chosen_file_labels(self) -> list[str]:
+        """Files chosen in this post: a page shown again cannot keep them."""
+        return [
+            str(self.fields[name].label)
+            for name in FILE_FIELDS
+            if name in self.fields and isinstance(self.files.get(name), UploadedFile)
+        ]
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -155,10 +355,11 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                 validate_mobile(cleaned["contact_mobile"])
             except forms.ValidationError as error:
                 self.add_error("contact_mobile", error)
-        if self.path == "other" and not self.draft and cleaned.get("kind") in OTHER_KINDS:
-            for name in OTHER_KINDS[cleaned["kind"]][2]:
-                if not cleaned.get(name):
-                    self.add_error(name, _("This field is required for this destination type."))
+        if self.kind and not self.draft:
+            one_of = OTHER_KIND_FIELDS[self.kind].one_of
+            if one_of and not any(cleaned.get(name) or name in self.errors for name in one_of):
+                for name in one_of:
+                    self.add_error(name, ONE_OF_FOR_KIND)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date comes before the start date."))
@@ -172,6 +373,8 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
         values = {}
         for name in self.fields:
             value = self.cleaned_data.get(name)
+            if name in FILE_FIELDS and not isinstance(value, UploadedFile):
+                continue  # no new file chosen: the stored one stays
             model_field = cast(models.Field, Registration._meta.get_field(name))
             if value is None and not model_field.null:
                 value = model_field.get_default()

@@ -18,39 +18,22 @@ class PaperForm(models.TextChoices):
     OTHER = "other", _("Another province's agreement form")
 
 
-# The other-destination kinds (四): each maps to its official 毕业去向 code, has its own
-# required fields and a proof document. Fields: see Registration's "other" group.
+# The other-destination kinds (四), each with its official 毕业去向 code. What each asks for
+# (fields and proofs): OTHER_KIND_FIELDS in agreements/registrations/forms.py.
 OTHER_KINDS = {
-    "labour_contract": (
-        "11",
-        _("Labour contract (签劳动合同形式就业)"),
-        ["org_name", "org_uscc", "start_date"],
-    ),
+    "labour_contract": ("11", _("Labour contract (签劳动合同形式就业)")),
     "other_employment": (
         "12",
         _("Other employment (聘用证明, 公招接收函, 士官, 医学规培, 国际组织, 出国出境工作)"),
-        ["subtype", "org_name"],
     ),
-    "research_assistant": (
-        "27",
-        _("Research or management assistant (科研助理、管理助理)"),
-        ["org_name"],
-    ),
-    "conscript": ("46", _("Conscript (应征义务兵)"), ["org_name"]),
-    "national_project": (
-        "50",
-        _("National grassroots project (国家基层项目)"),
-        ["subtype", "org_name"],
-    ),
-    "local_project": ("51", _("Local grassroots project (地方基层项目)"), ["subtype", "org_name"]),
-    "entrepreneur": ("75", _("Entrepreneurship (自主创业)"), ["org_name", "org_uscc", "role"]),
-    "freelance": ("76", _("Freelance (自由职业)"), ["subtype"]),
-    "further_study": (
-        "80",
-        _("Further study (升学: 专升本, 第二学位, 研究生)"),
-        ["subtype", "institution", "program"],
-    ),
-    "study_abroad": ("85", _("Study abroad (出国出境深造)"), ["institution", "country"]),
+    "research_assistant": ("27", _("Research or management assistant (科研助理、管理助理)")),
+    "conscript": ("46", _("Conscript (应征义务兵)")),
+    "national_project": ("50", _("National grassroots project (国家基层项目)")),
+    "local_project": ("51", _("Local grassroots project (地方基层项目)")),
+    "entrepreneur": ("75", _("Entrepreneurship (自主创业)")),
+    "freelance": ("76", _("Freelance (自由职业)")),
+    "further_study": ("80", _("Further study (升学: 专升本, 第二学位, 研究生)")),
+    "study_abroad": ("85", _("Study abroad (出国出境深造)")),
 }
 
 
@@ -187,8 +170,12 @@ class Registration(FSMModelMixin, Terms):
     country = models.CharField(_("country or region"), max_length=50, blank=True)
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
+    # 自主创业 without a business licence: the online shop, shown by screenshots.
+    shop_url = models.URLField(_("online shop address"), blank=True)
 
     proof = models.FileField(_("proof document"), upload_to=document_path, blank=True)
+    # A type that needs two documents (自由职业: the signed statement and a proof of income).
+    extra_proof = models.FileField(_("second proof document"), upload_to=document_path, blank=True)
     scan = models.FileField(_("stamped agreement scan"), upload_to=document_path, blank=True)
     comment = models.TextField(_("reviewer's comment"), blank=True)
     number = models.CharField(

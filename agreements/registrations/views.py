@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from agreements.models import OTHER_KINDS, Agreement, Registration, ReturnLink
 from agreements.online.presenters import agreement_status
 from agreements.registrations import services as services
-from agreements.registrations.forms import RegistrationForm, ScanForm
+from agreements.registrations.forms import RegistrationForm, ScanForm, kind_table
 from agreements.registrations.permissions import (
     can_edit_registration,
     can_print_e_agreement,
@@ -30,7 +30,7 @@ from destreg.lib.actions import attempt
 from destreg.lib.permissions import require
 from destreg.lib.uploads import document_response
 from employers.models import Employer
-from students.models import DestinationClaim
+from students.destinations import path_openings
 
 student_required = role_required(Role.STUDENT)
 PATHS = {"offline", "paper", "other"}
@@ -55,7 +55,8 @@ def register(request):
         request,
         "agreements/register.html",
         {
-            "claims": DestinationClaim.objects.filter(student=student),
+            # 四选一 before any form: which paths are open now, and why the others are not.
+            "openings": path_openings(student),
             "registrations": [
                 (r, registration_status(r))
                 for r in student.registrations.select_related("destination")[:20]
@@ -83,14 +84,32 @@ def _save(request, form: RegistrationForm, path: str, registration: Registration
         form=form,
     )
     if done.value is None:
-        if not form.draft and form.files:
-            form.add_error(None, _("Nothing was saved: choose the file again."))
+        if not form.chosen_file_labels():  # otherwise the page says so, asking for them again
+            form.add_error(None, _("Nothing was saved."))
         return None
     if form.draft:
         messages.success(request, _("Draft saved (暂存)."))
     else:
         messages.success(request, _("Submitted; your college reviews it next."))
     return redirect("agreements:registration", pk=done.value.pk)
+
+
+def _form_context(request, form: RegistrationForm, path: str, item=None) -> dict:
+    """The registration form's page: shown again after a post, the files chosen in it are
+    gone (a browser cannot be handed them back), and the page says so."""
+    refusal = ""
+    if item is None or item.status == Registration.Status.DRAFT:
+        # A draft holds no path yet (a returned application holds its own, and may be
+        # submitted again): say before it is filled in why submitting would be refused.
+        refusal = path_openings(request.user.student)[path].reason
+    return {
+        "form": form,
+        "path": path,
+        "item": item,
+        "path_refusal": refusal,
+        "files_again": form.chosen_file_labels() if request.method == "POST" else [],
+        "kind_table": kind_table() if path == "other" else None,
+    }
 
 
 @student_required
@@ -106,7 +125,7 @@ def registration_new(request, path: str):
         response = _save(request, form, path, None)
         if response:
             return response
-    return render(request, "agreements/registration_form.html", {"form": form, "path": path})
+    return render(request, "agreements/registration_form.html", _form_context(request, form, path))
 
 
 @student_required
@@ -126,12 +145,8 @@ def registration_edit(request, pk: int):
     return render(
         request,
         "agreements/registration_form.html",
-        {
-            "form": form,
-            "path": item.path,
-            "item": item,
-            "returned_comment": item.comment if item.sent_back else "",
-        },
+        _form_context(request, form, item.path, item)
+        | {"returned_comment": item.comment if item.sent_back else ""},
     )
 
 
@@ -208,7 +223,7 @@ def registration_return_link(request, pk: int):
 def registration_file(request, pk: int, which: str):
     """Uploaded proof or stamped scan, shown inline to those who may see the registration."""
     item = get_registration_for(request.user, pk)
-    field = {"proof": item.proof, "scan": item.scan}.get(which)
+    field = {"proof": item.proof, "extra_proof": item.extra_proof, "scan": item.scan}.get(which)
     if not field:
         raise Http404
     return document_response(field)

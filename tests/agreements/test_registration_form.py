@@ -35,13 +35,14 @@ FULL = {
         "subtype": "研究生", "org_name": "某研究所", "org_uscc": "91110000100000000R",
         "role": "助理", "institution": "示例大学", "program": "计算机科学与技术",
         "country": "中国", "start_date": "2026-09-01", "end_date": "2029-06-30",
+        "shop_url": "https://shop.example.com/1",
     },
 }  # fmt: skip
 CASES = [("offline", ""), ("paper", ""), *[("other", kind) for kind in OTHER_KINDS]]
 # Set by the services, not typed in the form: these may change when the application is
 # submitted again.
 MOVED_BY_SUBMIT = {"status", "submitted_at"}
-FILE_FIELDS = {"proof", "scan", "pdf"}
+FILE_FIELDS = {"proof", "extra_proof", "scan", "pdf"}
 
 
 class _Form(HTMLParser):
@@ -118,8 +119,9 @@ def _full(path: str, kind: str) -> dict:
     data = dict(FULL[path])
     if path == "other":
         data["kind"] = kind
-    if "proof" in PATH_FIELDS[path]:
-        data["proof"] = SimpleUploadedFile("proof.pdf", PDF, content_type="application/pdf")
+    for name in ("proof", "extra_proof"):
+        if name in PATH_FIELDS[path]:
+            data[name] = SimpleUploadedFile(f"{name}.pdf", PDF, content_type="application/pdf")
     return data
 
 
@@ -137,7 +139,7 @@ def test_every_field_of_a_saved_draft_is_shown_in_its_edit_form(client, student,
 
     url = reverse("agreements:registration_edit", args=[item.pk])
     shown = _shown_values(client.get(url).content.decode())
-    typed = {key: value for key, value in data.items() if key != "proof"}
+    typed = {key: value for key, value in data.items() if key not in FILE_FIELDS}
     assert shown == typed
     assert client.post(url, shown | {"action": "draft"}).status_code == 302
     assert _stored(item) == before

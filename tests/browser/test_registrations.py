@@ -182,6 +182,9 @@ def test_other_destination_registration(
     form.locator("input[name=proof]").set_input_files(
         {"name": "statement.png", "mimeType": "image/png", "buffer": PNG}
     )
+    form.locator("input[name=extra_proof]").set_input_files(  # 自由职业: proof of income too
+        {"name": "income.png", "mimeType": "image/png", "buffer": PNG}
+    )
     with page.expect_navigation():
         form.locator("button[name=action][value=submit]").click()
     item = Registration.objects.get(student=student)

@@ -1,0 +1,77 @@
+"""其他去向 in the browser: the chosen type's fields only (static/js/destination-fields.js),
+a missing proof refused with everything kept, the complete form saved; then the 四选一
+chooser shows the paths closed, each with its reason."""
+
+import pytest
+
+from agreements.models import Registration
+from tests import factories as f
+from tests.browser.conftest import login
+
+pytestmark = pytest.mark.browser
+PDF = f.pdf_bytes()
+
+
+def test_further_study_asks_for_its_own_fields_and_the_chooser_then_closes(
+    page, live_server, student, shoot
+):
+    login(page, live_server, student.user.username)
+    page.goto(f"{live_server.url}/agreements/register/")
+    chooser = page.locator('[data-path="other"]')
+    chooser.locator("select[name=kind]").select_option("further_study")
+    with page.expect_navigation():
+        chooser.locator("button").click()
+
+    form = page.locator("main form[method=post]")
+    institution = form.locator("input[name=institution]")
+    # Only 升学's fields show, marked required as the server requires them.
+    assert institution.is_visible() and institution.get_attribute("aria-required") == "true"
+    assert not form.locator("input[name=org_name]").is_visible()
+    assert not form.locator("input[name=shop_url]").is_visible()
+    assert not form.locator("input[name=extra_proof]").is_visible()
+    assert form.locator('label[for="id_institution"] .asteriskField').count() == 1
+    # Another type shows its own fields (and back).
+    form.locator("select[name=kind]").select_option("entrepreneur")
+    assert form.locator("input[name=shop_url]").is_visible()
+    assert not institution.is_visible()
+    assert form.locator("input[name=org_name]").get_attribute("aria-required") == "true"
+    form.locator("select[name=kind]").select_option("further_study")
+    assert institution.is_visible()
+    assert form.locator("input[name=org_name]").get_attribute("aria-required") is None
+    shoot(page, "further-study", phone=True)
+
+    institution.fill("示例大学")
+    form.locator("input[name=program]").fill("计算机科学与技术")
+    form.locator("input[name=subtype]").fill("研究生")
+    with page.expect_navigation():
+        form.locator("button[name=action][value=submit]").click()
+    # The proof is missing: said on that field, everything typed kept, the type's fields only.
+    assert page.locator("#id_proof.is-invalid").count() == 1
+    assert page.locator("input[name=institution]").input_value() == "示例大学"
+    assert page.locator("input[name=program]").input_value() == "计算机科学与技术"
+    assert page.locator("input[name=subtype]").input_value() == "研究生"
+    assert not page.locator("input[name=org_name]").is_visible()
+    assert not Registration.objects.exists()
+    shoot(page, "missing-proof", phone=True)
+
+    page.locator("input[name=proof]").set_input_files(
+        {"name": "录取通知书.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    with page.expect_navigation():
+        page.locator("button[name=action][value=submit]").click()
+    item = Registration.objects.get()
+    assert page.url.endswith(f"/agreements/registrations/{item.pk}/")
+    assert (item.kind, item.institution, item.status) == (
+        "further_study",
+        "示例大学",
+        "college_review",
+    )
+    assert item.proof
+
+    # 四选一: every path is now closed, and says why.
+    page.goto(f"{live_server.url}/agreements/register/")
+    for path in ("online", "offline", "paper", "other"):
+        card = page.locator(f'[data-path="{path}"]')
+        assert card.locator("button[disabled]").count() == 1
+        assert "其他去向" in card.locator(f"#closed-{path}").inner_text()
+    shoot(page, "chooser-closed", phone=True)

@@ -11,6 +11,8 @@ from destreg.accounts.models import User
 from destreg.audit.stages import can_decide
 from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 from destreg.reference import cache as references
+from students.destinations import path_openings
+from students.models import DestinationPath
 from students.permissions import can_register_destination
 
 # --- invitations -------------------------------------------------------------
@@ -43,6 +45,15 @@ def can_answer_invitation(user: User, invitation: Invitation) -> Decision:
             )
         )
     return ALLOW
+
+
+def can_accept_invitation(user: User, invitation: Invitation) -> Decision:
+    """接受 also needs the online path open (四选一: nothing in progress or approved on
+    another path), read ahead as the path chooser does; 拒绝 needs only the answer."""
+    answer = can_answer_invitation(user, invitation)
+    if not answer:
+        return answer
+    return path_openings(user.student)[DestinationPath.ONLINE]
 
 
 def can_invite(user: User) -> Decision:

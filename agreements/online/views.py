@@ -16,6 +16,7 @@ from agreements.models import Agreement, Invitation
 from agreements.online import services
 from agreements.online.forms import InvitationForm, TerminationAnswerForm, TerminationRequestForm
 from agreements.online.permissions import (
+    can_accept_invitation,
     can_answer_invitation,
     can_invite,
     get_agreement_for,
@@ -60,6 +61,7 @@ def invitation(request, pk: int):
         {
             "item": item,
             "can_answer": can_answer_invitation(request.user, item),
+            "can_accept": can_accept_invitation(request.user, item),
             "left": time_left(item.deadline),
             "agreement": item.agreement_or_none,
             "events": AuditEvent.objects.timeline(item),
@@ -101,7 +103,8 @@ def invitation_answer(request, pk: int):
 
 
 def _confirm_answer(request, item: Invitation, answer: str):
-    decision = can_answer_invitation(request.user, item)
+    may = can_accept_invitation if answer == "accept" else can_answer_invitation
+    decision = may(request.user, item)
     if not decision:
         messages.error(request, decision.reason)
         return redirect("agreements:invitation", pk=item.pk)

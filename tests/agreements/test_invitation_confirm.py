@@ -96,3 +96,21 @@ def test_the_confirmation_asks_for_an_answer_and_answers_only_the_invited(
     assert client.get(_answer(invitation), {"answer": "accept"}).status_code == 302
     assert Invitation.objects.get(pk=invitation.pk).answered_at is None
     assert invitation.deadline > timezone.now()
+
+
+def test_accept_is_closed_while_another_path_is_in_progress_but_decline_is_not(
+    client, student, invitation
+):
+    """四选一 read ahead: with an offline application in progress the page offers only
+    拒绝 and says why; the accept confirmation refuses with the same reason."""
+    from students.models import DestinationClaim
+
+    DestinationClaim.objects.create(student=student, path="offline", object_id=1)
+    client.force_login(student.user)
+    page = client.get(reverse("agreements:invitation", args=[invitation.pk])).content.decode()
+    assert 'value="accept"' not in page and 'value="decline"' in page
+    assert 'id="accept-closed"' in page and "同一时间只能办理一份" in page
+    response = client.get(_answer(invitation), {"answer": "accept"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("agreements:invitation", args=[invitation.pk])
+    assert "同一时间只能办理一份" in response.content.decode()
+    assert client.get(_answer(invitation), {"answer": "decline"}).status_code == 200

@@ -1,5 +1,6 @@
 """The audit log: one row per state change, written in the same transaction."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -7,6 +8,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection, models
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -126,18 +130,64 @@ class AuditEvent(models.Model):
         return self.get_action_display()
 
 
+def translatable(value: Any) -> Any:
+    """``value`` as a notification stores it: a lazy translation (or a ``gettext_noop``
+    string passed as the message) becomes its untranslated source, so that it can be put
+    into each reader's language; a lazy parameter is kept as ``{"msgid": source}``."""
+    with translation.override(None):  # no catalogue: gettext returns the source itself
+        return str(value)
+
+
+def store_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A notice's parameters as JSON: lazy translations by their source (translated when
+    shown), numbers as they are, everything else (names, numbers of agreements) as text."""
+    stored: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Promise):
+            stored[name] = {"msgid": translatable(value)}
+        elif isinstance(value, bool | int | float) or value is None:
+            stored[name] = value
+        else:
+            stored[name] = str(value)
+    return stored
+
+
+def render_message(message_id: str, params: Mapping[str, Any]) -> str:
+    """Translate ``message_id`` into the active language and fill in ``params``."""
+    text = gettext(message_id)
+    if not params:
+        return text
+    values = {
+        name: gettext(value["msgid"]) if isinstance(value, dict) and "msgid" in value else value
+        for name, value in params.items()
+    }
+    for template in (text, message_id):  # a translation that lost a placeholder: the source
+        try:
+            return template % values
+        except (KeyError, TypeError, ValueError):
+            continue
+    return message_id
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def unread(self) -> "NotificationQuerySet":
         return self.filter(read_at__isnull=True)
 
 
 class Notification(models.Model):
-    """An in-app message; its e-mail copy is sent by ``destreg.audit.notify``."""
+    """An in-app message; its e-mail copy is sent by ``destreg.audit.notify``.
+
+    It is stored untranslated (``message_id``, the English source string, and its
+    ``params``) and put into the reader's language when shown (``text``). ``message`` holds
+    the sentence in the default language: what the e-mail said, and the only text of rows
+    written before messages were stored untranslated (shown as they are)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     message = models.CharField(_("message"), max_length=300)
+    message_id = models.TextField(_("message source"), blank=True)
+    params = models.JSONField(_("message values"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -152,6 +202,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> str:
+        """The message in the active language (old rows: as they were stored)."""
+        if not self.message_id:
+            return self.message
+        return render_message(self.message_id, self.params)
 
     # The navigation shows the unread count on every page: it is cached per user until a
     # notification arrives or is read (and for at most a minute, to bound any race).

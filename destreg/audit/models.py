@@ -39,10 +39,10 @@ class AuditAction(models.TextChoices):
     REFUSE_TERMINATION = "refuse_termination", _("Termination refused by the other party")
     VERIFY = "verify", _("Verified")
     UPLOAD_EVIDENCE = "upload_evidence", _("Verification documents uploaded")
-    VOID = "void", _("Voided (已作废)")
-    WITHDRAW = "withdraw", _("Withdrawn (已撤回)")
-    SAVE_DRAFT = "save_draft", _("Draft saved (暂存)")
-    RETURN = "return", _("Returned for changes (退回修改)")
+    VOID = "void", _("Voided")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    SAVE_DRAFT = "save_draft", _("Draft saved")
+    RETURN = "return", _("Returned for changes")
     UPLOAD_SCAN = "upload_scan", _("Stamped agreement uploaded")
     SEND_RETURN_LINK = "send_return_link", _("Return link e-mailed to the unit")
     INFO_APPROVE = "info_approve", _("Agreement information approved")
@@ -64,7 +64,7 @@ class AuditAction(models.TextChoices):
     RESOLVE_CONFLICT = "resolve_conflict", _("Registry conflict resolved")
     RECORD_FROM_REQUEST = (
         "record_from_request",
-        _("Registry record created from an approved request (信息导入)"),
+        _("Registry record created from an approved request"),
     )
 
 
@@ -258,8 +258,8 @@ class ReviewTask(models.Model):
         SCHOOL = "school", _("School review")
 
     class Kind(models.TextChoices):
-        REGISTRY_IMPORT = "registry_import", _("Registry import (信息导入)")
-        REGISTRY_UPDATE = "registry_update", _("Registry update (信息更新)")
+        REGISTRY_IMPORT = "registry_import", _("Registry import by request")
+        REGISTRY_UPDATE = "registry_update", _("Registry update")
         ONLINE = "online", _("Online agreement")
         TERMINATION = "termination", _("Termination request")
         OFFLINE = "offline", _("Offline e-agreement")
@@ -285,7 +285,7 @@ class ReviewTask(models.Model):
         "reference.Code", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     student_name = models.CharField(_("student"), max_length=50)
-    student_no = models.CharField(_("student number (学号)"), max_length=30, blank=True)
+    student_no = models.CharField(_("student number"), max_length=30, blank=True)
     id_last4 = models.CharField(max_length=4, blank=True)
     unit_name = models.CharField(_("unit"), max_length=100, blank=True)
     waiting_since = models.DateTimeField(_("waiting since"))

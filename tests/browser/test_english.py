@@ -88,8 +88,10 @@ def _chinese_left(text: str, data: list[str]) -> list[str]:
 
 def _switch_to_english(page) -> None:
     with page.expect_navigation():
-        page.locator('form[action$="/i18n/setlang/"] button[value=en], '
-                     'nav form button[name=language][value=en]').first.click()
+        page.locator(
+            'form[action$="/i18n/setlang/"] button[value=en], '
+            "nav form button[name=language][value=en]"
+        ).first.click()
     assert page.locator("html").get_attribute("lang") == "en"
 
 
@@ -112,7 +114,9 @@ def _crawl(page, live_server, data: list[str]) -> dict[str, list[str]]:
             continue
         found = _chinese_left(page.evaluate("document.body.innerText"), data)
         if found:
-            problems[urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")] = found
+            problems[
+                urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")
+            ] = found
         if depth >= MAX_DEPTH:
             continue
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
@@ -132,8 +136,14 @@ def _crawl(page, live_server, data: list[str]) -> dict[str, list[str]]:
 
 @pytest.fixture
 def cast(
-    world, student, other_student, employer_user, other_employer_user, college_reviewer,
-    school_reviewer, platform_admin,
+    world,
+    student,
+    other_student,
+    employer_user,
+    other_employer_user,
+    college_reviewer,
+    school_reviewer,
+    platform_admin,
 ):
     """A student with a registry record, a draft registration, an agreement awaiting
     review and a pending invitation; another student's agreement signed; the staff."""

@@ -73,6 +73,10 @@ def scope_counters(user) -> QuerySet[ReviewFacetCount]:
     return counters.none()
 
 
+def _code_names(ids) -> dict[int, str]:
+    return {code.pk: code.display_name for code in Code.objects.filter(pk__in=ids)}
+
+
 def counted_facets(user) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
     """Total and facet counts of the unfiltered queue from the counters: a few small
     queries, whatever the queue's length."""
@@ -87,12 +91,9 @@ def counted_facets(user) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
             College.objects.filter(pk__in=_ids(sums, "college")).values_list("pk", "name")
         ),
         "major": dict(Major.objects.filter(pk__in=_ids(sums, "major")).values_list("pk", "name")),
-        "education_level": dict(
-            Code.objects.filter(pk__in=_ids(sums, "education_level")).values_list("pk", "name")
-        ),
-        "destination": dict(
-            Code.objects.filter(pk__in=_ids(sums, "destination")).values_list("pk", "name")
-        ),
+        # Codes in the reader's language (Code.display_name).
+        "education_level": _code_names(_ids(sums, "education_level")),
+        "destination": _code_names(_ids(sums, "destination")),
     }
     kinds = dict(ReviewTask.Kind.choices)
     stage_label = {

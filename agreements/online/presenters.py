@@ -2,6 +2,8 @@
 
 from typing import Any, NamedTuple
 
+from django.utils.functional import Promise
+
 from agreements.models import Agreement, Termination
 from agreements.online.forms import TerminationRequestForm
 from agreements.online.permissions import can_answer_termination, can_request_termination
@@ -13,11 +15,11 @@ class ShownStatus(NamedTuple):
     """A status as a page shows it: ``{% badge status.state status.label %}``."""
 
     state: str
-    label: str
+    label: str | Promise  # lazy where it is made once for every reader
 
 
 # 签约成功: how every signing path shows a signing in force, whatever table it lives in.
-SIGNED = ShownStatus(Agreement.Status.SIGNED, str(Agreement.Status.SIGNED.label))
+SIGNED = ShownStatus(Agreement.Status.SIGNED, Agreement.Status.SIGNED.label)  # lazy: per reader
 
 
 def agreement_status(agreement: Agreement) -> ShownStatus:

@@ -32,7 +32,9 @@ OTHER_KINDS = {
     "other_employment": (
         "12",
         _(
-            "Other employment (employment certificate, public recruitment letter, non-commissioned officer, medical residency, international organisation, work abroad)"
+            "Other employment (employment certificate, public recruitment letter, "
+            "non-commissioned officer, medical residency, international organisation, "
+            "work abroad)"
         ),
         ["subtype", "org_name"],
     ),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.models import AgreementSequence, Registration
 from destreg.audit.changes import Notice, change_state
@@ -57,9 +57,8 @@ def destination_approve(
         notify=[
             Notice(
                 [registration.student.user],
-                _(
-                    "Your other-destination registration is void (已作废): your signing was "
-                    "approved."
+                gettext_lazy(
+                    "Your other-destination registration is void: your signing was approved."
                 ),
                 reverse("agreements:registration", args=[registration.pk]),
             )

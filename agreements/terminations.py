@@ -4,10 +4,12 @@ changes.py). The callers lock, name the people to tell and end what was terminat
 request's own lifecycle (answer, college, school, reject) is written here once."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Termination
 from agreements.online.models import after_reporting_cutoff
@@ -43,7 +45,9 @@ def answer(
             notify=[
                 Notice(
                     tell,
-                    _("The other party refused to terminate; the agreement stays in force."),
+                    gettext_lazy(
+                        "The other party refused to terminate; the agreement stays in force."
+                    ),
                     url,
                 )
             ],
@@ -60,9 +64,11 @@ def answer(
         notify=[
             Notice(
                 tell,
-                _("The other party agreed to terminate; the school reviews it next.")
+                gettext_lazy("The other party agreed to terminate; the school reviews it next.")
                 if late
-                else _("The other party agreed to terminate; the college reviews it next."),
+                else gettext_lazy(
+                    "The other party agreed to terminate; the college reviews it next."
+                ),
                 url,
             )
         ],
@@ -105,11 +111,11 @@ def reject(
     reason: str,
     expected_state: str | None,
     tell: list[User],
-    message: str,
+    message: Any,
     url: str,
 ) -> Termination:
     """审核不通过, with the reason (required): what was signed stays in force. ``message``
-    has a %(reason)s placeholder."""
+    is a lazy (untranslated) sentence with a %(reason)s placeholder."""
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
     return change_state(
@@ -121,5 +127,5 @@ def reject(
         action=AuditAction.FAIL,
         comment=reason,
         values={"comment": reason},
-        notify=[Notice(tell, message % {"reason": reason}, url)],
+        notify=[Notice(tell, message, url, {"reason": reason})],
     )

@@ -37,7 +37,7 @@ class Terms(models.Model):
     penalty = models.PositiveIntegerField(_("breach penalty (yuan)"), null=True, blank=True)
     report_place = models.CharField(_("place to report"), max_length=200, blank=True)
     report_deadline = models.DateField(_("report by"), null=True, blank=True)
-    hukou = models.CharField(_("residence and file (户档)"), max_length=10, choices=Hukou.choices)
+    hukou = models.CharField(_("residence and file"), max_length=10, choices=Hukou.choices)
     supplement = models.TextField(
         _("supplementary terms"), blank=True, validators=[MaxLengthValidator(1000)]
     )

@@ -63,35 +63,27 @@ def download(request, pk: int):
     )
 
 
-VALID = ("valid", gettext_lazy("Valid (有效)"))
-VOID = ("void", gettext_lazy("Void (已作废)"))
+VALID = ("valid", gettext_lazy("Valid"))
+VOID = ("void", gettext_lazy("Void"))
 VERIFY_STATUS = {
     Agreement.Status.SIGNED: VALID,
-    Agreement.Status.TERMINATED: ("terminated", gettext_lazy("Terminated (已解约)")),
+    Agreement.Status.TERMINATED: ("terminated", gettext_lazy("Terminated")),
     Registration.Status.APPROVED: VALID,
     Registration.Status.INFO_APPROVED: (
         "pending",
-        gettext_lazy(
-            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
-        ),
+        gettext_lazy("Not yet in force: awaiting the unit's stamp and the school's review"),
     ),
     Registration.Status.SCAN_COLLEGE_REVIEW: (
         "pending",
-        gettext_lazy(
-            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
-        ),
+        gettext_lazy("Not yet in force: awaiting the unit's stamp and the school's review"),
     ),
     Registration.Status.SCAN_SCHOOL_REVIEW: (
         "pending",
-        gettext_lazy(
-            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
-        ),
+        gettext_lazy("Not yet in force: awaiting the unit's stamp and the school's review"),
     ),
     Registration.Status.SCAN_RETURNED: (
         "pending",
-        gettext_lazy(
-            "Not yet in force: awaiting the unit's stamp and the school's review (未生效)"
-        ),
+        gettext_lazy("Not yet in force: awaiting the unit's stamp and the school's review"),
     ),
 }
 

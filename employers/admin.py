@@ -50,11 +50,11 @@ class EmployerAdmin(admin.ModelAdmin):
     inlines = [EmployerVerificationInline]
     actions = ["verify"]
 
-    @admin.display(description=_("business licence (营业执照)"))
+    @admin.display(description=_("business licence"))
     def licence(self, obj: Employer) -> str:
         return self._document_link(obj, obj.business_licence, "licence")
 
-    @admin.display(description=_("authorisation letter (授权委托书)"))
+    @admin.display(description=_("authorisation letter"))
     def letter(self, obj: Employer) -> str:
         return self._document_link(obj, obj.authorisation_letter, "authorisation")
 

@@ -27,11 +27,11 @@ class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
         widget=RegionPicker(),
     )
     business_licence = DocumentField(
-        label=_("Business licence (营业执照)"),
+        label=_("Business licence"),
         help_text=_("A scan or photo of the licence. PDF, JPG or PNG, at most 10 MB."),
     )
     authorisation_letter = DocumentField(
-        label=_("Authorisation letter (授权委托书)"),
+        label=_("Authorisation letter"),
         help_text=_(
             "The unit's letter, stamped with its seal, authorising this account's holder to act "
             "for it. PDF, JPG or PNG, at most 10 MB."
@@ -84,10 +84,8 @@ class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
 class EmployerEvidenceForm(DocumentForm, forms.Form):
     """The portal's upload of the documents a unit is verified on (either or both)."""
 
-    business_licence = DocumentField(label=_("Business licence (营业执照)"), required=False)
-    authorisation_letter = DocumentField(
-        label=_("Authorisation letter (授权委托书)"), required=False
-    )
+    business_licence = DocumentField(label=_("Business licence"), required=False)
+    authorisation_letter = DocumentField(label=_("Authorisation letter"), required=False)
 
     def clean(self):
         cleaned = super().clean() or {}

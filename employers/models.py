@@ -34,11 +34,9 @@ class Employer(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_mobile = models.CharField(_("contact mobile"), max_length=11)
     contact_email = models.EmailField(_("contact e-mail"))
-    business_licence = models.FileField(
-        _("business licence (营业执照)"), upload_to=document_path, blank=True
-    )
+    business_licence = models.FileField(_("business licence"), upload_to=document_path, blank=True)
     authorisation_letter = models.FileField(
-        _("authorisation letter (授权委托书)"), upload_to=document_path, blank=True
+        _("authorisation letter"), upload_to=document_path, blank=True
     )
     # The first verification of any scope, kept so "verified at all" needs no join; who may be
     # invited is decided by the EmployerVerification rows.

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import record_event
@@ -112,12 +112,11 @@ def employer_verify(*, employer: Employer, by: User, note: str = "") -> Employer
         },
     )
     if scope is None:
-        message = _(
+        message = gettext_lazy(
             "Your unit is verified by the platform; you can invite graduates of any school."
         )
     else:
-        message = _("Your unit is verified by %(school)s; you can invite its graduates.") % {
-            "school": verification.school
-        }
-    notify(employer.users.all(), message, reverse("employers:home"))
+        message = gettext_lazy("Your unit is verified by %(school)s; you can invite its graduates.")
+    params = {"school": verification.school} if scope is not None else {}
+    notify(employer.users.all(), message, reverse("employers:home"), params)
     return verification

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from destreg.audit.models import ReviewFacetCount, ReviewTask
@@ -73,6 +74,10 @@ def scope_counters(user) -> QuerySet[ReviewFacetCount]:
     return counters.none()
 
 
+def _code_names(ids) -> dict[int, str]:
+    return {code.pk: code.display_name for code in Code.objects.filter(pk__in=ids)}
+
+
 def counted_facets(user) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
     """Total and facet counts of the unfiltered queue from the counters: a few small
     queries, whatever the queue's length."""
@@ -87,12 +92,9 @@ def counted_facets(user) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
             College.objects.filter(pk__in=_ids(sums, "college")).values_list("pk", "name")
         ),
         "major": dict(Major.objects.filter(pk__in=_ids(sums, "major")).values_list("pk", "name")),
-        "education_level": dict(
-            Code.objects.filter(pk__in=_ids(sums, "education_level")).values_list("pk", "name")
-        ),
-        "destination": dict(
-            Code.objects.filter(pk__in=_ids(sums, "destination")).values_list("pk", "name")
-        ),
+        # Codes in the reader's language (Code.display_name).
+        "education_level": _code_names(_ids(sums, "education_level")),
+        "destination": _code_names(_ids(sums, "destination")),
     }
     kinds = dict(ReviewTask.Kind.choices)
     stage_label = {
@@ -138,6 +140,9 @@ def is_filtered(params) -> bool:
     return any(params.get(name) for name in [*FACETS, "waiting", "q"])
 
 
+CODE_FACETS = ("education_level", "destination")
+
+
 def facet_counts(tasks: QuerySet[ReviewTask]) -> dict[str, list[tuple[str, str, int]]]:
     """For each facet: (value, label, count) among the filtered tasks; one query each."""
     labels = {
@@ -150,13 +155,16 @@ def facet_counts(tasks: QuerySet[ReviewTask]) -> dict[str, list[tuple[str, str, 
             rows = tasks.values_list(name).annotate(n=Count("id")).order_by(name)
             result[name] = [(v, str(labels[name].get(v, v)), n) for v, n in rows]
         else:
+            # A code's English name in the English interface (as Code.display_name).
+            english = name in CODE_FACETS and (get_language() or "").startswith("en")
+            fields = [f"{name}_id", f"{name}__name", *([f"{name}__name_en"] if english else [])]
             rows = (
                 tasks.exclude(**{f"{name}__isnull": True})
-                .values_list(f"{name}_id", f"{name}__name")
+                .values_list(*fields)
                 .annotate(n=Count("id"))
                 .order_by(f"{name}__name")
             )
-            result[name] = [(str(pk), label, n) for pk, label, n in rows]
+            result[name] = [(str(pk), (rest and rest[0]) or zh, n) for pk, zh, *rest, n in rows]
     return result
 
 

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from destreg.accounts.models import User
 from destreg.audit.changes import change_state, record_event
@@ -410,11 +411,12 @@ def registry_unbind(*, record: RegistryRecord, reviewer: User, reason: str) -> S
         record_event(
             subject, by=reviewer, action=AuditAction.UNBIND, comment=reason, changes=before
         )
-    message = _(
+    message = gettext_lazy(
         "Your school unlinked your account from the registry record %(no)s %(name)s. "
         "Reason: %(reason)s"
-    ) % {"no": record.student_no, "name": record.name, "reason": reason}
-    notify([student.user], message, reverse("students:home"))
+    )
+    params = {"no": record.student_no, "name": record.name, "reason": reason}
+    notify([student.user], message, reverse("students:home"), params)
     account_email = (student.user.email or "").lower()
     if record.email and record.email.lower() != account_email:
         email_after_commit(

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import record_event
@@ -122,16 +123,21 @@ def conflict_open(
 
 def _tell_admins(case: RegistryConflict) -> None:
     admins = User.objects.filter(role=Role.PLATFORM_ADMIN, is_active=True)
-    message = _(
-        "Registry conflict: a school claimed a graduate of %(year)d whose ID number is held "
-        "by record %(no)s of another school%(bound)s. The record cannot be confirmed until "
-        "you resolve the case."
-    ) % {
-        "year": case.graduation_year,
-        "no": case.holding_student_no,
-        "bound": _(" (already linked to an account)") if case.bound_when_claimed else "",
-    }
-    notify(admins, message, reverse("admin:students_registryconflict_change", args=[case.pk]))
+    if case.bound_when_claimed:
+        message = gettext_lazy(
+            "Registry conflict: a school claimed a graduate of %(year)d whose ID number is held "
+            "by record %(no)s of another school (already linked to an account). The record "
+            "cannot be confirmed until you resolve the case."
+        )
+    else:
+        message = gettext_lazy(
+            "Registry conflict: a school claimed a graduate of %(year)d whose ID number is held "
+            "by record %(no)s of another school. The record cannot be confirmed until you "
+            "resolve the case."
+        )
+    params = {"year": case.graduation_year, "no": case.holding_student_no}
+    url = reverse("admin:students_registryconflict_change", args=[case.pk])
+    notify(admins, message, url, params)
 
 
 @transaction.atomic

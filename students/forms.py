@@ -42,7 +42,7 @@ class SignupForm(forms.Form):
         validators=[User.username_validator],
     )
     real_name = forms.CharField(label=_("Real name"), max_length=50)
-    id_number = forms.CharField(label=_("ID number (身份证号)"), max_length=18)
+    id_number = forms.CharField(label=_("ID number"), max_length=18)
     mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[validate_mobile])
     email = forms.EmailField(label=_("E-mail"))
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
@@ -115,7 +115,7 @@ class ContactForm(forms.Form):
 class ImportRequestForm(forms.Form):
     """信息导入: the registry fields a student without a record fills in."""
 
-    student_no = forms.CharField(label=_("Student number (学号)"), max_length=30)
+    student_no = forms.CharField(label=_("Student number"), max_length=30)
     gender = forms.TypedChoiceField(label=_("Gender"), choices=Gender.choices, coerce=int)
     ethnicity = code_field(CodeTable.ETHNICITY, _("Ethnicity"))
     political_status = code_field(CodeTable.POLITICAL_STATUS, _("Political status"))
@@ -129,7 +129,7 @@ class ImportRequestForm(forms.Form):
     graduation_date = forms.DateField(
         label=_("Graduation date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"), widget=RegionPicker())
+    origin_region = RegionChoiceField(label=_("Place of origin"), widget=RegionPicker())
     urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
     note = forms.CharField(
         label=_("Explanation for the school"),
@@ -181,7 +181,7 @@ class UpdateRequestForm(forms.Form):
 
     ethnicity = code_field(CodeTable.ETHNICITY, _("Ethnicity"))
     political_status = code_field(CodeTable.POLITICAL_STATUS, _("Political status"))
-    origin_region = RegionChoiceField(label=_("Place of origin (生源地)"), widget=RegionPicker())
+    origin_region = RegionChoiceField(label=_("Place of origin"), widget=RegionPicker())
     urban_rural = code_field(CodeTable.URBAN_RURAL, _("Urban or rural origin"), required=False)
     study_mode = code_field(CodeTable.STUDY_MODE, _("Training mode"), required=False)
     note = forms.CharField(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from destreg.accounts.models import User
 from destreg.audit.changes import change_state, record_event
@@ -106,7 +107,7 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
         )
         notify(
             [student.user],
-            _(
+            gettext_lazy(
                 "Your school corrected the name or ID number of your registry record. "
                 "Please check it and confirm your registry information again."
             ),

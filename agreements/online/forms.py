@@ -15,9 +15,9 @@ class InvitationForm(forms.ModelForm):
     """签约邀请: who (name + 身份证号) and the terms offered."""
 
     name = forms.CharField(label=_("Graduate's name"), max_length=50)
-    id_number = forms.CharField(label=_("Graduate's ID number (身份证号)"), max_length=18)
+    id_number = forms.CharField(label=_("Graduate's ID number"), max_length=18)
     answer_by = forms.DateField(
-        label=_("Answer by (应约有效期)"),
+        label=_("Answer by"),
         required=False,
         widget=DATE,
         help_text=_("Leave empty for the school's default (7 days unless the school set another)."),

@@ -163,7 +163,7 @@ class Agreement(FSMModelMixin, Terms):
         protected=True,
     )
     number = models.CharField(
-        _("agreement number (协议书编号)"), max_length=20, unique=True, null=True, blank=True
+        _("agreement number"), max_length=20, unique=True, null=True, blank=True
     )
     reason = models.TextField(_("reviewer's reason"), blank=True)
     # The public verification link's secret (the QR code); not the id, no personal data.

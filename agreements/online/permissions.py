@@ -29,7 +29,7 @@ def can_answer_invitation(user: User, invitation: Invitation) -> Decision:
     if not seen:
         return seen
     if invitation.shown_status == Invitation.Status.EXPIRED:
-        return deny(_("This invitation has expired (已失效)."))
+        return deny(_("This invitation has expired."))
     if invitation.status != Invitation.Status.PENDING:
         return deny(_("This invitation has already been answered."))
     if not user.is_student:

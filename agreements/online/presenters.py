@@ -4,6 +4,7 @@ and the graduate's open items of online signing (their home page)."""
 from typing import Any, NamedTuple
 
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, Invitation, Registration, Termination
@@ -24,11 +25,11 @@ class ShownStatus(NamedTuple):
     """A status as a page shows it: ``{% badge status.state status.label %}``."""
 
     state: str
-    label: str
+    label: str | Promise  # lazy where it is made once for every reader
 
 
 # 签约成功: how every signing path shows a signing in force, whatever table it lives in.
-SIGNED = ShownStatus(Agreement.Status.SIGNED, str(Agreement.Status.SIGNED.label))
+SIGNED = ShownStatus(Agreement.Status.SIGNED, Agreement.Status.SIGNED.label)  # lazy: per reader
 
 
 def agreement_status(agreement: Agreement) -> ShownStatus:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements import terminations
 from agreements.approval import SIGNED_DESTINATION, destination_approve, signed_values
@@ -83,9 +84,9 @@ def _expire(invitation: Invitation) -> None:
         notify=[
             Notice(
                 invitation.employer.users.all(),
-                _("Your invitation to %(name)s expired without an answer.")
-                % {"name": invitation.student.real_name},
+                gettext_lazy("Your invitation to %(name)s expired without an answer."),
                 reverse("agreements:invitation", args=[invitation.pk]),
+                {"name": invitation.student.real_name},
             )
         ],
     )
@@ -137,9 +138,9 @@ def invitation_send(
         notify=[
             Notice(
                 [student.user],
-                _("%(employer)s invites you to sign an employment agreement.")
-                % {"employer": invitation.employer.name},
+                gettext_lazy("%(employer)s invites you to sign an employment agreement."),
                 reverse("agreements:invitation", args=[invitation.pk]),
+                {"employer": invitation.employer.name},
             )
         ],
     )
@@ -182,9 +183,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
         notify=[
             Notice(
                 invitation.employer.users.all(),
-                _("%(name)s accepted your invitation; the college reviews it next.")
-                % {"name": user.student.real_name},
+                gettext_lazy("%(name)s accepted your invitation; the college reviews it next."),
                 url,
+                {"name": user.student.real_name},
             ),
         ],
     )
@@ -205,8 +206,9 @@ def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
         notify=[
             Notice(
                 invitation.employer.users.all(),
-                _("%(name)s declined your invitation.") % {"name": user.student.real_name},
+                gettext_lazy("%(name)s declined your invitation."),
                 reverse("agreements:invitation", args=[invitation.pk]),
+                {"name": user.student.real_name},
             )
         ],
     )
@@ -291,7 +293,7 @@ def agreement_approve(
             notify=[
                 Notice(
                     parties,
-                    _("The college approved the agreement; the school reviews it next."),
+                    gettext_lazy("The college approved the agreement; the school reviews it next."),
                     url,
                 ),
             ],
@@ -308,11 +310,9 @@ def agreement_approve(
         notify=[
             Notice(
                 parties,
-                lambda item: (
-                    _("Signed successfully (签约成功): agreement %(number)s.")
-                    % {"number": item.number}
-                ),
+                gettext_lazy("Signed successfully: agreement %(number)s."),
                 url,
+                lambda item: {"number": item.number},  # numbered by signed_values
             )
         ],
     )
@@ -347,8 +347,9 @@ def agreement_fail(
         notify=[
             Notice(
                 [agreement.student.user, *agreement.employer.users.all()],
-                _("The agreement was not approved: %(reason)s") % {"reason": reason},
+                gettext_lazy("The agreement was not approved: %(reason)s"),
                 reverse("agreements:agreement", args=[agreement.pk]),
+                {"reason": reason},
             )
         ],
     )
@@ -406,9 +407,9 @@ def termination_request(
         notify=[
             Notice(
                 _party_users(agreement, termination.other_party),
-                _("A termination of agreement %(number)s was requested; please answer.")
-                % {"number": agreement.number},
+                gettext_lazy("A termination of agreement %(number)s was requested; please answer."),
                 reverse("agreements:agreement", args=[agreement.pk]),
+                {"number": agreement.number},
             )
         ],
     )
@@ -470,8 +471,9 @@ def termination_approve(
         notify=[
             Notice(
                 _both_parties(agreement),
-                _("Agreement %(number)s is terminated (已解约).") % {"number": agreement.number},
+                gettext_lazy("Agreement %(number)s is terminated."),
                 url,
+                {"number": agreement.number},
             )
         ],
     )
@@ -492,6 +494,6 @@ def termination_reject(
         reason=reason,
         expected_state=expected_state,
         tell=_both_parties(agreement),
-        message=_("The termination was not approved: %(reason)s"),
+        message=gettext_lazy("The termination was not approved: %(reason)s"),
         url=reverse("agreements:agreement", args=[agreement.pk]),
     )

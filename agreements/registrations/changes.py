@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements import terminations
 from agreements.models import Registration, Termination, TerminationLink
@@ -161,16 +162,16 @@ def registration_termination_request(
         notices = [
             Notice(
                 unit_users(item),
-                _("%(name)s asks to terminate your agreement; please answer.")
-                % {"name": item.student.real_name},
+                gettext_lazy("%(name)s asks to terminate your agreement; please answer."),
                 reverse("agreements:unit_registrations"),
+                {"name": item.student.real_name},
             )
         ]
     else:
         notices = [
             Notice(
                 [item.student.user],
-                _("The unit asks to terminate your agreement; please answer."),
+                gettext_lazy("The unit asks to terminate your agreement; please answer."),
                 url,
             )
         ]
@@ -344,7 +345,7 @@ def change_approve(
             notify=[
                 Notice(
                     [item.student.user],
-                    _("Your other destination is void (已作废); you may register another."),
+                    gettext_lazy("Your other destination is void; you may register another."),
                     _url(item),
                 )
             ],
@@ -360,9 +361,9 @@ def change_approve(
             notify=[
                 Notice(
                     _both_parties(item),
-                    _("The agreement of %(name)s with %(unit)s is terminated (已解约).")
-                    % {"name": item.student.real_name, "unit": item.unit_name},
+                    gettext_lazy("The agreement of %(name)s with %(unit)s is terminated."),
                     _url(item),
+                    {"name": item.student.real_name, "unit": item.unit_name},
                 )
             ],
         )
@@ -387,6 +388,6 @@ def change_reject(
         reason=reason,
         expected_state=expected_state,
         tell=[item.student.user] if termination.is_void_request else _both_parties(item),
-        message=_("The request was not approved: %(reason)s"),
+        message=gettext_lazy("The request was not approved: %(reason)s"),
         url=_url(item),
     )

@@ -14,26 +14,33 @@ from students.models import Student
 
 
 class PaperForm(models.TextChoices):
-    BEIJING = "beijing", _("北京地区普通高校毕业生就业协议书")
+    BEIJING = (
+        "beijing",
+        _("Employment agreement of graduates of Beijing higher-education institutions"),
+    )
     OTHER = "other", _("Another province's agreement form")
 
 
 # The other-destination kinds (四), each with its official 毕业去向 code. What each asks for
 # (fields and proofs): OTHER_KIND_FIELDS in agreements/registrations/forms.py.
 OTHER_KINDS = {
-    "labour_contract": ("11", _("Labour contract (签劳动合同形式就业)")),
+    "labour_contract": ("11", _("Labour contract")),
     "other_employment": (
         "12",
-        _("Other employment (聘用证明, 公招接收函, 士官, 医学规培, 国际组织, 出国出境工作)"),
+        _(
+            "Other employment (employment certificate, public recruitment letter, "
+            "non-commissioned officer, medical residency, international organisation, "
+            "work abroad)"
+        ),
     ),
-    "research_assistant": ("27", _("Research or management assistant (科研助理、管理助理)")),
-    "conscript": ("46", _("Conscript (应征义务兵)")),
-    "national_project": ("50", _("National grassroots project (国家基层项目)")),
-    "local_project": ("51", _("Local grassroots project (地方基层项目)")),
-    "entrepreneur": ("75", _("Entrepreneurship (自主创业)")),
-    "freelance": ("76", _("Freelance (自由职业)")),
-    "further_study": ("80", _("Further study (升学: 专升本, 第二学位, 研究生)")),
-    "study_abroad": ("85", _("Study abroad (出国出境深造)")),
+    "research_assistant": ("27", _("Research or management assistant")),
+    "conscript": ("46", _("Conscript")),
+    "national_project": ("50", _("National grassroots project")),
+    "local_project": ("51", _("Local grassroots project")),
+    "entrepreneur": ("75", _("Entrepreneurship")),
+    "freelance": ("76", _("Freelance")),
+    "further_study": ("80", _("Further study (top-up bachelor, second degree, graduate school)")),
+    "study_abroad": ("85", _("Study abroad")),
 }
 
 
@@ -52,19 +59,19 @@ def _has_agreement(registration) -> bool:
 
 
 class RegistrationStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft (暂存)")
-    RETURNED = "returned", _("Returned for changes (退回修改)")
+    DRAFT = "draft", _("Draft")
+    RETURNED = "returned", _("Returned for changes")
     COLLEGE_REVIEW = "college_review", _("Awaiting college review")
     SCHOOL_REVIEW = "school_review", _("Awaiting school review")
-    INFO_APPROVED = "info_approved", _("Agreement information approved (就业协议审核通过)")
+    INFO_APPROVED = "info_approved", _("Agreement information approved")
     SCAN_COLLEGE_REVIEW = "scan_college_review", _("Stamped agreement: awaiting college review")
     SCAN_SCHOOL_REVIEW = "scan_school_review", _("Stamped agreement: awaiting school review")
-    SCAN_RETURNED = "scan_returned", _("Stamped agreement returned (退回修改)")
+    SCAN_RETURNED = "scan_returned", _("Stamped agreement returned")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Not approved (审核不通过)")
-    WITHDRAWN = "withdrawn", _("Withdrawn (已撤回)")
-    VOIDED = "voided", _("Void (已作废)")
-    TERMINATED = "terminated", _("Terminated (已解约)")
+    REJECTED = "rejected", _("Not approved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    VOIDED = "voided", _("Void")
+    TERMINATED = "terminated", _("Terminated")
 
 
 REGISTRATION_REVIEW = ReviewStages(
@@ -102,9 +109,9 @@ class Registration(FSMModelMixin, Terms):
     """
 
     class Path(models.TextChoices):
-        OFFLINE = "offline", _("Offline e-agreement (线下签约)")
-        PAPER = "paper", _("Paper tripartite agreement (纸质三方)")
-        OTHER = "other", _("Other destination (其他去向)")
+        OFFLINE = "offline", _("Offline signing")
+        PAPER = "paper", _("Paper tripartite agreement")
+        OTHER = "other", _("Other destination")
 
     Status = RegistrationStatus
     REVIEW = REGISTRATION_REVIEW
@@ -144,7 +151,7 @@ class Registration(FSMModelMixin, Terms):
     position = models.CharField(_("position"), max_length=100, blank=True)
     work_location = models.CharField(_("work location"), max_length=200, blank=True)
     hukou = models.CharField(
-        _("residence and file (户档)"), max_length=10, choices=Hukou.choices, blank=True
+        _("residence and file"), max_length=10, choices=Hukou.choices, blank=True
     )
 
     # 三: the paper agreement.
@@ -179,7 +186,7 @@ class Registration(FSMModelMixin, Terms):
     scan = models.FileField(_("stamped agreement scan"), upload_to=document_path, blank=True)
     comment = models.TextField(_("reviewer's comment"), blank=True)
     number = models.CharField(
-        _("agreement number (协议书编号)"), max_length=20, unique=True, null=True, blank=True
+        _("agreement number"), max_length=20, unique=True, null=True, blank=True
     )
     verify_token = models.CharField(
         max_length=43, unique=True, default=new_verify_token, editable=False

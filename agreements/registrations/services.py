@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.approval import SIGNED_DESTINATION, destination_approve, signed_values
 from agreements.models import OTHER_KINDS, Registration, ReturnLink
@@ -180,9 +181,9 @@ def registration_review(
             [
                 Notice(
                     to_student,
-                    _("Your registration was not approved (审核不通过): %(reason)s")
-                    % {"reason": comment},
+                    gettext_lazy("Your registration was not approved: %(reason)s"),
                     url,
+                    {"reason": comment},
                 )
             ],
         )
@@ -196,9 +197,9 @@ def registration_review(
             [
                 Notice(
                     to_student,
-                    _("Your registration was returned for changes (退回修改): %(reason)s")
-                    % {"reason": comment},
+                    gettext_lazy("Your registration was returned for changes: %(reason)s"),
                     url,
+                    {"reason": comment},
                 )
             ],
         )
@@ -210,9 +211,9 @@ def registration_review(
             [
                 Notice(
                     to_student,
-                    _("The college accepted the stamped agreement.")
+                    gettext_lazy("The college accepted the stamped agreement.")
                     if scan_stage
-                    else _("The college approved; the school reviews next."),
+                    else gettext_lazy("The college approved; the school reviews next."),
                     url,
                 ),
             ],
@@ -225,7 +226,7 @@ def registration_review(
             [
                 Notice(
                     to_student,
-                    _(
+                    gettext_lazy(
                         "Agreement information approved: print the e-agreement, have the unit "
                         "stamp it and return it."
                     ),
@@ -245,7 +246,7 @@ def registration_review(
         Registration._scan_school_approve if scan_stage else Registration._school_approve,
         AuditAction.SCHOOL_APPROVE,
         signed,
-        [Notice(to_student, _approved_message(item), url)],
+        [_approved_notice(item, to_student, url)],
     )
     destination_approve(
         student=student,
@@ -259,13 +260,16 @@ def registration_review(
     return item
 
 
-def _approved_message(item: Registration):
+def _approved_notice(item: Registration, to_student: list, url: str) -> Notice:
     """The student's notice of the school's approval: a signing says 签约成功 in the online
-    path's words; an other destination has no agreement."""
+    path's words, with the number given on commit; an other destination has no agreement."""
     if item.path == Registration.Path.OTHER:
-        return _("Approved: your destination is registered.")
-    return lambda signed: (
-        _("Signed successfully (签约成功): agreement %(number)s.") % {"number": signed.number}
+        return Notice(to_student, gettext_lazy("Approved: your destination is registered."), url)
+    return Notice(
+        to_student,
+        gettext_lazy("Signed successfully: agreement %(number)s."),
+        url,
+        lambda signed: {"number": signed.number},
     )
 
 
@@ -291,7 +295,11 @@ def registration_upload_scan(
     notices = []
     if link is not None:
         notices.append(
-            Notice([item.student.user], _("The unit returned your stamped agreement."), _url(item))
+            Notice(
+                [item.student.user],
+                gettext_lazy("The unit returned your stamped agreement."),
+                _url(item),
+            )
         )
     return change_state(
         item,

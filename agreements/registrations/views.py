@@ -88,7 +88,7 @@ def _save(request, form: RegistrationForm, path: str, registration: Registration
             form.add_error(None, _("Nothing was saved."))
         return None
     if form.draft:
-        messages.success(request, _("Draft saved (暂存)."))
+        messages.success(request, _("Draft saved."))
     else:
         messages.success(request, _("Submitted; your college reviews it next."))
     return redirect("agreements:registration", pk=done.value.pk)

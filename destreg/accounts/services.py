@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -86,12 +87,12 @@ def second_factor_enrol(*, device: TOTPDevice) -> list[str]:
     when = date_format(timezone.localtime(), "Y-m-d H:i")
     notify(
         [user],
-        _(
+        gettext_lazy(
             "A second factor was set up for your account at %(time)s. If it wasn't you, "
             "contact the platform administrator."
-        )
-        % {"time": when},
+        ),
         reverse("account_security"),
+        {"time": when},
     )
     return codes
 
@@ -133,6 +134,8 @@ def second_factor_reset(*, user: User, actor: User, comment: str = "") -> None:
     record_event(user, by=actor, action=AuditAction.RESET_SECOND_FACTOR, comment=comment)
     notify(
         [user],
-        _("An administrator reset your second factor: set it up again when you next sign in."),
+        gettext_lazy(
+            "An administrator reset your second factor: set it up again when you next sign in."
+        ),
         reverse("account_security"),
     )

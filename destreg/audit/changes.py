@@ -11,10 +11,11 @@ trail and the queue cannot drift from the states.
 Services say only what differs::
 
     change_state(
-        agreement, Agreement._college_approve,
-        by=reviewer, may=can_review_agreement, action=AuditAction.COLLEGE_APPROVE,
-        expected_state=expected_state, comment=comment, values={"submitted_at": now},
-        notify=[Notice(school_reviewers, _("A new agreement awaits your review."), url)],
+        agreement, Agreement._school_approve,
+        by=reviewer, may=can_review_agreement, action=AuditAction.SCHOOL_APPROVE,
+        expected_state=expected_state, comment=comment, values=signed_values,
+        notify=[Notice(parties, gettext_lazy("Agreement %(number)s is signed."), url,
+                       params=lambda item: {"number": item.number})],  # numbered on commit
     )
 
 ``record_event`` writes the audit rows of creations and of actions that change no state (a
@@ -23,7 +24,7 @@ code sent, a draft saved), with the same queue, cache and notification steps.
 
 import contextvars
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
@@ -55,12 +56,17 @@ class TransitionOutsideTheDoor(RuntimeError):
 
 @dataclass(frozen=True)
 class Notice:
-    """Tell ``users`` (in the app and by e-mail, once the change is committed)."""
+    """Tell ``users`` (in the app and by e-mail, once the change is committed).
+
+    ``message`` is the untranslated English source (``gettext_lazy``/``gettext_noop``), never
+    a sentence already translated: each reader sees it in their own language. Its
+    ``%(name)s`` placeholders are filled from ``params``, stored with it; a callable makes
+    them from the changed item when the door commits (e.g. its new number)."""
 
     users: Iterable[Any]
-    # A callable makes the message from the changed item (e.g. with its new number).
-    message: str | Callable[[Any], str]
+    message: Any
     url: str = ""
+    params: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] = field(default_factory=dict)
 
 
 def change_state(
@@ -182,8 +188,8 @@ def _record(
         notify = [*notify, *_tell_reviewers(item, before)]
     _forget(item)
     for notice in notify:
-        message = notice.message(item) if callable(notice.message) else notice.message
-        send_notification(notice.users, message, notice.url)
+        params = notice.params(item) if callable(notice.params) else notice.params
+        send_notification(notice.users, notice.message, notice.url, params)
 
 
 def _tell_reviewers(item: Any, before: str) -> list[Notice]:

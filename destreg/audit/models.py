@@ -1,5 +1,6 @@
 """The audit log: one row per state change, written in the same transaction."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -7,6 +8,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection, models
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,10 +41,10 @@ class AuditAction(models.TextChoices):
     SEND_TERMINATION_LINK = "send_termination_link", _("Termination link e-mailed to the unit")
     VERIFY = "verify", _("Verified")
     UPLOAD_EVIDENCE = "upload_evidence", _("Verification documents uploaded")
-    VOID = "void", _("Voided (已作废)")
-    WITHDRAW = "withdraw", _("Withdrawn (已撤回)")
-    SAVE_DRAFT = "save_draft", _("Draft saved (暂存)")
-    RETURN = "return", _("Returned for changes (退回修改)")
+    VOID = "void", _("Voided")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    SAVE_DRAFT = "save_draft", _("Draft saved")
+    RETURN = "return", _("Returned for changes")
     UPLOAD_SCAN = "upload_scan", _("Stamped agreement uploaded")
     SEND_RETURN_LINK = "send_return_link", _("Return link e-mailed to the unit")
     INFO_APPROVE = "info_approve", _("Agreement information approved")
@@ -62,7 +66,7 @@ class AuditAction(models.TextChoices):
     RESOLVE_CONFLICT = "resolve_conflict", _("Registry conflict resolved")
     RECORD_FROM_REQUEST = (
         "record_from_request",
-        _("Registry record created from an approved request (信息导入)"),
+        _("Registry record created from an approved request"),
     )
 
 
@@ -128,18 +132,64 @@ class AuditEvent(models.Model):
         return self.get_action_display()
 
 
+def translatable(value: Any) -> Any:
+    """``value`` as a notification stores it: a lazy translation (or a ``gettext_noop``
+    string passed as the message) becomes its untranslated source, so that it can be put
+    into each reader's language; a lazy parameter is kept as ``{"msgid": source}``."""
+    with translation.override(None):  # no catalogue: gettext returns the source itself
+        return str(value)
+
+
+def store_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A notice's parameters as JSON: lazy translations by their source (translated when
+    shown), numbers as they are, everything else (names, numbers of agreements) as text."""
+    stored: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Promise):
+            stored[name] = {"msgid": translatable(value)}
+        elif isinstance(value, bool | int | float) or value is None:
+            stored[name] = value
+        else:
+            stored[name] = str(value)
+    return stored
+
+
+def render_message(message_id: str, params: Mapping[str, Any]) -> str:
+    """Translate ``message_id`` into the active language and fill in ``params``."""
+    text = gettext(message_id)
+    if not params:
+        return text
+    values = {
+        name: gettext(value["msgid"]) if isinstance(value, dict) and "msgid" in value else value
+        for name, value in params.items()
+    }
+    for template in (text, message_id):  # a translation that lost a placeholder: the source
+        try:
+            return template % values
+        except (KeyError, TypeError, ValueError):
+            continue
+    return message_id
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def unread(self) -> "NotificationQuerySet":
         return self.filter(read_at__isnull=True)
 
 
 class Notification(models.Model):
-    """An in-app message; its e-mail copy is sent by ``destreg.audit.notify``."""
+    """An in-app message; its e-mail copy is sent by ``destreg.audit.notify``.
+
+    It is stored untranslated (``message_id``, the English source string, and its
+    ``params``) and put into the reader's language when shown (``text``). ``message`` holds
+    the sentence in the default language: what the e-mail said, and the only text of rows
+    written before messages were stored untranslated (shown as they are)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     message = models.CharField(_("message"), max_length=300)
+    message_id = models.TextField(_("message source"), blank=True)
+    params = models.JSONField(_("message values"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -154,6 +204,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> str:
+        """The message in the active language (old rows: as they were stored)."""
+        if not self.message_id:
+            return self.message
+        return render_message(self.message_id, self.params)
 
     # The navigation shows the unread count on every page: it is cached per user until a
     # notification arrives or is read (and for at most a minute, to bound any race).
@@ -203,8 +260,8 @@ class ReviewTask(models.Model):
         SCHOOL = "school", _("School review")
 
     class Kind(models.TextChoices):
-        REGISTRY_IMPORT = "registry_import", _("Registry import (信息导入)")
-        REGISTRY_UPDATE = "registry_update", _("Registry update (信息更新)")
+        REGISTRY_IMPORT = "registry_import", _("Registry import by request")
+        REGISTRY_UPDATE = "registry_update", _("Registry update")
         ONLINE = "online", _("Online agreement")
         TERMINATION = "termination", _("Termination request")
         VOID_REQUEST = "void_request", _("Void request (作废申请)")
@@ -231,7 +288,7 @@ class ReviewTask(models.Model):
         "reference.Code", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     student_name = models.CharField(_("student"), max_length=50)
-    student_no = models.CharField(_("student number (学号)"), max_length=30, blank=True)
+    student_no = models.CharField(_("student number"), max_length=30, blank=True)
     id_last4 = models.CharField(max_length=4, blank=True)
     unit_name = models.CharField(_("unit"), max_length=100, blank=True)
     waiting_since = models.DateTimeField(_("waiting since"))

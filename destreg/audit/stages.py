@@ -58,12 +58,12 @@ class ReviewStages:
             role=Role.SCHOOL_REVIEWER, school_id=self.school_id(item), is_active=True
         )
 
-    def message_on_entering(self, item: Model) -> str | None:
-        """What the reviewers who now decide ``item`` are told, if anything."""
+    def message_on_entering(self, item: Model) -> Any:
+        """What the reviewers who now decide ``item`` are told, if anything (untranslated:
+        a ``gettext_lazy`` string, put into each reader's language when shown)."""
         if self.stage_of(item) is None:
             return None
-        message = self.told_in.get(item.status, self.told)  # type: ignore[attr-defined]
-        return None if message is None else str(message)
+        return self.told_in.get(item.status, self.told)  # type: ignore[attr-defined]
 
     def is_reviewer_of(self, user: User, item: Model, stage: str) -> bool:
         """Role and scope: a platform admin everywhere, a reviewer in their own stage, school

@@ -14,15 +14,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CodeTable(models.TextChoices):
-    DESTINATION = "destination", _("Graduate destination (毕业去向)")
-    UNIT_NATURE = "unit_nature", _("Unit nature (单位性质)")
-    INDUSTRY = "industry", _("Industry (单位行业)")
-    JOB_CATEGORY = "job_category", _("Job category (职位类别)")
-    EDUCATION_LEVEL = "education_level", _("Education level (学历层次)")
-    POLITICAL_STATUS = "political_status", _("Political status (政治面貌)")
-    ETHNICITY = "ethnicity", _("Ethnicity (民族)")
-    URBAN_RURAL = "urban_rural", _("Urban or rural origin (城乡生源)")
-    STUDY_MODE = "study_mode", _("Training mode (培养方式)")
+    DESTINATION = "destination", _("Graduate destination")
+    UNIT_NATURE = "unit_nature", _("Unit nature")
+    INDUSTRY = "industry", _("Industry")
+    JOB_CATEGORY = "job_category", _("Job category")
+    EDUCATION_LEVEL = "education_level", _("Education level")
+    POLITICAL_STATUS = "political_status", _("Political status")
+    ETHNICITY = "ethnicity", _("Ethnicity")
+    URBAN_RURAL = "urban_rural", _("Urban or rural origin")
+    STUDY_MODE = "study_mode", _("Training mode")
 
 
 class CodeQuerySet(models.QuerySet["Code"]):
@@ -124,7 +124,7 @@ class School(models.Model):
     """A higher-education institution (高校); every user and record belongs to one."""
 
     code = models.CharField(
-        _("school code (院校代码)"),
+        _("school code"),
         max_length=5,
         unique=True,
         validators=[RegexValidator(r"^\d{5}$", _("The school code has five digits."))],

@@ -37,12 +37,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='employer',
             name='authorisation_letter',
-            field=models.FileField(blank=True, upload_to=destreg.lib.uploads.document_path, verbose_name='authorisation letter (授权委托书)'),
+            field=models.FileField(blank=True, upload_to=destreg.lib.uploads.document_path, verbose_name='authorisation letter'),
         ),
         migrations.AddField(
             model_name='employer',
             name='business_licence',
-            field=models.FileField(blank=True, upload_to=destreg.lib.uploads.document_path, verbose_name='business licence (营业执照)'),
+            field=models.FileField(blank=True, upload_to=destreg.lib.uploads.document_path, verbose_name='business licence'),
         ),
         migrations.CreateModel(
             name='EmployerVerification',

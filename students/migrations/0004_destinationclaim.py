@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name='DestinationClaim',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(choices=[('online', 'Online signing (线上签约)'), ('offline', 'Offline e-agreement (线下签约)'), ('paper', 'Paper tripartite agreement (纸质三方)'), ('other', 'Other destination (其他去向)')], max_length=10)),
+                ('path', models.CharField(choices=[('online', 'Online signing'), ('offline', 'Offline signing'), ('paper', 'Paper tripartite agreement'), ('other', 'Other destination')], max_length=10)),
                 ('object_id', models.PositiveBigIntegerField()),
                 ('approved', models.BooleanField(default=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('client_id', models.CharField(max_length=200, verbose_name='client ID')),
                 ('client_secret_cipher', models.TextField(blank=True, editable=False)),
                 ('sign_algo', models.CharField(choices=[('RS256', 'RS256'), ('RS384', 'RS384'), ('RS512', 'RS512'), ('ES256', 'ES256'), ('ES384', 'ES384'), ('HS256', 'HS256 (signed with the client secret)')], default='RS256', max_length=10, verbose_name='ID token signing algorithm')),
-                ('student_no_claim', models.CharField(default='sub', help_text='The claim that carries the student number (学号), e.g. sub or student_no.', max_length=100, verbose_name='student number claim')),
+                ('student_no_claim', models.CharField(default='sub', help_text='The claim that carries the student number, e.g. sub or student_no.', max_length=100, verbose_name='student number claim')),
                 ('scopes', models.CharField(default='openid', help_text='Space-separated; must include openid.', max_length=200, verbose_name='scopes')),
                 ('use_pkce', models.BooleanField(default=True, verbose_name='use PKCE')),
                 ('updated_at', models.DateTimeField(auto_now=True)),

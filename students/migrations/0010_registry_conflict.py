@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id_number_digest', models.CharField(db_index=True, editable=False, max_length=64)),
                 ('holding_student_no', models.CharField(max_length=30, verbose_name='holding student number')),
                 ('bound_when_claimed', models.BooleanField(default=False, verbose_name='record was bound when claimed')),
-                ('source', models.CharField(choices=[('import', 'Registry file import'), ('request', '信息导入 approval')], max_length=10, verbose_name='how')),
+                ('source', models.CharField(choices=[('import', 'Registry file import'), ('request', 'Registry import approval')], max_length=10, verbose_name='how')),
                 ('filename', models.CharField(blank=True, max_length=255, verbose_name='file')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='claimed at')),
                 ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('holding_school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='reference.school', verbose_name='holding school')),
                 ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='students.registryimportjob', verbose_name='import job')),
                 ('record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conflicts', to='students.registryrecord', verbose_name='holding record')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='students.registryrequest', verbose_name='信息导入 request')),
+                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='students.registryrequest', verbose_name='Registry import request')),
                 ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='resolved by')),
             ],
             options={

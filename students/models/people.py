@@ -93,7 +93,7 @@ class RegistryRecord(IdNumberMixin):
     """A graduate's registry entry (学籍/生源信息), imported by the school."""
 
     school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
-    student_no = models.CharField(_("student number (学号)"), max_length=30)
+    student_no = models.CharField(_("student number"), max_length=30)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.PositiveSmallIntegerField(_("gender"), choices=Gender.choices)
     ethnicity = code_field(CodeTable.ETHNICITY, _("ethnicity"))
@@ -107,7 +107,7 @@ class RegistryRecord(IdNumberMixin):
     graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
     origin_region = models.ForeignKey(
         Region,
-        verbose_name=_("place of origin (生源地)"),
+        verbose_name=_("place of origin"),
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -312,8 +312,8 @@ class RegistryRequest(FSMModelMixin, models.Model):
     """A student's 信息导入 (no record found) or 信息更新 (record wrong) request."""
 
     class Kind(models.TextChoices):
-        IMPORT = "import", _("Registry import (信息导入)")
-        UPDATE = "update", _("Registry update (信息更新)")
+        IMPORT = "import", _("Registry import by request")
+        UPDATE = "update", _("Registry update")
 
     Status = RegistryRequestStatus
     # The school decides; there is no college stage.
@@ -405,10 +405,10 @@ class RegistryRequest(FSMModelMixin, models.Model):
 class DestinationPath(models.TextChoices):
     """The four ways to register a destination (四选一)."""
 
-    ONLINE = "online", _("Online signing (线上签约)")
-    OFFLINE = "offline", _("Offline e-agreement (线下签约)")
-    PAPER = "paper", _("Paper tripartite agreement (纸质三方)")
-    OTHER = "other", _("Other destination (其他去向)")
+    ONLINE = "online", _("Online signing")
+    OFFLINE = "offline", _("Offline signing")
+    PAPER = "paper", _("Paper tripartite agreement")
+    OTHER = "other", _("Other destination")
 
 
 class DestinationClaim(models.Model):

@@ -195,7 +195,7 @@ class SchoolSignOn(models.Model):
         _("student number claim"),
         max_length=100,
         default="sub",
-        help_text=_("The claim that carries the student number (学号), e.g. sub or student_no."),
+        help_text=_("The claim that carries the student number, e.g. sub or student_no."),
     )
     scopes = models.CharField(
         _("scopes"),
@@ -257,7 +257,7 @@ class RegistryConflict(models.Model):
 
     class Source(models.TextChoices):
         IMPORT = "import", _("Registry file import")
-        REQUEST = "request", _("信息导入 approval")
+        REQUEST = "request", _("Registry import approval")
 
     graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
     id_number_digest = models.CharField(max_length=64, editable=False, db_index=True)
@@ -298,7 +298,7 @@ class RegistryConflict(models.Model):
     filename = models.CharField(_("file"), max_length=255, blank=True)
     request = models.ForeignKey(
         "RegistryRequest",
-        verbose_name=_("信息导入 request"),
+        verbose_name=_("Registry import request"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

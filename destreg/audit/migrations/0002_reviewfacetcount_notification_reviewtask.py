@@ -52,10 +52,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('object_id', models.PositiveBigIntegerField()),
-                ('kind', models.CharField(choices=[('registry_import', 'Registry import (信息导入)'), ('registry_update', 'Registry update (信息更新)'), ('online', 'Online agreement'), ('termination', 'Termination request'), ('offline', 'Offline e-agreement'), ('offline_scan', 'Stamped agreement scan'), ('paper', 'Paper agreement'), ('other', 'Other destination')], max_length=20, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('registry_import', 'Registry import by request'), ('registry_update', 'Registry update'), ('online', 'Online agreement'), ('termination', 'Termination request'), ('offline', 'Offline e-agreement'), ('offline_scan', 'Stamped agreement scan'), ('paper', 'Paper agreement'), ('other', 'Other destination')], max_length=20, verbose_name='kind')),
                 ('stage', models.CharField(choices=[('college', 'College review'), ('school', 'School review')], max_length=10, verbose_name='stage')),
                 ('student_name', models.CharField(max_length=50, verbose_name='student')),
-                ('student_no', models.CharField(blank=True, max_length=30, verbose_name='student number (学号)')),
+                ('student_no', models.CharField(blank=True, max_length=30, verbose_name='student number')),
                 ('id_last4', models.CharField(blank=True, max_length=4)),
                 ('unit_name', models.CharField(blank=True, max_length=100, verbose_name='unit')),
                 ('waiting_since', models.DateTimeField(verbose_name='waiting since')),

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name='School',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=5, unique=True, validators=[django.core.validators.RegexValidator('^\\d{5}$', 'The school code has five digits.')], verbose_name='school code (院校代码)')),
+                ('code', models.CharField(max_length=5, unique=True, validators=[django.core.validators.RegexValidator('^\\d{5}$', 'The school code has five digits.')], verbose_name='school code')),
                 ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
                 ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
                 ('postcode', models.CharField(blank=True, max_length=6, validators=[django.core.validators.RegexValidator('^\\d{6}$', 'A postcode has six digits.')], verbose_name='postcode')),
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
             name='Code',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.CharField(choices=[('destination', 'Graduate destination (毕业去向)'), ('unit_nature', 'Unit nature (单位性质)'), ('industry', 'Industry (单位行业)'), ('job_category', 'Job category (职位类别)'), ('education_level', 'Education level (学历层次)'), ('political_status', 'Political status (政治面貌)'), ('ethnicity', 'Ethnicity (民族)'), ('urban_rural', 'Urban or rural origin (城乡生源)'), ('study_mode', 'Training mode (培养方式)')], max_length=32, verbose_name='table')),
+                ('table', models.CharField(choices=[('destination', 'Graduate destination'), ('unit_nature', 'Unit nature'), ('industry', 'Industry'), ('job_category', 'Job category'), ('education_level', 'Education level'), ('political_status', 'Political status'), ('ethnicity', 'Ethnicity'), ('urban_rural', 'Urban or rural origin'), ('study_mode', 'Training mode')], max_length=32, verbose_name='table')),
                 ('code', models.CharField(max_length=8, verbose_name='code')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('sort_order', models.PositiveIntegerField(default=0, verbose_name='sort order')),

@@ -40,6 +40,7 @@ from students.destinations import claim_release
 from students.models import Student
 
 LINK_DAYS = 14
+RESEND_AFTER = timedelta(minutes=10)  # a unit asking for its link again waits this long
 Party = Termination.Party
 
 
@@ -272,6 +273,10 @@ def termination_link_send(*, registration: Registration, email: str) -> Terminat
         return None
     if not can_request_registration_termination(None, item, by_link=True):
         return None
+    if item.termination_links.filter(
+        termination=None, created_at__gt=timezone.now() - RESEND_AFTER
+    ).exists():
+        return None  # one e-mail per interval: the page cannot flood the unit's mailbox
     link = _new_link(item, item.contact_email)
     _email_link(
         link,

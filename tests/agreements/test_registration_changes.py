@@ -195,6 +195,21 @@ def test_a_unit_without_an_account_asks_through_a_link_it_requested(
         changes.registration_termination_request(registration=offline, link=link, reason="r")
 
 
+def test_asking_for_the_link_again_sends_nothing_within_ten_minutes(
+    offline, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The public request page must not become a way to flood the unit's mailbox."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = changes.termination_link_send(registration=offline, email="hr@example.com")
+        again = changes.termination_link_send(registration=offline, email="hr@example.com")
+    assert first is not None and again is None
+    assert len(mailoutbox) == 1
+    TerminationLink.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert changes.termination_link_send(registration=offline, email="hr@example.com")
+    assert len(mailoutbox) == 2
+
+
 def test_a_void_request_frees_the_path(other, student, college_reviewer, school_reviewer):
     with pytest.raises(PermissionDenied):  # an other destination is voided, not terminated
         changes.registration_termination_request(registration=other, user=student.user, reason="r")

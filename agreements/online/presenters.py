@@ -94,7 +94,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
                 title=_("Signing invitation to answer"),
                 subject=f"{invitation.employer.name} · {invitation.position}",
                 url=reverse("agreements:invitation", args=[invitation.pk]),
-                action=_("Answer (接受 / 拒绝)"),
+                action=_("Accept or decline"),
                 deadline=invitation.deadline,
                 since=invitation.created_at,
             )
@@ -122,7 +122,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
             items.append(
                 OpenItem(
                     rank=home.ANSWER,
-                    title=_("Termination request to answer (申请解约)"),
+                    title=_("Termination request to answer"),
                     subject=employer,
                     note=termination.reason,
                     note_label=_("Reason for terminating"),
@@ -135,7 +135,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
             items.append(
                 OpenItem(
                     rank=home.WAITING,
-                    title=_("Termination request (申请解约)"),
+                    title=_("Termination request"),
                     label=Termination.Status(termination.status).label,
                     subject=employer,
                     url=termination.get_absolute_url(),

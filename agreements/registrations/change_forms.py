@@ -18,7 +18,7 @@ class RegistrationTerminationForm(TerminationRequestForm):
 
     def __init__(self, *args, ask_unit_email: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["document"].label = _("Termination letter (解约函, optional)")
+        self.fields["document"].label = _("Termination letter")
         if not ask_unit_email:
             del self.fields["unit_email"]
 
@@ -30,14 +30,14 @@ class VoidRequestForm(forms.Form):
         label=_("Reason for voiding"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000, "data-counter": "1000"}),
-        help_text=_("For example: the further study (升学) fell through."),
+        help_text=_("For example: the further study fell through."),
     )
 
 
 class TerminationLinkRequestForm(forms.Form):
     """A unit without an account asks for a one-time link to apply for termination."""
 
-    number = forms.CharField(label=_("Agreement number (协议书编号)"), max_length=20)
+    number = forms.CharField(label=_("Agreement number"), max_length=20)
     email = forms.EmailField(
         label=_("Your e-mail address"),
         help_text=_("The contact e-mail given on the agreement; the link is sent only there."),

@@ -1,6 +1,8 @@
 """Page data of 申请解约 / 作废申请 on a registration's page (the student's and the
 reviewers'), the unit's portal list and the unit's one-time link page."""
 
+from django.db.models import Q
+
 from agreements.models import Registration, Termination
 from agreements.online.forms import TerminationAnswerForm
 from agreements.registrations.change_forms import RegistrationTerminationForm, VoidRequestForm
@@ -55,8 +57,13 @@ def unit_rows(user: User, *, form_for: int | None = None, form=None) -> list[dic
     employer = user.employer
     if employer is None or not employer.is_verified:
         return []
+    verifications = employer.verifications.all()
     registrations = (
         Registration.objects.filter(
+            # Verification is per school: only the schools a verification covers.
+            Q()
+            if verifications.filter(school=None).exists()
+            else Q(school_id__in=verifications.values("school_id")),
             unit_uscc=employer.uscc,
             path__in=[Registration.Path.OFFLINE, Registration.Path.PAPER],
             status__in=[Registration.Status.APPROVED, Registration.Status.TERMINATED],

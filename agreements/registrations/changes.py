@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,24 +70,25 @@ def _lock_change(termination: Termination) -> Termination:
     )
 
 
-def unit_users(registration: Registration) -> list[User]:
-    """The active accounts of the verified unit the registration names (by credit code)."""
+def _units(registration: Registration):
+    """The unit the registration names (by credit code), verified for its school."""
     if not registration.unit_uscc:
-        return []
+        return Employer.objects.none()
+    return Employer.objects.filter(
+        Q(verifications__school=None) | Q(verifications__school_id=registration.school_id),
+        uscc=registration.unit_uscc,
+    ).distinct()
+
+
+def unit_users(registration: Registration) -> list[User]:
+    """The active accounts of that unit."""
     return list(
-        User.objects.filter(
-            role=Role.EMPLOYER,
-            is_active=True,
-            employer__uscc=registration.unit_uscc,
-            employer__verified_at__isnull=False,
-        )
+        User.objects.filter(role=Role.EMPLOYER, is_active=True, employer__in=_units(registration))
     )
 
 
 def has_unit_account(registration: Registration) -> bool:
-    return bool(registration.unit_uscc) and (
-        Employer.objects.filter(uscc=registration.unit_uscc, verified_at__isnull=False).exists()
-    )
+    return _units(registration).exists()
 
 
 def _party_users(registration: Registration, party: str) -> list[User]:
@@ -105,9 +107,14 @@ def _email_link(link: TerminationLink, subject: str, body: str, values: dict) ->
     email_after_commit(subject, body % (values | {"url": url, "days": LINK_DAYS}), [link.email])
 
 
-def _new_link(registration: Registration, email: str, termination=None) -> TerminationLink:
-    """One live link per registration: a new one ends the older ones."""
-    registration.termination_links.filter(used_at=None).update(expires_at=timezone.now())
+def _new_link(
+    registration: Registration, email: str, termination=None, *, end_older: bool = True
+) -> TerminationLink:
+    """One live link per registration: a new one ends the older ones (unless asked for on
+    the public page, where anyone knowing the number could otherwise keep ending the
+    unit's link)."""
+    if end_older:
+        registration.termination_links.filter(used_at=None).update(expires_at=timezone.now())
     return TerminationLink.objects.create(
         registration=registration,
         termination=termination,
@@ -149,9 +156,14 @@ def registration_termination_request(
     require(can_request_registration_termination(user, item, by_link=link is not None))
     by_student = user is not None and user.is_student
     requested_by = Party.STUDENT if by_student else Party.EMPLOYER
-    unit_email = (unit_email or item.contact_email).strip()
-    if by_student and not has_unit_account(item) and not unit_email:
-        raise ValidationError(_("Give the unit's e-mail address, so that it can answer."))
+    # The reviewed contact address wins: a student must not be able to send the unit's
+    # answer link to an address of their own and agree in the unit's name.
+    unit_email = (item.contact_email or unit_email).strip()
+    if by_student and not has_unit_account(item):
+        if not unit_email:
+            raise ValidationError(_("Give the unit's e-mail address, so that it can answer."))
+        if unit_email.lower() == (item.student.user.email or "").strip().lower():
+            raise ValidationError(_("Give the unit's e-mail address, not your own."))
     termination = _create(
         item,
         requested_by=requested_by,
@@ -277,7 +289,7 @@ def termination_link_send(*, registration: Registration, email: str) -> Terminat
         termination=None, created_at__gt=timezone.now() - RESEND_AFTER
     ).exists():
         return None  # one e-mail per interval: the page cannot flood the unit's mailbox
-    link = _new_link(item, item.contact_email)
+    link = _new_link(item, item.contact_email, end_older=False)
     _email_link(
         link,
         _("Apply for termination of an employment agreement"),

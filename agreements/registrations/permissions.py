@@ -89,12 +89,23 @@ def can_upload_scan(user, registration: Registration, *, by_link: bool = False) 
 
 
 def is_unit_of(user, registration: Registration) -> bool:
-    """The unit's account: a verified employer whose credit code the registration names
-    (the registration is linked to it by that code)."""
+    """The unit's account: an employer whose credit code the registration names (the
+    registration is linked to it by that code), verified for the registration's school
+    (verification is per school), and only for an agreement in force or ended, never a
+    student's application in progress."""
     if not (user.is_authenticated and user.is_employer and registration.unit_uscc):
         return False
+    if registration.status not in UNIT_VISIBLE:
+        return False
     employer = getattr(user, "employer", None)
-    return bool(employer and employer.is_verified and employer.uscc == registration.unit_uscc)
+    return bool(
+        employer
+        and employer.uscc == registration.unit_uscc
+        and employer.may_invite_from(registration.school_id)
+    )
+
+
+UNIT_VISIBLE = (Registration.Status.APPROVED, Registration.Status.TERMINATED)
 
 
 def _open_change(registration: Registration) -> bool:

@@ -139,7 +139,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
             items.append(
                 OpenItem(
                     rank=home.FIX,
-                    title=_("Returned for changes (退回修改)"),
+                    title=_("Returned for changes"),
                     action=_("Edit and submit again"),
                     **shown | {"url": edit} | comment,
                 )
@@ -148,7 +148,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
             items.append(
                 OpenItem(
                     rank=home.FIX,
-                    title=_("Stamped agreement returned (退回修改)"),
+                    title=_("Stamped agreement returned"),
                     action=_("Return the stamped agreement again"),
                     **shown | comment,
                 )
@@ -170,7 +170,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
             items.append(
                 OpenItem(
                     rank=home.FINISH,
-                    title=_("Draft (暂存) not submitted yet"),
+                    title=_("Draft not submitted yet"),
                     action=_("Continue"),
                     **shown | {"url": edit},
                 )
@@ -188,11 +188,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
     ).select_related("registration")
     for termination in terminations:
         registration: Registration = termination.registration  # type: ignore[assignment]
-        title = (
-            _("Void request (作废申请)")
-            if termination.is_void_request
-            else _("Termination request (申请解约)")
-        )
+        title = _("Void request") if termination.is_void_request else _("Termination request")
         shown = {
             "subject": (
                 registration.unit_name or registration.org_name or registration.institution
@@ -204,7 +200,7 @@ def student_open_items(student: Student) -> list[OpenItem]:
             items.append(
                 OpenItem(
                     rank=home.ANSWER,
-                    title=_("Termination request to answer (申请解约)"),
+                    title=_("Termination request to answer"),
                     note=termination.reason,
                     note_label=_("Reason for terminating"),
                     action=_("Answer"),

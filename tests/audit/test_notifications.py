@@ -60,7 +60,8 @@ def test_a_notice_is_shown_in_the_readers_language_not_the_actors(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"  # the student works in Chinese
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("agreements:invitation_answer", args=[invitation.pk]), {"answer": "accept"}
+            reverse("agreements:invitation_answer", args=[invitation.pk]),
+            {"answer": "accept", "confirm": "1"},
         )
     employer = invitation.employer.users.get()
     notice = Notification.objects.get(user=employer)

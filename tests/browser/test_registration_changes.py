@@ -121,6 +121,9 @@ def test_offline_agreement_terminated_with_the_units_consent_through_its_link(
     form.locator("input[name=proof]").set_input_files(
         {"name": "statement.png", "mimeType": "image/png", "buffer": PNG}
     )
+    form.locator("input[name=extra_proof]").set_input_files(  # 自由职业: proof of income too
+        {"name": "income.png", "mimeType": "image/png", "buffer": PNG}
+    )
     with page.expect_navigation():
         form.locator("button[name=action][value=submit]").click()
     again = Registration.objects.exclude(pk=item.pk).get(student=student)

@@ -129,3 +129,29 @@ def reject(
         values={"comment": reason},
         notify=[Notice(tell, message, url, {"reason": reason})],
     )
+
+
+def withdraw(
+    termination: Termination, *, by: User, may: Callable, tell: list[User], url: str
+) -> Termination:
+    """撤回申请: the requester takes back a request nobody has decided yet (above all one the
+    other party never answers). What was signed stays in force; the request's live
+    one-time links end with it, and a new request may be made."""
+    termination = change_state(
+        termination,
+        Termination._withdraw,
+        by=by,
+        may=may,
+        action=AuditAction.WITHDRAW,
+        notify=[
+            Notice(
+                tell,
+                gettext_lazy("The void request was withdrawn; the destination stays in force.")
+                if termination.is_void_request
+                else gettext_lazy("The termination was withdrawn; the agreement stays in force."),
+                url,
+            )
+        ],
+    )
+    termination.links.filter(used_at=None).update(expires_at=timezone.now())
+    return termination

@@ -71,6 +71,7 @@ urlpatterns = [
         change_views.registration_change_answer,
         name="registration_change_answer",
     ),
+    path("changes/<int:pk>/withdraw/", change_views.change_withdraw, name="change_withdraw"),
     path("changes/<int:pk>/document/", change_views.change_document, name="change_document"),
     path("unit/", change_views.unit_registrations, name="unit_registrations"),
     path("terminate/", change_views.termination_link_request, name="termination_link_request"),

@@ -92,6 +92,7 @@ MATRIX = {
         "termination",
         [405, 405, 405, 405, 403, 403, 403, 403, 302],
     ),
+    "agreements:change_withdraw": ("termination", [405, 405, 405, 405, 403, 403, 403, 403, 302]),
     "agreements:change_document": ("termination", [200, 404, 200, 404, 200, 404, 200, 404, 302]),
     "agreements:termination_link": (
         "termination_token",

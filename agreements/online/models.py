@@ -260,6 +260,7 @@ class TerminationStatus(models.TextChoices):
     SCHOOL_REVIEW = "school_review", _("Awaiting school review")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Not approved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 TERMINATION_REVIEW = ReviewStages(
@@ -405,6 +406,11 @@ class Termination(FSMModelMixin, models.Model):
     def _agree_after_cutoff(self) -> None:
         """The other party agrees after the school's reporting cut-off: the school alone
         reviews."""
+
+    @transition(field=status, source=OPEN_TERMINATION_STATES, target=Status.WITHDRAWN)
+    def _withdraw(self) -> None:
+        """The requester takes the request back before the school decides (撤回申请): what
+        was signed stays in force, and a new request may be made."""
 
     @transition(field=status, source=Status.AWAITING_PARTY, target=Status.REFUSED)
     def _refuse(self) -> None:

@@ -14,6 +14,7 @@ from agreements.online.permissions import (
     can_answer_termination,
     can_request_termination,
 )
+from agreements.registrations.permissions import can_withdraw_change
 from destreg.accounts.models import User
 from destreg.audit.models import AuditEvent
 from students import home
@@ -67,6 +68,9 @@ def agreement_context(user: User, agreement: Agreement) -> dict:
         "can_terminate": can_request_termination(user, agreement),
         "can_answer_termination": (
             can_answer_termination(user, open_termination) if open_termination else None
+        ),
+        "can_withdraw_termination": (
+            can_withdraw_change(user, open_termination) if open_termination else None
         ),
         "events": AuditEvent.objects.timeline(agreement),
         "termination_form": TerminationRequestForm(),

@@ -33,6 +33,7 @@ from agreements.online.permissions import (
     can_request_termination,
     can_review_agreement,
 )
+from agreements.registrations.permissions import can_withdraw_change
 from agreements.tasks import render_agreement
 from destreg.accounts.models import User
 from destreg.audit.changes import Notice, change_state, record_event
@@ -441,6 +442,20 @@ def termination_answer(
         comment=comment,
         school_id=agreement.school_id,
         tell=_party_users(agreement, termination.requested_by),
+        url=reverse("agreements:agreement", args=[agreement.pk]),
+    )
+
+
+@transaction.atomic
+def termination_withdraw(*, termination: Termination, user: User) -> Termination:
+    """撤回申请 by the party who asked; the other party is told."""
+    termination = _lock_termination(termination)
+    agreement = _agreement_of(termination)
+    return terminations.withdraw(
+        termination,
+        by=user,
+        may=can_withdraw_change,
+        tell=_party_users(agreement, termination.other_party),
         url=reverse("agreements:agreement", args=[agreement.pk]),
     )
 

@@ -11,6 +11,7 @@ from agreements.registrations.permissions import (
     can_answer_registration_termination,
     can_request_registration_termination,
     can_request_void,
+    can_withdraw_change,
     is_unit_of,
 )
 from destreg.accounts.models import User
@@ -39,6 +40,7 @@ def change_context(user: User, item: Registration, form=None) -> dict:
         "can_answer_change": (
             can_answer_registration_termination(user, open_change) if open_change else None
         ),
+        "can_withdraw_change": can_withdraw_change(user, open_change) if open_change else None,
         "change_form": form,
         "answer_form": TerminationAnswerForm(),
         "answer_link": item.termination_links.filter(termination__isnull=False)
@@ -90,6 +92,7 @@ def unit_rows(user: User, *, form_for: int | None = None, form=None) -> list[dic
                 "can_answer": (
                     can_answer_registration_termination(user, open_change) if open_change else None
                 ),
+                "can_withdraw": can_withdraw_change(user, open_change) if open_change else None,
             }
         )
     return rows

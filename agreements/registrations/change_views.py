@@ -10,6 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from agreements.models import Registration, TerminationLink
+from agreements.online import services as online_services
 from agreements.online.forms import TerminationAnswerForm
 from agreements.registrations import changes as services
 from agreements.registrations.change_forms import (
@@ -130,6 +131,27 @@ def registration_change_answer(request, pk: int):
     ):
         messages.success(request, _("Your answer is recorded."))
     return _back(request.user, item)
+
+
+@party_required
+@require_POST
+def change_withdraw(request, pk: int):
+    """撤回申请: the party who asked takes back a termination or void request, of an online
+    agreement or of a registration, before the school decides it."""
+    termination = get_change_for(request.user, pk)
+    if termination.registration is None:
+        withdraw, back = (
+            online_services.termination_withdraw,
+            redirect("agreements:agreement", pk=termination.agreement_id),
+        )
+    else:
+        withdraw, back = (
+            services.registration_change_withdraw,
+            _back(request.user, termination.registration),
+        )
+    if attempt(lambda: withdraw(termination=termination, user=request.user), request=request):
+        messages.success(request, _("The request is withdrawn."))
+    return back
 
 
 @xframe_options_sameorigin  # previewed inline on the review page

@@ -30,6 +30,7 @@ from agreements.registrations.permissions import (
     can_answer_registration_termination,
     can_request_registration_termination,
     can_request_void,
+    can_withdraw_change,
 )
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import Notice, change_state, record_event
@@ -271,6 +272,22 @@ def registration_termination_answer(
         comment=comment,
         school_id=item.school_id,
         tell=_party_users(item, termination.requested_by),
+        url=_url(item),
+    )
+
+
+@transaction.atomic
+def registration_change_withdraw(*, termination: Termination, user: User) -> Termination:
+    """撤回申请 of a termination or void request by the party who asked; the other party
+    (none for a void request) is told, and a link e-mailed for the answer ends."""
+    termination = _lock_change(termination)
+    item: Registration = termination.registration  # type: ignore[assignment]
+    record_event(item, by=user, action=AuditAction.WITHDRAW, comment=termination.reason)
+    return terminations.withdraw(
+        termination,
+        by=user,
+        may=can_withdraw_change,
+        tell=[] if termination.is_void_request else _party_users(item, termination.other_party),
         url=_url(item),
     )
 

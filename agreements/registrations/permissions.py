@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from agreements.models import Registration, Termination
 from agreements.online.permissions import can_view_agreement
 from agreements.permissions import (
+    is_employer_of,
     is_student_of,
 )
 from agreements.registrations.models import (
@@ -156,6 +157,22 @@ def can_answer_registration_termination(
     else:
         allowed = by_link or (user is not None and is_unit_of(user, registration))
     return ALLOW if allowed else deny(_("Only the other party answers this request."))
+
+
+def can_withdraw_change(user, termination: Termination) -> Decision:
+    """撤回申请: the party who asked takes back a request the school has not decided (the
+    student, or the unit with its account; a unit that asked through a one-time link has no
+    account to withdraw with, and the student answers it instead)."""
+    if termination.status not in Termination.OPEN:
+        return deny(_("This request is already decided."))
+    subject = termination.subject
+    if termination.requested_by == Termination.Party.STUDENT:
+        allowed = user is not None and is_student_of(user, subject.student_id)
+    elif termination.agreement_id:
+        allowed = user is not None and is_employer_of(user, subject.employer_id)
+    else:
+        allowed = user is not None and is_unit_of(user, subject)
+    return ALLOW if allowed else deny(_("Only the party who asked may withdraw the request."))
 
 
 def can_view_change(user, termination: Termination) -> Decision:

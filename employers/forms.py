@@ -56,8 +56,13 @@ class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
 
     def clean_uscc(self) -> str:
         value = validate_uscc(self.cleaned_data["uscc"])
-        if Employer.objects.filter(uscc=value).exists():
-            raise forms.ValidationError(_("A unit with this credit code is already registered."))
+        if Employer.objects.filter(uscc=value, verified_at__isnull=False).exists():
+            raise forms.ValidationError(
+                _(
+                    "A verified unit already holds this credit code; ask its users for an "
+                    "account, or write to a school's employment office if the code is yours."
+                )
+            )
         return value
 
     def clean_username(self) -> str:

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,18 @@ from destreg.reference.models import CodeTable, Region, School, code_field
 
 
 class EmployerQuerySet(models.QuerySet["Employer"]):
+    def with_rival_claims(self) -> "EmployerQuerySet":
+        """Annotate how many other accounts claim the same credit code, and whether one of
+        them is verified (the reviewer sees this before verifying)."""
+        rivals = Employer.objects.filter(uscc=OuterRef("uscc")).exclude(pk=OuterRef("pk"))
+        return self.annotate(
+            rival_claims=Coalesce(
+                Subquery(rivals.order_by().values("uscc").annotate(n=Count("pk")).values("n")[:1]),
+                0,
+            ),
+            rival_verified=Exists(rivals.filter(verified_at__isnull=False)),
+        )
+
     def awaiting_verification(self, school_id: int | None) -> "EmployerQuerySet":
         """Units no verification covers for this school (None: without a platform-wide one)."""
         covering = EmployerVerification.objects.filter(employer=OuterRef("pk"))
@@ -23,7 +36,9 @@ class EmployerQuerySet(models.QuerySet["Employer"]):
 
 class Employer(models.Model):
     name = models.CharField(_("unit name"), max_length=100)
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    # Several accounts may claim a credit code while they wait: whoever registers first must
+    # not lock the real unit out. Only one of them can be verified (the constraint below).
+    uscc = models.CharField(_("unified social credit code"), max_length=18, db_index=True)
     nature = code_field(CodeTable.UNIT_NATURE, _("unit nature"))
     industry = code_field(CodeTable.INDUSTRY, _("industry"))
     region = models.ForeignKey(
@@ -57,6 +72,13 @@ class Employer(models.Model):
         verbose_name = _("employer")
         verbose_name_plural = _("employers")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"],
+                condition=Q(verified_at__isnull=False),
+                name="one_verified_unit_per_uscc",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -44,6 +44,12 @@ def can_verify_employer(user: User, employer: Employer) -> Decision:
         return deny(
             _("This unit has not uploaded its business licence and authorisation letter yet.")
         )
+    if (
+        Employer.objects.filter(uscc=employer.uscc, verified_at__isnull=False)
+        .exclude(pk=employer.pk)
+        .exists()
+    ):
+        return deny(_("Another account of this credit code is already verified."))
     verifications = EmployerVerification.objects.filter(employer=employer)
     scope = verification_scope(user)
     if scope is None:

@@ -2,10 +2,12 @@
 
 from collections.abc import Iterable
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from destreg.accounts.models import Role, User
@@ -98,7 +100,12 @@ def employer_verify(*, employer: Employer, by: User, note: str = "") -> Employer
     )
     if not employer.is_verified:
         employer.verified_at, employer.verified_by = now, by
-        employer.save(update_fields=["verified_at", "verified_by"])
+        try:  # the constraint: another account of the code was verified meanwhile
+            employer.save(update_fields=["verified_at", "verified_by"])
+        except IntegrityError:
+            raise PermissionDenied(
+                _("Another account of this credit code is already verified.")
+            ) from None
     record_event(
         employer,
         by=by,

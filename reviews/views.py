@@ -302,6 +302,7 @@ def employers(request):
         return redirect("reviews:employers")
     waiting = (
         Employer.objects.awaiting_verification(scope)
+        .with_rival_claims()
         .select_related("nature", "industry", "region")
         .order_by("created_at")[:QUEUE_PAGE_SIZE]
     )

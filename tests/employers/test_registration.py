@@ -1,5 +1,6 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from destreg.accounts.models import User
 from employers.models import Employer
@@ -36,13 +37,27 @@ def test_a_unit_registers_and_waits_for_verification(client, reference_data):
     assert client.get(reverse("agreements:invite")).status_code == 403
 
 
-def test_the_credit_code_is_checked_and_unique(client, reference_data):
+def test_the_credit_code_is_checked_and_held_by_one_verified_unit(client, reference_data):
     response = client.post(URL, _form(uscc="91110000100000000A"))
     assert "uscc" in response.context["form"].errors
-    f.make_employer(uscc="91110000100000000R")
+    f.make_employer(uscc="91110000100000000R", verified_at=timezone.now())
     response = client.post(URL, _form())
     assert "uscc" in response.context["form"].errors
+    assert "已认证的单位" in response.content.decode()
     assert 'value="北京测试科技有限公司"' in response.content.decode()
+
+
+def test_an_unverified_claim_does_not_lock_the_real_unit_out(client, reference_data):
+    """Whoever registers a credit code first, unverified, cannot keep the real unit away."""
+    from destreg.reference.models import Code
+
+    squatter = f.make_employer(uscc="91110000100000000R", name="冒用单位")
+    nature = Code.objects.get(table="unit_nature", code="39").pk
+    industry = Code.objects.get(table="industry", code="I").pk
+    response = client.post(URL, _form(nature=nature, industry=industry))
+    assert response.status_code == 302
+    real = Employer.objects.exclude(pk=squatter.pk).get()
+    assert real.uscc == squatter.uscc and not real.is_verified
 
 
 def test_school_staff_verify_units(client, school_reviewer, student):

@@ -417,3 +417,32 @@ def test_the_review_page_costs_the_same_queries_for_many_units(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(REVIEW)
     assert page.content.decode().count("waiting-unit") == 7
+
+
+# --- one credit code, several claims: only one is ever verified ------------------------------
+
+
+def test_the_reviewer_sees_rival_claims_and_verifies_only_one(client, school_reviewer):
+    squatter, real = _unit(), _unit()
+    Employer.objects.filter(pk=real.pk).update(uscc=squatter.uscc)
+    client.force_login(school_reviewer)
+    page = _waiting(client.get(REVIEW))
+    assert page.count("另有 1 个账号申请使用此统一社会信用代码") == 2
+
+    services.employer_verify(employer=real, by=school_reviewer)
+
+    page = _waiting(client.get(REVIEW))
+    assert "其中一个已通过认证，本账号无法再认证" in page
+    with pytest.raises(PermissionDenied):
+        services.employer_verify(employer=squatter, by=school_reviewer)
+    assert not Employer.objects.get(pk=squatter.pk).is_verified
+
+
+def test_the_database_holds_one_verified_unit_per_credit_code(reference_data):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    first = f.make_employer(verified_at=timezone.now())
+    second = f.make_employer()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Employer.objects.filter(pk=second.pk).update(uscc=first.uscc, verified_at=timezone.now())

@@ -3,7 +3,7 @@
 
 - ``agreements/terms.py``: the agreed terms both kinds of agreement carry;
 - ``agreements/online/models.py``: online signing (线上签约): Invitation, Agreement,
-  Termination;
+  Termination, TermTemplate;
 - ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
   TerminationLink.
 """
@@ -14,6 +14,7 @@ from agreements.online.models import (
     AgreementSequence,
     Invitation,
     Termination,
+    TermTemplate,
 )
 from agreements.registrations.models import (
     OTHER_KINDS,
@@ -34,6 +35,7 @@ __all__ = [
     "PaperForm",
     "Registration",
     "ReturnLink",
+    "TermTemplate",
     "Termination",
     "TerminationLink",
     "Terms",

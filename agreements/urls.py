@@ -80,4 +80,12 @@ urlpatterns = [
     path("return/<str:token>/", registration_views.return_page, name="return"),
     path("sent/", online_views.sent, name="sent"),
     path("invite/", online_views.invite, name="invite"),
+    path("templates/", online_views.term_templates, name="term_templates"),
+    path("templates/new/", online_views.term_template_edit, name="term_template_new"),
+    path("templates/<int:pk>/", online_views.term_template_edit, name="term_template_edit"),
+    path(
+        "templates/<int:pk>/delete/",
+        online_views.term_template_delete,
+        name="term_template_delete",
+    ),
 ]

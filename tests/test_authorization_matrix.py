@@ -14,7 +14,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from agreements.models import Registration, ReturnLink, Termination, TerminationLink
+from agreements.models import (
+    Registration,
+    ReturnLink,
+    Termination,
+    TerminationLink,
+    TermTemplate,
+)
 from agreements.online import services
 from agreements.registrations import services as registrations
 from reviews.models import ExportJob
@@ -103,6 +109,15 @@ MATRIX = {
     "employers:verification_document": (
         "verification_document",
         [403, 403, 200, 404, 403, 403, 200, 200, 302],
+    ),
+    # A unit's terms templates: its own users only (another unit: as if none existed).
+    "agreements:term_template_edit": (
+        "term_template",
+        [403, 403, 200, 404, 403, 403, 403, 403, 302],
+    ),
+    "agreements:term_template_delete": (
+        "term_template",
+        [403, 403, 405, 405, 403, 403, 403, 403, 302],
     ),
     # Anyone may start a school's sign-on: a redirect to its provider.
     "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
@@ -203,6 +218,17 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},
         "school_code": {"code": _sign_on(student.record.school).school.code},
+        "term_template": {
+            "pk": TermTemplate.objects.create(
+                employer=unit,
+                name="t",
+                job_category=signed.job_category,
+                position="p",
+                work_location="w",
+                hukou="none",
+                updated_by=employer_user,
+            ).pk
+        },
     }
 
 

@@ -5,13 +5,43 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.forms import DATE, TERM_FIELDS
-from agreements.models import Invitation
+from agreements.models import Invitation, TermTemplate
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_id_number
 from destreg.reference.models import Code, CodeTable
 
+TERM_WIDGETS = {
+    "report_deadline": DATE,
+    "supplement": forms.Textarea(attrs={"rows": 4, "maxlength": 1000, "data-counter": "1000"}),
+}
 
-class InvitationForm(forms.ModelForm):
+
+class TermsForm(forms.ModelForm):
+    """The terms a unit offers, as the invitation and the terms template ask for them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_category"] = forms.ModelChoiceField(
+            Code.objects.of(CodeTable.JOB_CATEGORY),
+            to_field_name="code",
+            label=self.fields["job_category"].label,
+        )
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        probation, salary = cleaned.get("probation_salary"), cleaned.get("salary")
+        if probation is not None and salary is not None and probation > salary:
+            self.add_error("probation_salary", _("The probation salary exceeds the salary."))
+        report = cleaned.get("report_deadline")
+        if report and report < timezone.localdate():
+            self.add_error("report_deadline", _("The report date cannot be in the past."))
+        return cleaned
+
+    def terms(self) -> dict:
+        return {name: self.cleaned_data[name] for name in TERM_FIELDS}
+
+
+class InvitationForm(TermsForm):
     """签约邀请: who (name + 身份证号) and the terms offered."""
 
     name = forms.CharField(label=_("Graduate's name"), max_length=50)
@@ -26,22 +56,9 @@ class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
         fields = TERM_FIELDS
-        widgets = {
-            "report_deadline": DATE,
-            "supplement": forms.Textarea(
-                attrs={"rows": 4, "maxlength": 1000, "data-counter": "1000"}
-            ),
-        }
+        widgets = TERM_WIDGETS
 
     field_order = ["name", "id_number", *TERM_FIELDS, "answer_by"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["job_category"] = forms.ModelChoiceField(
-            Code.objects.of(CodeTable.JOB_CATEGORY),
-            to_field_name="code",
-            label=self.fields["job_category"].label,
-        )
 
     def clean_id_number(self) -> str:
         return validate_id_number(self.cleaned_data["id_number"])
@@ -56,18 +73,32 @@ class InvitationForm(forms.ModelForm):
             raise forms.ValidationError(_("The answer deadline can be at most 90 days away."))
         return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
-    def clean(self):
-        cleaned = super().clean() or {}
-        probation, salary = cleaned.get("probation_salary"), cleaned.get("salary")
-        if probation is not None and salary is not None and probation > salary:
-            self.add_error("probation_salary", _("The probation salary exceeds the salary."))
-        report = cleaned.get("report_deadline")
-        if report and report < timezone.localdate():
-            self.add_error("report_deadline", _("The report date cannot be in the past."))
-        return cleaned
+    @classmethod
+    def initial_from(cls, template: TermTemplate) -> dict:
+        """The form's starting values from a saved terms template."""
+        initial = {name: getattr(template, name) for name in TERM_FIELDS}
+        initial["job_category"] = template.job_category.code
+        if template.validity_days:
+            initial["answer_by"] = timezone.localdate() + timedelta(days=template.validity_days)
+        return initial
 
-    def terms(self) -> dict:
-        return {name: self.cleaned_data[name] for name in TERM_FIELDS}
+
+class TermTemplateForm(TermsForm):
+    class Meta:
+        model = TermTemplate
+        fields = ["name", *TERM_FIELDS, "validity_days"]
+        widgets = TERM_WIDGETS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.job_category_id:
+            self.initial["job_category"] = self.instance.job_category.code
+
+    def values(self) -> dict:
+        return self.terms() | {
+            "name": self.cleaned_data["name"],
+            "validity_days": self.cleaned_data["validity_days"],
+        }
 
 
 class TerminationRequestForm(DocumentForm, forms.Form):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -429,3 +429,41 @@ class Termination(FSMModelMixin, models.Model):
     )
     def _reject(self) -> None:
         """Not approved; the agreement or destination stays in force."""
+
+
+class TermTemplate(Terms):
+    """A unit's saved terms (职位类别, 岗位名称, 工作地点, pay, probation, 户档, 协议补充内容) and
+    how long a graduate has to answer: the invitation form starts from one."""
+
+    employer = models.ForeignKey(
+        Employer,
+        verbose_name=_("employer"),
+        on_delete=models.CASCADE,
+        related_name="term_templates",
+    )
+    name = models.CharField(_("template name"), max_length=50)
+    validity_days = models.PositiveSmallIntegerField(
+        _("days to answer"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Leave empty for the school's default."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last changed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("last changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("terms template")
+        verbose_name_plural = _("terms templates")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "name"], name="one_template_name_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from agreements.models import Agreement, Invitation, Termination
+from agreements.models import Agreement, Invitation, Termination, TermTemplate
 from agreements.permissions import (
     is_employer_of,
     is_student_of,
@@ -131,6 +131,19 @@ def can_review_termination(user: User, termination: Termination) -> Decision:
     return can_decide(user, termination, Termination.REVIEW)
 
 
+# --- terms templates -----------------------------------------------------------
+
+
+def can_manage_term_templates(user: User, template: TermTemplate | None = None) -> Decision:
+    """A unit's users keep its templates (any state of verification: terms can be prepared
+    before the unit may invite); nobody sees another unit's."""
+    if not user.is_employer or user.employer_id is None:
+        return deny(_("Only employers keep terms templates."))
+    if template is not None and template.employer_id != user.employer_id:
+        return deny(_("This template belongs to another unit."), visible=False)
+    return ALLOW
+
+
 # --- loaders -----------------------------------------------------------------
 
 
@@ -160,4 +173,10 @@ def get_termination_for(user: User, pk: int) -> Termination:
         Termination.objects.filter(agreement__isnull=False).select_related("agreement"),
         pk,
         lambda user, termination: can_view_agreement(user, termination.agreement),  # type: ignore[arg-type]
+    )
+
+
+def get_term_template_for(user: User, pk: int) -> TermTemplate:
+    return load_for(
+        user, TermTemplate.objects.select_related("job_category"), pk, can_manage_term_templates
     )

@@ -24,12 +24,14 @@ from agreements.models import (
     Invitation,
     Termination,
     Terms,
+    TermTemplate,
 )
 from agreements.online.permissions import (
     can_answer_invitation,
     can_answer_termination,
     can_invite,
     can_invite_graduate_of,
+    can_manage_term_templates,
     can_request_termination,
     can_review_agreement,
 )
@@ -512,3 +514,34 @@ def termination_reject(
         message=gettext_lazy("The termination was not approved: %(reason)s"),
         url=reverse("agreements:agreement", args=[agreement.pk]),
     )
+
+
+# --- terms templates -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def term_template_save(
+    *, user: User, values: dict, template: TermTemplate | None = None
+) -> TermTemplate:
+    """Create or change a unit's terms template; the name is unique within the unit."""
+    require(can_manage_term_templates(user, template))
+    if template is None:
+        template = TermTemplate(employer_id=user.employer_id)
+    for name, value in values.items():
+        setattr(template, name, value)
+    template.updated_by = user
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"name": _("Your unit already has a template of this name.")}
+        ) from None
+    return template
+
+
+@transaction.atomic
+def term_template_delete(*, user: User, template: TermTemplate) -> None:
+    """Delete a template; invitations sent from it keep their own copy of the terms."""
+    require(can_manage_term_templates(user, template))
+    template.delete()

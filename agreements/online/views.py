@@ -12,15 +12,21 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agreements.models import Agreement, Invitation
+from agreements.models import Agreement, Invitation, TermTemplate
 from agreements.online import services
-from agreements.online.forms import InvitationForm, TerminationAnswerForm, TerminationRequestForm
+from agreements.online.forms import (
+    InvitationForm,
+    TerminationAnswerForm,
+    TerminationRequestForm,
+    TermTemplateForm,
+)
 from agreements.online.permissions import (
     can_accept_invitation,
     can_answer_invitation,
     can_invite,
     get_agreement_for,
     get_invitation_for,
+    get_term_template_for,
     get_termination_for,
 )
 from agreements.online.presenters import agreement_context
@@ -218,7 +224,11 @@ def invite(request):
     decision = can_invite(request.user)
     if not decision:
         raise PermissionDenied(decision.reason)
-    form = InvitationForm(request.POST or None)
+    templates = TermTemplate.objects.filter(employer_id=request.user.employer_id)
+    initial = {}
+    if request.method == "GET" and (chosen := request.GET.get("template", "")).isdigit():
+        initial = InvitationForm.initial_from(get_term_template_for(request.user, int(chosen)))
+    form = InvitationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         sent = attempt(
             lambda: services.invitation_send(
@@ -234,7 +244,59 @@ def invite(request):
         if sent.value is not None:
             messages.success(request, _("Invitation sent."))
             return redirect("agreements:invitation", pk=sent.value.pk)
-    return render(request, "agreements/invite.html", {"form": form})
+    return render(
+        request,
+        "agreements/invite.html",
+        {"form": form, "templates": templates, "chosen": request.GET.get("template", "")},
+    )
+
+
+# --- terms templates ---------------------------------------------------------
+
+
+@employer_required
+def term_templates(request):
+    """The unit's saved terms, each a starting point for an invitation."""
+    items = TermTemplate.objects.filter(employer_id=request.user.employer_id).select_related(
+        "job_category", "updated_by"
+    )
+    return render(request, "agreements/term_templates.html", {"items": items})
+
+
+@employer_required
+def term_template_edit(request, pk: int | None = None):
+    """New template (no ``pk``) or changes to one of the unit's."""
+    template = get_term_template_for(request.user, pk) if pk is not None else None
+    form = TermTemplateForm(request.POST or None, instance=template)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and attempt(
+            lambda: services.term_template_save(
+                user=request.user, values=form.values(), template=template
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+    ):
+        messages.success(request, _("The template is saved."))
+        return redirect("agreements:term_templates")
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "agreements/term_template_form.html",
+        {"form": form, "template": template},
+        status=status,
+    )
+
+
+@employer_required
+@require_POST
+def term_template_delete(request, pk: int):
+    template = get_term_template_for(request.user, pk)
+    services.term_template_delete(user=request.user, template=template)
+    messages.success(request, _("The template is deleted."))
+    return redirect("agreements:term_templates")
 
 
 @xframe_options_sameorigin  # previewed inline on the review page

@@ -11,6 +11,7 @@ import functools
 import pytest
 from django.utils import timezone
 
+from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as reg
 from tests import factories as f
@@ -91,6 +92,9 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
             employer_user.username,
             [
                 "/agreements/invite/",
+                "/agreements/templates/",
+                "/agreements/templates/new/",
+                f"/agreements/invite/?template={_template(employer_user).pk}",
                 f"/agreements/invitations/{unanswered.pk}/",
                 f"/agreements/{agreement.pk}/",
                 f"/agreements/{waiting.pk}/",
@@ -110,6 +114,13 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
             ],
         ),
     }
+
+
+def _template(employer_user):
+    return TermTemplate.objects.create(
+        employer=employer_user.employer, name="校招模板", job_category=f.code("job_category", "13"),
+        position="工程师", work_location="北京", hukou="employer", updated_by=employer_user,
+    )  # fmt: skip
 
 
 def _violations(page, where: str) -> list[str]:

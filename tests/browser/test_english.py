@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
@@ -169,6 +170,10 @@ def cast(
     )
     online.agreement_approve(agreement=signed, reviewer=college_reviewer)
     online.agreement_approve(agreement=signed, reviewer=school_reviewer)
+    TermTemplate.objects.create(
+        employer=employer_user.employer, name="校招模板", job_category=signed.job_category,
+        position="工程师", work_location="北京", hukou="employer", updated_by=employer_user,
+    )  # fmt: skip
     assert pending.status == "pending" and timezone.now()
     return {
         "student": student.user,

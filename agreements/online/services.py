@@ -526,7 +526,7 @@ def term_template_save(
     """Create or change a unit's terms template; the name is unique within the unit."""
     require(can_manage_term_templates(user, template))
     if template is None:
-        template = TermTemplate(employer_id=user.employer_id)
+        template = TermTemplate(employer_id=cast(int, user.employer_id))  # checked above
     for name, value in values.items():
         setattr(template, name, value)
     template.updated_by = user

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from destreg.accounts.models import User
+from destreg.accounts.models import UnitRole, User
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
@@ -15,12 +15,37 @@ class RegionField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.code})"
 
 
-class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
+class NewAccountFields(forms.Form):
+    """A new account's user name and password, typed twice and checked by the validators."""
+
     username = forms.CharField(
         label=_("User name"), max_length=150, validators=[User.username_validator]
     )
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken."))
+        return username
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            try:
+                password_validation.validate_password(
+                    p1, User(username=cleaned.get("username", ""))
+                )
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class EmployerRegistrationForm(NewAccountFields, DocumentForm, forms.ModelForm):
     region = RegionField(
         Region.objects.filter(level__gte=Region.Level.CITY),
         label=_("Address (region)"),
@@ -65,26 +90,6 @@ class EmployerRegistrationForm(DocumentForm, forms.ModelForm):
             )
         return value
 
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("This user name is taken."))
-        return username
-
-    def clean(self):
-        cleaned = super().clean() or {}
-        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", _("The two passwords differ."))
-        elif p1:
-            try:
-                password_validation.validate_password(
-                    p1, User(username=cleaned.get("username", ""))
-                )
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
-
 
 class EmployerEvidenceForm(DocumentForm, forms.Form):
     """The portal's upload of the documents a unit is verified on (either or both)."""
@@ -107,3 +112,18 @@ class VerifyEmployerForm(forms.Form):
         label=_("I have opened and checked the business licence and the authorisation letter.")
     )
     note = forms.CharField(label=_("Note (optional)"), required=False, max_length=500)
+
+
+class ColleagueInviteForm(forms.Form):
+    email = forms.EmailField(label=_("Colleague's e-mail"))
+    unit_role = forms.ChoiceField(label=_("Role"), choices=UnitRole.choices, initial=UnitRole.HR)
+
+
+class ColleagueRoleForm(forms.Form):
+    unit_role = forms.ChoiceField(label=_("Role"), choices=UnitRole.choices)
+
+
+class ColleagueJoinForm(NewAccountFields):
+    display_name = forms.CharField(label=_("Your name"), max_length=50)
+
+    field_order = ["display_name", "username", "password1", "password2"]

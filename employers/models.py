@@ -1,5 +1,7 @@
 """Employers (用人单位) and their verification."""
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -7,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from destreg.accounts.models import UnitRole
 from destreg.lib.uploads import document_path
 from destreg.reference.models import CodeTable, Region, School, code_field
 
@@ -164,3 +167,50 @@ class EmployerVerification(models.Model):
     @property
     def scope_label(self) -> str:
         return str(self.school) if self.school_id else str(_("all schools (platform)"))
+
+
+class ColleagueInvitation(models.Model):
+    """A unit administrator asks a colleague to join: a one-time link e-mailed to them, valid
+    for ``DAYS`` days. Only the token's digest is stored."""
+
+    DAYS = 7
+
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField(_("e-mail"))
+    unit_role = models.CharField(_("role in the unit"), max_length=10, choices=UnitRole.choices)
+    token_digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    joined = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account created"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("colleague invitation")
+        verbose_name_plural = _("colleague invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.employer} → {self.email}"
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -31,7 +31,31 @@ def can_view_employer_evidence(user: User, employer: Employer) -> Decision:
 def can_upload_employer_evidence(user: User, employer: Employer) -> Decision:
     if not (user.is_authenticated and user.is_employer and user.employer_id == employer.pk):
         return deny(_("Not found."), visible=False)
+    if not user.is_unit_admin:
+        return deny(_("Only the unit's administrators change its verification documents."))
     return ALLOW
+
+
+def can_manage_colleagues(user: User) -> Decision:
+    """A unit administrator invites colleagues, sets their roles and removes them."""
+    if not (user.is_authenticated and user.is_employer and user.employer_id):
+        return deny(_("Only employers have colleagues here."))
+    if not user.is_unit_admin:
+        return deny(_("Only the unit's administrators manage colleagues."))
+    return ALLOW
+
+
+def can_change_colleague(user: User, colleague: User) -> Decision:
+    decision = can_manage_colleagues(user)
+    if not decision:
+        return decision
+    if colleague.employer_id != user.employer_id or not colleague.is_employer:
+        return deny(_("Not found."), visible=False)
+    return ALLOW
+
+
+def get_colleague_for(user: User, pk: int) -> User:
+    return load_for(user, User.objects.filter(role="employer"), pk, can_change_colleague)
 
 
 def can_verify_employer(user: User, employer: Employer) -> Decision:

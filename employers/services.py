@@ -1,8 +1,12 @@
 """Writes for employers: registration, evidence and verification."""
 
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import cast
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -10,13 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from destreg.accounts.models import Role, User
+from destreg.accounts.models import Role, UnitRole, User
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
+from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
-from employers.models import Employer, EmployerVerification
+from employers.models import ColleagueInvitation, Employer, EmployerVerification
 from employers.permissions import (
+    can_change_colleague,
+    can_manage_colleagues,
     can_upload_employer_evidence,
     can_verify_employer,
     verification_scope,
@@ -39,6 +46,7 @@ def employer_register(*, username: str, password: str, unit: dict) -> User:
         email=unit["contact_email"],
         role=Role.EMPLOYER,
         employer=employer,
+        unit_role=UnitRole.ADMIN,  # the first user administers the unit
         display_name=unit["name"],
     )
     _record_evidence(employer, by=user, action=AuditAction.REGISTER, fields=EVIDENCE_FIELDS)
@@ -127,3 +135,144 @@ def employer_verify(*, employer: Employer, by: User, note: str = "") -> Employer
     params = {"school": verification.school} if scope is not None else {}
     notify(employer.users.all(), message, reverse("employers:home"), params)
     return verification
+
+
+# --- colleagues -----------------------------------------------------------------------------
+
+
+def _lock_unit(user: User) -> Employer:
+    """The user's unit (the permission checked there is one), locked: one colleague change
+    at a time, so two administrators cannot demote each other at once."""
+    return Employer.objects.select_for_update().get(pk=cast(int, user.employer_id))
+
+
+def _other_active_admins(colleague: User) -> bool:
+    return (
+        User.objects.filter(
+            employer_id=cast(int, colleague.employer_id), unit_role=UnitRole.ADMIN, is_active=True
+        )
+        .exclude(pk=colleague.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def colleague_invite(*, by: User, email: str, unit_role: str) -> str:
+    """E-mail a one-time link (``ColleagueInvitation.DAYS`` days) to join the unit with
+    ``unit_role``; returns the link's token (stored only as a digest)."""
+    require(can_manage_colleagues(by))
+    employer = _lock_unit(by)
+    token = secrets.token_urlsafe(32)
+    invitation = ColleagueInvitation.objects.create(
+        employer=employer,
+        email=email,
+        unit_role=unit_role,
+        token_digest=ColleagueInvitation.digest(token),
+        invited_by=by,
+        expires_at=timezone.now() + timedelta(days=ColleagueInvitation.DAYS),
+    )
+    record_event(
+        employer,
+        by=by,
+        action=AuditAction.INVITE_COLLEAGUE,
+        comment=email,
+        changes={"email": email, "unit_role": unit_role},
+    )
+    url = settings.SITE_URL + reverse("employers:join", args=[token])
+    email_after_commit(
+        _("Join %(unit)s on the graduate employment platform") % {"unit": invitation.employer},
+        _(
+            "%(name)s invites you to handle graduate signing for %(unit)s.\n\n"
+            "Open this link to create your account (valid for %(days)d days, once):\n%(url)s"
+        )
+        % {
+            "name": by.display_name or by.username,
+            "unit": invitation.employer,
+            "days": ColleagueInvitation.DAYS,
+            "url": url,
+        },
+        [email],
+    )
+    return token
+
+
+def colleague_invitation(token: str) -> ColleagueInvitation | None:
+    """The live invitation behind ``token``, or None."""
+    invitation = (
+        ColleagueInvitation.objects.select_related("employer")
+        .filter(token_digest=ColleagueInvitation.digest(token))
+        .first()
+    )
+    return invitation if invitation is not None and invitation.usable else None
+
+
+@transaction.atomic
+def colleague_join(*, token: str, username: str, password: str, display_name: str) -> User:
+    """The invited colleague creates their account; the link is spent."""
+    invitation = (
+        ColleagueInvitation.objects.select_for_update()
+        .filter(token_digest=ColleagueInvitation.digest(token))
+        .first()
+    )
+    if invitation is None or not invitation.usable:
+        raise ValidationError(_("This link has expired or was already used."))
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        email=invitation.email,
+        role=Role.EMPLOYER,
+        employer_id=invitation.employer_id,
+        unit_role=invitation.unit_role,
+        display_name=display_name,
+    )
+    invitation.used_at, invitation.joined = timezone.now(), user
+    invitation.save(update_fields=["used_at", "joined"])
+    record_event(
+        invitation.employer,
+        by=user,
+        action=AuditAction.JOIN_COLLEAGUE,
+        comment=display_name,
+        changes={"user": user.pk, "unit_role": invitation.unit_role},
+    )
+    return user
+
+
+@transaction.atomic
+def colleague_set_role(*, by: User, colleague: User, unit_role: str) -> User:
+    """Make a colleague an administrator or HR; the unit keeps at least one administrator."""
+    require(can_change_colleague(by, colleague))
+    employer = _lock_unit(by)
+    colleague = User.objects.get(pk=colleague.pk)
+    if unit_role != UnitRole.ADMIN and not _other_active_admins(colleague):
+        raise ValidationError(_("The unit needs at least one administrator."))
+    colleague.unit_role = unit_role
+    colleague.save(update_fields=["unit_role"])
+    record_event(
+        employer,
+        by=by,
+        action=AuditAction.CHANGE_COLLEAGUE_ROLE,
+        comment=colleague.display_name or colleague.username,
+        changes={"user": colleague.pk, "unit_role": unit_role},
+    )
+    return colleague
+
+
+@transaction.atomic
+def colleague_remove(*, by: User, colleague: User) -> User:
+    """Remove a colleague: the account can no longer sign in; what they did stays theirs in
+    every history. The unit keeps at least one administrator."""
+    require(can_change_colleague(by, colleague))
+    employer = _lock_unit(by)
+    colleague = User.objects.get(pk=colleague.pk)
+    if colleague.unit_role == UnitRole.ADMIN and not _other_active_admins(colleague):
+        raise ValidationError(_("The unit needs at least one administrator."))
+    colleague.is_active = False
+    colleague.save(update_fields=["is_active"])
+    record_event(
+        employer,
+        by=by,
+        action=AuditAction.REMOVE_COLLEAGUE,
+        comment=colleague.display_name or colleague.username,
+        changes={"user": colleague.pk},
+    )
+    return colleague

@@ -7,6 +7,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("register/", views.register, name="register"),
     path("documents/", views.upload_evidence, name="upload_evidence"),
+    path("colleagues/", views.colleagues, name="colleagues"),
+    path("colleagues/<int:pk>/role/", views.colleague_role, name="colleague_role"),
+    path("colleagues/<int:pk>/remove/", views.colleague_remove, name="colleague_remove"),
+    path("join/<str:token>/", views.join, name="join"),
     path("<int:pk>/documents/<str:which>/", views.document, name="document"),
     path(
         "verifications/<int:pk>/documents/<str:which>/",

@@ -3,18 +3,30 @@ from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from destreg.accounts.decorators import role_required
-from destreg.accounts.models import Role
+from destreg.accounts.models import Role, UnitRole
 from destreg.lib.actions import attempt
 from destreg.lib.uploads import document_response
 from employers import services
-from employers.forms import EmployerEvidenceForm, EmployerRegistrationForm
-from employers.models import Employer, EmployerVerification
-from employers.permissions import get_employer_evidence_for, get_verification_evidence_for
+from employers.forms import (
+    ColleagueInviteForm,
+    ColleagueJoinForm,
+    ColleagueRoleForm,
+    EmployerEvidenceForm,
+    EmployerRegistrationForm,
+)
+from employers.models import ColleagueInvitation, Employer, EmployerVerification
+from employers.permissions import (
+    can_manage_colleagues,
+    get_colleague_for,
+    get_employer_evidence_for,
+    get_verification_evidence_for,
+)
 
 
 def _home(request, evidence_form: EmployerEvidenceForm, status: int = 200):
@@ -91,3 +103,96 @@ def register(request):
         messages.success(request, _("Registered. Your unit waits for verification by staff."))
         return redirect("employers:home")
     return render(request, "employers/register.html", {"form": form})
+
+
+# --- colleagues -------------------------------------------------------------------------------
+
+
+def _colleagues_page(request, invite_form: ColleagueInviteForm, status: int = 200):
+    employer = request.user.employer
+    context = {
+        "employer": employer,
+        "colleagues": employer.users.order_by("-is_active", "unit_role", "date_joined"),
+        "pending": ColleagueInvitation.objects.filter(
+            employer=employer, used_at=None, expires_at__gt=timezone.now()
+        ).select_related("invited_by"),
+        "may_manage": can_manage_colleagues(request.user),
+        "invite_form": invite_form,
+        "roles": UnitRole.choices,
+    }
+    return render(request, "employers/colleagues.html", context, status=status)
+
+
+@role_required(Role.EMPLOYER)
+def colleagues(request):
+    """The unit's users; its administrators invite colleagues, set roles and remove them."""
+    form = ColleagueInviteForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid() and attempt(
+            lambda: services.colleague_invite(by=request.user, **form.cleaned_data),
+            form=form,
+        ):
+            messages.success(
+                request,
+                _("An invitation was e-mailed to %(email)s.")
+                % {"email": form.cleaned_data["email"]},
+            )
+            return redirect("employers:colleagues")
+        return _colleagues_page(request, form, status=400)
+    return _colleagues_page(request, form)
+
+
+@role_required(Role.EMPLOYER)
+@require_POST
+def colleague_role(request, pk: int):
+    colleague = get_colleague_for(request.user, pk)
+    form = ColleagueRoleForm(request.POST)
+    if form.is_valid() and attempt(
+        lambda: services.colleague_set_role(
+            by=request.user, colleague=colleague, unit_role=form.cleaned_data["unit_role"]
+        ),
+        request=request,
+    ):
+        messages.success(request, _("The role is changed."))
+    return redirect("employers:colleagues")
+
+
+@role_required(Role.EMPLOYER)
+@require_POST
+def colleague_remove(request, pk: int):
+    colleague = get_colleague_for(request.user, pk)
+    if attempt(
+        lambda: services.colleague_remove(by=request.user, colleague=colleague), request=request
+    ):
+        messages.success(request, _("The colleague is removed; their history stays."))
+    return redirect("employers:colleagues")
+
+
+@sensitive_post_parameters("password1", "password2")
+def join(request, token: str):
+    """A colleague's one-time link: they create their account and join the unit."""
+    invitation = services.colleague_invitation(token)
+    if invitation is None or request.user.is_authenticated:
+        status = 404 if invitation is None else 200
+        return render(request, "employers/join.html", {"invitation": invitation}, status=status)
+    form = ColleagueJoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        joined = attempt(
+            lambda: services.colleague_join(
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+            ),
+            form=form,
+        )
+        if joined.value is not None:
+            login(request, joined.value, backend="destreg.accounts.backends.UserAndProfileBackend")
+            messages.success(
+                request, _("Welcome: you now act for %(unit)s.") % {"unit": invitation.employer}
+            )
+            return redirect("employers:home")
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "employers/join.html", {"invitation": invitation, "form": form}, status=status
+    )

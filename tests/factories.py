@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from stdnum.cn import uscc
 
-from destreg.accounts.models import Role, User
+from destreg.accounts.models import Role, UnitRole, User
 from destreg.demo.data import make_id_number
 from destreg.lib.decisions import decision_state
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
@@ -79,6 +79,8 @@ def make_user(role: str = Role.STUDENT, **fields) -> User:
     fields.setdefault("username", f"user{n}")
     fields.setdefault("email", f"user{n}@example.com")
     password = fields.pop("password", "pw-Secret-123")
+    if role == Role.EMPLOYER:
+        fields.setdefault("unit_role", UnitRole.ADMIN)
     user = User(role=role, **fields)
     user.set_password(password)
     user.save()

@@ -23,6 +23,8 @@ from agreements.models import (
 )
 from agreements.online import services
 from agreements.registrations import services as registrations
+from destreg.accounts.models import User
+from employers import services as employer_services
 from reviews.models import ExportJob
 from students import services as student_services
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
@@ -119,6 +121,10 @@ MATRIX = {
         "term_template",
         [403, 403, 405, 405, 403, 403, 403, 403, 302],
     ),
+    # A unit's colleagues (POST only): its administrators; the join link needs no account.
+    "employers:colleague_role": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "employers:colleague_remove": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "employers:join": ("colleague_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     # Anyone may start a school's sign-on: a redirect to its provider.
     "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
 }
@@ -218,6 +224,16 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},
         "school_code": {"code": _sign_on(student.record.school).school.code},
+        "colleague": {
+            "pk": User.objects.create_user(
+                "hr-colleague", role="employer", employer=unit, unit_role="hr"
+            ).pk
+        },
+        "colleague_token": {
+            "token": employer_services.colleague_invite(
+                by=employer_user, email="c@example.com", unit_role="hr"
+            )
+        },
         "term_template": {
             "pk": TermTemplate.objects.create(
                 employer=unit,

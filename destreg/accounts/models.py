@@ -21,6 +21,14 @@ class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
 
 
+class UnitRole(models.TextChoices):
+    """What an employer's user may do for the unit: an administrator also manages colleagues
+    and the unit's verification documents."""
+
+    ADMIN = "admin", _("Unit administrator")
+    HR = "hr", _("HR")
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STUDENT)
     display_name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
@@ -50,6 +58,9 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+    unit_role = models.CharField(
+        _("role in the unit"), max_length=10, choices=UnitRole.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -76,6 +87,10 @@ class User(AbstractUser):
     @property
     def is_employer(self) -> bool:
         return self.role == Role.EMPLOYER
+
+    @property
+    def is_unit_admin(self) -> bool:
+        return self.role == Role.EMPLOYER and self.unit_role == UnitRole.ADMIN
 
     @property
     def is_college_reviewer(self) -> bool:

@@ -64,6 +64,10 @@ class AuditAction(models.TextChoices):
     UNBIND = "unbind", _("Account unlinked from the registry record")
     REGISTRY_CONFLICT = "registry_conflict", _("Registry conflict opened between schools")
     RESOLVE_CONFLICT = "resolve_conflict", _("Registry conflict resolved")
+    INVITE_COLLEAGUE = "invite_colleague", _("Colleague invited")
+    JOIN_COLLEAGUE = "join_colleague", _("Colleague joined")
+    CHANGE_COLLEAGUE_ROLE = "change_colleague_role", _("Colleague's role changed")
+    REMOVE_COLLEAGUE = "remove_colleague", _("Colleague removed")
     RECORD_FROM_REQUEST = (
         "record_from_request",
         _("Registry record created from an approved request"),

@@ -45,12 +45,45 @@ class NewAccountFields(forms.Form):
         return cleaned
 
 
-class EmployerRegistrationForm(NewAccountFields, DocumentForm, forms.ModelForm):
+UNIT_FIELDS = [
+    "name", "uscc", "nature", "industry", "region", "address", "contact_name",
+    "contact_phone", "contact_mobile", "contact_email",
+]  # fmt: skip
+
+
+class EmployerDetailsForm(forms.ModelForm):
+    """The unit's details, as it registers them and as its administrators change them."""
+
     region = RegionField(
         Region.objects.filter(level__gte=Region.Level.CITY),
         label=_("Address (region)"),
         widget=RegionPicker(),
     )
+
+    class Meta:
+        model = Employer
+        fields = UNIT_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nature"].queryset = Code.objects.of(CodeTable.UNIT_NATURE)  # type: ignore[attr-defined]
+        self.fields["industry"].queryset = Code.objects.of(CodeTable.INDUSTRY)  # type: ignore[attr-defined]
+        self.fields["contact_mobile"].validators.append(validate_mobile)
+
+    def clean_uscc(self) -> str:
+        value = validate_uscc(self.cleaned_data["uscc"])
+        held = Employer.objects.filter(uscc=value, verified_at__isnull=False)
+        if held.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                _(
+                    "A verified unit already holds this credit code; ask its users for an "
+                    "account, or write to a school's employment office if the code is yours."
+                )
+            )
+        return value
+
+
+class EmployerRegistrationForm(NewAccountFields, DocumentForm, EmployerDetailsForm):
     business_licence = DocumentField(
         label=_("Business licence"),
         help_text=_("A scan or photo of the licence. PDF, JPG or PNG, at most 10 MB."),
@@ -63,32 +96,10 @@ class EmployerRegistrationForm(NewAccountFields, DocumentForm, forms.ModelForm):
         ),
     )
 
-    class Meta:
-        model = Employer
-        fields = [
-            "name", "uscc", "nature", "industry", "region", "address", "contact_name",
-            "contact_phone", "contact_mobile", "contact_email", "business_licence",
-            "authorisation_letter",
-        ]  # fmt: skip
+    class Meta(EmployerDetailsForm.Meta):
+        fields = [*UNIT_FIELDS, "business_licence", "authorisation_letter"]
 
     field_order = ["username", "password1", "password2", *Meta.fields]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["nature"].queryset = Code.objects.of(CodeTable.UNIT_NATURE)  # type: ignore[attr-defined]
-        self.fields["industry"].queryset = Code.objects.of(CodeTable.INDUSTRY)  # type: ignore[attr-defined]
-        self.fields["contact_mobile"].validators.append(validate_mobile)
-
-    def clean_uscc(self) -> str:
-        value = validate_uscc(self.cleaned_data["uscc"])
-        if Employer.objects.filter(uscc=value, verified_at__isnull=False).exists():
-            raise forms.ValidationError(
-                _(
-                    "A verified unit already holds this credit code; ask its users for an "
-                    "account, or write to a school's employment office if the code is yours."
-                )
-            )
-        return value
 
 
 class EmployerEvidenceForm(DocumentForm, forms.Form):

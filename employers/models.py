@@ -29,7 +29,7 @@ class EmployerQuerySet(models.QuerySet["Employer"]):
 
     def awaiting_verification(self, school_id: int | None) -> "EmployerQuerySet":
         """Units no verification covers for this school (None: without a platform-wide one)."""
-        covering = EmployerVerification.objects.filter(employer=OuterRef("pk"))
+        covering = EmployerVerification.objects.current().filter(employer=OuterRef("pk"))
         if school_id is None:
             covering = covering.filter(school=None)
         else:
@@ -98,13 +98,17 @@ class Employer(models.Model):
         """Whether a verification covers graduates of this school (one query)."""
         if school_id is None:
             return False
-        return self.verifications.filter(Q(school=None) | Q(school_id=school_id)).exists()
+        return self.verifications.covering(school_id).exists()
 
 
 class EmployerVerificationQuerySet(models.QuerySet["EmployerVerification"]):
+    def current(self) -> "EmployerVerificationQuerySet":
+        """Verifications still in force (one ends when the unit changes its name or code)."""
+        return self.filter(ended_at=None)
+
     def covering(self, school_id: int) -> "EmployerVerificationQuerySet":
-        """Verifications that let a unit invite this school's graduates."""
-        return self.filter(Q(school=None) | Q(school_id=school_id))
+        """Verifications in force that let a unit invite this school's graduates."""
+        return self.current().filter(Q(school=None) | Q(school_id=school_id))
 
 
 class EmployerVerification(models.Model):
@@ -143,6 +147,10 @@ class EmployerVerification(models.Model):
         _("authorisation letter reviewed"), upload_to=document_path, blank=True
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # A verification vouches for the name and credit code it was made on: when the unit
+    # changes either, it ends (kept for the record) and the unit is verified again.
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_reason = models.CharField(_("why it ended"), max_length=200, blank=True)
 
     objects = EmployerVerificationQuerySet.as_manager()
 
@@ -152,11 +160,13 @@ class EmployerVerification(models.Model):
         ordering = ["verified_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["employer", "school"], name="one_verification_per_school"
+                fields=["employer", "school"],
+                condition=Q(ended_at=None),
+                name="one_verification_per_school",
             ),
             models.UniqueConstraint(
                 fields=["employer"],
-                condition=Q(school=None),
+                condition=Q(school=None, ended_at=None),
                 name="one_platform_verification",
             ),
         ]

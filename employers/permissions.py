@@ -45,6 +45,15 @@ def can_manage_colleagues(user: User) -> Decision:
     return ALLOW
 
 
+def can_change_unit_details(user: User) -> Decision:
+    """Only a unit administrator changes the unit's details (name and credit code included)."""
+    if not (user.is_authenticated and user.is_employer and user.employer_id):
+        return deny(_("Only employers have unit details."))
+    if not user.is_unit_admin:
+        return deny(_("Only the unit's administrators change its details."))
+    return ALLOW
+
+
 def can_change_colleague(user: User, colleague: User) -> Decision:
     decision = can_manage_colleagues(user)
     if not decision:
@@ -74,7 +83,7 @@ def can_verify_employer(user: User, employer: Employer) -> Decision:
         .exists()
     ):
         return deny(_("Another account of this credit code is already verified."))
-    verifications = EmployerVerification.objects.filter(employer=employer)
+    verifications = EmployerVerification.objects.current().filter(employer=employer)
     scope = verification_scope(user)
     if scope is None:
         covered = verifications.filter(school=None).exists()

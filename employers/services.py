@@ -23,6 +23,7 @@ from destreg.lib.permissions import require
 from employers.models import ColleagueInvitation, Employer, EmployerVerification
 from employers.permissions import (
     can_change_colleague,
+    can_change_unit_details,
     can_manage_colleagues,
     can_upload_employer_evidence,
     can_verify_employer,
@@ -276,3 +277,41 @@ def colleague_remove(*, by: User, colleague: User) -> User:
         changes={"user": colleague.pk},
     )
     return colleague
+
+
+# --- the unit's details ----------------------------------------------------------------------
+
+# Changing one of these makes the unit another unit in the eyes of those who verified it.
+VERIFIED_FIELDS = ("name", "uscc")
+
+
+@transaction.atomic
+def employer_update_details(*, by: User, values: dict) -> Employer:
+    """A unit administrator changes the unit's details. A new name or credit code ends every
+    verification in force (kept, with the reason): schools verify the unit again."""
+    require(can_change_unit_details(by))
+    employer = _lock_unit(by)
+    changed = {
+        name: (str(getattr(employer, name)), str(value))
+        for name, value in values.items()
+        if getattr(employer, name) != value
+    }
+    if not changed:
+        return employer
+    for name, value in values.items():
+        setattr(employer, name, value)
+    reverify = any(name in changed for name in VERIFIED_FIELDS)
+    if reverify:
+        employer.verified_at, employer.verified_by = None, None
+        employer.verifications.current().update(
+            ended_at=timezone.now(), ended_reason=_("The unit's name or credit code changed.")
+        )
+    employer.save(update_fields=[*changed, *(["verified_at", "verified_by"] if reverify else [])])
+    record_event(
+        employer,
+        by=by,
+        action=AuditAction.CHANGE_UNIT_DETAILS,
+        changes={name: {"from": old, "to": new} for name, (old, new) in changed.items()},
+        comment=_("Sent back to verification.") if reverify else "",
+    )
+    return employer

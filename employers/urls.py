@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("register/", views.register, name="register"),
     path("documents/", views.upload_evidence, name="upload_evidence"),
+    path("details/", views.details, name="details"),
     path("colleagues/", views.colleagues, name="colleagues"),
     path("colleagues/<int:pk>/role/", views.colleague_role, name="colleague_role"),
     path("colleagues/<int:pk>/remove/", views.colleague_remove, name="colleague_remove"),

@@ -11,17 +11,20 @@ from django.views.decorators.http import require_POST
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role, UnitRole
 from destreg.lib.actions import attempt
+from destreg.lib.permissions import enforce
 from destreg.lib.uploads import document_response
 from employers import services
 from employers.forms import (
     ColleagueInviteForm,
     ColleagueJoinForm,
     ColleagueRoleForm,
+    EmployerDetailsForm,
     EmployerEvidenceForm,
     EmployerRegistrationForm,
 )
 from employers.models import ColleagueInvitation, Employer, EmployerVerification
 from employers.permissions import (
+    can_change_unit_details,
     can_manage_colleagues,
     get_colleague_for,
     get_employer_evidence_for,
@@ -35,7 +38,8 @@ def _home(request, evidence_form: EmployerEvidenceForm, status: int = 200):
     context = {
         "employer": employer,
         "verifications": verifications,
-        "all_schools": any(v.school_id is None for v in verifications),
+        "scope": (scope := [v for v in verifications if v.ended_at is None]),
+        "all_schools": any(v.school_id is None for v in scope),
         "evidence_form": evidence_form,
     }
     return render(request, "employers/home.html", context, status=status)
@@ -195,4 +199,24 @@ def join(request, token: str):
     status = 400 if form.is_bound else 200
     return render(
         request, "employers/join.html", {"invitation": invitation, "form": form}, status=status
+    )
+
+
+@role_required(Role.EMPLOYER)
+def details(request):
+    """A unit administrator changes the unit's details; a new name or credit code sends the
+    unit back to verification (the page says so before saving)."""
+    enforce(can_change_unit_details(request.user))
+    employer = request.user.employer
+    form = EmployerDetailsForm(request.POST or None, instance=Employer.objects.get(pk=employer.pk))
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        if attempt(
+            lambda: services.employer_update_details(by=request.user, values=values), form=form
+        ):
+            messages.success(request, _("The unit's details are saved."))
+            return redirect("employers:home")
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "employers/details.html", {"form": form, "employer": employer}, status=status
     )

@@ -59,7 +59,7 @@ def unit_rows(user: User, *, form_for: int | None = None, form=None) -> list[dic
     employer = user.employer
     if employer is None or not employer.is_verified:
         return []
-    verifications = employer.verifications.all()
+    verifications = employer.verifications.current()
     registrations = (
         Registration.objects.filter(
             # Verification is per school: only the schools a verification covers.

@@ -77,6 +77,7 @@ def _units(registration: Registration):
         return Employer.objects.none()
     return Employer.objects.filter(
         Q(verifications__school=None) | Q(verifications__school_id=registration.school_id),
+        verifications__ended_at=None,
         uscc=registration.unit_uscc,
     ).distinct()
 

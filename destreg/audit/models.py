@@ -68,6 +68,7 @@ class AuditAction(models.TextChoices):
     JOIN_COLLEAGUE = "join_colleague", _("Colleague joined")
     CHANGE_COLLEAGUE_ROLE = "change_colleague_role", _("Colleague's role changed")
     REMOVE_COLLEAGUE = "remove_colleague", _("Colleague removed")
+    CHANGE_UNIT_DETAILS = "change_unit_details", _("Unit details changed")
     RECORD_FROM_REQUEST = (
         "record_from_request",
         _("Registry record created from an approved request"),

@@ -4,7 +4,11 @@ from django.core.files.uploadedfile import UploadedFile
 
 from destreg.lib.uploads import rebuild_document, validate_seal_image
 from destreg.reference.models import Code, College, Major, Region, School
-from destreg.reference.permissions import can_change_school_seal, manages_every_school
+from destreg.reference.permissions import (
+    can_change_school_seal,
+    manages_every_school,
+    schools_in_admin_of,
+)
 
 
 @admin.register(Code)
@@ -64,12 +68,7 @@ class SchoolAdmin(admin.ModelAdmin):
     inlines = [CollegeInline]
 
     def get_queryset(self, request):
-        schools = super().get_queryset(request)
-        if manages_every_school(request.user):
-            return schools
-        return (
-            schools.filter(pk=request.user.school_id) if request.user.school_id else schools.none()
-        )
+        return super().get_queryset(request).filter(pk__in=schools_in_admin_of(request.user))
 
     def has_add_permission(self, request) -> bool:
         return manages_every_school(request.user) and super().has_add_permission(request)

@@ -148,3 +148,16 @@ def test_a_college_reviewer_let_into_the_admin_cannot_change_the_seal(client, wo
     assert client.get(_change_url(world.school_a)).status_code == 302  # "does not exist"
     client.post(_change_url(world.school_a), _form(world.school_a, _upload(f.seal_png())))
     assert not School.objects.get(pk=world.school_a.pk).seal
+
+
+def test_the_model_refuses_a_bad_seal_whatever_form_sets_it(world):
+    """The rule lives on the model: a seal set outside the admin form is checked too."""
+    from django.core.exceptions import ValidationError
+
+    school = world.school_a
+    school.seal = SimpleUploadedFile("seal.png", _gif())
+    with pytest.raises(ValidationError) as refused:
+        school.full_clean()
+    assert [e.code for e in refused.value.error_dict["seal"]] == ["type"]
+    school.seal = SimpleUploadedFile("seal.png", f.seal_png())
+    school.full_clean()  # a genuine PNG passes

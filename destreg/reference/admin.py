@@ -9,6 +9,7 @@ from destreg.reference.permissions import (
     manages_every_school,
     schools_in_admin_of,
 )
+from destreg.reference.widgets import SealInput
 
 
 @admin.register(Code)
@@ -37,7 +38,7 @@ class SchoolForm(forms.ModelForm):
     class Meta:
         model = School
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (readonly ones too)
-        widgets = {"seal": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"})}
+        widgets = {"seal": SealInput}
 
     def clean_seal(self):
         """What is stored is the seal re-encoded from its pixels (no EXIF, text chunks or

@@ -75,6 +75,9 @@ def test_a_platform_admin_uploads_a_seal_stored_rebuilt(client, platform_admin):
         stored.load()
     assert stored.format == "PNG" and stored.size == (300, 300)
     assert "Author" not in stored.info  # text chunks dropped
+    # The page shows the stored seal itself; uploads have no public media URL to link to.
+    page = client.get(_change_url(school)).content.decode()
+    assert 'src="data:image/png;base64,' in page and "/media/seals/" not in page
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
 
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.lib.uploads import rebuild_document, validate_seal_image
 from destreg.reference.models import Code, College, Major, Region, School
 from destreg.reference.permissions import (
@@ -67,6 +69,18 @@ class SchoolAdmin(admin.ModelAdmin):
     ]
     search_fields = ["code", "name"]
     inlines = [CollegeInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A new or removed seal is audited: it goes on every agreement the school approves.
+        (The admin runs this in the change's transaction.)"""
+        super().save_model(request, obj, form, change)
+        if "seal" in form.changed_data:
+            record_event(
+                obj,
+                by=request.user,
+                action=AuditAction.CHANGE_SEAL,
+                changes={"seal": obj.seal.name or ""},
+            )
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=schools_in_admin_of(request.user))

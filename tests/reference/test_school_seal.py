@@ -10,6 +10,7 @@ from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
 from destreg.accounts.models import Role
+from destreg.audit.models import AuditAction, AuditEvent
 from destreg.reference.models import School
 from tests import factories as f
 
@@ -124,6 +125,9 @@ def test_school_staff_change_their_own_schools_seal_and_nothing_else(client, wor
     assert client.post(_change_url(school), data).status_code == 302
     school.refresh_from_db()
     assert school.seal and school.name == "甲大学" and school.code != "11111"
+    (event,) = AuditEvent.objects.for_object(school)
+    assert event.action == AuditAction.CHANGE_SEAL and event.actor == school_staff
+    assert event.changes == {"seal": school.seal.name}
 
 
 def test_school_staff_see_nothing_of_another_school(client, world, school_staff):

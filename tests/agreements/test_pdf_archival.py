@@ -79,6 +79,24 @@ def test_the_pdf_identifies_itself_as_pdf_a_3b(signed_pdf):
     assert f'pdf:Producer="{producer}"' in xmp or f"<pdf:Producer>{producer}<" in xmp
 
 
+def test_the_pdf_a_rules_a_signature_could_break_still_hold(signed_pdf):
+    """What veraPDF would check first, read directly: every font embedded, a file identifier,
+    no encryption, and the signature's widget printable with an empty rectangle (so it needs
+    no appearance stream)."""
+    data, _agreement = signed_pdf
+    reader = PdfReader(io.BytesIO(data))
+    assert "/ID" in reader.trailer and "/Encrypt" not in reader.trailer
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].get_object().values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font
+    (field,) = [f.get_object() for f in reader.trailer["/Root"]["/AcroForm"]["/Fields"]]
+    assert int(field["/F"]) & 4 and not int(field["/F"]) & (1 | 2 | 32)  # Print; not hidden
+    assert [float(x) for x in field["/Rect"]] == [0, 0, 0, 0]
+
+
 def test_the_signature_is_pades(signed_pdf):
     data, _agreement = signed_pdf
     (signature,) = PdfFileReader(io.BytesIO(data)).embedded_signatures

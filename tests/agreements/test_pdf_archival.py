@@ -134,7 +134,7 @@ def test_the_signature_block_says_who_did_what_and_when(signed_pdf):
     data, agreement = signed_pdf
     text = _text(data)
     assert f"{_day(agreement.invitation.created_at)}在线发送协议条款" in text
-    assert "经办人：陈经办" in text
+    assert "发送人：陈经办" in text
     assert f"{_day(agreement.created_at)}在线接受协议" in text
     assert f"{_day(agreement.signed_at)}审核通过，签约成功" in text
     assert "年月日" not in text  # no blank date lines left

@@ -2,6 +2,10 @@
 
 ``render_agreement_pdf`` is pure: an agreement in, signed PDF bytes out, no
 request. The task in ``agreements/tasks.py`` stores the result.
+
+The file is archival: PDF/A-3b (WeasyPrint's ``pdf/a-3b`` variant: fonts embedded, an sRGB
+output intent, XMP metadata with ``pdfaid:part=3``, ``pdfaid:conformance=B``), then signed
+as PAdES by ``agreements/signing.py`` in an incremental update, which keeps it PDF/A.
 """
 
 import base64
@@ -20,6 +24,7 @@ from weasyprint import HTML
 
 from agreements.models import Agreement, Registration
 from agreements.signing import sign_pdf
+from destreg.lib.uploads import sniff
 
 DEFAULT_CLAUSES = Path(__file__).resolve().parent / "data" / "default_clauses.txt"
 
@@ -74,6 +79,28 @@ def canonical_content(doc: Agreement | Registration) -> dict:
         return _content(doc)
 
 
+def _day(moment) -> str:
+    day = timezone.localdate(moment)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _parties(doc: Agreement | Registration) -> dict | None:
+    """Who did what and when, for the signature block of an online agreement; None for an
+    offline or paper one, whose parties sign and stamp the printed page."""
+    if not isinstance(doc, Agreement):
+        return None
+    invitation = doc.invitation
+    sender = invitation.sent_by
+    return {
+        "unit": {
+            "sent_on": _day(invitation.created_at),
+            "by": sender.display_name or sender.username,
+        },
+        "student": {"accepted_on": _day(doc.created_at)},
+        "school": {"approved_on": _day(doc.signed_at) if doc.signed_at else ""},
+    }
+
+
 def _content(doc: Agreement | Registration) -> dict:
     record, school = doc.student.record, doc.school
     if record is None:
@@ -118,6 +145,7 @@ def _content(doc: Agreement | Registration) -> dict:
         "signed_on": timezone.localdate(agreement.signed_at).isoformat()
         if agreement.signed_at
         else "",
+        "parties": _parties(doc),
     }
 
 
@@ -142,9 +170,34 @@ def render_html(context: dict) -> str:
     return render_to_string("agreements/pdf/agreement.html", context)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Unsigned PDF bytes (benchmarks/pdf.py times this step)."""
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+def school_seal(doc: Agreement | Registration) -> str | None:
+    """The school's seal image (a data URI) for 丙方's signature, or None.
+
+    Placed by the platform only on an online agreement the school has approved (it has its
+    ``signed_at``), never on one still under review; offline and paper agreements are stamped
+    on paper. None too when the school has uploaded no seal."""
+    if not isinstance(doc, Agreement) or doc.signed_at is None or not doc.school.seal:
+        return None
+    with doc.school.seal.open("rb") as handle:
+        data = handle.read()
+    mime = "image/png" if sniff(io.BytesIO(data)) == ".png" else "image/jpeg"
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+def _without_producer(_document, pdf) -> None:
+    """WeasyPrint finisher: drop the information dictionary's /Producer. pyHanko, signing,
+    appends itself to an existing /Producer but writes only itself to the XMP metadata's
+    ``pdf:Producer``; PDF/A wants the two to agree, so the signer alone writes both."""
+    pdf.info.pop("Producer", None)
+
+
+def html_to_pdf(html: str, *, archival: bool = True) -> bytes:
+    """Unsigned PDF bytes, PDF/A-3b unless ``archival`` is False (benchmarks/pdf.py times
+    this step both ways)."""
+    document = HTML(string=html, base_url=str(settings.BASE_DIR))
+    if not archival:
+        return document.write_pdf()
+    return document.write_pdf(pdf_variant="pdf/a-3b", finisher=_without_producer)
 
 
 def render_agreement_pdf(doc: Agreement | Registration) -> tuple[bytes, str]:
@@ -163,5 +216,6 @@ def render_agreement_pdf(doc: Agreement | Registration) -> tuple[bytes, str]:
         "qr": qr_data_uri(url),
         "site_url": settings.SITE_URL,
         "stamp_required": isinstance(doc, Registration) and doc.status != doc.Status.APPROVED,
+        "seal": school_seal(doc),
     }
     return sign_pdf(html_to_pdf(render_html(context))), content_hash

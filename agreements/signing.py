@@ -1,5 +1,11 @@
 """PAdES signatures on agreement PDFs with the platform's certificate (pyHanko).
 
+The signature is PAdES proper (``/SubFilter /ETSI.CAdES.detached``, a CAdES signature with
+the signing certificate attribute), added as an incremental update to the PDF/A-3b that
+``agreements/pdf.py`` renders: the signed file stays PDF/A (the invisible signature field has
+an empty rectangle, so it needs no appearance stream, and pyHanko writes its producer to both
+the document information dictionary and the XMP metadata).
+
 The key and certificate come from PDF_SIGNING_KEY / PDF_SIGNING_CERT. Without
 them a self-signed development pair is generated once under var/signing/.
 """
@@ -21,7 +27,7 @@ from django.utils import timezone
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import signers
+from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -118,7 +124,10 @@ def sign_pdf(data: bytes) -> bytes:
 def _sign(data: bytes) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(data))
     meta = signers.PdfSignatureMetadata(
-        field_name="PlatformSignature", reason="就业协议书 (destreg)", location="CN"
+        field_name="PlatformSignature",
+        reason="就业协议书 (destreg)",
+        location="CN",
+        subfilter=fields.SigSeedSubFilter.PADES,
     )
     out = signers.sign_pdf(writer, meta, signer=_signer())
     return out.getvalue()

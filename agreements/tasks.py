@@ -20,7 +20,12 @@ RELATED = [
     "student__record__education_level",
 ]
 UNIT = {
-    Agreement: ["employer__nature", "employer__industry", "employer__region"],
+    Agreement: [
+        "employer__nature",
+        "employer__industry",
+        "employer__region",
+        "invitation__sent_by",
+    ],
     Registration: ["unit_nature", "unit_industry", "unit_region"],
 }
 

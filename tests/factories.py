@@ -2,6 +2,7 @@
 
 import io
 import itertools
+import math
 from datetime import date, timedelta
 
 from stdnum.cn import uscc
@@ -244,3 +245,24 @@ def send_code(client, channel: str = "sms") -> str:
         response = client.post(reverse("students:send_code"), {"channel": channel})
     assert response.status_code == 302
     return last_code(channel)
+
+
+def seal_png(size: int = 400) -> bytes:
+    """A school seal as schools upload it: a red ring with a star on a transparent background."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    red, edge = (200, 20, 20, 255), size // 25
+    draw.ellipse((edge, edge, size - edge, size - edge), outline=red, width=edge)
+    c, r = size / 2, size / 6
+    points = [
+        (c + r * math.sin(k * math.pi * 4 / 5), c - r * math.cos(k * math.pi * 4 / 5))
+        for k in range(5)
+    ]
+    draw.polygon(points, fill=red)
+    buffer = BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()

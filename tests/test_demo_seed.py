@@ -4,6 +4,7 @@ from agreements.models import Invitation
 from destreg.accounts.models import User
 from destreg.audit.models import AuditAction, AuditEvent, Notification
 from destreg.demo.data import PASSWORD, seed
+from destreg.reference.models import School
 from employers.models import Employer, EmployerVerification
 from students.binding import registry_bind
 from students.models import BindingMethod, RegistryRecord, Student
@@ -28,6 +29,8 @@ def test_its_state_comes_from_the_services(reference_data):
     assert Notification.objects.filter(user=student2.user).exists()  # told of the invitation
     for username in ("student1", "employer1", "college1", "admin"):
         assert User.objects.get(username=username).check_password(PASSWORD)
+    school = School.objects.get(code="19999")  # its seal, for the agreements it approves
+    assert school.seal.name.startswith("seals/") and _actions(school) == [AuditAction.CHANGE_SEAL]
 
 
 def test_running_it_again_changes_nothing(reference_data):

@@ -73,6 +73,7 @@ class AuditAction(models.TextChoices):
         "record_from_request",
         _("Registry record created from an approved request"),
     )
+    CHANGE_SEAL = "change_seal", _("School seal changed")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

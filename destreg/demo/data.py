@@ -5,6 +5,7 @@ directly; everything with a state (students' accounts and their confirmation, th
 their verification, the invitation) goes through the services real users go through, so
 its audit rows, queue rows and notifications exist as in real use."""
 
+import math
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +22,8 @@ from stdnum.cn import ric
 from agreements.models import Hukou, Invitation
 from agreements.online.services import invitation_send
 from destreg.accounts.models import Role, User
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
 from destreg.lib.uploads import clean_document
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from employers.models import Employer
@@ -205,6 +208,30 @@ def _evidence(name: str) -> UploadedFile:
     return clean_document(SimpleUploadedFile(name, buffer.getvalue(), "image/png"))
 
 
+def _demo_seal(school: School) -> None:
+    """示例大学's electronic seal (a red ring and star, transparent around it), unless it has
+    one: the online agreements it approves then show the platform-placed seal."""
+    if school.seal:
+        return
+    size, red = 480, (200, 20, 20, 255)
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((12, 12, size - 12, size - 12), outline=red, width=18)
+    c, r = size / 2, size / 7
+    star = [
+        (c + r * math.sin(k * math.pi * 4 / 5), c - r * math.cos(k * math.pi * 4 / 5))
+        for k in range(5)
+    ]
+    draw.polygon(star, fill=red)
+    buffer = BytesIO()
+    image.save(buffer, "PNG")
+    school.seal.save("seal.png", SimpleUploadedFile("seal.png", buffer.getvalue()), save=False)
+    school.save(update_fields=["seal"])
+    # As the admin records an uploaded seal (destreg/reference/admin.py).
+    changes = {"seal": school.seal.name}
+    record_event(school, by=None, action=AuditAction.CHANGE_SEAL, changes=changes)
+
+
 def _employer(
     username, uscc, name, nature, industry, region, address, contact, *, admin: User
 ) -> Employer:
@@ -275,6 +302,7 @@ def seed() -> None:
         contact_phone="010-62750000",
         contact_email="jiuye@example.edu.cn",
     )
+    _demo_seal(school)
     cs = _college(school, "01", "计算机学院")
     econ = _college(school, "02", "经济管理学院")
     cs_majors = [

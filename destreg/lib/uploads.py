@@ -406,6 +406,53 @@ def _reading_image() -> Iterator[None]:
         raise ValidationError(BAD_IMAGE_MESSAGE, code="malformed") from error
 
 
+# --- the school's electronic seal -----------------------------------------------------------
+
+# A seal is a small picture (a 42 mm stamp scanned at 600 dpi is about 1,000 pixels across),
+# printed by the platform on every agreement the school approves.
+SEAL_MAX_BYTES = 1024 * 1024
+SEAL_MAX_SIDE = 2000
+SEAL_TYPE_MESSAGE = _("The seal must be a PNG or JPG image (checked by content, not by name).")
+SEAL_SIZE_MESSAGE = _("The seal image is larger than 1 MB.")
+SEAL_SIDE_MESSAGE = _("The seal image is larger than %(side)s × %(side)s pixels.")
+
+
+def validate_seal_image(upload) -> None:
+    """Refuse anything but a genuine PNG or JPEG of at most 1 MB and 2000 × 2000 pixels.
+
+    The same content checks as a proof document (``validate_document``: Pillow decodes it,
+    nothing after the picture, no markup or archive inside). Side effect: the position is put
+    back at 0."""
+    if upload.size > SEAL_MAX_BYTES:
+        raise ValidationError(SEAL_SIZE_MESSAGE, code="size")
+    extension = sniff(upload)
+    if extension not in (".png", ".jpg"):
+        raise ValidationError(SEAL_TYPE_MESSAGE, code="type")
+    validate_document(upload)
+    try:
+        with _reading_image():
+            image = _open_image(upload, *(("PNG",) if extension == ".png" else ("JPEG", "MPO")))
+            if max(image.size) > SEAL_MAX_SIDE:
+                raise ValidationError(
+                    SEAL_SIDE_MESSAGE, code="dimensions", params={"side": SEAL_MAX_SIDE}
+                )
+    finally:
+        upload.seek(0)
+
+
+def validate_stored_seal(value) -> None:
+    """Model field validator: a newly assigned seal file passes ``validate_seal_image``; the
+    one already stored was checked when it was uploaded."""
+    if value and not getattr(value, "_committed", True):
+        validate_seal_image(value)
+
+
+def seal_path(instance, filename: str) -> str:
+    """A random name; the extension from the rebuilt image (``rebuild_document``)."""
+    extension = ".png" if PurePath(filename).suffix.lower() == ".png" else ".jpg"
+    return f"seals/{uuid.uuid4().hex}{extension}"
+
+
 # --- what is stored: the document rebuilt from the upload ------------------------------------
 
 JPEG_QUALITY = 90

@@ -1,6 +1,17 @@
+from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction
+from destreg.lib.uploads import rebuild_document, validate_seal_image
 from destreg.reference.models import Code, College, Major, Region, School
+from destreg.reference.permissions import (
+    can_change_school_seal,
+    manages_every_school,
+    schools_in_admin_of,
+)
+from destreg.reference.widgets import SealInput
 
 
 @admin.register(Code)
@@ -25,8 +36,29 @@ class CollegeInline(admin.TabularInline):
     extra = 0
 
 
+class SchoolForm(forms.ModelForm):
+    class Meta:
+        model = School
+        fields = "__all__"  # noqa: DJ007 - the admin picks the fields (readonly ones too)
+        widgets = {"seal": SealInput}
+
+    def clean_seal(self):
+        """What is stored is the seal re-encoded from its pixels (no EXIF, text chunks or
+        trailing bytes), once it passed the seal checks."""
+        seal = self.cleaned_data.get("seal")
+        if isinstance(seal, UploadedFile):
+            validate_seal_image(seal)
+            return rebuild_document(seal)
+        return seal
+
+
 @admin.register(School)
 class SchoolAdmin(admin.ModelAdmin):
+    """Platform admins manage every school; a school's own staff, when the platform lets them
+    into the admin (staff status and the permission to change schools), see only their school
+    and may change only its seal."""
+
+    form = SchoolForm
     list_display = [
         "code",
         "name",
@@ -37,6 +69,40 @@ class SchoolAdmin(admin.ModelAdmin):
     ]
     search_fields = ["code", "name"]
     inlines = [CollegeInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A new or removed seal is audited: it goes on every agreement the school approves.
+        (The admin runs this in the change's transaction.)"""
+        super().save_model(request, obj, form, change)
+        if "seal" in form.changed_data:
+            record_event(
+                obj,
+                by=request.user,
+                action=AuditAction.CHANGE_SEAL,
+                changes={"seal": obj.seal.name or ""},
+            )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=schools_in_admin_of(request.user))
+
+    def has_add_permission(self, request) -> bool:
+        return manages_every_school(request.user) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return manages_every_school(request.user) and super().has_delete_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not can_change_school_seal(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if manages_every_school(request.user):
+            return super().get_readonly_fields(request, obj)
+        return [field.name for field in School._meta.fields if field.name not in ("id", "seal")]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if manages_every_school(request.user) else []
 
 
 @admin.register(College)

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from destreg.lib.uploads import seal_path, validate_stored_seal
+
 
 class CodeTable(models.TextChoices):
     DESTINATION = "destination", _("Graduate destination")
@@ -159,6 +161,17 @@ class School(models.Model):
         _("agreement clauses"),
         blank=True,
         help_text=_("One clause per line, printed on the agreement. Empty: the standard ten."),
+    )
+    # Printed by the platform on the online agreements the school approves (agreements/pdf.py).
+    seal = models.ImageField(
+        _("electronic seal"),
+        upload_to=seal_path,
+        blank=True,
+        validators=[validate_stored_seal],
+        help_text=_(
+            "The school's seal as a PNG (transparent background) or JPG, at most 1 MB and "
+            "2000 × 2000 pixels. Placed on each online agreement once the school approves it."
+        ),
     )
 
     class Meta:

@@ -1,6 +1,9 @@
 """Form widgets for reference data."""
 
+import base64
+
 from django import forms
+from django.contrib.admin.widgets import AdminFileWidget
 from django.urls import reverse
 
 from destreg.reference.regions import region_tree
@@ -26,3 +29,29 @@ class RegionPicker(forms.Select):
         url = reverse("reference:regions")
         context["widget"]["regions_url"] = f"{url}?v={region_tree().version}"
         return context
+
+
+class SealInput(AdminFileWidget):
+    """The admin's file input for a school's seal, showing the stored seal itself instead of
+    a link to its file: uploads are never served from a media URL."""
+
+    template_name = "reference/widgets/seal_input.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"accept": "image/png,image/jpeg", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["preview"] = _data_uri(value) if self.is_initial(value) else ""
+        return context
+
+
+def _data_uri(stored) -> str:
+    """The stored seal (a PNG or JPEG checked on upload) as a data URI; "" if unreadable."""
+    try:
+        with stored.open("rb") as handle:
+            data = handle.read()
+    except OSError:
+        return ""
+    mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return f"data:{mime};base64," + base64.b64encode(data).decode()

@@ -26,6 +26,8 @@ from django.utils.translation import get_language
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
 from destreg.reference.models import College
+from reviews.models import Outcome
+from reviews.verification import figures as verification_figures
 from students.models import Gender, RegistryRecord, current_graduation_year
 
 # The 2024 definition: 单位就业 (10 协议, 11 合同, 12 其他录用, 27 科研助理, 46 应征义务兵,
@@ -241,6 +243,8 @@ def compute(user) -> dict:
             .order_by("oldest")
         ),
         "progress": weekly_progress(user),
+        # 就业核查: checked of sampled, and of every graduate with a destination.
+        "verification": verification_figures(user, records.exclude(destination=None).count()),
         "computed_at": timezone.now(),
     }
 
@@ -471,4 +475,10 @@ def present(figures: dict) -> dict:
             for stage, kind, n in figures["pending"]
         ],
         "chart": chart(figures["progress"]),
+        "verification": {
+            **figures["verification"],
+            "outcomes": [
+                (value, Outcome(value).label, n) for value, n in figures["verification"]["outcomes"]
+            ],
+        },
     }

@@ -214,7 +214,7 @@ def compute(user) -> dict:
     """The figures of the user's scope, language-free (see ``present``)."""
     records = graduates_in_scope(user)
     overall = records.aggregate(total=Count("id"), placed=Count("id", filter=PLACED))
-    by_destination = (
+    by_destination = list(
         records.exclude(destination=None)
         .values("destination__code", "destination__name", "destination__name_en")
         .annotate(n=Count("id"))
@@ -232,7 +232,7 @@ def compute(user) -> dict:
             records, "education_level_id", "education_level__name", "education_level__name_en"
         ),
         "by_gender": rates_by(records, "gender", "gender"),
-        "by_destination": list(by_destination),
+        "by_destination": by_destination,
         "pending": [
             (row["stage"], row["kind"], row["n"])
             for row in tasks.values("stage", "kind").annotate(n=Count("id")).order_by("stage")
@@ -244,7 +244,7 @@ def compute(user) -> dict:
         ),
         "progress": weekly_progress(user),
         # 就业核查: checked of sampled, and of every graduate with a destination.
-        "verification": verification_figures(user, records.exclude(destination=None).count()),
+        "verification": verification_figures(user, sum(row["n"] for row in by_destination)),
         "computed_at": timezone.now(),
     }
 

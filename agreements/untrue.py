@@ -15,7 +15,7 @@ version: ``approved_snapshot`` freezes what was approved before the change.
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,10 +73,8 @@ def approved_snapshot(source: Source) -> dict[str, Any]:
     for field in source._meta.concrete_fields:
         if field.name in _NOT_SNAPSHOT:
             continue
-        value = getattr(source, field.name)
-        if field.choices and value:
-            value = getattr(source, f"get_{field.name}_display")()
-        shown = _plain(value)
+        # A choice is kept as its value and labelled when shown, in the reader's language.
+        shown = _plain(getattr(source, field.name))
         if shown in ("", False):
             continue
         fields.append([field.name, shown])

@@ -1,6 +1,8 @@
 """就业核查 pages: samples (list and 抽样), a sample's graduates with their assignment, one
 sampled graduate with its checks, and 我的核查任务 (reviews/verification.py)."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -17,6 +19,7 @@ from reviews.forms import AssignForm, CheckForm, SampleForm
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
 LIST_LIMIT = 500
+ITEM_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only (str.isdigit() takes '²')
 
 
 @reviewer_required
@@ -64,7 +67,7 @@ def sample(request, pk: int):
     verifiers = verification.verifiers_for(found)
     form = AssignForm(request.POST or None, verifiers=verifiers)
     if request.method == "POST" and form.is_valid():
-        ids = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+        ids = [int(value) for value in request.POST.getlist("item") if ITEM_ID.fullmatch(value)]
         outcome = attempt(
             lambda: verification.items_assign(
                 sample=found, item_ids=ids, verifier=form.cleaned_data["verifier"], by=request.user

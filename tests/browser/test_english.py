@@ -18,6 +18,7 @@ from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
 from destreg.audit.models import Notification
 from destreg.reference.models import Code
+from reviews import verification as sampling
 from students.importing import COLUMNS
 from tests import factories as f
 from tests.browser.conftest import login
@@ -169,6 +170,16 @@ def cast(
     )
     online.agreement_approve(agreement=signed, reviewer=college_reviewer)
     online.agreement_approve(agreement=signed, reviewer=school_reviewer)
+    # 就业核查: the signed graduate drawn and checked twice, the second time "not true".
+    sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    sampled = sample.items.get()
+    sampling.items_assign(
+        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+    )
+    for outcome, notes in [("not_reachable", ""), ("not_true", "单位称无此人")]:
+        sampling.check_record(
+            item=sampled, by=college_reviewer, method="call_unit", outcome=outcome, notes=notes
+        )
     assert pending.status == "pending" and timezone.now()
     return {
         "student": student.user,

@@ -15,7 +15,7 @@ version: ``approved_snapshot`` freezes what was approved before the change.
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _

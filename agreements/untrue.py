@@ -15,7 +15,7 @@ version: ``approved_snapshot`` freezes what was approved before the change.
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,10 +102,14 @@ def snapshot_rows(snapshot: dict[str, Any]) -> list[tuple[str, Any]]:
         label: Any = extra.get(name, name)
         if model is not None and name not in extra:
             try:
-                label = model._meta.get_field(name).verbose_name
-            except Exception:
-                label = name
-        rows.append((str(label), value))
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:  # a field removed since: keep its name
+                pass
+            else:
+                label = getattr(field, "verbose_name", name)
+                choices = dict(getattr(field, "flatchoices", None) or [])
+                value = choices.get(value, value)
+        rows.append((str(label), str(value)))
     return rows
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from destreg.accounts.models import User
 from destreg.reference.models import College
 from reviews.models import Method, Outcome
 
@@ -72,7 +73,7 @@ class SampleForm(forms.Form):
     percentage = forms.IntegerField(label=_("Percentage"), min_value=1, max_value=100, initial=5)
     college = forms.ModelChoiceField(
         label=_("College"),
-        queryset=None,
+        queryset=College.objects.none(),
         required=False,
         empty_label=_("All colleges"),
     )
@@ -90,7 +91,7 @@ class SampleForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    verifier = forms.ModelChoiceField(label=_("Verifier"), queryset=None)
+    verifier = forms.ModelChoiceField(label=_("Verifier"), queryset=User.objects.none())
 
     def __init__(self, *args, verifiers, **kwargs):
         super().__init__(*args, **kwargs)

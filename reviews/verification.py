@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -116,13 +116,13 @@ def samples_of(user: User) -> QuerySet[VerificationSample]:
     )
     if user.is_platform_admin:
         return samples
-    return samples.filter(school_id=user.school_id)
+    return samples.filter(school_id=user.school_id or 0)
 
 
 def tasks_of(user: User) -> QuerySet[VerificationItem]:
     """我的核查任务: what is assigned to ``user``, unchecked first."""
     return (
-        VerificationItem.objects.filter(verifier=user, school_id=user.school_id)
+        VerificationItem.objects.filter(verifier=user, school_id=user.school_id or 0)
         .select_related("student__record", "college", "destination", "sample")
         .order_by("checked_at", "assigned_at", "id")
     )
@@ -218,17 +218,20 @@ def sample_draw(
 ) -> VerificationSample:
     """Draw and record a sample of ``by``'s school (of ``college`` only, if given)."""
     require(can_draw_sample(by))
+    school_id = by.school_id
+    if school_id is None:  # can_draw_sample refused it already
+        raise PermissionDenied
     if not 1 <= percentage <= 100:
         raise ValidationError(_("The percentage is between 1 and 100."))
-    if college is not None and college.school_id != by.school_id:
+    if college is not None and college.school_id != school_id:
         raise ValidationError(_("Choose a college of your school."))
     year = year or current_graduation_year()
     seed = secrets.randbelow(SEED_LIMIT) if seed is None else seed
-    candidates = population(by.school_id, year, college.pk if college else None)
+    candidates = population(school_id, year, college.pk if college else None)
     if not candidates:
         raise ValidationError(_("No graduate of this year has an approved destination yet."))
     sample = VerificationSample.objects.create(
-        school_id=by.school_id,
+        school_id=school_id,
         college=college,
         year=year,
         percentage=percentage,
@@ -241,7 +244,7 @@ def sample_draw(
         VerificationItem(
             sample=sample,
             student_id=c.student_id,
-            school_id=by.school_id,
+            school_id=school_id,
             college_id=c.college_id,
             destination_id=c.destination_id,
             agreement_id=c.agreement_id,
@@ -359,9 +362,9 @@ def figures(user: User, approved_total: int) -> dict[str, Any]:
     with an approved destination (``approved_total``), and how many each latest outcome."""
     items = VerificationItem.objects.filter(sample__year=current_graduation_year())
     if user.is_college_reviewer:
-        items = items.filter(college_id=user.college_id)
+        items = items.filter(college_id=user.college_id or 0)
     elif not user.is_platform_admin:
-        items = items.filter(school_id=user.school_id)
+        items = items.filter(school_id=user.school_id or 0)
     counts = items.aggregate(
         sampled=Count("id"),
         checked=Count("id", filter=~Q(outcome="")),

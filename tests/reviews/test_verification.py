@@ -9,8 +9,11 @@ from collections import Counter
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from agreements.models import Agreement, Registration
+from agreements.terms import Hukou
+from agreements.untrue import snapshot_rows
 from agreements.registrations import services as reg
 from destreg.audit.models import AuditAction, AuditEvent, Notification
 from reviews import verification
@@ -314,7 +317,12 @@ def test_not_true_ends_a_signed_online_agreement(client, student, signed, school
     assert not DestinationClaim.objects.filter(student=student).exists()
     student.record.refresh_from_db()
     assert student.record.destination is None
-    assert item.checks.get().approved["fields"][0] == ["employer", signed.employer.name]
+    approved = item.checks.get().approved
+    assert approved["fields"][0] == ["employer", signed.employer.name]
+    # A choice is kept as its value and labelled in the reader's language when shown.
+    assert ["hukou", signed.hukou] in approved["fields"]
+    with translation.override("en"):
+        assert ("residence and file", str(Hukou(signed.hukou).label)) in snapshot_rows(approved)
     # The graduate reads why, and may register their destination again by any path.
     client.force_login(student.user)
     page = client.get(reverse("agreements:agreement", args=[signed.pk])).content.decode()

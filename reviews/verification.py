@@ -79,7 +79,9 @@ def can_check(user: User, item: VerificationItem) -> Decision:
     seen = can_view_item(user, item)
     if not seen:
         return seen
-    if item.verifier_id != user.pk:
+    if item.verifier_id != user.pk or not may_verify(user, item):
+        # The assignment, and still the scope: a reviewer moved to another college since
+        # checks no more of this one.
         return deny(_("Only the assigned verifier records checks."))
     if item.closed:
         return deny(_("This graduate's verification is finished."))

@@ -388,3 +388,43 @@ def test_roles_without_a_school_are_refused(client, student, employer_user):
     for user in (student.user, employer_user):
         client.force_login(user)
         assert client.get(reverse("reviews:verification_tasks")).status_code == 403
+
+
+def test_a_verifier_moved_to_another_college_checks_no_more(
+    population, school_reviewer, college_reviewer
+):
+    sample = verification.sample_draw(by=school_reviewer, percentage=20, seed=2)
+    item = sample.items.filter(college=population.a1).first()
+    verification.items_assign(
+        sample=sample, item_ids=[item.pk], verifier=college_reviewer, by=school_reviewer
+    )
+    college_reviewer.college = population.a2
+    college_reviewer.save(update_fields=["college"])
+    with pytest.raises(PermissionDenied):
+        verification.check_record(
+            item=item, by=college_reviewer, method="documents", outcome="confirmed"
+        )
+
+
+def test_the_lists_take_a_constant_number_of_queries(
+    client, population, school_reviewer, django_assert_max_num_queries
+):
+    sample = verification.sample_draw(by=school_reviewer, percentage=100, seed=4)  # 30
+    verification.items_assign(
+        sample=sample,
+        item_ids=list(sample.items.values_list("pk", flat=True)),
+        verifier=school_reviewer,
+        by=school_reviewer,
+    )
+    client.force_login(school_reviewer)
+    for url in (
+        reverse("reviews:verification_samples"),
+        reverse("reviews:verification_sample", args=[sample.pk]),
+        reverse("reviews:verification_tasks"),
+    ):
+        with django_assert_max_num_queries(14):
+            response = client.get(url)
+        assert response.status_code == 200
+    assert (
+        response.content.decode().count(reverse("reviews:verification_item", args=[0])[:-2]) >= 30
+    )

@@ -15,6 +15,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -190,22 +191,31 @@ def population(school_id: int, year: int, college_id: int | None = None) -> list
     ).values_list("student_id", "pk"):
         sources[student_id] = (pk, None)
     return sorted(
-        Candidate(college, code, number, pk, destination, *sources[pk])
-        for pk, college, code, number, destination in rows
-        if pk in sources
+        (
+            Candidate(college, code, number, pk, destination, *sources[pk])
+            for pk, college, code, number, destination in rows
+            if pk in sources
+        ),
+        key=_order,
     )
+
+
+# The sort order (the student id is unique, so the order is total); a key function sorts
+# 100,000 candidates several times faster than the dataclass's own comparisons.
+_order = attrgetter("college_id", "destination_code", "student_no", "student_id")
 
 
 def choose(candidates: Iterable[Candidate], percentage: int, seed: int) -> list[Candidate]:
     """The stratified draw (module docstring): pure, and the same for the same input."""
     strata: dict[tuple[int, str], list[Candidate]] = defaultdict(list)
-    for candidate in sorted(candidates):
+    for candidate in sorted(candidates, key=_order):
         strata[(candidate.college_id, candidate.destination_code)].append(candidate)
     rng = random.Random(seed)  # noqa: S311 - reproducible by design, not a secret
     chosen: list[Candidate] = []
     for key in sorted(strata):
         members = strata[key]
-        chosen.extend(sorted(rng.sample(members, math.ceil(len(members) * percentage / 100))))
+        drawn = rng.sample(members, math.ceil(len(members) * percentage / 100))
+        chosen.extend(sorted(drawn, key=_order))
     return chosen
 
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from agreements.models import Agreement, Registration
+from agreements.registrations import services as reg
 from agreements.terms import Hukou
 from agreements.untrue import snapshot_rows
-from agreements.registrations import services as reg
 from destreg.audit.models import AuditAction, AuditEvent, Notification
 from reviews import verification
 from reviews.models import Outcome, VerificationItem

@@ -428,3 +428,34 @@ def test_the_lists_take_a_constant_number_of_queries(
     assert (
         response.content.decode().count(reverse("reviews:verification_item", args=[0])[:-2]) >= 30
     )
+
+
+@pytest.mark.parametrize("junk", ["²", "-1", "0", "101", "9" * 40, "1.5", "", "' OR 1=1 --"])
+def test_bad_input_is_refused_without_an_error(
+    client, population, school_reviewer, college_reviewer, junk
+):
+    sample = verification.sample_draw(by=school_reviewer, percentage=20, seed=8)
+    item = sample.items.filter(college=population.a1).first()
+    verification.items_assign(
+        sample=sample, item_ids=[item.pk], verifier=college_reviewer, by=school_reviewer
+    )
+    client.force_login(school_reviewer)
+    drawn = sample.items.count()
+    response = client.post(
+        reverse("reviews:verification_samples"),
+        {"percentage": junk, "seed": junk, "college": junk},
+    )
+    assert response.status_code in (302, 400)
+    response = client.post(
+        reverse("reviews:verification_sample", args=[sample.pk]),
+        {"verifier": junk, "item": [junk, str(item.pk)]},
+    )
+    assert response.status_code in (302, 400)
+    assert sample.items.count() == drawn
+    client.force_login(college_reviewer)
+    response = client.post(
+        reverse("reviews:verification_item", args=[item.pk]),
+        {"method": junk, "outcome": junk, "notes": junk},
+    )
+    assert response.status_code == 400
+    assert not item.checks.exists()

@@ -8,13 +8,15 @@ from collections import Counter
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
 from agreements.models import Agreement, Registration
+from agreements.online import services as online
 from agreements.registrations import services as reg
 from agreements.terms import Hukou
-from agreements.untrue import snapshot_rows
+from agreements.untrue import can_find_untrue, snapshot_rows
 from destreg.audit.models import AuditAction, AuditEvent, Notification
 from reviews import verification
 from reviews.models import Outcome, VerificationItem
@@ -458,4 +460,45 @@ def test_bad_input_is_refused_without_an_error(
         {"method": junk, "outcome": junk, "notes": junk},
     )
     assert response.status_code == 400
+    assert not item.checks.exists()
+
+
+def test_only_an_approved_destination_can_be_found_not_true(
+    student, signed, school_reviewer, college_reviewer, other_college_reviewer,
+    other_school_reviewer,
+):  # fmt: skip
+    """Every status of an agreement and of a registration × who asks."""
+    registration = _placed(student.record.major, "80")
+    for source, allowed_in in ((signed, "signed"), (registration, "approved")):
+        for status in type(source).Status.values:
+            type(source).objects.filter(pk=source.pk).update(status=status)
+            source.refresh_from_db()
+            for user, in_scope in [
+                (school_reviewer, True),
+                (college_reviewer, True),
+                (other_college_reviewer, False),
+                (other_school_reviewer, False),
+                (student.user, False),
+            ]:
+                assert bool(can_find_untrue(user, source)) == (status == allowed_in and in_scope), (
+                    type(source).__name__,
+                    status,
+                    user.role,
+                )
+
+
+def test_a_termination_under_way_is_decided_first(student, signed, school_reviewer):
+    online.termination_request(
+        agreement=signed,
+        user=student.user,
+        reason="换工作",
+        document=SimpleUploadedFile("d.pdf", f.pdf_bytes(), content_type="application/pdf"),
+    )
+    item = _assigned_item(student, school_reviewer, school_reviewer)
+    with pytest.raises(PermissionDenied):
+        verification.check_record(
+            item=item, by=school_reviewer, method="call_unit", outcome="not_true", notes="不实"
+        )
+    signed.refresh_from_db()
+    assert signed.status == "signed"
     assert not item.checks.exists()

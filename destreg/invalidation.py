@@ -134,6 +134,9 @@ AFTER_STATE_CHANGE: dict[str, tuple[str, ...]] = {
         "reviews.stats.statistics_keys_of",
     ),
     "reference.School": ("reviews.stats.statistics_keys_of",),
+    # 就业核查 (reviews/verification.py): the statistics count the sampled and the checked.
+    "reviews.VerificationSample": ("reviews.stats.statistics_keys_of",),
+    "reviews.VerificationItem": ("reviews.stats.statistics_keys_of",),
 }
 
 

@@ -1,6 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from destreg.accounts.models import User
+from destreg.reference.models import College
+from reviews.models import Method, Outcome
+
 
 class DecisionForm(forms.Form):
     APPROVE, RETURN, REJECT = "approve", "return", "reject"
@@ -61,3 +65,58 @@ class UnbindForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
     )
+
+
+class SampleForm(forms.Form):
+    """抽样: a percentage of the school's graduates with an approved destination."""
+
+    percentage = forms.IntegerField(label=_("Percentage"), min_value=1, max_value=100, initial=5)
+    college = forms.ModelChoiceField(
+        label=_("College"),
+        queryset=College.objects.none(),
+        required=False,
+        empty_label=_("All colleges"),
+    )
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        required=False,
+        min_value=0,
+        max_value=2**62,
+        help_text=_("Leave blank for a new random seed; enter a recorded seed to draw again."),
+    )
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["college"].queryset = College.objects.filter(school=school).order_by("name")  # type: ignore[attr-defined]
+
+
+class AssignForm(forms.Form):
+    verifier = forms.ModelChoiceField(label=_("Verifier"), queryset=User.objects.none())
+
+    def __init__(self, *args, verifiers, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["verifier"]
+        field.queryset = verifiers  # type: ignore[attr-defined]
+        field.label_from_instance = self.describe  # type: ignore[attr-defined]
+
+    @staticmethod
+    def describe(user) -> str:
+        where = user.college.name if user.college_id else _("School")
+        return f"{user.display_name or user.username} ({where})"
+
+
+class CheckForm(forms.Form):
+    method = forms.ChoiceField(label=_("Method"), choices=[])
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[])
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when not true: the graduate reads it as the reason."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = Method.choices  # type: ignore[attr-defined]
+        self.fields["outcome"].choices = Outcome.choices  # type: ignore[attr-defined]

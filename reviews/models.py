@@ -32,3 +32,167 @@ class ExportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class Method(models.TextChoices):
+    CALL_UNIT = "call_unit", _("Call to the unit")
+    CALL_GRADUATE = "call_graduate", _("Call to the graduate")
+    DOCUMENTS = "documents", _("Document check")
+
+
+class Outcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    NOT_REACHABLE = "not_reachable", _("Not reachable")
+    NOT_TRUE = "not_true", _("Not true")
+
+
+class VerificationSample(models.Model):
+    """就业核查: a random sample of a school's graduates with an approved destination,
+    stratified by college × destination type, drawn with ``seed`` so the same seed over the
+    same population draws the same graduates again (reviews/verification.py)."""
+
+    school = models.ForeignKey(
+        "reference.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Only this college's graduates; every college of the school when blank.
+    college = models.ForeignKey(
+        "reference.College",
+        verbose_name=_("college"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    year = models.PositiveSmallIntegerField(_("graduation year"))
+    percentage = models.PositiveSmallIntegerField(_("percentage"))
+    seed = models.BigIntegerField(_("seed"))
+    population = models.PositiveIntegerField(_("graduates with an approved destination"))
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("drawn by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("verification sample")
+        verbose_name_plural = _("verification samples")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percentage__gte=1, percentage__lte=100),
+                name="sample_percentage_1_to_100",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} · {self.percentage}% · {self.seed}"
+
+
+class VerificationItem(models.Model):
+    """One sampled graduate: the approved destination checked (an online agreement or a
+    registration), the verifier assigned, and the latest check's outcome."""
+
+    sample = models.ForeignKey(VerificationSample, on_delete=models.CASCADE, related_name="items")
+    student = models.ForeignKey(
+        "students.Student",
+        verbose_name=_("graduate"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Copied when drawn, so scopes and strata are plain filters.
+    school = models.ForeignKey("reference.School", on_delete=models.PROTECT, related_name="+")
+    college = models.ForeignKey(
+        "reference.College",
+        verbose_name=_("college"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    destination = models.ForeignKey(
+        "reference.Code",
+        verbose_name=_("graduate destination"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registration = models.ForeignKey(
+        "agreements.Registration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verifier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="verification_items",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sampled graduate")
+        verbose_name_plural = _("sampled graduates")
+        ordering = ["college_id", "destination_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "student"], name="one_item_per_graduate"),
+            models.CheckConstraint(
+                condition=models.Q(agreement__isnull=False, registration__isnull=True)
+                | models.Q(agreement__isnull=True, registration__isnull=False),
+                name="item_of_an_agreement_or_a_registration",
+            ),
+        ]
+        indexes = [models.Index(fields=["verifier", "checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id}: {self.student_id}"
+
+    @property
+    def source(self):
+        """The approved destination that was sampled."""
+        return self.agreement if self.agreement_id else self.registration
+
+    @property
+    def closed(self) -> bool:
+        """Confirmed or found not true: nothing more to check."""
+        return self.outcome in (Outcome.CONFIRMED, Outcome.NOT_TRUE)
+
+    def get_outcome_display(self) -> str:
+        return str(Outcome(self.outcome).label) if self.outcome else ""
+
+
+class VerificationCheck(models.Model):
+    """One check of a sampled graduate: how, what came of it, notes, who and when. A check
+    that found the destination not true keeps the approved version (``approved``)."""
+
+    item = models.ForeignKey(VerificationItem, on_delete=models.CASCADE, related_name="checks")
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("checked at"), auto_now_add=True)
+    approved = models.JSONField(_("approved version"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("verification check")
+        verbose_name_plural = _("verification checks")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.outcome}"

@@ -26,6 +26,8 @@ from django.utils.translation import get_language
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
 from destreg.reference.models import College
+from reviews.models import Outcome
+from reviews.verification import figures as verification_figures
 from students.models import Gender, RegistryRecord, current_graduation_year
 
 # The 2024 definition: 单位就业 (10 协议, 11 合同, 12 其他录用, 27 科研助理, 46 应征义务兵,
@@ -212,7 +214,7 @@ def compute(user) -> dict:
     """The figures of the user's scope, language-free (see ``present``)."""
     records = graduates_in_scope(user)
     overall = records.aggregate(total=Count("id"), placed=Count("id", filter=PLACED))
-    by_destination = (
+    by_destination = list(
         records.exclude(destination=None)
         .values("destination__code", "destination__name", "destination__name_en")
         .annotate(n=Count("id"))
@@ -230,7 +232,7 @@ def compute(user) -> dict:
             records, "education_level_id", "education_level__name", "education_level__name_en"
         ),
         "by_gender": rates_by(records, "gender", "gender"),
-        "by_destination": list(by_destination),
+        "by_destination": by_destination,
         "pending": [
             (row["stage"], row["kind"], row["n"])
             for row in tasks.values("stage", "kind").annotate(n=Count("id")).order_by("stage")
@@ -241,6 +243,8 @@ def compute(user) -> dict:
             .order_by("oldest")
         ),
         "progress": weekly_progress(user),
+        # 就业核查: checked of sampled, and of every graduate with a destination.
+        "verification": verification_figures(user, sum(row["n"] for row in by_destination)),
         "computed_at": timezone.now(),
     }
 
@@ -471,4 +475,10 @@ def present(figures: dict) -> dict:
             for stage, kind, n in figures["pending"]
         ],
         "chart": chart(figures["progress"]),
+        "verification": {
+            **figures["verification"],
+            "outcomes": [
+                (value, Outcome(value).label, n) for value, n in figures["verification"]["outcomes"]
+            ],
+        },
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import registry_views, views
+from reviews import registry_views, verification_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -19,6 +19,15 @@ urlpatterns = [
     path("registry/held/", registry_views.held_changes, name="held_changes"),
     path("registry/held/<int:pk>/", registry_views.held_change_decide, name="held_change_decide"),
     path("employers/", views.employers, name="employers"),
+    # 就业核查: samples, their graduates and checks, and 我的核查任务.
+    path("verification/samples/", verification_views.samples, name="verification_samples"),
+    path(
+        "verification/samples/<int:pk>/",
+        verification_views.sample,
+        name="verification_sample",
+    ),
+    path("verification/items/<int:pk>/", verification_views.item, name="verification_item"),
+    path("verification/tasks/", verification_views.tasks, name="verification_tasks"),
     path("records/", registry_views.records, name="records"),
     path("records/<int:pk>/", registry_views.record, name="record"),
     path(

@@ -93,3 +93,21 @@ def claim_approve(
         destination_at=timezone.now(),
     )
     return replaced
+
+
+def claim_reopen(*, student: Student, path: str, object_id: int) -> None:
+    """The approved destination by this path was found not true (就业核查) and goes back to
+    the student: it is no longer the approved destination but holds the in-progress slot
+    again, so the student corrects and submits it; when another application already holds
+    that slot, the claim ends (四选一: the student withdraws one of them)."""
+    claim = DestinationClaim.objects.filter(
+        student=student, path=path, object_id=object_id, approved=True
+    ).first()
+    if claim is None:
+        return
+    if DestinationClaim.objects.filter(student=student, approved=False).exists():
+        claim.delete()
+    else:
+        claim.approved = False
+        claim.save(update_fields=["approved"])
+    RegistryRecord.objects.filter(student=student).update(destination=None, destination_at=None)

@@ -25,6 +25,7 @@ from agreements.online import services
 from agreements.registrations import services as registrations
 from destreg.accounts.models import User
 from employers import services as employer_services
+from reviews import verification as sampling
 from reviews.models import ExportJob
 from students import services as student_services
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
@@ -57,6 +58,10 @@ MATRIX = {
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
     "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
     "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
+    # 就业核查: a sample is the school reviewers'; a sampled graduate also its verifier's
+    # (the college reviewer of the right college here).
+    "reviews:verification_sample": ("sample", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
+    "reviews:verification_item": ("sampled", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:record": ("record", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:record_activation": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:record_unbind": ("record", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
@@ -192,6 +197,11 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
     termination_link = TerminationLink.objects.create(
         registration=paper, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
     )
+    sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    sampled = sample.items.get(student=student)
+    sampling.items_assign(
+        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+    )
     unit = employer_user.employer
     unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
     unit.save(update_fields=["business_licence"])
@@ -221,6 +231,8 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "return_token": {"token": link.token},
         "termination_token": {"token": termination_link.token},
         "record": {"pk": student.record_id},
+        "sample": {"pk": sample.pk},
+        "sampled": {"pk": sampled.pk},
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},
         "school_code": {"code": _sign_on(student.record.school).school.code},

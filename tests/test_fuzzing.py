@@ -208,6 +208,8 @@ LIST_VIEWS = {
     "reviews:agreement": ("college_reviewer", ["next"]),
     "reviews:records": ("college_reviewer", ["q"]),
     "reviews:held_changes": ("school_reviewer", ["page"]),
+    "reviews:verification_samples": ("school_reviewer", []),
+    "reviews:verification_tasks": ("college_reviewer", []),
     "account_security": ("student", ["next"]),
     "agreements:sent": ("employer_user", ["page"]),
     "agreements:invitations": ("student", ["page"]),

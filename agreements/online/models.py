@@ -126,6 +126,7 @@ class AgreementStatus(models.TextChoices):
     SIGNED = "signed", _("Signed successfully")
     FAILED = "failed", _("Signing failed")
     TERMINATED = "terminated", _("Terminated")
+    FOUND_UNTRUE = "found_untrue", _("Not true (verification)")
 
 
 AGREEMENT_REVIEW = ReviewStages(
@@ -235,6 +236,11 @@ class Agreement(FSMModelMixin, Terms):
     @transition(field=status, source=Status.SIGNED, target=Status.TERMINATED)
     def _terminate(self) -> None:
         """An approved termination ends the agreement: 已解约."""
+
+    @transition(field=status, source=Status.SIGNED, target=Status.FOUND_UNTRUE)
+    def _found_untrue(self) -> None:
+        """核查不实: verification found the signing not true; the graduate registers their
+        destination again (the agreement stays, for the record)."""
 
 
 class AgreementSequence(models.Model):

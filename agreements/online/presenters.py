@@ -60,6 +60,7 @@ def agreement_context(user: User, agreement: Agreement) -> dict:
         "agreement": agreement,
         "shown": agreement_status(agreement),
         "failed": agreement.status == Agreement.Status.FAILED,
+        "found_untrue": agreement.status == Agreement.Status.FOUND_UNTRUE,
         "preview": agreement_preview(agreement),
         "record": agreement.student.record,
         "show_full_id": user.is_student,

@@ -324,6 +324,11 @@ class Registration(FSMModelMixin, Terms):
     def _terminate(self) -> None:
         """已解约: an approved termination ends an offline e-agreement or paper agreement."""
 
+    @transition(field=status, source=Status.APPROVED, target=Status.RETURNED)
+    def _found_untrue(self) -> None:
+        """核查不实: verification found the approved destination not true; it goes back to
+        the student to correct and submit again (退回修改)."""
+
 
 class OneTimeLink(models.Model):
     """A one-time, expiring link e-mailed to a unit without an account."""

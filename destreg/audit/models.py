@@ -74,6 +74,13 @@ class AuditAction(models.TextChoices):
         _("Registry record created from an approved request"),
     )
     CHANGE_SEAL = "change_seal", _("School seal changed")
+    DRAW_SAMPLE = "draw_sample", _("Verification sample drawn")
+    ASSIGN_VERIFIER = "assign_verifier", _("Verifier assigned")
+    RECORD_CHECK = "record_check", _("Verification check recorded")
+    FOUND_UNTRUE = (
+        "found_untrue",
+        _("Found not true by verification; returned to the graduate"),
+    )
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

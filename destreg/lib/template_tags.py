@@ -15,6 +15,7 @@ BADGE_COLOURS = {
     "declined": "danger",
     "refused": "danger",
     "terminated": "danger",
+    "found_untrue": "danger",
     "expired": "secondary",
     "accepted": "primary",
 }

@@ -14,6 +14,7 @@ from django.utils import timezone
 from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as reg
+from reviews import verification as sampling
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -69,6 +70,13 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     f.make_employer(name="待审核单位")
     f.make_employer(name="已核验单位", verified_at=timezone.now())
 
+    # 就业核查: the signed student drawn, assigned to the college's reviewer.
+    sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    sampled = sample.items.get()
+    sampling.items_assign(
+        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+    )
+    verifying = ["/reviews/verification/tasks/", f"/reviews/verification/items/{sampled.pk}/"]
     reviews = [
         f"/reviews/agreements/{waiting.pk}/",
         f"/reviews/agreements/{agreement.pk}/",
@@ -102,8 +110,16 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
                 f"/agreements/{waiting.pk}/",
             ],
         ),
-        "college reviewer": (college_reviewer.username, reviews),
-        "school reviewer": (school_reviewer.username, reviews),
+        "college reviewer": (college_reviewer.username, [*reviews, *verifying]),
+        "school reviewer": (
+            school_reviewer.username,
+            [
+                *reviews,
+                "/reviews/verification/samples/",
+                f"/reviews/verification/samples/{sample.pk}/",
+                f"/reviews/verification/items/{sampled.pk}/",
+            ],
+        ),
         "platform admin": (platform_admin.username, reviews[:3]),
         "anonymous": (
             None,

@@ -19,6 +19,7 @@ from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
 from destreg.audit.models import Notification
 from destreg.reference.models import Code
+from reviews import verification as sampling
 from students.importing import COLUMNS
 from tests import factories as f
 from tests.browser.conftest import login
@@ -174,6 +175,16 @@ def cast(
         employer=employer_user.employer, name="校招模板", job_category=signed.job_category,
         position="工程师", work_location="北京", hukou="employer", updated_by=employer_user,
     )  # fmt: skip
+    # 就业核查: the signed graduate drawn and checked twice, the second time "not true".
+    sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    sampled = sample.items.get()
+    sampling.items_assign(
+        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+    )
+    for outcome, notes in [("not_reachable", ""), ("not_true", "单位称无此人")]:
+        sampling.check_record(
+            item=sampled, by=college_reviewer, method="call_unit", outcome=outcome, notes=notes
+        )
     assert pending.status == "pending" and timezone.now()
     return {
         "student": student.user,

@@ -61,3 +61,15 @@ class UnbindForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
     )
+
+
+class AnnualReportForm(forms.Form):
+    """The class a new annual report counts: this year's or one of the four before."""
+
+    year = forms.TypedChoiceField(label=_("Graduating class"), coerce=int, choices=[])
+
+    def __init__(self, *args, current_year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        years = range(current_year, current_year - 5, -1)
+        self.fields["year"].choices = [(year, str(year)) for year in years]
+        self.fields["year"].initial = current_year

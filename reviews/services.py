@@ -3,20 +3,22 @@
 from functools import partial
 from typing import NamedTuple
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
-from destreg.audit.models import ReviewTask
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction, ReviewTask
 from destreg.audit.services import review_task_drop
 from destreg.lib.actions import REFUSALS, attempt
 from destreg.lib.decisions import STALE_MESSAGE, parse_bulk_value
 from reviews import queue as review_queue
 from reviews.decisions import BY_KIND, decide_task
 from reviews.forms import DecisionForm
-from reviews.models import ExportJob
-from reviews.tasks import run_export
+from reviews.models import AnnualReport, ExportJob
+from reviews.permissions import can_request_annual_report
+from reviews.tasks import run_annual_report, run_export
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -30,6 +32,20 @@ def export_start(*, user: User, fmt: str) -> ExportJob:
     job = ExportJob.objects.create(user=user, fmt=fmt)
     transaction.on_commit(lambda: run_export.enqueue(job.pk))
     return job
+
+
+@transaction.atomic
+def annual_report_start(*, user: User, year: int) -> AnnualReport:
+    """Queue a draft 就业质量年度报告 of ``user``'s school for the class of ``year``; it is
+    rendered in the background once the row is committed (its page shows the progress).
+    Raises PermissionDenied unless ``user`` is one of the school's reviewers."""
+    decision = can_request_annual_report(user)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    report = AnnualReport.objects.create(school_id=user.school_id, year=year, requested_by=user)
+    record_event(report, by=user, action=AuditAction.REQUEST_ANNUAL_REPORT, created=True)
+    transaction.on_commit(lambda: run_annual_report.enqueue(report.pk))
+    return report
 
 
 class BulkResult(NamedTuple):

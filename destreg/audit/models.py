@@ -68,6 +68,7 @@ class AuditAction(models.TextChoices):
         "record_from_request",
         _("Registry record created from an approved request"),
     )
+    REQUEST_ANNUAL_REPORT = "request_annual_report", _("Annual report requested")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

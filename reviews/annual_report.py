@@ -235,7 +235,8 @@ def annual_report_now(report_id: int) -> None:
     report = AnnualReport.objects.select_related("school").get(pk=report_id)
     jobs = AnnualReport.objects.filter(pk=report_id)
     total = RegistryRecord.objects.filter(school=report.school, graduation_year=report.year).count()
-    as_of = f"实时数据，截至 {timezone.localtime():%Y-%m-%d %H:%M}"
+    # When the live data was read (a snapshot's cut-off once reports are drawn from them).
+    as_of = f"{timezone.localtime():%Y-%m-%d %H:%M}"
     jobs.update(status=AnnualReport.Status.RUNNING, progress=0, as_of=as_of)
 
     def reading(done: int) -> None:

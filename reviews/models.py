@@ -51,8 +51,8 @@ class AnnualReport(models.Model):
         related_name="annual_reports",
     )
     year = models.PositiveSmallIntegerField(_("graduation year"))
-    # What the figures count, as printed on the cover: the live data at the time it was
-    # read (a snapshot's name once reports are drawn from snapshots).
+    # When the figures were counted, language-free as printed on the cover: the time the
+    # live data was read (a snapshot's cut-off once reports are drawn from snapshots).
     as_of = models.CharField(_("as of"), max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agreements.online import services as online
 from agreements.registrations import services as reg
+from reviews.models import AnnualReport
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -68,6 +69,13 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     f.make_employer(name="待审核单位")
     f.make_employer(name="已核验单位", verified_at=timezone.now())
 
+    done, running = (
+        AnnualReport.objects.create(
+            school=world.school_a, year=2026, as_of="2026-12-01 09:00", status=status,
+            progress=progress, requested_by=school_reviewer,
+        )
+        for status, progress in (("done", 100), ("running", 40))
+    )  # fmt: skip
     reviews = [
         f"/reviews/agreements/{waiting.pk}/",
         f"/reviews/agreements/{agreement.pk}/",
@@ -97,7 +105,14 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
             ],
         ),
         "college reviewer": (college_reviewer.username, reviews),
-        "school reviewer": (school_reviewer.username, reviews),
+        "school reviewer": (
+            school_reviewer.username,
+            [
+                *reviews,
+                f"/reviews/annual-reports/{done.pk}/",
+                f"/reviews/annual-reports/{running.pk}/",
+            ],
+        ),
         "platform admin": (platform_admin.username, reviews[:3]),
         "anonymous": (
             None,

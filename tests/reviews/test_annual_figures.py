@@ -28,7 +28,9 @@ CLASS = [
     row(B, 1, "85", True, institution="University of Oxford"),
     row(B, 1, "80", True, institution="清华大学"),
     row(B, 2, "", False),
-    row(B, 1, "10", True, unit_province="北京市", industry=FINANCE, nature=STATE, monthly_pay=12000),
+    row(
+        B, 1, "10", True, unit_province="北京市", industry=FINANCE, nature=STATE, monthly_pay=12000
+    ),
     row(B, 2, "80", True, institution="北京大学"),
 ]
 

@@ -149,7 +149,7 @@ def test_the_page_starts_a_report_and_shows_its_progress(
     assert response.url == reverse("reviews:annual_report", args=[report.pk])
     assert report.school == world.school_a and report.requested_by == school_reviewer
     page = client.get(response.url)
-    assert b'http-equiv="refresh"' in page.content  # it refreshes until it is done
+    assert b"data-poll" in page.content  # it updates itself until it is done
     assert b"?download=1" not in page.content
     assert client.get(response.url + "?download=1").status_code == 200  # not yet: the page
 

@@ -55,6 +55,7 @@ def _unit(source: Agreement | Registration | None, provinces: dict[str, str]) ->
     approved destination (blank without one)."""
     if source is None:
         return {}
+    region: Region | None
     if isinstance(source, Agreement):
         employer = source.employer
         region, industry, nature = employer.region, employer.industry, employer.nature
@@ -133,12 +134,12 @@ class Bars:
     more: int  # rows in the table but not in the chart
 
 
-CHART_WIDTH = 270
-LABEL_WIDTH = 96
+CHART_WIDTH = 250
+LABEL_WIDTH = 92
 VALUE_WIDTH = 40
 ROW_HEIGHT = 15
 MAX_BARS = 15
-LABEL_CHARS = 9
+LABEL_CHARS = 10
 
 
 def _short(label: str) -> str:

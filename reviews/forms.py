@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -71,5 +73,6 @@ class AnnualReportForm(forms.Form):
     def __init__(self, *args, current_year: int, **kwargs):
         super().__init__(*args, **kwargs)
         years = range(current_year, current_year - 5, -1)
-        self.fields["year"].choices = [(year, str(year)) for year in years]
-        self.fields["year"].initial = current_year
+        field = cast(forms.TypedChoiceField, self.fields["year"])
+        field.choices = [(year, str(year)) for year in years]
+        field.initial = current_year

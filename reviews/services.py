@@ -40,7 +40,7 @@ def annual_report_start(*, user: User, year: int) -> AnnualReport:
     rendered in the background once the row is committed (its page shows the progress).
     Raises PermissionDenied unless ``user`` is one of the school's reviewers."""
     decision = can_request_annual_report(user)
-    if not decision:
+    if not decision or user.school_id is None:
         raise PermissionDenied(decision.reason)
     report = AnnualReport.objects.create(school_id=user.school_id, year=year, requested_by=user)
     record_event(report, by=user, action=AuditAction.REQUEST_ANNUAL_REPORT, created=True)

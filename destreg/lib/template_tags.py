@@ -17,6 +17,7 @@ BADGE_COLOURS = {
     "terminated": "danger",
     "expired": "secondary",
     "accepted": "primary",
+    "done": "success",  # background work: an import, an annual report
 }
 
 

@@ -78,6 +78,12 @@ class AnnualReport(models.Model):
             models.CheckConstraint(
                 condition=models.Q(progress__lte=100), name="annual_report_progress_max_100"
             ),
+            # Drawing one up takes seconds of a worker's time: one at a time per school.
+            models.UniqueConstraint(
+                fields=["school"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_annual_report_in_progress_per_school",
+            ),
         ]
 
     def __str__(self) -> str:

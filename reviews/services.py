@@ -1,10 +1,12 @@
 """Writes of the reviewer area that belong to no other app."""
 
+from datetime import timedelta
 from functools import partial
 from typing import NamedTuple
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
@@ -34,15 +36,34 @@ def export_start(*, user: User, fmt: str) -> ExportJob:
     return job
 
 
+ANNUAL_REPORT_STALE_AFTER = timedelta(hours=1)
+
+
 @transaction.atomic
 def annual_report_start(*, user: User, year: int) -> AnnualReport:
     """Queue a draft 就业质量年度报告 of ``user``'s school for the class of ``year``; it is
     rendered in the background once the row is committed (its page shows the progress).
-    Raises PermissionDenied unless ``user`` is one of the school's reviewers."""
+    Raises PermissionDenied unless ``user`` is one of the school's reviewers, and
+    ValidationError while another report of the school is queued or running (one queued
+    more than ANNUAL_REPORT_STALE_AFTER ago is marked failed first)."""
     decision = can_request_annual_report(user)
     if not decision or user.school_id is None:
         raise PermissionDenied(decision.reason)
-    report = AnnualReport.objects.create(school_id=user.school_id, year=year, requested_by=user)
+    # A job whose worker died long ago (recover_tasks re-queues it meanwhile) frees the place.
+    AnnualReport.objects.filter(
+        school_id=user.school_id,
+        status__in=[AnnualReport.Status.QUEUED, AnnualReport.Status.RUNNING],
+        created_at__lt=timezone.now() - ANNUAL_REPORT_STALE_AFTER,
+    ).update(status=AnnualReport.Status.FAILED)
+    try:
+        with transaction.atomic():
+            report = AnnualReport.objects.create(
+                school_id=user.school_id, year=year, requested_by=user
+            )
+    except IntegrityError:  # one_annual_report_in_progress_per_school
+        raise ValidationError(
+            _("A report of the school is being drawn up: wait until it is finished.")
+        ) from None
     record_event(report, by=user, action=AuditAction.REQUEST_ANNUAL_REPORT, created=True)
     transaction.on_commit(lambda: run_annual_report.enqueue(report.pk))
     return report

@@ -1,10 +1,13 @@
 """The annual report from the live data: the rows, the job end to end, and who may see it."""
 
 import io
+from datetime import timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from agreements.models import Registration
@@ -133,6 +136,47 @@ def test_only_school_reviewers_may_start_one(request, role):
     assert not AnnualReport.objects.exists()
 
 
+def test_one_report_at_a_time_per_school(
+    world, school_reviewer, other_school_reviewer, django_capture_on_commit_callbacks
+):
+    year = current_graduation_year()
+    with django_capture_on_commit_callbacks(execute=False):
+        first = annual_report_start(user=school_reviewer, year=year)
+        with pytest.raises(ValidationError):
+            annual_report_start(user=school_reviewer, year=year - 1)
+        # Another school is not held up.
+        annual_report_start(user=other_school_reviewer, year=year)
+    assert AnnualReport.objects.filter(school=world.school_a).count() == 1
+    AnnualReport.objects.filter(pk=first.pk).update(status=AnnualReport.Status.DONE)
+    with django_capture_on_commit_callbacks(execute=False):
+        annual_report_start(user=school_reviewer, year=year)
+    assert AnnualReport.objects.filter(school=world.school_a).count() == 2
+
+
+def test_a_report_stuck_for_an_hour_no_longer_holds_up_the_school(
+    world, school_reviewer, django_capture_on_commit_callbacks
+):
+    year = current_graduation_year()
+    with django_capture_on_commit_callbacks(execute=False):
+        stuck = annual_report_start(user=school_reviewer, year=year)
+    AnnualReport.objects.filter(pk=stuck.pk).update(
+        status=AnnualReport.Status.RUNNING, created_at=timezone.now() - timedelta(minutes=61)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        annual_report_start(user=school_reviewer, year=year)
+    stuck.refresh_from_db()
+    assert stuck.status == AnnualReport.Status.FAILED
+
+
+def test_the_database_refuses_a_second_report_in_progress(world, school_reviewer):
+    AnnualReport.objects.create(school=world.school_a, year=2026)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnnualReport.objects.create(
+            school=world.school_a, year=2025, status=AnnualReport.Status.RUNNING
+        )
+    AnnualReport.objects.create(school=world.school_a, year=2025, status="done")
+
+
 # --- the pages -------------------------------------------------------------------------------
 
 
@@ -152,6 +196,17 @@ def test_the_page_starts_a_report_and_shows_its_progress(
     assert b"data-poll" in page.content  # it updates itself until it is done
     assert b"?download=1" not in page.content
     assert client.get(response.url + "?download=1").status_code == 200  # not yet: the page
+
+
+def test_the_page_says_a_report_is_already_being_drawn_up(
+    client, world, school_reviewer, django_capture_on_commit_callbacks
+):
+    AnnualReport.objects.create(school=world.school_a, year=2026)
+    client.force_login(school_reviewer)
+    response = client.post(reverse("reviews:annual_reports"), {"year": current_graduation_year()})
+    assert response.status_code == 400
+    assert "正在生成" in response.content.decode()
+    assert AnnualReport.objects.count() == 1
 
 
 def test_the_page_refuses_a_year_it_does_not_offer(client, school_reviewer):

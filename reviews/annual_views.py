@@ -1,7 +1,7 @@
 """The annual 就业质量年度报告: the school reviewers' page that starts one and lists the
 school's reports, and each report's page (progress, then the PDF)."""
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
 from destreg.accounts.decorators import role_required
@@ -44,9 +44,13 @@ def annual_reports(request):
 def annual_report(request, pk: int):
     """The report's progress while it renders (the page refreshes itself), then its PDF."""
     report = get_annual_report_for(request.user, pk)
-    if request.GET.get("download") and report.status == AnnualReport.Status.DONE:
+    if request.GET.get("download") and report.status == AnnualReport.Status.DONE and report.file:
+        try:
+            handle = report.file.open("rb")
+        except FileNotFoundError:  # lost from the storage: drawn up again, not a 500
+            raise Http404 from None
         return FileResponse(
-            report.file.open("rb"),
+            handle,
             as_attachment=True,
             filename=report.file.name.rsplit("/", 1)[-1],
             content_type="application/pdf",

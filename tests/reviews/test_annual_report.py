@@ -253,3 +253,16 @@ def test_the_nav_links_school_reviewers_to_the_report(client, school_reviewer, c
     assert url in client.get(reverse("reviews:queue")).content
     client.force_login(college_reviewer)
     assert url not in client.get(reverse("reviews:queue")).content
+
+
+def test_a_report_whose_file_was_lost_answers_404_not_500(
+    client, world, school_reviewer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = annual_report_start(user=school_reviewer, year=current_graduation_year())
+    report.refresh_from_db()
+    report.file.storage.delete(report.file.name)
+    client.force_login(school_reviewer)
+    url = reverse("reviews:annual_report", args=[report.pk])
+    assert client.get(url + "?download=1").status_code == 404
+    assert client.get(url).status_code == 200

@@ -104,6 +104,9 @@ def test_the_job_renders_the_report_and_records_its_progress(
     assert "50.0%" in text  # 2 of 4 placed
     assert "10000" in text  # the one agreed pay: every quantile
     assert school_class.school_b.name not in text
+    sections = "一、总体去向落实率 二、分类去向落实率 三、毕业去向结构 四、就业地区分布"
+    sections += " 五、单位行业分布 六、单位性质分布 七、升学 八、出国、出境 九、月薪"
+    assert [section for section in sections.split() if section not in text] == []
 
 
 def test_a_report_without_data_says_so(world, school_reviewer, django_capture_on_commit_callbacks):

@@ -50,6 +50,8 @@ class GraduateRow:
     nature: str = ""
     institution: str = ""
     monthly_pay: int | None = None
+    # The level's national code (01 博士 … 41 专科): the order levels are listed in.
+    level_code: str = ""
 
 
 def is_placed(code: str, parent_code: str = "") -> bool:
@@ -173,14 +175,19 @@ def figures(rows: list[GraduateRow]) -> Figures:
     further = [row for row in rows if row.destination_code == FURTHER_STUDY]
     abroad = [row for row in rows if row.destination_code == ABROAD]
     by_level: dict[str, list[GraduateRow]] = defaultdict(list)
+    level_order: dict[str, tuple[str, str]] = {}
     for row in rows:
         by_level[row.level].append(row)
-    pays = [pay("", rows)] + [pay(level, by_level[level]) for level in sorted(by_level)]
+        level_order[row.level] = (row.level_code or "~", row.level)
+    levels = sorted(by_level, key=level_order.__getitem__)
+    pays = [pay("", rows)] + [pay(level, by_level[level]) for level in levels]
     return Figures(
         overall=Rate("", total, sum(row.placed for row in rows)),
         by_college=rates(rows, lambda row: ("", row.college)),
         by_major=rates(rows, lambda row: (row.college, f"{row.major}（{row.level}）")),
-        by_level=rates(rows, lambda row: ("", row.level)),
+        by_level=sorted(
+            rates(rows, lambda row: ("", row.level)), key=lambda r: level_order[r.label]
+        ),
         by_gender=rates(rows, lambda row: ("", str(row.gender))),
         structure=structure,
         provinces=shares(row.unit_province for row in rows),

@@ -98,6 +98,7 @@ def live_rows(school: School, year: int, progress: Progress = _ignore) -> list[G
                     college=record.college.name,
                     major=record.major.name,
                     level=record.education_level.name,
+                    level_code=record.education_level.code,
                     gender=record.gender,
                     destination_code=top.code if top else "",
                     destination_name=top.name if top else "",

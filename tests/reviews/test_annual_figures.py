@@ -106,6 +106,17 @@ def test_pay_quantiles_overall_and_by_level(report):
     ]
 
 
+def test_levels_follow_their_national_codes_when_known():
+    rows = [
+        GraduateRow("甲", "专业", "专科生毕业", 1, level_code="41"),
+        GraduateRow("甲", "专业", "博士生毕业", 1, level_code="01", monthly_pay=20000),
+        GraduateRow("甲", "专业", "本科生毕业", 1, level_code="31", monthly_pay=9000),
+    ]
+    report = figures(rows)
+    assert [r.label for r in report.by_level] == ["博士生毕业", "本科生毕业", "专科生毕业"]
+    assert [p.label for p in report.pay] == ["", "博士生毕业", "本科生毕业"]
+
+
 def test_a_class_without_agreed_pay_has_no_pay_figures():
     report = figures([row(A, 1, "70", False), row(B, 2, "80", True, institution="清华大学")])
     assert report.pay == []

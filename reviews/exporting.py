@@ -80,7 +80,7 @@ def _unit_row(source) -> list[str]:
     ]
 
 
-def _sources(student_ids: list[int]) -> dict[int, Agreement | Registration]:
+def approved_sources(student_ids: list[int]) -> dict[int, Agreement | Registration]:
     """The approved destination source of each student (two queries per chunk)."""
     found: dict[int, Agreement | Registration] = {}
     for registration in Registration.objects.filter(
@@ -108,7 +108,7 @@ def rows(records: QuerySet[RegistryRecord]) -> Iterator[list[str]]:
     iterator = records.iterator(chunk_size=CHUNK)
     while chunk := list(islice(iterator, CHUNK)):
         ids = [r.student.pk for r in chunk if hasattr(r, "student")]
-        sources = _sources(ids)
+        sources = approved_sources(ids)
         for r in chunk:
             student = getattr(r, "student", None)
             source = sources.get(student.pk) if student else None

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -120,3 +122,16 @@ class CheckForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = Method.choices  # type: ignore[attr-defined]
         self.fields["outcome"].choices = Outcome.choices  # type: ignore[attr-defined]
+
+
+class AnnualReportForm(forms.Form):
+    """The class a new annual report counts: this year's or one of the four before."""
+
+    year = forms.TypedChoiceField(label=_("Graduating class"), coerce=int, choices=[])
+
+    def __init__(self, *args, current_year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        years = range(current_year, current_year - 5, -1)
+        field = cast(forms.TypedChoiceField, self.fields["year"])
+        field.choices = [(year, str(year)) for year in years]
+        field.initial = current_year

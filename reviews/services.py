@@ -1,22 +1,26 @@
 """Writes of the reviewer area that belong to no other app."""
 
+from datetime import timedelta
 from functools import partial
 from typing import NamedTuple
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
-from destreg.audit.models import ReviewTask
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction, ReviewTask
 from destreg.audit.services import review_task_drop
 from destreg.lib.actions import REFUSALS, attempt
 from destreg.lib.decisions import STALE_MESSAGE, parse_bulk_value
 from reviews import queue as review_queue
 from reviews.decisions import BY_KIND, decide_task
 from reviews.forms import DecisionForm
-from reviews.models import ExportJob
-from reviews.tasks import run_export
+from reviews.models import AnnualReport, ExportJob
+from reviews.permissions import can_request_annual_report
+from reviews.tasks import run_annual_report, run_export
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -30,6 +34,39 @@ def export_start(*, user: User, fmt: str) -> ExportJob:
     job = ExportJob.objects.create(user=user, fmt=fmt)
     transaction.on_commit(lambda: run_export.enqueue(job.pk))
     return job
+
+
+ANNUAL_REPORT_STALE_AFTER = timedelta(hours=1)
+
+
+@transaction.atomic
+def annual_report_start(*, user: User, year: int) -> AnnualReport:
+    """Queue a draft 就业质量年度报告 of ``user``'s school for the class of ``year``; it is
+    rendered in the background once the row is committed (its page shows the progress).
+    Raises PermissionDenied unless ``user`` is one of the school's reviewers, and
+    ValidationError while another report of the school is queued or running (one queued
+    more than ANNUAL_REPORT_STALE_AFTER ago is marked failed first)."""
+    decision = can_request_annual_report(user)
+    if not decision or user.school_id is None:
+        raise PermissionDenied(decision.reason)
+    # A job whose worker died long ago (recover_tasks re-queues it meanwhile) frees the place.
+    AnnualReport.objects.filter(
+        school_id=user.school_id,
+        status__in=[AnnualReport.Status.QUEUED, AnnualReport.Status.RUNNING],
+        created_at__lt=timezone.now() - ANNUAL_REPORT_STALE_AFTER,
+    ).update(status=AnnualReport.Status.FAILED)
+    try:
+        with transaction.atomic():
+            report = AnnualReport.objects.create(
+                school_id=user.school_id, year=year, requested_by=user
+            )
+    except IntegrityError:  # one_annual_report_in_progress_per_school
+        raise ValidationError(
+            _("A report of the school is being drawn up: wait until it is finished.")
+        ) from None
+    record_event(report, by=user, action=AuditAction.REQUEST_ANNUAL_REPORT, created=True)
+    transaction.on_commit(lambda: run_annual_report.enqueue(report.pk))
+    return report
 
 
 class BulkResult(NamedTuple):

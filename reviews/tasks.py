@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from reviews import exporting
+from reviews.annual_report import annual_report_now
 from reviews.models import ExportJob
 from reviews.stats import graduates_in_scope
 
@@ -44,3 +45,8 @@ def export_now(job_id: int) -> None:
 @task()
 def run_export(job_id: int) -> None:
     export_now(job_id)
+
+
+@task()
+def run_annual_report(report_id: int) -> None:
+    annual_report_now(report_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import registry_views, verification_views, views
+from reviews import annual_views, registry_views, verification_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("exports/", views.export_start, name="export_start"),
     path("exports/<int:pk>/", views.export, name="export"),
+    path("annual-reports/", annual_views.annual_reports, name="annual_reports"),
+    path("annual-reports/<int:pk>/", annual_views.annual_report, name="annual_report"),
     path("terminations/<int:pk>/", views.termination, name="termination"),
     path("registry/<int:pk>/", views.registry_request_detail, name="registry_request"),
     path("registry/<int:pk>/decide/", views.registry_request_decide, name="registry_decide"),

@@ -26,7 +26,7 @@ from agreements.registrations import services as registrations
 from destreg.accounts.models import User
 from employers import services as employer_services
 from reviews import verification as sampling
-from reviews.models import ExportJob
+from reviews.models import AnnualReport, ExportJob
 from students import services as student_services
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
@@ -56,6 +56,8 @@ MATRIX = {
     "reviews:registration": ("registration", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:registration_decide": ("registration", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
+    # The school's annual report: its school reviewers only.
+    "reviews:annual_report": ("annual_report", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
     "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
     "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
     # 就业核查: a sample is the school reviewers'; a sampled graduate also its verifier's
@@ -215,6 +217,11 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "registration": {"pk": registration.pk},
         "file": {"pk": registration.pk, "which": "proof"},
         "export": {"pk": ExportJob.objects.create(user=college_reviewer, fmt="csv").pk},
+        "annual_report": {
+            "pk": AnnualReport.objects.create(
+                school=student.record.school, year=2026, requested_by=school_reviewer
+            ).pk
+        },
         "import": {
             "pk": RegistryImportJob.objects.create(
                 school=student.record.school, user=school_reviewer, filename="a.csv"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from agreements.models import Invitation, Registration, Termination
 from destreg.accounts.models import User
 from employers.models import Employer
-from reviews.models import ExportJob
+from reviews.models import AnnualReport, ExportJob
 from reviews.queue import FACETS
 from students.models import RegistryRequest, Student
 from tests import factories as f
@@ -142,6 +142,7 @@ FORMS = {
         ],
         [Registration],
     ),
+    "reviews:annual_reports": ({}, "school_reviewer", ["year"], [AnnualReport]),
     "agreements:registration_new:other": (
         {"path": "other"},
         "student",
@@ -205,6 +206,8 @@ LIST_VIEWS = {
     "reviews:employers": ("school_reviewer", ["page"]),
     "reviews:registry_import": ("school_reviewer", []),
     "reviews:export": ("college_reviewer", ["download"]),
+    "reviews:annual_reports": ("school_reviewer", []),
+    "reviews:annual_report": ("school_reviewer", ["download"]),
     "reviews:agreement": ("college_reviewer", ["next"]),
     "reviews:records": ("college_reviewer", ["q"]),
     "reviews:held_changes": ("school_reviewer", ["page"]),
@@ -234,6 +237,9 @@ def _list_url(name: str, agreement, reviewer) -> str:
     if name == "reviews:export":
         job = ExportJob.objects.create(user=reviewer, fmt="csv")
         return reverse(name, args=[job.pk])
+    if name == "reviews:annual_report":
+        report = AnnualReport.objects.create(school=reviewer.school, year=2026, status="done")
+        return reverse(name, args=[report.pk])
     if name == "reviews:agreement":
         return reverse(name, args=[agreement.pk])
     if name == "agreements:registration_new":

@@ -81,6 +81,7 @@ class AuditAction(models.TextChoices):
         "found_untrue",
         _("Found not true by verification; returned to the graduate"),
     )
+    REQUEST_ANNUAL_REPORT = "request_annual_report", _("Annual report requested")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -18,6 +18,7 @@ BADGE_COLOURS = {
     "found_untrue": "danger",
     "expired": "secondary",
     "accepted": "primary",
+    "done": "success",  # background work: an import, an annual report
 }
 
 

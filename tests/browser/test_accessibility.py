@@ -15,6 +15,7 @@ from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as reg
 from reviews import verification as sampling
+from reviews.models import AnnualReport
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -77,6 +78,13 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
         sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
     )
     verifying = ["/reviews/verification/tasks/", f"/reviews/verification/items/{sampled.pk}/"]
+    done, running = (
+        AnnualReport.objects.create(
+            school=world.school_a, year=2026, as_of="2026-12-01 09:00", status=status,
+            progress=progress, requested_by=school_reviewer,
+        )
+        for status, progress in (("done", 100), ("running", 40))
+    )  # fmt: skip
     reviews = [
         f"/reviews/agreements/{waiting.pk}/",
         f"/reviews/agreements/{agreement.pk}/",
@@ -118,6 +126,8 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
                 "/reviews/verification/samples/",
                 f"/reviews/verification/samples/{sample.pk}/",
                 f"/reviews/verification/items/{sampled.pk}/",
+                f"/reviews/annual-reports/{done.pk}/",
+                f"/reviews/annual-reports/{running.pk}/",
             ],
         ),
         "platform admin": (platform_admin.username, reviews[:3]),

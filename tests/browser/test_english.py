@@ -20,6 +20,7 @@ from destreg.accounts.models import Role
 from destreg.audit.models import Notification
 from destreg.reference.models import Code
 from reviews import verification as sampling
+from reviews.models import AnnualReport
 from students.importing import COLUMNS
 from tests import factories as f
 from tests.browser.conftest import login
@@ -40,7 +41,7 @@ MAX_PER_PATH = 2  # query-string variants (filters, sorting, pages) of one path
 SKIP = re.compile(
     r"/logout/|/login/|/i18n/|/set-language|/download|/pdf/|\.pdf$|/scan/|/export|\.csv|\.xlsx"
     r"|/media/|/static/|/second-factor|/sso/|/admin/.+/(add|delete|history)/|/admin/logout"
-    r"|/admin/.+/\d+/change/|/admin/jsi18n|/admin/r/"
+    r"|/admin/.+/\d+/change/|/admin/jsi18n|/admin/r/|[?&]download="
 )
 
 
@@ -184,6 +185,16 @@ def cast(
     for outcome, notes in [("not_reachable", ""), ("not_true", "单位称无此人")]:
         sampling.check_record(
             item=sampled, by=college_reviewer, method="call_unit", outcome=outcome, notes=notes
+        )
+    # The school's annual reports: one drawn up, one still rendering.
+    for status, progress in ((AnnualReport.Status.DONE, 100), (AnnualReport.Status.RUNNING, 40)):
+        AnnualReport.objects.create(
+            school=world.school_a,
+            year=2026,
+            as_of="2026-12-01 09:00",
+            status=status,
+            progress=progress,
+            requested_by=school_reviewer,
         )
     assert pending.status == "pending" and timezone.now()
     return {

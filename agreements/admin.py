@@ -1,9 +1,12 @@
 """Read-mostly admin for platform staff. States change only through the services, so the
 status fields are read-only here."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, Invitation, Registration, Termination
+from agreements.evidence import PROOF_FIELDS, RULE_FIELDS
+from agreements.models import Agreement, EvidenceRule, Invitation, Registration, Termination
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -67,3 +70,53 @@ class RegistrationAdmin(NoDeleteAdmin):
         "job_category",
     ]
     readonly_fields = ["status", "number"]
+
+
+def _choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(name, f"{Registration._meta.get_field(name).verbose_name} ({name})") for name in names]
+
+
+class EvidenceRuleForm(forms.ModelForm):
+    """The lists as check boxes: only names the forms and services know can be chosen."""
+
+    required_fields = forms.MultipleChoiceField(
+        label=_("required fields"),
+        choices=_choices(RULE_FIELDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    required_proofs = forms.MultipleChoiceField(
+        label=_("required proof documents"),
+        choices=_choices(PROOF_FIELDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    one_of = forms.MultipleChoiceField(
+        label=_("at least one of"),
+        choices=_choices(RULE_FIELDS + PROOF_FIELDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = EvidenceRule
+        fields = [
+            "destination",
+            "required_fields",
+            "required_proofs",
+            "one_of",
+            "required_with",
+            "check_minimum_wage",
+            "source",
+        ]
+
+
+@admin.register(EvidenceRule)
+class EvidenceRuleAdmin(admin.ModelAdmin):
+    """Platform admins edit what each destination needs; the forms and services read it."""
+
+    form = EvidenceRuleForm
+    list_display = ["destination", "required_fields", "required_proofs", "check_minimum_wage"]
+    list_select_related = ["destination"]
+    raw_id_fields = ["destination"]
+    search_fields = ["destination__code", "destination__name", "source"]

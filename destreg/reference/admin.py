@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from destreg.reference.models import Code, College, Major, Region, School
+from destreg.reference.models import Code, College, Major, MinimumWage, Region, School
 
 
 @admin.register(Code)
@@ -52,3 +52,13 @@ class MajorAdmin(admin.ModelAdmin):
     list_filter = ["college__school", "education_level"]
     search_fields = ["code", "name"]
     list_select_related = ["college", "education_level"]
+
+
+@admin.register(MinimumWage)
+class MinimumWageAdmin(admin.ModelAdmin):
+    """Platform admins keep the figures: only confirmed ones, each with its source."""
+
+    list_display = ["province", "monthly_amount", "effective_from", "source"]
+    list_filter = ["province"]
+    search_fields = ["province__name", "source"]
+    raw_id_fields = ["province"]

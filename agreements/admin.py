@@ -2,18 +2,41 @@
 status fields are read-only here."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.evidence import PROOF_FIELDS, RULE_FIELDS
 from agreements.models import Agreement, EvidenceRule, Invitation, Registration, Termination
+from agreements.retention import evidence_purge
+from destreg.lib.permissions import error_text
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
-    """Deleting would orphan audit rows, queue rows and destination claims."""
+    """Deleting would orphan audit rows, queue rows and destination claims, and remove proofs
+    the school must keep (agreements/retention.py)."""
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.action(description=_("Remove proof files past the retention period"))
+def purge_evidence(modeladmin, request, queryset):
+    """The proofs of the chosen items, each refused until three years after graduation."""
+    today = timezone.localdate()
+    removed = kept = 0
+    for item in queryset:
+        try:
+            removed += len(evidence_purge(item=item, by=request.user, today=today))
+        except (PermissionDenied, ValidationError) as error:
+            kept += 1
+            modeladmin.message_user(request, f"{item}: {error_text(error)}", messages.ERROR)
+    modeladmin.message_user(
+        request,
+        _("%(removed)d files removed; %(kept)d items kept.") % {"removed": removed, "kept": kept},
+        messages.SUCCESS if not kept else messages.WARNING,
+    )
 
 
 @admin.register(Invitation)
@@ -28,6 +51,7 @@ class InvitationAdmin(NoDeleteAdmin):
 
 @admin.register(Agreement)
 class AgreementAdmin(NoDeleteAdmin):
+    actions = [purge_evidence]
     list_display = ["number", "employer", "student", "school", "college", "status", "signed_at"]
     list_filter = ["status", "school"]
     search_fields = ["number", "employer__name", "student__real_name"]
@@ -38,6 +62,7 @@ class AgreementAdmin(NoDeleteAdmin):
 
 @admin.register(Termination)
 class TerminationAdmin(NoDeleteAdmin):
+    actions = [purge_evidence]
     list_display = ["id", "agreement", "requested_by", "status", "created_at"]
     list_filter = ["status", "requested_by"]
     raw_id_fields = ["agreement"]
@@ -46,6 +71,7 @@ class TerminationAdmin(NoDeleteAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(NoDeleteAdmin):
+    actions = [purge_evidence]
     list_display = [
         "id",
         "path",

@@ -207,7 +207,8 @@ class WageCheck:
         return "" if self.wage is not None else str(NO_FIGURE_NOTE)
 
     def error(self) -> str:
-        assert self.wage is not None
+        if self.wage is None:
+            return ""
         return str(
             _(
                 "The monthly pay is below the minimum wage of %(province)s: %(amount)s yuan a "
@@ -239,14 +240,28 @@ def wage_check(pay: int | None, region: Region | None, on: date) -> WageCheck | 
     return WageCheck(province, MinimumWage.objects.in_force(province, on), pay)
 
 
+def registration_wage(item: Any, on: date) -> WageCheck | None:
+    """The minimum-wage check of a registration whose rule asks for one, for its pages
+    (the student's and the reviewers'): None when its rule asks for none or nothing is given."""
+    if item.destination_id is None or not requirements_for(item.destination.code).minimum_wage:
+        return None
+    return wage_check(getattr(item, PAY_FIELD), getattr(item, PLACE_FIELD), on)
+
+
 def _given(item: Any, name: str) -> bool:
     value = getattr(item, name)
     return value is not None and value != "" and not (hasattr(value, "name") and not value.name)
 
 
+# The names of the minimum-wage fields in the rules' messages (the model's are an agreement's).
+MESSAGE_LABELS = {PAY_FIELD: _("monthly pay (yuan)"), PLACE_FIELD: _("work place")}
+
+
 def _label(name: str) -> str:
     from agreements.models import Registration
 
+    if name in MESSAGE_LABELS:
+        return str(capfirst(MESSAGE_LABELS[name]))
     return str(capfirst(Registration._meta.get_field(name).verbose_name))  # type: ignore[union-attr]
 
 

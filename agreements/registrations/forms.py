@@ -304,6 +304,11 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                 "Without a business licence: the online shop's address, with screenshots of "
                 "the shop as the proof."
             )
+        if path == "other":
+            self.fields["salary"].help_text = _(
+                "Where the type asks for it: at least the monthly minimum wage of the work "
+                "place's province."
+            )
         if "unit_name" in self.fields:
             self.fields["unit_name"].widget.attrs.update(
                 {"data-unit-search": "1", "autocomplete": "off"}

@@ -68,6 +68,7 @@ class AuditAction(models.TextChoices):
         "record_from_request",
         _("Registry record created from an approved request"),
     )
+    PURGE_EVIDENCE = "purge_evidence", _("Proof files removed after the retention period")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -1,9 +1,12 @@
 """Read-mostly admin for platform staff. States change only through the services, so the
 status fields are read-only here."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -99,7 +102,8 @@ class RegistrationAdmin(NoDeleteAdmin):
 
 
 def _choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(name, f"{Registration._meta.get_field(name).verbose_name} ({name})") for name in names]
+    fields = {name: cast(models.Field, Registration._meta.get_field(name)) for name in names}
+    return [(name, f"{field.verbose_name} ({name})") for name, field in fields.items()]
 
 
 class EvidenceRuleForm(forms.ModelForm):

@@ -12,6 +12,9 @@ reported, the date on the diploma), not ``graduation_year``: a class graduating 
 kept until June three years on, not until a January. A graduate without a confirmed record
 (their files cannot be tied to a graduation) is kept.
 
+A draft never submitted is not evidence: 取消 still deletes it (its files are not removed
+from storage then; purge_expired does not see them either, having no row).
+
 Removing evidence deletes the files from storage and empties their fields; the rows stay, with
 their audit trail: they are the registered destination itself (claims, statistics, the
 registry's 毕业去向), which outlives its proofs.

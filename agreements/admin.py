@@ -146,7 +146,18 @@ class EvidenceRuleAdmin(admin.ModelAdmin):
     """Platform admins edit what each destination needs; the forms and services read it."""
 
     form = EvidenceRuleForm
-    list_display = ["destination", "required_fields", "required_proofs", "check_minimum_wage"]
+    list_display = [
+        "code",
+        "destination",
+        "required_fields",
+        "required_proofs",
+        "check_minimum_wage",
+    ]
+    list_display_links = ["code", "destination"]
     list_select_related = ["destination"]
     raw_id_fields = ["destination"]
     search_fields = ["destination__code", "destination__name", "source"]
+
+    @admin.display(description=_("code"), ordering="destination__code")
+    def code(self, rule: EvidenceRule) -> str:
+        return rule.destination.code

@@ -297,7 +297,7 @@ def check_evidence(item: Any, names: set[str], on: date) -> None:
     form, script or client can submit past the rule."""
     problems = evidence_problems(item, names, on)
     if problems:
-        raise ValidationError(problems, code="evidence")
+        raise ValidationError(" ".join(problems), code="evidence")
 
 
 @transaction.atomic

@@ -54,7 +54,6 @@ class InvitationAdmin(NoDeleteAdmin):
 
 @admin.register(Agreement)
 class AgreementAdmin(NoDeleteAdmin):
-    actions = [purge_evidence]
     list_display = ["number", "employer", "student", "school", "college", "status", "signed_at"]
     list_filter = ["status", "school"]
     search_fields = ["number", "employer__name", "student__real_name"]

@@ -1,8 +1,10 @@
 """Proofs are kept three years after graduation, then removed (data minimisation).
 
-Every file that shows a graduate's destination is evidence: the registration's proofs, its
-stamped scan and its e-agreement PDF, the online agreement's signed PDF and a termination
-request's supporting document (``EVIDENCE_FILES``). Until ``RETENTION_YEARS`` after the
+Every file uploaded to show a graduate's destination is evidence: the registration's proofs
+and its stamped scan, and a termination request's supporting document (``EVIDENCE_FILES``).
+The agreement PDFs the app renders (``Agreement.pdf``, ``Registration.pdf``) are not: they
+are made from the rows' own data, which stays, and are rendered again when missing (a
+download, ``recover_tasks``), so removing them would minimise nothing. Until ``RETENTION_YEARS`` after the
 graduate's graduation none of them may be removed through the app: ``evidence_purge`` refuses,
 the admin cannot delete the rows at all (agreements/admin.py), and ``manage.py purge_expired``
 lists only what is past the date.
@@ -28,7 +30,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from agreements.models import Agreement, Registration, Termination
+from agreements.models import Registration, Termination
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
@@ -39,11 +41,7 @@ RETENTION_YEARS = 3
 
 # model → its files holding evidence, and the path from it to the student's graduation date.
 EVIDENCE_FILES: dict[type[models.Model], tuple[tuple[str, ...], tuple[str, ...]]] = {
-    Registration: (
-        ("proof", "extra_proof", "scan", "pdf"),
-        ("student__record__graduation_date",),
-    ),
-    Agreement: (("pdf",), ("student__record__graduation_date",)),
+    Registration: (("proof", "extra_proof", "scan"), ("student__record__graduation_date",)),
     Termination: (
         ("document",),
         (

@@ -148,3 +148,26 @@ def test_the_admin_action_refuses_before_and_removes_after(client, platform_admi
     delete = reverse("admin:agreements_registration_delete", args=[recent.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert Registration.objects.filter(pk=recent.pk).exists()
+
+
+def test_a_termination_requests_document_follows_its_registrations_graduate(
+    old, recent, django_capture_on_commit_callbacks
+):
+    from agreements.models import Termination
+
+    kept, expired = (
+        Termination(registration=item, requested_by="student", reason="已考取研究生")
+        for item in (recent, old)
+    )
+    for termination in (kept, expired):
+        termination.document.save("解约函.pdf", ContentFile(PDF), save=False)
+        termination.save()
+    found = {(type(e.item).__name__, e.item.pk) for e in expired_evidence(date(2026, 12, 1))}
+    assert found == {("Registration", old.pk), ("Termination", expired.pk)}
+    name = expired.document.name
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_expired", "--execute", stdout=io.StringIO())
+    expired.refresh_from_db()
+    kept.refresh_from_db()
+    assert not expired.document and not default_storage.exists(name)
+    assert kept.document and default_storage.exists(kept.document.name)

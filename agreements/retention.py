@@ -4,8 +4,10 @@ Every file uploaded to show a graduate's destination is evidence: the registrati
 and its stamped scan, and a termination request's supporting document (``EVIDENCE_FILES``).
 The agreement PDFs the app renders (``Agreement.pdf``, ``Registration.pdf``) are not: they
 are made from the rows' own data, which stays, and are rendered again when missing (a
-download, ``recover_tasks``), so removing them would minimise nothing. Until ``RETENTION_YEARS`` after the
-graduate's graduation none of them may be removed through the app: ``evidence_purge`` refuses,
+download, ``recover_tasks``), so removing them would minimise nothing.
+
+Until ``RETENTION_YEARS`` after the graduate's graduation no evidence may be removed through
+the app: ``evidence_purge`` refuses,
 the admin cannot delete the rows at all (agreements/admin.py), and ``manage.py purge_expired``
 lists only what is past the date.
 

@@ -7,9 +7,8 @@ are made from the rows' own data, which stays, and are rendered again when missi
 download, ``recover_tasks``), so removing them would minimise nothing.
 
 Until ``RETENTION_YEARS`` after the graduate's graduation no evidence may be removed through
-the app: ``evidence_purge`` refuses,
-the admin cannot delete the rows at all (agreements/admin.py), and ``manage.py purge_expired``
-lists only what is past the date.
+the app: ``evidence_purge`` refuses, the admin cannot delete the rows at all
+(agreements/admin.py), and ``manage.py purge_expired`` lists only what is past the date.
 
 The graduation date is the registry record's ``graduation_date`` (学籍: what the school
 reported, the date on the diploma), not ``graduation_year``: a class graduating in June is

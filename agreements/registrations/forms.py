@@ -394,7 +394,9 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
         return cleaned
 
     def _given(self, cleaned: dict, name: str) -> bool:
-        return bool(cleaned.get(name) or name in self.errors or getattr(self.instance, name, None))
+        """Typed in this post (or refused already), or a file stored before."""
+        stored = name in FILE_FIELDS and getattr(self.instance, name)
+        return bool(cleaned.get(name) or name in self.errors or stored)
 
     def _check_rule(self, cleaned: dict) -> None:
         """The evidence rule beyond the required fields: one of several, fields required

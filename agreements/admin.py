@@ -1,16 +1,45 @@
 """Read-mostly admin for platform staff. States change only through the services, so the
 status fields are read-only here."""
 
-from django.contrib import admin
+from typing import cast
 
-from agreements.models import Agreement, Invitation, Registration, Termination
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agreements.evidence import PROOF_FIELDS, RULE_FIELDS
+from agreements.models import Agreement, EvidenceRule, Invitation, Registration, Termination
+from agreements.retention import evidence_purge
+from destreg.lib.permissions import error_text
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
-    """Deleting would orphan audit rows, queue rows and destination claims."""
+    """Deleting would orphan audit rows, queue rows and destination claims, and remove proofs
+    the school must keep (agreements/retention.py)."""
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.action(description=_("Remove proof files past the retention period"))
+def purge_evidence(modeladmin, request, queryset):
+    """The proofs of the chosen items, each refused until three years after graduation."""
+    today = timezone.localdate()
+    removed = kept = 0
+    for item in queryset:
+        try:
+            removed += len(evidence_purge(item=item, by=request.user, today=today))
+        except (PermissionDenied, ValidationError) as error:
+            kept += 1
+            modeladmin.message_user(request, f"{item}: {error_text(error)}", messages.ERROR)
+    modeladmin.message_user(
+        request,
+        _("%(removed)d files removed; %(kept)d items kept.") % {"removed": removed, "kept": kept},
+        messages.SUCCESS if not kept else messages.WARNING,
+    )
 
 
 @admin.register(Invitation)
@@ -35,6 +64,7 @@ class AgreementAdmin(NoDeleteAdmin):
 
 @admin.register(Termination)
 class TerminationAdmin(NoDeleteAdmin):
+    actions = [purge_evidence]
     list_display = ["id", "agreement", "requested_by", "status", "created_at"]
     list_filter = ["status", "requested_by"]
     raw_id_fields = ["agreement"]
@@ -43,6 +73,7 @@ class TerminationAdmin(NoDeleteAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(NoDeleteAdmin):
+    actions = [purge_evidence]
     list_display = [
         "id",
         "path",
@@ -67,3 +98,65 @@ class RegistrationAdmin(NoDeleteAdmin):
         "job_category",
     ]
     readonly_fields = ["status", "number"]
+
+
+def _choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    fields = {name: cast(models.Field, Registration._meta.get_field(name)) for name in names}
+    return [(name, f"{field.verbose_name} ({name})") for name, field in fields.items()]
+
+
+class EvidenceRuleForm(forms.ModelForm):
+    """The lists as check boxes: only names the forms and services know can be chosen."""
+
+    required_fields = forms.MultipleChoiceField(
+        label=_("required fields"),
+        choices=_choices(RULE_FIELDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    required_proofs = forms.MultipleChoiceField(
+        label=_("required proof documents"),
+        choices=_choices(PROOF_FIELDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    one_of = forms.MultipleChoiceField(
+        label=_("at least one of"),
+        choices=_choices(RULE_FIELDS + PROOF_FIELDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = EvidenceRule
+        fields = [
+            "destination",
+            "required_fields",
+            "required_proofs",
+            "one_of",
+            "required_with",
+            "check_minimum_wage",
+            "source",
+        ]
+
+
+@admin.register(EvidenceRule)
+class EvidenceRuleAdmin(admin.ModelAdmin):
+    """Platform admins edit what each destination needs; the forms and services read it."""
+
+    form = EvidenceRuleForm
+    list_display = [
+        "code",
+        "destination",
+        "required_fields",
+        "required_proofs",
+        "check_minimum_wage",
+    ]
+    list_display_links = ["code", "destination"]
+    list_select_related = ["destination"]
+    raw_id_fields = ["destination"]
+    search_fields = ["destination__code", "destination__name", "source"]
+
+    @admin.display(description=_("code"), ordering="destination__code")
+    def code(self, rule: EvidenceRule) -> str:
+        return rule.destination.code

@@ -5,9 +5,11 @@
 - ``agreements/online/models.py``: online signing (线上签约): Invitation, Agreement,
   Termination, TermTemplate;
 - ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
-  TerminationLink.
+  TerminationLink;
+- ``agreements/evidence.py``: EvidenceRule, the fields and proofs each destination needs.
 """
 
+from agreements.evidence import EvidenceRule
 from agreements.online.models import (
     ACTIVE_AGREEMENT_STATES,
     Agreement,
@@ -30,6 +32,7 @@ __all__ = [
     "OTHER_KINDS",
     "Agreement",
     "AgreementSequence",
+    "EvidenceRule",
     "Hukou",
     "Invitation",
     "PaperForm",

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from agreements.evidence import EvidenceRule, load_evidence_rules
 from agreements.online import services as agreement_services
 from destreg.accounts.models import Role
 from destreg.reference.loading import load_codes, load_regions
@@ -79,6 +80,8 @@ def reference_data(db):
     if not Code.objects.exists():
         load_codes()
         load_regions()
+    if not EvidenceRule.objects.exists():
+        load_evidence_rules()
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ ADMIN_PAGES = [
     "admin:students_registryrecord_changelist",
     "admin:employers_employer_changelist",
     "admin:reference_code_changelist",
+    "admin:reference_minimumwage_changelist",
+    "admin:agreements_evidencerule_changelist",
     "admin:accounts_user_changelist",
     "admin:audit_auditevent_changelist",
 ]

@@ -5,11 +5,14 @@ from typing import Any, cast
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from agreements.approval import SIGNED_DESTINATION
+from agreements.evidence import Requirements, rules_by_code, wage_check
 from agreements.forms import DATE, TERM_FIELDS
-from agreements.models import Registration
+from agreements.models import OTHER_KINDS, Registration
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
@@ -45,6 +48,8 @@ PATH_FIELDS = {
         "role",
         "start_date",
         "end_date",
+        "salary",
+        "unit_region",
         "proof",
         "extra_proof",
     ],
@@ -73,53 +78,51 @@ PATH_REQUIRED = {
         "paper_form",
         "paper_number",
         "paper_signed_on",
-        "proof",
-    ],
-    "other": ["kind"],  # and what its type needs: OTHER_KIND_FIELDS
+    ],  # and the proof the rule of 毕业去向 10 asks for (agreements/evidence.py)
+    "other": ["kind"],  # and what its type's rule needs
 }
 
 
 @dataclass(frozen=True)
 class KindFields:
-    """What one other-destination type (四) asks for, in the order of PATH_FIELDS["other"]."""
+    """How one other-destination type (四) is shown: the fields it asks for, in the order of
+    PATH_FIELDS["other"] (and whatever its evidence rule names besides), and their labels.
+    What is required is the rule's (agreements/evidence.py, edited in the admin)."""
 
     name: Any  # short, for the headings of the field groups
     asks: tuple[str, ...]
-    required: tuple[str, ...]  # what 提交 needs, proofs included
-    one_of: tuple[str, ...] = ()  # at least one of these is needed as well
     # What a field means for this type (its label then).
     labels: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-# The one table of the other destinations' fields and proofs: the server's validation, the
-# required markers and static/js/destination-fields.js (given it as JSON) all read it.
+PAY_LABELS = {"salary": _("Monthly pay (yuan)"), "unit_region": _("Work place")}
+# How the other destinations' fields are shown; the evidence rules say which are required.
+# The server's validation, the required markers and static/js/destination-fields.js (given
+# both as JSON) read them.
 OTHER_KIND_FIELDS: dict[str, KindFields] = {
     "labour_contract": KindFields(
         _("Signed labour contract"),
         asks=("org_name", "org_uscc", "role", "start_date", "end_date", "proof"),
-        required=("org_name", "org_uscc", "start_date", "proof"),
         labels={"org_name": _("Employer"), "proof": _("Signed labour contract")},
     ),
     "other_employment": KindFields(
         _("Other employment"),
-        asks=("subtype", "org_name", "role", "start_date", "proof"),
-        required=("subtype", "org_name", "proof"),
+        asks=("subtype", "org_name", "role", "start_date", "salary", "unit_region", "proof"),
         labels={
             "subtype": _("Form of employment"),
             "org_name": _("Employer"),
             "proof": _("Proof of employment"),
+            **PAY_LABELS,
         },
     ),
     "research_assistant": KindFields(
         _("Research assistant"),
-        asks=("org_name", "role", "start_date", "end_date", "proof"),
-        required=("org_name", "proof"),
-        labels={"org_name": _("Employer"), "proof": _("Employment contract")},
+        asks=("org_name", "role", "start_date", "end_date", "salary", "unit_region", "proof"),
+        labels={"org_name": _("Employer"), "proof": _("Employment contract"), **PAY_LABELS},
     ),
     "conscript": KindFields(
         _("Conscript"),
         asks=("org_name", "start_date", "proof"),
-        required=("proof",),
         labels={
             "org_name": _("Recruiting office"),
             "proof": _("Enlistment notice"),
@@ -128,7 +131,6 @@ OTHER_KIND_FIELDS: dict[str, KindFields] = {
     "national_project": KindFields(
         _("National grassroots project"),
         asks=("subtype", "org_name", "start_date", "end_date", "proof"),
-        required=("subtype", "proof"),
         labels={
             "subtype": _("Project name"),
             "org_name": _("Serving unit"),
@@ -138,7 +140,6 @@ OTHER_KIND_FIELDS: dict[str, KindFields] = {
     "local_project": KindFields(
         _("Local grassroots project"),
         asks=("subtype", "org_name", "start_date", "end_date", "proof"),
-        required=("subtype", "proof"),
         labels={
             "subtype": _("Project name"),
             "org_name": _("Serving unit"),
@@ -147,29 +148,28 @@ OTHER_KIND_FIELDS: dict[str, KindFields] = {
     ),
     "entrepreneur": KindFields(
         _("Entrepreneurship"),
-        asks=("org_name", "org_uscc", "shop_url", "role", "start_date", "proof"),
-        required=("org_name", "proof"),
-        one_of=("org_uscc", "shop_url"),
+        asks=("org_name", "org_uscc", "shop_url", "role", "start_date", "proof", "extra_proof"),
         labels={
             "org_name": _("Business or shop name"),
             "org_uscc": _("Business licence: unified social credit code"),
             "proof": _("Business licence, or screenshots of the online shop"),
+            "extra_proof": _("Income records of the online shop"),
         },
     ),
     "freelance": KindFields(
         _("Freelance"),
-        asks=("subtype", "start_date", "proof", "extra_proof"),
-        required=("proof", "extra_proof"),
+        asks=("subtype", "start_date", "salary", "unit_region", "proof", "extra_proof"),
         labels={
             "subtype": _("Kind of work"),
             "proof": _("Signed statement"),
             "extra_proof": _("Proof of income"),
+            "salary": _("Monthly income (yuan)"),
+            "unit_region": _("Work place"),
         },
     ),
     "further_study": KindFields(
         _("Further study"),
         asks=("institution", "program", "subtype", "start_date", "proof"),
-        required=("institution", "program", "subtype", "proof"),
         labels={
             "institution": _("Admitting institution"),
             "program": _("Major"),
@@ -180,7 +180,6 @@ OTHER_KIND_FIELDS: dict[str, KindFields] = {
     "study_abroad": KindFields(
         _("Study abroad"),
         asks=("country", "institution", "program", "start_date", "proof"),
-        required=("country", "institution", "proof"),
         labels={
             "institution": _("Admitting institution"),
             "program": _("Major"),
@@ -189,28 +188,47 @@ OTHER_KIND_FIELDS: dict[str, KindFields] = {
     ),
 }
 REQUIRED_FOR_KIND = _("This field is required for this destination type.")
-ONE_OF_FOR_KIND = _("Give the business licence's credit code or the online shop's address.")
+ONE_OF_FOR_KIND = _("Give one of these for this destination type.")
 FILE_FIELDS = ("proof", "extra_proof")
 
 
-def kind_table() -> dict[str, dict]:
-    """OTHER_KIND_FIELDS as the page gives it to static/js/destination-fields.js, with
-    each field's own label (for a type that does not rename it)."""
+def rule_code(path: str, kind: str = "") -> str:
+    """The 毕业去向 code whose evidence rule applies to a registration of ``path``."""
+    if path == Registration.Path.OTHER:
+        return OTHER_KINDS[kind][0] if kind in OTHER_KINDS else ""
+    return SIGNED_DESTINATION
+
+
+def kind_asks(kind: str, rules: dict[str, Requirements]) -> list[str]:
+    """The fields a type asks for: its own, and whatever its rule names besides (an admin
+    may require a field the type did not ask for), in the order of the form."""
+    named = set(OTHER_KIND_FIELDS[kind].asks) | rules.get(rule_code("other", kind), NO_RULE).named()
+    return [name for name in PATH_FIELDS["other"][1:] if name in named]
+
+
+def kind_table(rules: dict[str, Requirements] | None = None) -> dict[str, dict]:
+    """The types' fields and rules as the page gives them to
+    static/js/destination-fields.js, with each field's own label (for a type that does not
+    rename it)."""
+    rules = rules_by_code() if rules is None else rules
     labels = {
         name: str(capfirst(cast(models.Field, Registration._meta.get_field(name)).verbose_name))
         for name in PATH_FIELDS["other"]
     }
-    kinds = {
-        kind: {
-            "asks": list(spec.asks),
-            "required": list(spec.required),
-            "oneOf": list(spec.one_of),
+    kinds = {}
+    for kind, spec in OTHER_KIND_FIELDS.items():
+        rule = rules.get(rule_code("other", kind), NO_RULE)
+        asks = kind_asks(kind, rules)
+        kinds[kind] = {
+            "asks": asks,
+            "required": [name for name in rule.required if name in asks],
+            "oneOf": list(rule.one_of),
             "labels": {name: str(label) for name, label in spec.labels.items()},
         }
-        for kind, spec in OTHER_KIND_FIELDS.items()
-    }
     return {"kinds": kinds, "labels": labels}
 
+
+NO_RULE = Requirements()
 
 CODE_FIELDS = {
     "unit_nature": CodeTable.UNIT_NATURE,
@@ -286,6 +304,11 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                 "Without a business licence: the online shop's address, with screenshots of "
                 "the shop as the proof."
             )
+        if path == "other":
+            self.fields["salary"].help_text = _(
+                "Where the type asks for it: at least the monthly minimum wage of the work "
+                "place's province."
+            )
         if "unit_name" in self.fields:
             self.fields["unit_name"].widget.attrs.update(
                 {"data-unit-search": "1", "autocomplete": "off"}
@@ -296,13 +319,17 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
             self.fields["kind"].required = True  # it decides the destination code, even in a draft
         required = list(PATH_REQUIRED[path])
         self.kind = self._chosen_kind() if path == "other" else ""
+        self.rules = rules_by_code()
+        self.rule = NO_RULE
+        self.wage_note = ""  # a pay not checked for want of a minimum wage figure
+        if self.kind or path != "other":
+            self.rule = self.rules.get(rule_code(path, self.kind), NO_RULE)
+            required += [name for name in self.rule.required if name in self.fields]
         if self.kind:
-            spec = OTHER_KIND_FIELDS[self.kind]
-            required += spec.required
-            for name, label in spec.labels.items():
+            for name, label in OTHER_KIND_FIELDS[self.kind].labels.items():
                 self.fields[name].label = label
         if not draft:
-            for name in required:
+            for name in dict.fromkeys(required):
                 if name in FILE_FIELDS and getattr(self.instance, name):
                     continue  # already uploaded
                 self.fields[name].required = True
@@ -323,8 +350,9 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
         for them: ``kinds`` (their keys, for the script; "" when every type does), ``names``
         (the heading) and the bound ``fields``."""
         groups: list[dict[str, Any]] = []
+        asks = {kind: kind_asks(kind, self.rules) for kind in OTHER_KIND_FIELDS}
         for name in PATH_FIELDS["other"][1:]:
-            kinds = [k for k, spec in OTHER_KIND_FIELDS.items() if name in spec.asks]
+            kinds = [k for k in OTHER_KIND_FIELDS if name in asks[k]]
             if len(kinds) == len(OTHER_KIND_FIELDS):
                 kinds = []
             key = " ".join(kinds)
@@ -355,11 +383,8 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
                 validate_mobile(cleaned["contact_mobile"])
             except forms.ValidationError as error:
                 self.add_error("contact_mobile", error)
-        if self.kind and not self.draft:
-            one_of = OTHER_KIND_FIELDS[self.kind].one_of
-            if one_of and not any(cleaned.get(name) or name in self.errors for name in one_of):
-                for name in one_of:
-                    self.add_error(name, ONE_OF_FOR_KIND)
+        if (self.kind or self.path != "other") and not self.draft:
+            self._check_rule(cleaned)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date comes before the start date."))
@@ -367,6 +392,33 @@ class RegistrationForm(DocumentForm, forms.ModelForm):
         if probation is not None and salary is not None and probation > salary:
             self.add_error("probation_salary", _("The probation salary exceeds the salary."))
         return cleaned
+
+    def _given(self, cleaned: dict, name: str) -> bool:
+        """Typed in this post (or refused already), or a file stored before."""
+        stored = name in FILE_FIELDS and getattr(self.instance, name)
+        return bool(cleaned.get(name) or name in self.errors or stored)
+
+    def _check_rule(self, cleaned: dict) -> None:
+        """The evidence rule beyond the required fields: one of several, fields required
+        along with another, and the pay against the work place's minimum wage."""
+        rule = self.rule
+        one_of = [name for name in rule.one_of if name in self.fields]
+        if one_of and not any(self._given(cleaned, name) for name in one_of):
+            for name in one_of:
+                self.add_error(name, ONE_OF_FOR_KIND)
+        for key, names in rule.required_with.items():
+            if key in self.fields and cleaned.get(key):
+                for name in names:
+                    if name in self.fields and not self._given(cleaned, name):
+                        self.add_error(name, REQUIRED_FOR_KIND)
+        if rule.minimum_wage and "salary" not in self.errors:
+            check = wage_check(
+                cleaned.get("salary"), cleaned.get("unit_region"), timezone.localdate()
+            )
+            if check is not None and check.below:
+                self.add_error("salary", check.error())
+            elif check is not None:
+                self.wage_note = check.note
 
     def values(self) -> dict:
         """Field values to store; a blank answer to a NOT NULL column gets its default."""

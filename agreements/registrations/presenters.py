@@ -5,8 +5,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agreements.evidence import registration_wage
 from agreements.models import Registration, Termination
 from agreements.online.presenters import SIGNED, ShownStatus
 from agreements.registrations import permissions
@@ -50,6 +52,7 @@ def registration_context(user: User, item: Registration) -> dict:
         "can_discard": can_discard_registration(user, item),
         "scan_form": ScanForm(),
         "return_link": item.return_links.order_by("-created_at").first(),
+        "wage": registration_wage(item, timezone.localdate()),
     }
 
 

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.approval import SIGNED_DESTINATION, destination_approve, signed_values
+from agreements.evidence import check_evidence
 from agreements.models import OTHER_KINDS, Registration, ReturnLink
+from agreements.registrations.forms import PATH_FIELDS
 from agreements.registrations.models import SCAN_REVIEW
 from agreements.registrations.permissions import (
     can_edit_registration,
@@ -82,8 +84,16 @@ def registration_save_draft(
 
 @transaction.atomic
 def registration_submit(*, registration: Registration, user: User) -> Registration:
-    """提交: the application goes to the college; it now holds the student's one path."""
+    """提交: the application goes to the college; it now holds the student's one path.
+    Refused (ValidationError) unless it meets its destination's evidence rule
+    (agreements/evidence.py), whatever form or client sent it."""
     student = Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
+    item = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("destination")
+        .get(pk=registration.pk)
+    )
+    check_evidence(item, set(PATH_FIELDS[item.path]), timezone.localdate())
     change_state(
         registration,
         Registration._submit,
@@ -279,7 +289,11 @@ def registration_upload_scan(
 ) -> Registration:
     """本人回传 (``user`` is the student) or 用人单位协助回传 (through ``link``)."""
     Student.objects.select_for_update(of=("self",)).get(pk=registration.student_id)
-    item = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
+    item = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("destination")
+        .get(pk=registration.pk)
+    )
     if link is not None:
         link = ReturnLink.objects.select_for_update(of=("self",)).get(pk=link.pk)
         if not link.usable or link.registration_id != item.pk:
@@ -290,6 +304,8 @@ def registration_upload_scan(
         link.save(update_fields=["used_at"])
     else:
         require(can_upload_scan(user, item))
+    item.scan = scan  # the rule of 毕业去向 10 asks for the stamped scan (not kept if refused)
+    check_evidence(item, {"scan"}, timezone.localdate())
     # Once the scan is in, no other link may upload or download any more.
     item.return_links.filter(used_at=None).update(expires_at=timezone.now())
     notices = []

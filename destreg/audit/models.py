@@ -82,6 +82,7 @@ class AuditAction(models.TextChoices):
         _("Found not true by verification; returned to the graduate"),
     )
     REQUEST_ANNUAL_REPORT = "request_annual_report", _("Annual report requested")
+    PURGE_EVIDENCE = "purge_evidence", _("Proof files removed after the retention period")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
 from destreg.lib.uploads import rebuild_document, validate_seal_image
-from destreg.reference.models import Code, College, Major, Region, School
+from destreg.reference.models import Code, College, Major, MinimumWage, Region, School
 from destreg.reference.permissions import (
     can_change_school_seal,
     manages_every_school,
@@ -118,3 +118,13 @@ class MajorAdmin(admin.ModelAdmin):
     list_filter = ["college__school", "education_level"]
     search_fields = ["code", "name"]
     list_select_related = ["college", "education_level"]
+
+
+@admin.register(MinimumWage)
+class MinimumWageAdmin(admin.ModelAdmin):
+    """Platform admins keep the figures: only confirmed ones, each with its source."""
+
+    list_display = ["province", "monthly_amount", "effective_from", "source"]
+    list_filter = ["province"]
+    search_fields = ["province__name", "source"]
+    raw_id_fields = ["province"]

@@ -7,6 +7,7 @@ they stay editable in the Django admin.
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
@@ -233,3 +234,60 @@ class Major(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MinimumWageQuerySet(models.QuerySet["MinimumWage"]):
+    def in_force(self, province: "Region", on: Any) -> "MinimumWage | None":
+        """The figure of ``province`` in force on the date ``on`` (None: none on record)."""
+        return (
+            self.filter(province=province, effective_from__lte=on)
+            .order_by("-effective_from")
+            .first()
+        )
+
+
+class MinimumWage(models.Model):
+    """A province's monthly minimum wage (月最低工资标准) from a date on, with its source.
+
+    Entered by platform admins from the official tables (人社部 全国各地区月最低工资标准情况,
+    or the province's own notice); no figure is ever guessed: a province without one is not
+    checked, and the pages say so. Provinces set several tiers (档次) by area; the amount is
+    the province's lowest tier, so that no lawful pay anywhere in it is refused."""
+
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        limit_choices_to={"level": Region.Level.PROVINCE},
+        related_name="+",
+    )
+    monthly_amount = models.PositiveIntegerField(
+        _("monthly minimum wage (yuan)"),
+        help_text=_("The province's lowest tier, so that no lawful pay in it is refused."),
+    )
+    effective_from = models.DateField(_("in force from"))
+    source = models.TextField(
+        _("source"), help_text=_("The official notice or table the figure comes from.")
+    )
+
+    objects = MinimumWageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("minimum wage")
+        verbose_name_plural = _("minimum wages")
+        ordering = ["province", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "effective_from"], name="one_minimum_wage_per_date"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(monthly_amount__gt=0), name="minimum_wage_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province} {self.monthly_amount} ({self.effective_from})"
+
+    def clean(self) -> None:
+        if self.province_id and self.province.level != Region.Level.PROVINCE:
+            raise ValidationError({"province": _("Choose a province.")})

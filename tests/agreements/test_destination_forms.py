@@ -1,6 +1,8 @@
-"""Forms that fit the case: each other destination asks for its own fields and proofs (one
-table, OTHER_KIND_FIELDS), and the 四选一 chooser says which paths are open before a form."""
+"""Forms that fit the case: each other destination asks for its own fields and proofs (shown
+as OTHER_KIND_FIELDS says, required as its evidence rule says), and the 四选一 chooser says
+which paths are open before a form."""
 
+import json
 import re
 
 import pytest
@@ -8,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from agreements.evidence import RULES_FILE
 from agreements.models import OTHER_KINDS, Registration
 from agreements.registrations import services as reg
 from agreements.registrations.forms import (
@@ -25,18 +28,28 @@ USCC = "91110000100000000R"
 # What a student of each type types in (files added by _complete).
 TYPED = {
     "labour_contract": {"org_name": "某公司", "org_uscc": USCC, "start_date": "2026-07-01"},
-    "other_employment": {"subtype": "聘用证明", "org_name": "某医院"},
-    "research_assistant": {"org_name": "示例大学某课题组", "role": "科研助理"},
+    "other_employment": {"subtype": "聘用证明", "org_name": "某医院", "salary": "6000",
+                         "unit_region": "110100"},
+    "research_assistant": {"org_name": "示例大学某课题组", "role": "科研助理", "salary": "5000",
+                           "unit_region": "110100"},
     "conscript": {"org_name": "海淀区征兵办"},
     "national_project": {"subtype": "西部计划", "org_name": "某县团委"},
     "local_project": {"subtype": "北京市大学生村官"},
     "entrepreneur": {"org_name": "某某工作室", "org_uscc": USCC},
-    "freelance": {"subtype": "插画师"},
+    "freelance": {"subtype": "插画师", "salary": "4000", "unit_region": "310100"},
     "further_study": {"institution": "示例大学", "program": "计算机科学与技术",
                       "subtype": "研究生"},
     "study_abroad": {"country": "新加坡", "institution": "新加坡国立大学", "program": "数据科学"},
 }  # fmt: skip
 NEW = reverse("agreements:registration_new", args=["other"])
+# The seeded rules (agreements/data/evidence_rules.json), by destination code.
+SEEDED = {rule["code"]: rule for rule in json.loads(RULES_FILE.read_text(encoding="utf-8"))}
+
+
+def seeded_required(kind: str) -> list[str]:
+    rule = SEEDED[OTHER_KINDS[kind][0]]
+    wage = ["salary", "unit_region"] if rule.get("check_minimum_wage") else []
+    return [*rule.get("required_fields", []), *wage, *rule.get("required_proofs", [])]
 
 
 def _pdf(name="proof.pdf"):
@@ -58,10 +71,14 @@ def _post(client, student, data, url=NEW):
 
 def test_the_table_names_every_type_and_only_fields_of_the_form():
     assert set(OTHER_KIND_FIELDS) == set(OTHER_KINDS)
-    for spec in OTHER_KIND_FIELDS.values():
+    for kind, spec in OTHER_KIND_FIELDS.items():
         assert set(spec.asks) <= set(PATH_FIELDS["other"])
-        assert set(spec.required) | set(spec.one_of) | set(spec.labels) <= set(spec.asks)
-        assert "proof" in spec.required  # every other destination is shown by a document
+        assert set(spec.labels) <= set(spec.asks)
+        rule = SEEDED[OTHER_KINDS[kind][0]]
+        # The seeded rule asks for nothing the type does not show, and for a document.
+        assert set(seeded_required(kind)) | set(rule.get("one_of", [])) <= set(spec.asks)
+        assert "proof" in rule["required_proofs"]
+        assert rule["source"]
 
 
 @pytest.mark.parametrize("kind", list(OTHER_KIND_FIELDS))
@@ -77,7 +94,7 @@ def test_a_complete_form_of_each_type_is_saved(client, student, kind):
 
 @pytest.mark.parametrize(
     ("kind", "missing"),
-    [(kind, name) for kind, spec in OTHER_KIND_FIELDS.items() for name in spec.required],
+    [(kind, name) for kind in OTHER_KIND_FIELDS for name in seeded_required(kind)],
 )
 def test_each_missing_required_field_is_named_and_everything_typed_is_kept(
     client, student, kind, missing
@@ -93,8 +110,10 @@ def test_each_missing_required_field_is_named_and_everything_typed_is_kept(
     assert set(form.errors) == {missing}
     page = response.content.decode()
     for name, value in TYPED[kind].items():
-        if name != missing:
+        if name not in (missing, "unit_region"):  # a select: see the next line
             assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"', page), name
+    if "unit_region" in TYPED[kind] and missing != "unit_region":
+        assert re.search(r'<option value="{}" selected>'.format(TYPED[kind]["unit_region"]), page)
     if missing != "proof":  # a file chosen in this post cannot be shown again: it says so
         assert 'id="files-again"' in page
     assert not Registration.objects.exists()
@@ -142,7 +161,8 @@ def test_a_stored_proof_is_not_asked_again(client, student, college_reviewer):
         registration=item, reviewer=college_reviewer, decision="return", comment="请补充"
     )
     url = reverse("agreements:registration_edit", args=[item.pk])
-    response = _post(client, student, {"kind": "freelance", "subtype": "摄影"}, url=url)
+    typed = {"kind": "freelance", "subtype": "摄影", "salary": "4000", "unit_region": "310100"}
+    response = _post(client, student, typed, url=url)
     assert response.status_code == 302, response.context["form"].errors
     item.refresh_from_db()
     assert item.proof and item.extra_proof and item.subtype == "摄影"

@@ -93,7 +93,7 @@ def test_an_approved_other_destination_is_not_a_signing(
 ):
     client.force_login(student.user)
     data = {"kind": "freelance", "subtype": "自由撰稿人", "proof": _pdf(), "action": "submit",
-            "extra_proof": _pdf()}  # fmt: skip
+            "extra_proof": _pdf(), "salary": "6000", "unit_region": "110100"}  # fmt: skip
     client.post(reverse("agreements:registration_new", args=["other"]), data)
     item = _approve(Registration.objects.get(student=student), college_reviewer, school_reviewer)
     page = client.get(reverse("agreements:registration", args=[item.pk])).content.decode()

@@ -40,6 +40,8 @@ def approved(student, path, college_reviewer, school_reviewer, **values):
         "other": {"kind": "further_study", "subtype": "研究生", "institution": "示例大学",
                   "program": "计算机"},
     }[path]  # fmt: skip
+    if path != "offline":  # the evidence rule's proof (offline: the stamped scan, below)
+        defaults["proof"] = _pdf("proof.pdf")
     item = reg.registration_save_draft(student=student, path=path, values=defaults | values)
     reg.registration_submit(registration=item, user=student.user)
     _review(item, college_reviewer)
@@ -84,6 +86,7 @@ def _decide(termination, reviewer, decision="approve", comment=""):
 
 def _can_register_again(student, path="paper"):
     values = {"kind": "conscript"} if path == "other" else {}
+    values["proof"] = _pdf("proof.pdf")  # what the evidence rule asks of either
     again = reg.registration_save_draft(student=student, path=path, values=values)
     reg.registration_submit(registration=again, user=student.user)
     return Registration.objects.get(pk=again.pk).status == "college_review"

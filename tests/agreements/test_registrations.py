@@ -232,16 +232,18 @@ def test_one_path_in_progress_at_a_time(client, student, employer_user, college_
     invitation = f.make_invitation(employer_user.employer, student)
     with pytest.raises(ValidationError):
         services.invitation_accept(invitation=invitation, user=student.user)
-    paper = reg.registration_save_draft(student=student, path="paper", values={})
-    with pytest.raises(ValidationError):
+    paper = reg.registration_save_draft(student=student, path="paper", values={"proof": _pdf()})
+    with pytest.raises(ValidationError) as refused:
         reg.registration_submit(registration=paper, user=student.user)
+    assert refused.value.code != "evidence"  # 四选一 refused it, not the evidence rule
 
 
 def test_an_approved_signing_blocks_other_destinations(signed, student):
     other = reg.registration_save_draft(student=student, path="other",
-                                        values={"kind": "freelance"})  # fmt: skip
-    with pytest.raises(ValidationError):
+                                        values={"kind": "conscript", "proof": _pdf()})  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
         reg.registration_submit(registration=other, user=student.user)
+    assert refused.value.code != "evidence"  # 四选一 refused it, not the evidence rule
 
 
 def test_the_database_refuses_two_paths_in_progress(student):

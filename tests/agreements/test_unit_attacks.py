@@ -2,6 +2,7 @@
 by a review briefed as an attacker. Each test asserts the safe behaviour."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,7 +156,12 @@ def test_safe_bulk_decision_of_another_college_is_refused(
     item = reg.registration_save_draft(
         student=student,
         path="paper",
-        values={"unit_name": "单位", "unit_uscc": UNIT_USCC, "paper_number": "P-1"},
+        values={
+            "unit_name": "单位",
+            "unit_uscc": UNIT_USCC,
+            "paper_number": "P-1",
+            "proof": SimpleUploadedFile("p.pdf", f.pdf_bytes(), content_type="application/pdf"),
+        },
     )
     reg.registration_submit(registration=item, user=student.user)
     task = ReviewTask.objects.get()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django_fsm import FSMField, TransitionNotAllowed
 
@@ -192,7 +193,12 @@ def test_a_change_of_mind_leaves_one_audit_row_per_state_change(
     from agreements.registrations import changes
 
     item = registrations.registration_save_draft(
-        student=student, path="paper", values={"unit_uscc": employer_user.employer.uscc}
+        student=student,
+        path="paper",
+        values={
+            "unit_uscc": employer_user.employer.uscc,
+            "proof": SimpleUploadedFile("p.pdf", b"%PDF-1.7\n%%EOF\n"),  # the rule of code 10
+        },
     )
     registrations.registration_submit(registration=item, user=student.user)
     for reviewer in (college_reviewer, school_reviewer):

@@ -75,3 +75,52 @@ def test_further_study_asks_for_its_own_fields_and_the_chooser_then_closes(
         assert card.locator("button[disabled]").count() == 1
         assert "其他去向" in card.locator(f"#closed-{path}").inner_text()
     shoot(page, "chooser-closed", phone=True)
+
+
+def test_a_research_assistants_pay_is_held_against_the_minimum_wage(
+    page, live_server, student, shoot
+):
+    """Below the province's figure the form says what the minimum is, where and since when;
+    in a province without a figure the pay is not checked, and the page says so."""
+    from datetime import date
+
+    from destreg.reference.models import MinimumWage, Region
+
+    MinimumWage.objects.create(
+        province=Region.objects.get(code="440000"),
+        monthly_amount=1720,
+        effective_from=date(2025, 3, 1),
+        source="test figure",
+    )
+    login(page, live_server, student.user.username)
+    page.goto(f"{live_server.url}/agreements/register/other/new/?kind=research_assistant")
+    form = page.locator("main form[method=post]")
+    assert form.locator("input[name=salary]").get_attribute("aria-required") == "true"
+    assert not form.locator("input[name=extra_proof]").is_visible()
+    form.locator("input[name=org_name]").fill("示例大学某课题组")
+    form.locator("input[name=salary]").fill("1500")
+    picker = form.locator("[data-region-picker]")
+    picker.get_by_label("省份").select_option(label="广东省")
+    picker.get_by_label("地市").select_option(label="深圳市")
+    form.locator("input[name=proof]").set_input_files(
+        {"name": "合同.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    with page.expect_navigation():
+        form.locator("button[name=action][value=submit]").click()
+    error = page.locator("#id_salary.is-invalid ~ .invalid-feedback, .invalid-feedback").first
+    assert "1720元/月" in error.inner_text() and "广东省" in error.inner_text()
+    assert not Registration.objects.exists()
+    shoot(page, "below-minimum-wage", phone=True)
+
+    # Beijing has no figure on record: submitted, and the page says the pay was not checked.
+    page.locator("input[name=salary]").fill("1500")
+    picker = page.locator("[data-region-picker]")
+    picker.get_by_label("省份").select_option(label="北京市")
+    picker.get_by_label("地市").select_option(index=1)
+    page.locator("input[name=proof]").set_input_files(
+        {"name": "合同.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    with page.expect_navigation():
+        page.locator("button[name=action][value=submit]").click()
+    assert "该省份暂无最低工资标准数据，未核对" in page.locator("#wage-check").inner_text()
+    shoot(page, "minimum-wage-not-checked", phone=True)

@@ -179,6 +179,10 @@ def test_other_destination_registration(
         page.locator('form[action$="/register/other/new/"] button').click()
     form = page.locator("main form[method=post]")
     form.locator("input[name=subtype]").fill("自由撰稿人")
+    form.locator("input[name=salary]").fill("6000")  # held against the minimum wage
+    picker = form.locator("[data-region-picker]")
+    picker.get_by_label("省份").select_option(label="广东省")
+    picker.get_by_label("地市").select_option(label="深圳市")
     form.locator("input[name=proof]").set_input_files(
         {"name": "statement.png", "mimeType": "image/png", "buffer": PNG}
     )

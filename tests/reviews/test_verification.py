@@ -108,7 +108,10 @@ def test_a_seed_left_blank_is_drawn_and_recorded(population, school_reviewer):
 
 
 def test_only_approved_destinations_are_in_the_population(world, school_reviewer, student):
-    pending = reg.registration_save_draft(student=student, path="other", values=OTHER)
+    proof = SimpleUploadedFile("录取通知书.pdf", f.pdf_bytes())
+    pending = reg.registration_save_draft(
+        student=student, path="other", values=OTHER | {"proof": proof}
+    )
     reg.registration_submit(registration=pending, user=student.user)
     placed = _placed(world.major_a2, "80")
     candidates = verification.population(world.school_a.pk, student.record.graduation_year)
@@ -223,7 +226,10 @@ def test_only_the_assigned_verifier_records_a_check(
 
 
 def _approved_other(student, college_reviewer, school_reviewer) -> Registration:
-    item = reg.registration_save_draft(student=student, path="other", values=OTHER)
+    proof = SimpleUploadedFile("录取通知书.pdf", f.pdf_bytes())  # the evidence rule's proof
+    item = reg.registration_save_draft(
+        student=student, path="other", values=OTHER | {"proof": proof}
+    )
     reg.registration_submit(registration=item, user=student.user)
     for reviewer in (college_reviewer, school_reviewer):
         reg.registration_review(registration=item, reviewer=reviewer, decision="approve")

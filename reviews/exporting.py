@@ -18,6 +18,7 @@ from openpyxl import Workbook
 
 from agreements.models import Agreement, Registration
 from destreg.lib.spreadsheets import csv_row, xlsx_row
+from reviews.models import SnapshotRow
 from students.models import RegistryRecord
 
 COLUMNS = [
@@ -94,7 +95,25 @@ def _sources(student_ids: list[int]) -> dict[int, Agreement | Registration]:
     return found
 
 
-def rows(records: QuerySet[RegistryRecord]) -> Iterator[list[str]]:
+def rows(records: QuerySet) -> Iterator[list[str]]:
+    """The export's rows of live registry records, or of a snapshot's rows (as they
+    stood; a column the snapshot predates is empty)."""
+    if records.model is SnapshotRow:
+        exports = records.order_by("student_no", "pk").values_list("export", flat=True)
+        for export in exports.iterator(chunk_size=CHUNK):
+            yield [export.get(column, "") for column in COLUMNS]
+        return
+    for _record, row in record_rows(records):
+        yield row
+
+
+def row_dict(row: list[str]) -> dict[str, str]:
+    """A row keyed by column heading, as a snapshot stores it."""
+    return dict(zip(COLUMNS, row, strict=True))
+
+
+def record_rows(records: QuerySet[RegistryRecord]) -> Iterator[tuple[RegistryRecord, list[str]]]:
+    """Each record with its export row, in chunks (a few queries per CHUNK records)."""
     records = records.select_related(
         "origin_region",
         "ethnicity",
@@ -112,7 +131,7 @@ def rows(records: QuerySet[RegistryRecord]) -> Iterator[list[str]]:
         for r in chunk:
             student = getattr(r, "student", None)
             source = sources.get(student.pk) if student else None
-            yield [
+            yield r, [
                 r.student_no,
                 r.name,
                 str(r.get_gender_display()),

@@ -61,3 +61,19 @@ class UnbindForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
     )
+
+
+class ReportingDatesForm(forms.Form):
+    """The school's reporting dates of one graduating class (the service checks them)."""
+
+    def __init__(self, *args, count: int = 3, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(count):
+            self.fields[f"date_{n}"] = forms.DateField(
+                label=_("Reporting date %(n)d") % {"n": n + 1},
+                required=n == 0,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+
+    def dates(self) -> list:
+        return [value for value in self.cleaned_data.values() if value]

@@ -68,6 +68,8 @@ class AuditAction(models.TextChoices):
         "record_from_request",
         _("Registry record created from an approved request"),
     )
+    TAKE_SNAPSHOT = "take_snapshot", _("Reporting snapshot taken")
+    SET_REPORTING_DATES = "set_reporting_dates", _("Reporting dates changed")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

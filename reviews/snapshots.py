@@ -34,10 +34,16 @@ def reporting_dates(school_id: int, year: int) -> list[date]:
     return own or [date(year, month, day) for month, day in DEFAULT_REPORTING_DATES]
 
 
+# A run missed (the scheduler down) is caught up within this many days of the cut-off;
+# older cut-offs are never taken by themselves: a snapshot taken months late would show
+# a later day than the one it is labelled with (take one on purpose with --date).
+CATCH_UP_DAYS = 31
+
+
 def due(school: School, today: date) -> list[tuple[int, date]]:
     """(graduation year, cut-off) of every reporting date of the school that is over (the
-    cut-off day itself still counts as before it) and has no snapshot yet. The class of last
-    year is looked at too: its 12.31 is due on 1 January."""
+    cut-off day itself still counts as before it), at most CATCH_UP_DAYS ago, and has no
+    snapshot yet. The class of last year is looked at too: its 12.31 is due on 1 January."""
     years = sorted({current_graduation_year(), today.year, today.year - 1})
     taken = set(
         Snapshot.objects.filter(school=school, graduation_year__in=years).values_list(
@@ -48,7 +54,7 @@ def due(school: School, today: date) -> list[tuple[int, date]]:
         (year, cutoff)
         for year in years
         for cutoff in reporting_dates(school.pk, year)
-        if cutoff < today and (year, cutoff) not in taken
+        if 0 < (today - cutoff).days <= CATCH_UP_DAYS and (year, cutoff) not in taken
     ]
 
 

@@ -131,22 +131,25 @@ def record_rows(records: QuerySet[RegistryRecord]) -> Iterator[tuple[RegistryRec
         for r in chunk:
             student = getattr(r, "student", None)
             source = sources.get(student.pk) if student else None
-            yield r, [
-                r.student_no,
-                r.name,
-                str(r.get_gender_display()),
-                r.origin_region.full_name,
-                r.origin_region.code,
-                str(r.ethnicity),
-                str(r.political_status),
-                str(r.urban_rural or ""),
-                str(r.education_level),
-                r.major.name,
-                r.major.code,
-                r.graduation_date.isoformat(),
-                *_code(r.destination),
-                *_unit_row(source),
-            ]
+            yield (
+                r,
+                [
+                    r.student_no,
+                    r.name,
+                    str(r.get_gender_display()),
+                    r.origin_region.full_name,
+                    r.origin_region.code,
+                    str(r.ethnicity),
+                    str(r.political_status),
+                    str(r.urban_rural or ""),
+                    str(r.education_level),
+                    r.major.name,
+                    r.major.code,
+                    r.graduation_date.isoformat(),
+                    *_code(r.destination),
+                    *_unit_row(source),
+                ],
+            )
 
 
 def write_csv(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) -> None:

@@ -6,7 +6,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,8 +21,8 @@ from destreg.lib.permissions import require
 from destreg.reference.models import School
 from reviews import queue as review_queue
 from reviews.decisions import BY_KIND, decide_task
-from reviews.forms import DecisionForm
 from reviews.exporting import record_rows, row_dict
+from reviews.forms import DecisionForm
 from reviews.models import ExportJob, ReportingDate, Snapshot, SnapshotRow
 from reviews.permissions import can_see_snapshot, can_set_reporting_dates
 from reviews.snapshots import graduates_of, reporting_dates
@@ -136,9 +136,7 @@ def reporting_dates_set(*, school: School, year: int, dates: list[date], by: Use
             _("At most %(n)d reporting dates per year.") % {"n": MAX_REPORTING_DATES}
         )
     if any(cutoff.year != year for cutoff in chosen):
-        raise ValidationError(
-            _("Each reporting date must fall in %(year)d.") % {"year": year}
-        )
+        raise ValidationError(_("Each reporting date must fall in %(year)d.") % {"year": year})
     before = reporting_dates(school.pk, year)
     today = timezone.localdate()
     if any(cutoff < today and cutoff not in before for cutoff in chosen):

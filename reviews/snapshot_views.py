@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
@@ -18,7 +17,12 @@ from destreg.lib.spreadsheets import csv_row
 from reviews.forms import ReportingDatesForm
 from reviews.permissions import get_snapshot_for, visible_snapshots
 from reviews.services import MAX_REPORTING_DATES, reporting_dates_set
-from reviews.snapshots import DESTINATION_COLUMNS, changes_since, reporting_dates
+from reviews.snapshots import (
+    CATCH_UP_DAYS,
+    DESTINATION_COLUMNS,
+    changes_since,
+    reporting_dates,
+)
 from students.models import current_graduation_year
 
 reviewer_of_a_school = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER)
@@ -37,7 +41,9 @@ def reporting_dates_page(request):
     status = 200
     if request.method == "POST":
         if form.is_valid() and attempt(
-            lambda: reporting_dates_set(school=school, year=year, dates=form.dates(), by=request.user),
+            lambda: reporting_dates_set(
+                school=school, year=year, dates=form.dates(), by=request.user
+            ),
             form=form,
             catch=ValidationError,
         ):
@@ -53,13 +59,21 @@ def reporting_dates_page(request):
             "form": form,
             "year": year,
             "dates": [
-                (cutoff, (year, cutoff) in taken, cutoff < today) for cutoff in current
+                (cutoff, _state(cutoff, (year, cutoff) in taken, today)) for cutoff in current
             ],
             "snapshots": snapshots,
             "max_dates": MAX_REPORTING_DATES,
         },
         status=status,
     )
+
+
+def _state(cutoff, taken: bool, today) -> str:
+    if taken:
+        return "taken"
+    if cutoff >= today:
+        return "upcoming"
+    return "due" if (today - cutoff).days <= CATCH_UP_DAYS else "missed"
 
 
 @reviewer_of_a_school
@@ -86,7 +100,10 @@ def snapshot_changes_csv(request, pk: int):
     snapshot = get_snapshot_for(request.user, pk)
     text = io.StringIO()
     writer = csv.writer(text)
-    headings = [f"{column}（{when}）" for when in ("快照", "现在") for column in DESTINATION_COLUMNS]
+    # The national layout's words, like the export's headings.
+    headings = [
+        f"{column}（{when}）" for when in ("快照", "现在") for column in DESTINATION_COLUMNS
+    ]
     writer.writerow(csv_row(["学号", "姓名", *headings]))
     for change in changes_since(request.user, snapshot):
         writer.writerow(

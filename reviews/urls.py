@@ -9,9 +9,7 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("exports/", views.export_start, name="export_start"),
     path("reporting-dates/", snapshot_views.reporting_dates_page, name="reporting_dates"),
-    path(
-        "snapshots/<int:pk>/changes/", snapshot_views.snapshot_changes, name="snapshot_changes"
-    ),
+    path("snapshots/<int:pk>/changes/", snapshot_views.snapshot_changes, name="snapshot_changes"),
     path(
         "snapshots/<int:pk>/changes.csv",
         snapshot_views.snapshot_changes_csv,

@@ -18,6 +18,7 @@ from agreements.models import Registration, ReturnLink, Termination, Termination
 from agreements.online import services
 from agreements.registrations import services as registrations
 from reviews.models import ExportJob
+from reviews.services import snapshot_take
 from students import services as student_services
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
@@ -47,6 +48,9 @@ MATRIX = {
     "reviews:registration": ("registration", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
     "reviews:registration_decide": ("registration", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
+    # A snapshot: its school's reviewers (a college's: their college's rows), nobody else.
+    "reviews:snapshot_changes": ("snapshot", [403, 403, 403, 403, 200, 200, 200, 404, 302]),
+    "reviews:snapshot_changes_csv": ("snapshot", [403, 403, 403, 403, 200, 200, 200, 404, 302]),
     "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
     "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
     "reviews:record": ("record", [403, 403, 403, 403, 200, 404, 200, 404, 302]),
@@ -183,6 +187,13 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "registration": {"pk": registration.pk},
         "file": {"pk": registration.pk, "which": "proof"},
         "export": {"pk": ExportJob.objects.create(user=college_reviewer, fmt="csv").pk},
+        "snapshot": {
+            "pk": snapshot_take(
+                school=student.record.school,
+                year=student.record.graduation_year,
+                cutoff=timezone.localdate() - timedelta(days=1),
+            ).pk
+        },
         "import": {
             "pk": RegistryImportJob.objects.create(
                 school=student.record.school, user=school_reviewer, filename="a.csv"

@@ -37,9 +37,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         taken = 0
         for each in schools:
-            wanted = (
-                [(year or current_graduation_year(), date)] if date else due(each, today)
-            )
+            wanted = [(year or current_graduation_year(), date)] if date else due(each, today)
             for class_of, cutoff in wanted:
                 try:
                     snapshot = snapshot_take(school=each, year=class_of, cutoff=cutoff)

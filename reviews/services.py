@@ -1,5 +1,6 @@
 """Writes of the reviewer area that belong to no other app."""
 
+import json
 from datetime import date
 from functools import partial
 from itertools import islice
@@ -7,7 +8,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -158,6 +159,36 @@ def reporting_dates_set(*, school: School, year: int, dates: list[date], by: Use
     return chosen
 
 
+_ROW_COLUMNS = (
+    "snapshot_id",
+    "record_id",
+    "student_no",
+    "college_id",
+    "major_id",
+    "education_level_id",
+    "gender",
+    "destination_id",
+    "destination_code",
+    "placed",
+    "export",
+)
+
+
+def _insert_rows(rows: list[tuple]) -> None:
+    """One batch of snapshot rows (values in _ROW_COLUMNS order), set-based: COPY on
+    PostgreSQL (bulk_create's UNNEST spends most of its time escaping the JSON into
+    arrays: 8 of 13 s for 5,000 rows), a multi-row INSERT elsewhere."""
+    if connection.vendor == "postgresql":
+        sql = f"COPY {SnapshotRow._meta.db_table} ({', '.join(_ROW_COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row((*row[:-1], json.dumps(row[-1], ensure_ascii=False)))
+        return
+    SnapshotRow.objects.bulk_create(
+        [SnapshotRow(**dict(zip(_ROW_COLUMNS, row, strict=True))) for row in rows]
+    )
+
+
 def snapshot_take(
     *, school: School, year: int, cutoff: date, by: User | None = None
 ) -> Snapshot | None:
@@ -182,20 +213,20 @@ def snapshot_take(
         with translation.override(settings.LANGUAGE_CODE):  # the export's values are Chinese
             pairs = record_rows(records)
             while batch := list(islice(pairs, SNAPSHOT_BATCH)):
-                SnapshotRow.objects.bulk_create(
+                _insert_rows(
                     [
-                        SnapshotRow(
-                            snapshot=snapshot,
-                            record_id=record.pk,
-                            student_no=record.student_no,
-                            college_id=record.college_id,
-                            major_id=record.major_id,
-                            education_level_id=record.education_level_id,
-                            gender=record.gender,
-                            destination_id=record.destination_id,
-                            destination_code=record.destination.code if record.destination else "",
-                            placed=record.pk in placed,
-                            export=row_dict(row),
+                        (
+                            snapshot.pk,
+                            record.pk,
+                            record.student_no,
+                            record.college_id,
+                            record.major_id,
+                            record.education_level_id,
+                            record.gender,
+                            record.destination_id,
+                            record.destination.code if record.destination else "",
+                            record.pk in placed,
+                            row_dict(row),
                         )
                         for record, row in batch
                     ]

@@ -131,7 +131,7 @@ def test_truncate_of_a_snapshot_table_is_refused(world, cohort, table):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
 def test_truncate_of_empty_snapshot_tables_passes_so_a_test_database_can_be_flushed(db):
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("TRUNCATE reviews_snapshotrow, reviews_snapshot")
+        cursor.execute("TRUNCATE reviews_snapshotrow, reviews_snapshot CASCADE")
 
 
 def test_a_graduate_record_removed_later_leaves_the_snapshot_whole(world, cohort):

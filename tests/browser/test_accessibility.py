@@ -7,12 +7,15 @@ violation of every page is collected first, so a failure lists them all at once.
 """
 
 import functools
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from agreements.online import services as online
 from agreements.registrations import services as reg
+from reviews.services import snapshot_take
+from students.models import current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -68,7 +71,15 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     f.make_employer(name="待审核单位")
     f.make_employer(name="已核验单位", verified_at=timezone.now())
 
+    snapshot = snapshot_take(
+        school=world.school_a,
+        year=current_graduation_year(),
+        cutoff=timezone.localdate() - timedelta(days=1),
+    )
+    f.make_record(world.major_a1, name="赵六")  # registered after the snapshot
     reviews = [
+        f"/reviews/statistics/?as_of={snapshot.pk}",
+        f"/reviews/snapshots/{snapshot.pk}/changes/",
         f"/reviews/agreements/{waiting.pk}/",
         f"/reviews/agreements/{agreement.pk}/",
         f"/reviews/registrations/{registration.pk}/",
@@ -98,7 +109,7 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
         ),
         "college reviewer": (college_reviewer.username, reviews),
         "school reviewer": (school_reviewer.username, reviews),
-        "platform admin": (platform_admin.username, reviews[:3]),
+        "platform admin": (platform_admin.username, reviews[2:5]),
         "anonymous": (
             None,
             [

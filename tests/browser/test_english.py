@@ -5,6 +5,7 @@ visible text, less the data the test made (names, units, schools, majors, region
 
 import re
 from collections import deque
+from datetime import timedelta
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -18,7 +19,9 @@ from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
 from destreg.audit.models import Notification
 from destreg.reference.models import Code
+from reviews.services import snapshot_take
 from students.importing import COLUMNS
+from students.models import current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -170,6 +173,13 @@ def cast(
     online.agreement_approve(agreement=signed, reviewer=college_reviewer)
     online.agreement_approve(agreement=signed, reviewer=school_reviewer)
     assert pending.status == "pending" and timezone.now()
+    # A reporting snapshot, then a graduate registered after it (the changes report).
+    snapshot_take(
+        school=world.school_a,
+        year=current_graduation_year(),
+        cutoff=timezone.localdate() - timedelta(days=1),
+    )
+    f.make_record(world.major_a1, name="赵六")
     return {
         "student": student.user,
         "employer": employer_user,

@@ -142,7 +142,7 @@ def _violations(page, where: str) -> list[str]:
 
 def test_every_page_passes_axe_at_both_widths(
     browser, live_server, world, student, other_student, employer_user, other_employer_user,
-    college_reviewer, school_reviewer, platform_admin,
+    college_reviewer, school_reviewer, platform_admin, purge_snapshots,
 ):  # fmt: skip
     scenario = _scenario(world, student, other_student, employer_user, other_employer_user,
                          college_reviewer, school_reviewer, platform_admin)  # fmt: skip

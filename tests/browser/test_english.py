@@ -159,6 +159,7 @@ def cast(
     college_reviewer,
     school_reviewer,
     platform_admin,
+    purge_snapshots,
 ):
     """A student with a registry record, a draft registration, an agreement awaiting
     review and a pending invitation; another student's agreement signed; the staff."""

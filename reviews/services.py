@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -200,8 +200,26 @@ def snapshot_take(
     the national export's (reviews/exporting.py), written in batches of SNAPSHOT_BATCH."""
     if cutoff > timezone.localdate():
         raise ValidationError(_("A snapshot cannot be taken before its reporting date."))
+    try:
+        return _snapshot_take(school=school, year=year, cutoff=cutoff, by=by)
+    except IntegrityError:
+        # Another run took it at the same moment (snapshot_once_per_cutoff): it is taken.
+        if Snapshot.objects.filter(school=school, graduation_year=year, cutoff=cutoff).exists():
+            return None
+        raise
+
+
+def _snapshot_take(*, school: School, year: int, cutoff: date, by: User | None) -> Snapshot | None:
+    outermost = not connection.in_atomic_block  # so no query of the transaction ran yet
     with transaction.atomic():
-        School.objects.select_for_update().filter(pk=school.pk).first()
+        if connection.vendor == "postgresql" and outermost:
+            # Every query of the snapshot reads the database as of one moment: the
+            # records, the placed ones and the approved destinations of each chunk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Runs for the same school wait for each other. NO KEY: rows that merely
+        # reference the school (records, review tasks) are inserted meanwhile.
+        School.objects.select_for_update(no_key=True).filter(pk=school.pk).first()
         if Snapshot.objects.filter(school=school, graduation_year=year, cutoff=cutoff).exists():
             return None
         snapshot = Snapshot.objects.create(

@@ -5,7 +5,7 @@ import csv
 import io
 from itertools import islice
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,6 +33,8 @@ CHANGES_SHOWN = 500  # on the page; the CSV has them all
 def reporting_dates_page(request):
     """The school's reporting dates of this graduating class, editable, and its snapshots."""
     school = request.user.school
+    if school is None:
+        raise PermissionDenied
     year = current_graduation_year()
     current = reporting_dates(school.pk, year)
     initial = {f"date_{n}": cutoff for n, cutoff in enumerate(current)}

@@ -365,3 +365,22 @@ def test_only_the_school_s_reviewers_set_its_dates(request, world, who):
 def test_college_staff_cannot_open_the_reporting_dates_page(client, college_reviewer):
     client.force_login(college_reviewer)
     assert client.get(reverse("reviews:reporting_dates")).status_code == 403
+
+
+def test_the_pages_read_a_fixed_number_of_queries(
+    client, world, cohort, school_reviewer, django_assert_max_num_queries
+):
+    snapshot = _take_this_class(world)
+    for _ in range(20):
+        f.make_record(world.major_a1)
+    client.force_login(school_reviewer)
+    client.get(reverse("reviews:statistics"), {"as_of": snapshot.pk})  # sign-in caches
+    with django_assert_max_num_queries(15):
+        client.get(reverse("reviews:reporting_dates"))
+    with django_assert_max_num_queries(15):
+        client.get(reverse("reviews:snapshot_changes", args=[snapshot.pk]))
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_assert_max_num_queries(15):
+        client.get(reverse("reviews:statistics"), {"as_of": snapshot.pk})

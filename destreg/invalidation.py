@@ -25,6 +25,9 @@ are translated when the page is rendered                              agreements
                                                                       page says when they were
                                                                       computed, a button
                                                                       recomputes them
+statistics figures as of a snapshot, per    shared cache, 1 hour      never: a snapshot does not
+scope and snapshot (reviews/stats.py                                  change (append-only tables)
+``cached_as_of``)
 a confirmed graduate's home page data       shared cache, 60 s        records and profiles: on
 (students/home.py: record, latest requests,                           save / delete, below; the
 open items: invitations, agreements,                                  requests, destinations and

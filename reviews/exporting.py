@@ -18,6 +18,7 @@ from openpyxl import Workbook
 
 from agreements.models import Agreement, Registration
 from destreg.lib.spreadsheets import csv_row, xlsx_row
+from reviews.models import SnapshotRow
 from students.models import RegistryRecord
 
 COLUMNS = [
@@ -94,7 +95,25 @@ def approved_sources(student_ids: list[int]) -> dict[int, Agreement | Registrati
     return found
 
 
-def rows(records: QuerySet[RegistryRecord]) -> Iterator[list[str]]:
+def rows(records: QuerySet) -> Iterator[list[str]]:
+    """The export's rows of live registry records, or of a snapshot's rows (as they
+    stood; a column the snapshot predates is empty)."""
+    if records.model is SnapshotRow:
+        exports = records.order_by("student_no", "pk").values_list("export", flat=True)
+        for export in exports.iterator(chunk_size=CHUNK):
+            yield [export.get(column, "") for column in COLUMNS]
+        return
+    for _record, row in record_rows(records):
+        yield row
+
+
+def row_dict(row: list[str]) -> dict[str, str]:
+    """A row keyed by column heading, as a snapshot stores it."""
+    return dict(zip(COLUMNS, row, strict=True))
+
+
+def record_rows(records: QuerySet[RegistryRecord]) -> Iterator[tuple[RegistryRecord, list[str]]]:
+    """Each record with its export row, in chunks (a few queries per CHUNK records)."""
     records = records.select_related(
         "origin_region",
         "ethnicity",
@@ -112,22 +131,25 @@ def rows(records: QuerySet[RegistryRecord]) -> Iterator[list[str]]:
         for r in chunk:
             student = getattr(r, "student", None)
             source = sources.get(student.pk) if student else None
-            yield [
-                r.student_no,
-                r.name,
-                str(r.get_gender_display()),
-                r.origin_region.full_name,
-                r.origin_region.code,
-                str(r.ethnicity),
-                str(r.political_status),
-                str(r.urban_rural or ""),
-                str(r.education_level),
-                r.major.name,
-                r.major.code,
-                r.graduation_date.isoformat(),
-                *_code(r.destination),
-                *_unit_row(source),
-            ]
+            yield (
+                r,
+                [
+                    r.student_no,
+                    r.name,
+                    str(r.get_gender_display()),
+                    r.origin_region.full_name,
+                    r.origin_region.code,
+                    str(r.ethnicity),
+                    str(r.political_status),
+                    str(r.urban_rural or ""),
+                    str(r.education_level),
+                    r.major.name,
+                    r.major.code,
+                    r.graduation_date.isoformat(),
+                    *_code(r.destination),
+                    *_unit_row(source),
+                ],
+            )
 
 
 def write_csv(records: QuerySet[RegistryRecord], handle: IO[bytes], progress) -> None:

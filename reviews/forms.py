@@ -135,3 +135,19 @@ class AnnualReportForm(forms.Form):
         field = cast(forms.TypedChoiceField, self.fields["year"])
         field.choices = [(year, str(year)) for year in years]
         field.initial = current_year
+
+
+class ReportingDatesForm(forms.Form):
+    """The school's reporting dates of one graduating class (the service checks them)."""
+
+    def __init__(self, *args, count: int = 3, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(count):
+            self.fields[f"date_{n}"] = forms.DateField(
+                label=_("Reporting date %(n)d") % {"n": n + 1},
+                required=n == 0,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+
+    def dates(self) -> list:
+        return [value for value in self.cleaned_data.values() if value]

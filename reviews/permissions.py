@@ -1,10 +1,13 @@
-"""Who may do what in the reviewer area's own objects (the items under review have theirs in
-their apps)."""
+"""Who may do what in the reviewer area's own objects (annual reports, snapshots, reporting
+dates; the items under review have theirs in their apps)."""
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from destreg.lib.permissions import ALLOW, Decision, deny, load_for
-from reviews.models import AnnualReport
+from reviews.models import AnnualReport, Snapshot
 
 
 def can_request_annual_report(user) -> Decision:
@@ -23,3 +26,30 @@ def can_view_annual_report(user, report: AnnualReport) -> Decision:
 
 def get_annual_report_for(user, pk) -> AnnualReport:
     return load_for(user, AnnualReport.objects.select_related("school"), pk, can_view_annual_report)
+
+
+def can_see_snapshot(user: Any, snapshot: Snapshot) -> Decision:
+    """The reviewers of the snapshot's school: its school reviewers (every graduate) and its
+    college reviewers (their college's graduates only: ``snapshot_rows_for``). Anybody
+    else, the platform admin included, does not learn it exists."""
+    if (user.is_school_reviewer or user.is_college_reviewer) and (
+        user.school_id == snapshot.school_id
+    ):
+        return ALLOW
+    return deny(_("This snapshot belongs to another school."), visible=False)
+
+
+def can_set_reporting_dates(user: Any, school_id: int | None) -> Decision:
+    if user.is_school_reviewer and school_id is not None and user.school_id == school_id:
+        return ALLOW
+    return deny(_("Only the school's reviewers set its reporting dates."))
+
+
+def visible_snapshots(user: Any) -> QuerySet[Snapshot]:
+    if (user.is_school_reviewer or user.is_college_reviewer) and user.school_id:
+        return Snapshot.objects.filter(school_id=user.school_id)
+    return Snapshot.objects.none()
+
+
+def get_snapshot_for(user: Any, pk: Any) -> Snapshot:
+    return load_for(user, Snapshot.objects.all(), pk, can_see_snapshot)

@@ -26,7 +26,8 @@ from django.utils.translation import get_language
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
 from destreg.reference.models import College
-from reviews.models import Outcome
+from reviews.models import Outcome, Snapshot
+from reviews.snapshots import snapshot_rows_for
 from reviews.verification import figures as verification_figures
 from students.models import Gender, RegistryRecord, current_graduation_year
 
@@ -34,6 +35,8 @@ from students.models import Gender, RegistryRecord, current_graduation_year
 # 50/51 基层项目) + 自主创业 (75) + 自由职业 (76) + 升学 (80, 85), over all graduates.
 PLACED_CODES = ["10", "11", "12", "27", "46", "50", "51", "75", "76", "80", "85"]
 PLACED = Q(destination__code__in=PLACED_CODES) | Q(destination__parent__code__in=PLACED_CODES)
+# In a snapshot, whether each graduate counted was frozen with them.
+SNAPSHOT_PLACED = Q(placed=True)
 
 # The registration season of the class of year Y, which the weekly chart spans: from the
 # week of 1 September of Y-1 (the autumn recruitment) to the week of 31 August of Y.
@@ -79,11 +82,15 @@ class Rate:
 
 
 def rates_by(
-    records: QuerySet[RegistryRecord], field: str, label_field: str, english_field: str = ""
+    records: QuerySet,
+    field: str,
+    label_field: str,
+    english_field: str = "",
+    placed: Q = PLACED,
 ) -> list[Rate]:
     rows = (
         records.values(field, label_field, *filter(None, [english_field]))
-        .annotate(total=Count("id"), placed=Count("id", filter=PLACED))
+        .annotate(total=Count("id"), placed=Count("id", filter=placed))
         .order_by(label_field)
     )
     return [
@@ -97,7 +104,7 @@ def rates_by(
     ]
 
 
-def rates_by_major(records: QuerySet[RegistryRecord]) -> list[Rate]:
+def rates_by_major(records: QuerySet, placed: Q = PLACED) -> list[Rate]:
     """Majors with their code, college and level: two majors may share a name (one per
     level, or in two colleges), and each is its own row."""
     rows = (
@@ -109,7 +116,7 @@ def rates_by_major(records: QuerySet[RegistryRecord]) -> list[Rate]:
             "education_level__name",
             "education_level__name_en",
         )
-        .annotate(total=Count("id"), placed=Count("id", filter=PLACED))
+        .annotate(total=Count("id"), placed=Count("id", filter=placed))
         .order_by("major__name", "major__code", "college__name", "major_id")
     )
     return [
@@ -249,7 +256,42 @@ def compute(user) -> dict:
     }
 
 
+def compute_as_of(user, snapshot: Snapshot) -> dict:
+    """The rates of the user's scope as the snapshot froze them (the caller checked
+    ``can_see_snapshot``); pending work and the weekly curve are live only, so absent."""
+    rows = snapshot_rows_for(user, snapshot)
+    overall = rows.aggregate(total=Count("id"), placed=Count("id", filter=SNAPSHOT_PLACED))
+    by_destination = (
+        rows.exclude(destination_code="")
+        .values("destination_code", "destination__name", "destination__name_en")
+        .annotate(n=Count("id"))
+        .order_by("destination_code")
+    )
+    return {
+        "overall": Rate("", overall["total"], overall["placed"]),
+        "by_college": rates_by(rows, "college_id", "college__name", placed=SNAPSHOT_PLACED),
+        "by_major": rates_by_major(rows, placed=SNAPSHOT_PLACED),
+        "by_level": rates_by(
+            rows,
+            "education_level_id",
+            "education_level__name",
+            "education_level__name_en",
+            placed=SNAPSHOT_PLACED,
+        ),
+        "by_gender": rates_by(rows, "gender", "gender", placed=SNAPSHOT_PLACED),
+        "by_destination": [
+            {**row, "destination__code": row.pop("destination_code")} for row in by_destination
+        ],
+        "pending": [],
+        "oldest_by_college": [],
+        "progress": [],
+        "computed_at": snapshot.taken_at,
+    }
+
+
 CACHE_SECONDS = 300
+# A snapshot never changes: its figures are kept until they expire, never forgotten.
+SNAPSHOT_CACHE_SECONDS = 3600
 
 
 def scope_key(user) -> str:
@@ -279,6 +321,16 @@ def cached(user, *, refresh: bool = False) -> dict:
                 cache.set(key, figures, CACHE_SECONDS)
         else:
             cache.add(key, figures, CACHE_SECONDS)
+    return figures
+
+
+def cached_as_of(user, snapshot: Snapshot) -> dict:
+    """The figures of the user's scope as of ``snapshot``, computed once an hour at most."""
+    key = f"{cache_key(scope_key(user))}:snapshot:{snapshot.pk}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute_as_of(user, snapshot)
+        cache.add(key, figures, SNAPSHOT_CACHE_SECONDS)
     return figures
 
 
@@ -474,11 +526,13 @@ def present(figures: dict) -> dict:
             (ReviewTask.Stage(stage).label, ReviewTask.Kind(kind).label, n)
             for stage, kind, n in figures["pending"]
         ],
-        "chart": chart(figures["progress"]),
+        "chart": chart(figures["progress"]) if figures["progress"] else None,
         "verification": {
             **figures["verification"],
             "outcomes": [
                 (value, Outcome(value).label, n) for value, n in figures["verification"]["outcomes"]
             ],
-        },
+        }
+        if "verification" in figures
+        else None,
     }

@@ -3,19 +3,26 @@
 import tempfile
 
 from django.core.files import File
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
 from reviews import exporting
 from reviews.annual_report import annual_report_now
 from reviews.models import ExportJob
+from reviews.permissions import can_see_snapshot
+from reviews.snapshots import snapshot_rows_for
 from reviews.stats import graduates_in_scope
 
 
 def export_now(job_id: int) -> None:
     """Write the job's file, recording progress every chunk; a failure is recorded too."""
-    job = ExportJob.objects.select_related("user").get(pk=job_id)
-    records = graduates_in_scope(job.user)
+    job = ExportJob.objects.select_related("user", "snapshot").get(pk=job_id)
+    records: QuerySet = graduates_in_scope(job.user)
+    if job.snapshot is not None:  # as of the snapshot, for whom may still see it
+        records = snapshot_rows_for(job.user, job.snapshot)
+        if not can_see_snapshot(job.user, job.snapshot):
+            records = records.none()
     ExportJob.objects.filter(pk=job_id).update(
         status=ExportJob.Status.RUNNING, total=records.count()
     )
@@ -29,7 +36,8 @@ def export_now(job_id: int) -> None:
             writer(records, handle, progress)
             handle.seek(0)
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-            job.file.save(f"graduates-{stamp}.{job.fmt}", File(handle), save=False)
+            as_of = f"-as-of-{job.snapshot.cutoff:%Y%m%d}" if job.snapshot else ""
+            job.file.save(f"graduates{as_of}-{stamp}.{job.fmt}", File(handle), save=False)
     except Exception:
         ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED)
         raise

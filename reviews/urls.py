@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import annual_views, registry_views, verification_views, views
+from reviews import annual_views, registry_views, snapshot_views, verification_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -8,6 +8,13 @@ urlpatterns = [
     path("bulk/", views.bulk, name="bulk"),
     path("statistics/", views.statistics, name="statistics"),
     path("exports/", views.export_start, name="export_start"),
+    path("reporting-dates/", snapshot_views.reporting_dates_page, name="reporting_dates"),
+    path("snapshots/<int:pk>/changes/", snapshot_views.snapshot_changes, name="snapshot_changes"),
+    path(
+        "snapshots/<int:pk>/changes.csv",
+        snapshot_views.snapshot_changes_csv,
+        name="snapshot_changes_csv",
+    ),
     path("exports/<int:pk>/", views.export, name="export"),
     path("annual-reports/", annual_views.annual_reports, name="annual_reports"),
     path("annual-reports/<int:pk>/", annual_views.annual_report, name="annual_report"),

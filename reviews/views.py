@@ -24,6 +24,7 @@ from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.lib.actions import attempt
 from destreg.lib.decisions import decision_state, decision_states
+from destreg.lib.params import parse_id
 from employers import services as employer_services
 from employers.forms import VerifyEmployerForm
 from employers.models import Employer, EmployerVerification
@@ -39,6 +40,7 @@ from reviews.decisions import (
 )
 from reviews.forms import BulkDecisionForm, DecisionForm
 from reviews.models import ExportJob
+from reviews.permissions import get_snapshot_for, visible_snapshots
 from reviews.services import EXPORT_FORMATS, review_bulk
 from reviews.services import export_start as export_start_service
 from students.models import (
@@ -360,8 +362,16 @@ def registration_decide(request, pk: int):
 def statistics(request):
     """去向落实率 and pending work, scoped like the queue; the cached figures are numbers,
     labelled here in the reader's language."""
-    figures = review_stats.cached(request.user, refresh=bool(request.GET.get("refresh")))
-    return render(request, "reviews/statistics.html", review_stats.present(figures))
+    snapshots = visible_snapshots(request.user)
+    as_of = None
+    if (chosen := parse_id(request.GET.get("as_of"))) is not None:
+        as_of = get_snapshot_for(request.user, chosen)
+        figures = review_stats.cached_as_of(request.user, as_of)
+    else:
+        figures = review_stats.cached(request.user, refresh=bool(request.GET.get("refresh")))
+    context = review_stats.present(figures)
+    context |= {"as_of": as_of, "snapshots": snapshots.order_by("-graduation_year", "-cutoff")}
+    return render(request, "reviews/statistics.html", context)
 
 
 @reviewer_required
@@ -371,7 +381,10 @@ def export_start(request):
     fmt = request.POST.get("fmt")
     if fmt not in EXPORT_FORMATS:
         return HttpResponseBadRequest(_("Choose CSV or XLSX."))
-    job = export_start_service(user=request.user, fmt=fmt)
+    snapshot = None
+    if (chosen := parse_id(request.POST.get("as_of"))) is not None:
+        snapshot = get_snapshot_for(request.user, chosen)
+    job = export_start_service(user=request.user, fmt=fmt, snapshot=snapshot)
     return redirect("reviews:export", pk=job.pk)
 
 

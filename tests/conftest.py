@@ -174,3 +174,28 @@ def sms_outbox(settings):
     settings.SMS_BACKEND = "destreg.lib.sms.LocmemBackend"
     sms.outbox.clear()
     return sms.outbox
+
+
+@pytest.fixture
+def purge_snapshots(transactional_db):
+    """For tests on a live server that take snapshots: the database refuses to delete them
+    (append-only triggers), so the flush after the test would fail. Torn down before the
+    flush, this lifts the triggers the way a migration could, empties the snapshot tables
+    and puts the triggers back."""
+    yield
+    import importlib
+
+    from django.db import connection
+
+    from reviews.models import ExportJob, Snapshot, SnapshotRow
+
+    triggers = importlib.import_module("reviews.migrations.0003_snapshots_append_only")
+    create, drop = triggers._statements(connection.vendor)
+    with connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
+        ExportJob.objects.exclude(snapshot=None).delete()
+        SnapshotRow.objects.all().delete()
+        Snapshot.objects.all().delete()
+        for statement in create:
+            cursor.execute(statement)

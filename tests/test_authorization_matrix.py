@@ -27,6 +27,7 @@ from destreg.accounts.models import User
 from employers import services as employer_services
 from reviews import verification as sampling
 from reviews.models import AnnualReport, ExportJob
+from reviews.services import snapshot_take
 from students import services as student_services
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
@@ -58,6 +59,9 @@ MATRIX = {
     "reviews:export": ("export", [403, 403, 403, 403, 200, 404, 404, 404, 302]),
     # The school's annual report: its school reviewers only.
     "reviews:annual_report": ("annual_report", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
+    # A snapshot: its school's reviewers (a college's: their college's rows), nobody else.
+    "reviews:snapshot_changes": ("snapshot", [403, 403, 403, 403, 200, 200, 200, 404, 302]),
+    "reviews:snapshot_changes_csv": ("snapshot", [403, 403, 403, 403, 200, 200, 200, 404, 302]),
     "reviews:registry_import_job": ("import", [403, 403, 403, 403, 403, 403, 200, 404, 302]),
     "reviews:held_change_decide": ("held", [403, 403, 403, 403, 403, 403, 405, 405, 302]),
     # 就业核查: a sample is the school reviewers'; a sampled graduate also its verifier's
@@ -220,6 +224,13 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "annual_report": {
             "pk": AnnualReport.objects.create(
                 school=student.record.school, year=2026, requested_by=school_reviewer
+            ).pk
+        },
+        "snapshot": {
+            "pk": snapshot_take(
+                school=student.record.school,
+                year=student.record.graduation_year,
+                cutoff=timezone.localdate() - timedelta(days=1),
             ).pk
         },
         "import": {

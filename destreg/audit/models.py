@@ -83,6 +83,8 @@ class AuditAction(models.TextChoices):
     )
     REQUEST_ANNUAL_REPORT = "request_annual_report", _("Annual report requested")
     PURGE_EVIDENCE = "purge_evidence", _("Proof files removed after the retention period")
+    TAKE_SNAPSHOT = "take_snapshot", _("Reporting snapshot taken")
+    SET_REPORTING_DATES = "set_reporting_dates", _("Reporting dates changed")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -5,6 +5,7 @@ visible text, less the data the test made (names, units, schools, majors, region
 
 import re
 from collections import deque
+from datetime import timedelta
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -21,7 +22,9 @@ from destreg.audit.models import Notification
 from destreg.reference.models import Code
 from reviews import verification as sampling
 from reviews.models import AnnualReport
+from reviews.services import snapshot_take
 from students.importing import COLUMNS
+from students.models import current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -159,6 +162,7 @@ def cast(
     college_reviewer,
     school_reviewer,
     platform_admin,
+    purge_snapshots,
 ):
     """A student with a registry record, a draft registration, an agreement awaiting
     review and a pending invitation; another student's agreement signed; the staff."""
@@ -197,6 +201,13 @@ def cast(
             requested_by=school_reviewer,
         )
     assert pending.status == "pending" and timezone.now()
+    # A reporting snapshot, then a graduate registered after it (the changes report).
+    snapshot_take(
+        school=world.school_a,
+        year=current_graduation_year(),
+        cutoff=timezone.localdate() - timedelta(days=1),
+    )
+    f.make_record(world.major_a1, name="赵六")
     return {
         "student": student.user,
         "employer": employer_user,

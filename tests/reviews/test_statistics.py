@@ -78,7 +78,7 @@ def test_the_page_renders_with_a_constant_number_of_queries(
     for _ in range(20):
         _with_destination(world.major_a1, "10")
     client.force_login(college_reviewer)
-    with django_assert_max_num_queries(17)  # + the snapshots to pick "as of":
+    with django_assert_max_num_queries(17):  # 16, and the snapshots to pick "as of" from
         page = client.get(reverse("reviews:statistics"))
     assert "100.0%" in page.content.decode()
 

@@ -61,3 +61,14 @@ class UnbindForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
     )
+
+
+class HandleReportForm(forms.Form):
+    """A 这不是我本人的意愿 report marked handled, saying how."""
+
+    comment = forms.CharField(
+        label=_("How it was handled"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    state = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import registry_views, views
+from reviews import registry_views, report_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("registry/held/", registry_views.held_changes, name="held_changes"),
     path("registry/held/<int:pk>/", registry_views.held_change_decide, name="held_change_decide"),
+    path("verification/reports/", report_views.reports, name="reports"),
+    path("verification/reports/<int:pk>/handle/", report_views.report_handle, name="report_handle"),
     path("employers/", views.employers, name="employers"),
     path("records/", registry_views.records, name="records"),
     path("records/<int:pk>/", registry_views.record, name="record"),

@@ -104,8 +104,8 @@ def coercion_report_file(*, user: User, token: str, text: str = "") -> CoercionR
         )
     report_context(user=user, token=token)  # the owner, told of it
     event_id, _user_id = read_token(token)
-    student = Student.objects.select_for_update(of=("self",)).select_related("record").get(
-        user=user
+    student = (
+        Student.objects.select_for_update(of=("self",)).select_related("record").get(user=user)
     )
     existing = CoercionReport.objects.filter(student=student, event_id=event_id).first()
     if existing is not None:
@@ -119,9 +119,7 @@ def coercion_report_file(*, user: User, token: str, text: str = "") -> CoercionR
         college_id=student.record.college_id,
         text=text,
     )
-    record_event(
-        report, by=user, action=AuditAction.REPORT_NOT_MY_WILL, created=True, comment=text
-    )
+    record_event(report, by=user, action=AuditAction.REPORT_NOT_MY_WILL, created=True, comment=text)
     return report
 
 

@@ -40,6 +40,7 @@ from destreg.audit.models import AuditAction
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
+from students.coercion import graduate_notice
 from students.destinations import claim_release, claim_start
 from students.models import (
     DestinationPath,
@@ -279,7 +280,7 @@ def agreement_approve(
     """
     agreement = _lock_agreement(agreement)
     url = reverse("agreements:agreement", args=[agreement.pk])
-    parties = [agreement.student.user, *agreement.employer.users.all()]
+    employer_users = list(agreement.employer.users.all())
     if agreement.status == Agreement.Status.COLLEGE_REVIEW:
         return change_state(
             agreement,
@@ -291,10 +292,11 @@ def agreement_approve(
             comment=comment,
             values={"submitted_at": timezone.now()},
             notify=[
-                Notice(
-                    parties,
+                graduate_notice(
+                    agreement.student.user,
                     gettext_lazy("The college approved the agreement; the school reviews it next."),
                     url,
+                    others=employer_users,
                 ),
             ],
         )
@@ -308,11 +310,12 @@ def agreement_approve(
         comment=comment,
         values=signed_values,
         notify=[
-            Notice(
-                parties,
+            graduate_notice(
+                agreement.student.user,
                 gettext_lazy("Signed successfully: agreement %(number)s."),
                 url,
                 lambda item: {"number": item.number},  # numbered by signed_values
+                others=employer_users,
             )
         ],
     )
@@ -345,11 +348,12 @@ def agreement_fail(
         comment=reason,
         values={"reason": reason},
         notify=[
-            Notice(
-                [agreement.student.user, *agreement.employer.users.all()],
+            graduate_notice(
+                agreement.student.user,
                 gettext_lazy("The agreement was not approved: %(reason)s"),
                 reverse("agreements:agreement", args=[agreement.pk]),
                 {"reason": reason},
+                others=agreement.employer.users.all(),
             )
         ],
     )
@@ -469,11 +473,12 @@ def termination_approve(
         action=AuditAction.TERMINATE,
         comment=comment,
         notify=[
-            Notice(
-                _both_parties(agreement),
+            graduate_notice(
+                agreement.student.user,
                 gettext_lazy("Agreement %(number)s is terminated."),
                 url,
                 {"number": agreement.number},
+                others=agreement.employer.users.all(),
             )
         ],
     )

@@ -37,6 +37,7 @@ from destreg.audit.models import AuditAction
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from employers.models import Employer
+from students.coercion import graduate_notice
 from students.destinations import claim_release
 from students.models import Student
 
@@ -360,8 +361,8 @@ def change_approve(
             action=AuditAction.VOID,
             comment=comment,
             notify=[
-                Notice(
-                    [item.student.user],
+                graduate_notice(
+                    item.student.user,
                     gettext_lazy("Your other destination is void; you may register another."),
                     _url(item),
                 )
@@ -376,11 +377,12 @@ def change_approve(
             action=AuditAction.TERMINATE,
             comment=comment,
             notify=[
-                Notice(
-                    _both_parties(item),
+                graduate_notice(
+                    item.student.user,
                     gettext_lazy("The agreement of %(name)s with %(unit)s is terminated."),
                     _url(item),
                     {"name": item.student.real_name, "unit": item.unit_name},
+                    others=unit_users(item),
                 )
             ],
         )

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy
 from destreg.audit.models import Notification, render_message, store_params, translatable
 from destreg.audit.tasks import email_after_commit
 
-
 # The link every notice of a change to a graduate's destination carries (``report_url``).
 NOT_MY_WILL = gettext_lazy("This was not my own wish")
 

@@ -17,6 +17,7 @@ BADGE_COLOURS = {
     "terminated": "danger",
     "expired": "secondary",
     "accepted": "primary",
+    "handled": "success",
 }
 
 

@@ -40,14 +40,14 @@ from students.models.school import (
 
 __all__ = [
     "CODE_FIELDS",
-    "REPORT_TEXT_MAX",
-    "CoercionReport",
-    "CoercionReportQuerySet",
-    "CoercionReportStatus",
     "LOOPBACK_HOSTS",
+    "REPORT_TEXT_MAX",
     "SIGN_ON_URL_FIELDS",
     "UPDATABLE_FIELDS",
     "BindingMethod",
+    "CoercionReport",
+    "CoercionReportQuerySet",
+    "CoercionReportStatus",
     "DestinationClaim",
     "DestinationPath",
     "Gender",

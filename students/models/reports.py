@@ -4,6 +4,7 @@ destination (students/coercion.py files and handles it)."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from destreg.audit.models import AuditEvent
@@ -14,8 +15,8 @@ REPORT_TEXT_MAX = 1000
 
 
 class CoercionReportStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    HANDLED = "handled", _("Handled")
+    OPEN = "open", pgettext_lazy("report status", "Open")
+    HANDLED = "handled", pgettext_lazy("report status", "Handled")
 
 
 class CoercionReportQuerySet(models.QuerySet["CoercionReport"]):

@@ -186,7 +186,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
                 invitation.employer.users.all(),
                 gettext_lazy("%(name)s accepted your invitation; the college reviews it next."),
                 url,
-                {"name": user.student.real_name},
+                {"name": invitation.student.real_name},
             ),
         ],
     )
@@ -209,7 +209,7 @@ def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
                 invitation.employer.users.all(),
                 gettext_lazy("%(name)s declined your invitation."),
                 reverse("agreements:invitation", args=[invitation.pk]),
-                {"name": user.student.real_name},
+                {"name": invitation.student.real_name},
             )
         ],
     )

@@ -17,8 +17,10 @@ from django.utils import timezone
 from agreements.models import Registration, ReturnLink, Termination, TerminationLink
 from agreements.online import services
 from agreements.registrations import services as registrations
+from destreg.audit.models import Notification
 from reviews.models import ExportJob
 from students import services as student_services
+from students.coercion import coercion_report_file
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
 ROLES = [
@@ -103,6 +105,9 @@ MATRIX = {
         "verification_document",
         [403, 403, 200, 404, 403, 403, 200, 200, 302],
     ),
+    # 这不是我本人的意愿: only the graduate the link was made for; the reports' handling (POST)
+    "students:not_my_will": ("report_token", [200, 404, 404, 404, 404, 404, 404, 404, 302]),
+    "reviews:report_handle": ("report", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     # Anyone may start a school's sign-on: a redirect to its provider.
     "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
 }
@@ -170,6 +175,11 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
     termination_link = TerminationLink.objects.create(
         registration=paper, email="hr@example.com", expires_at=timezone.now() + timedelta(days=1)
     )
+    report_url = (
+        Notification.objects.filter(user=student.user).exclude(report_url="").first().report_url
+    )
+    report_token = report_url.rstrip("/").rsplit("/", 1)[1]
+    report = coercion_report_file(user=student.user, token=report_token, text="不是我")
     unit = employer_user.employer
     unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
     unit.save(update_fields=["business_licence"])
@@ -201,6 +211,8 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "record": {"pk": student.record_id},
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},
+        "report_token": {"token": report_token},
+        "report": {"pk": report.pk},
         "school_code": {"code": _sign_on(student.record.school).school.code},
     }
 

@@ -100,9 +100,7 @@ def _approved(student, path, c, s, **values):
     reg.registration_submit(registration=item, user=student.user)
     for reviewer in (c, s):
         reg.registration_review(registration=item, reviewer=reviewer, decision="approve")
-    if path == "offline":
-        return Registration.objects.get(pk=item.pk)  # 信息审核通过: waiting for the scan
-    return Registration.objects.get(pk=item.pk)
+    return Registration.objects.get(pk=item.pk)  # offline: 信息审核通过, waiting for the scan
 
 
 def _answer_invitation(fx, answer):

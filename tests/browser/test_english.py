@@ -12,12 +12,15 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from agreements.online import services as online
 from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
-from destreg.audit.models import Notification
+from destreg.audit.models import AuditEvent, Notification
+from destreg.audit.notify import notify
 from destreg.reference.models import Code
+from students.coercion import coercion_report_file, report_token
 from students.importing import COLUMNS
 from tests import factories as f
 from tests.browser.conftest import login
@@ -170,6 +173,18 @@ def cast(
     online.agreement_approve(agreement=signed, reviewer=college_reviewer)
     online.agreement_approve(agreement=signed, reviewer=school_reviewer)
     assert pending.status == "pending" and timezone.now()
+    # 这不是我本人的意愿: the other student reports the signing (the reviewers' list shows
+    # it); the student holds a link not used yet (the report page's form).
+    links = Notification.objects.exclude(report_url="")
+    token = links.filter(user=other_student.user).first().report_url.rstrip("/").rsplit("/")[-1]
+    coercion_report_file(user=other_student.user, token=token, text="不是我本人签的")
+    event = AuditEvent.objects.for_object(first).first()
+    notify(
+        [student.user],
+        gettext_noop("The college approved the agreement; the school reviews it next."),
+        reverse("agreements:agreement", args=[first.pk]),
+        report_url=reverse("students:not_my_will", args=[report_token(event.pk, student.user.pk)]),
+    )
     return {
         "student": student.user,
         "employer": employer_user,

@@ -330,3 +330,14 @@ def test_a_report_from_another_college_is_not_shown(
     filed = coercion_report_file(user=graduate.user, token=_token(_report_url(graduate)))
     assert list(open_reports(other_college_reviewer)) == [filed]
     assert not open_reports(college_reviewer).exists()
+
+
+def test_the_review_queue_flags_open_reports(
+    client, report, school_reviewer, other_school_reviewer
+):
+    client.force_login(school_reviewer)
+    page = client.get(reverse("reviews:queue")).content.decode()
+    assert "有 1 名毕业生反映去向变更不是本人的意愿。" in page and LIST in page
+    client.force_login(other_school_reviewer)
+    page = client.get(reverse("reviews:queue")).content.decode()
+    assert "名毕业生反映" not in page and LIST in page  # the list, without a flag

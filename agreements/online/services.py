@@ -402,20 +402,30 @@ def termination_request(
     if document:
         termination.document = document
     termination.save()
+    url = reverse("agreements:agreement", args=[agreement.pk])
+    number = {"number": agreement.number}
+    asked = gettext_lazy("A termination of agreement %(number)s was requested; please answer.")
+    # The graduate hears of every step, with the 这不是我本人的意愿 link: asked to answer,
+    # or told of their own request (made by somebody else with their account?).
+    if termination.other_party == Termination.Party.STUDENT:
+        notices = [graduate_notice(agreement.student.user, asked, url, number)]
+    else:
+        notices = [
+            Notice(_party_users(agreement, termination.other_party), asked, url, number),
+            graduate_notice(
+                agreement.student.user,
+                gettext_lazy("You asked to terminate agreement %(number)s; the unit answers next."),
+                url,
+                number,
+            ),
+        ]
     record_event(
         termination,
         created=True,
         by=user,
         action=AuditAction.REQUEST_TERMINATION,
         comment=reason,
-        notify=[
-            Notice(
-                _party_users(agreement, termination.other_party),
-                gettext_lazy("A termination of agreement %(number)s was requested; please answer."),
-                reverse("agreements:agreement", args=[agreement.pk]),
-                {"number": agreement.number},
-            )
-        ],
+        notify=notices,
     )
     record_event(agreement, by=user, action=AuditAction.REQUEST_TERMINATION, comment=reason)
     return termination

@@ -179,12 +179,17 @@ def registration_termination_request(
                 gettext_lazy("%(name)s asks to terminate your agreement; please answer."),
                 reverse("agreements:unit_registrations"),
                 {"name": item.student.real_name},
-            )
+            ),
+            graduate_notice(
+                item.student.user,
+                gettext_lazy("You asked to terminate your agreement; the unit answers next."),
+                url,
+            ),
         ]
     else:
         notices = [
-            Notice(
-                [item.student.user],
+            graduate_notice(
+                item.student.user,
                 gettext_lazy("The unit asks to terminate your agreement; please answer."),
                 url,
             )
@@ -324,7 +329,24 @@ def void_request(*, registration: Registration, user: User, reason: str) -> Term
         item, requested_by=Party.STUDENT, reason=reason, status=status, after_cutoff=late
     )
     record_event(
-        termination, created=True, by=user, action=AuditAction.REQUEST_VOID, comment=reason
+        termination,
+        created=True,
+        by=user,
+        action=AuditAction.REQUEST_VOID,
+        comment=reason,
+        notify=[
+            graduate_notice(
+                item.student.user,
+                gettext_lazy(
+                    "You asked to void your other destination; the school reviews it next."
+                )
+                if late
+                else gettext_lazy(
+                    "You asked to void your other destination; the college reviews it next."
+                ),
+                _url(item),
+            )
+        ],
     )
     record_event(item, by=user, action=AuditAction.REQUEST_VOID, comment=reason)
     return termination

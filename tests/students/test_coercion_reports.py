@@ -99,11 +99,21 @@ def test_void_and_termination_steps_tell_the_graduate_with_the_link(
     changes.change_approve(termination=termination, reviewer=college_reviewer)
     changes.change_approve(termination=termination, reviewer=school_reviewer)
     with_link = [n.message_id for n in _graduate_notices(student) if n.report_url]
-    assert with_link[-3:] == [
+    assert with_link[-4:] == [
         "Approved: your destination is registered.",
+        "You asked to void your other destination; the college reviews it next.",
         "The college approved the termination; the school reviews it next.",
         "Your other destination is void; you may register another.",
     ]
+
+
+def test_a_termination_the_graduate_asks_for_is_told_to_them_too(signed, student):
+    online.termination_request(agreement=signed, user=student.user, reason="r")
+    latest = _graduate_notices(student)[-1]
+    assert latest.message_id == (
+        "You asked to terminate agreement %(number)s; the unit answers next."
+    )
+    assert latest.report_url
 
 
 def test_an_online_termination_tells_the_graduate_each_step(
@@ -114,7 +124,8 @@ def test_an_online_termination_tells_the_graduate_each_step(
     online.termination_approve(termination=termination, reviewer=college_reviewer)
     online.termination_approve(termination=termination, reviewer=school_reviewer)
     with_link = [n.message_id for n in _graduate_notices(student) if n.report_url]
-    assert with_link[-3:] == [
+    assert with_link[-4:] == [
+        "A termination of agreement %(number)s was requested; please answer.",
         "You agreed to terminate; the college reviews it next.",
         "The college approved the termination; the school reviews it next.",
         "Agreement %(number)s is terminated.",

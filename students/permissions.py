@@ -178,7 +178,13 @@ def get_record_for(user: User, pk: int) -> RegistryRecord:
 def can_view_report(user: User, report: CoercionReport) -> Decision:
     """A 这不是我本人的意愿 report: its school's reviewers, its college's reviewers and platform
     admins see it; anyone else (another school's staff, another college's) does not know of it."""
-    if CoercionReport.objects.visible_to(user).filter(pk=report.pk).exists():
+    # The same rule as CoercionReport.objects.visible_to, without a query per report.
+    same_school = user.is_reviewer and user.school_id == report.school_id
+    if (
+        user.is_platform_admin
+        or (same_school and user.is_school_reviewer)
+        or (same_school and user.is_college_reviewer and user.college_id == report.college_id)
+    ):
         return ALLOW
     return deny(_("Not found."), visible=False)
 

@@ -69,6 +69,6 @@ class HandleReportForm(forms.Form):
     comment = forms.CharField(
         label=_("How it was handled"),
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "required": True}),
     )
     state = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -14,7 +14,7 @@ from students.coercion import coercion_report_handle, reports_for
 from students.models import CoercionReport
 from students.permissions import can_handle_report, get_report_for
 
-PAGE_SIZE = 100
+PAGE_SIZE = 30  # reports are rare; each row carries its own form
 
 
 @reviewer_required

@@ -1,5 +1,8 @@
-"""Read-mostly admin for platform staff. States change only through the services, so the
-status fields are read-only here."""
+"""Read-only admin for platform staff. Invitations, agreements, terminations and
+registrations are a graduate's destination: only the graduate (and, for its part, the unit)
+creates or answers them and only reviewers decide them, through the services, which audit
+and tell the graduate. The admin shows them; adding or editing one here would act in the
+graduate's name without a trace (tests/test_no_coercion.py)."""
 
 from typing import cast
 
@@ -17,8 +20,14 @@ from destreg.lib.permissions import error_text
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
-    """Deleting would orphan audit rows, queue rows and destination claims, and remove proofs
-    the school must keep (agreements/retention.py)."""
+    """View only. Deleting would orphan audit rows, queue rows and destination claims, and
+    remove proofs the school must keep (agreements/retention.py)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

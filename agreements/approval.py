@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from agreements.models import AgreementSequence, Registration
-from destreg.audit.changes import Notice, change_state
+from destreg.audit.changes import change_state
 from destreg.audit.models import AuditAction
+from students.coercion import graduate_notice
 from students.destinations import claim_approve
 from students.models import DestinationPath, Student
 
@@ -55,8 +56,8 @@ def destination_approve(
         may=None,  # follows from the approval the actor was allowed to make
         action=AuditAction.VOID,
         notify=[
-            Notice(
-                [registration.student.user],
+            graduate_notice(
+                registration.student.user,
                 gettext_lazy(
                     "Your other-destination registration is void: your signing was approved."
                 ),

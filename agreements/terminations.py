@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +18,28 @@ from agreements.online.permissions import can_review_termination
 from destreg.accounts.models import User
 from destreg.audit.changes import Notice, change_state
 from destreg.audit.models import AuditAction
+from students.coercion import graduate_notice
+
+
+def _graduate(termination: Termination) -> User:
+    """The graduate whose destination the request would end."""
+    subject: Any = termination.agreement or termination.registration
+    return subject.student.user
+
+
+def _graduate_url(termination: Termination) -> str:
+    if termination.agreement_id:
+        return reverse("agreements:agreement", args=[termination.agreement_id])
+    return reverse("agreements:registration", args=[termination.registration_id])
+
+
+def _told(termination: Termination, tell: list[User], message: Any, url: str, params=None):
+    """``message`` for ``tell``; the graduate, among them or not, gets it with their
+    这不是我本人的意愿 link (every step of a termination changes their destination)."""
+    graduate = _graduate(termination)
+    return graduate_notice(
+        graduate, message, url, params, others=[user for user in tell if user.pk != graduate.pk]
+    )
 
 
 def answer(
@@ -42,15 +65,13 @@ def answer(
             action=AuditAction.REFUSE_TERMINATION,
             comment=comment,
             values={"comment": comment},
-            notify=[
-                Notice(
-                    tell,
-                    gettext_lazy(
-                        "The other party refused to terminate; the agreement stays in force."
-                    ),
-                    url,
-                )
-            ],
+            notify=_answer_notices(
+                termination,
+                tell,
+                url,
+                gettext_lazy("The other party refused to terminate; the agreement stays in force."),
+                gettext_lazy("You refused to terminate; the agreement stays in force."),
+            ),
         )
     late = after_reporting_cutoff(school_id)
     return change_state(
@@ -61,18 +82,29 @@ def answer(
         action=AuditAction.AGREE_TERMINATION,
         comment=comment,
         values={"comment": comment, "submitted_at": timezone.now(), "after_cutoff": late},
-        notify=[
-            Notice(
-                tell,
-                gettext_lazy("The other party agreed to terminate; the school reviews it next.")
-                if late
-                else gettext_lazy(
-                    "The other party agreed to terminate; the college reviews it next."
-                ),
-                url,
-            )
-        ],
+        notify=_answer_notices(
+            termination,
+            tell,
+            url,
+            gettext_lazy("The other party agreed to terminate; the school reviews it next.")
+            if late
+            else gettext_lazy("The other party agreed to terminate; the college reviews it next."),
+            gettext_lazy("You agreed to terminate; the school reviews it next.")
+            if late
+            else gettext_lazy("You agreed to terminate; the college reviews it next."),
+        ),
     )
+
+
+def _answer_notices(
+    termination: Termination, tell: list[User], url: str, to_requester: Any, to_graduate: Any
+) -> list[Notice]:
+    """The requester's side is told the answer; the graduate who answered is told their own
+    answer (with the 这不是我本人的意愿 link)."""
+    graduate = _graduate(termination)
+    if any(user.pk == graduate.pk for user in tell):
+        return [_told(termination, tell, to_requester, url)]
+    return [Notice(tell, to_requester, url), graduate_notice(graduate, to_graduate, url)]
 
 
 def approve(
@@ -90,6 +122,15 @@ def approve(
             action=AuditAction.COLLEGE_APPROVE,
             comment=comment,
             values={"submitted_at": timezone.now()},
+            notify=[
+                graduate_notice(
+                    _graduate(termination),
+                    gettext_lazy(
+                        "The college approved the termination; the school reviews it next."
+                    ),
+                    _graduate_url(termination),
+                )
+            ],
         )
         return False
     change_state(
@@ -127,7 +168,7 @@ def reject(
         action=AuditAction.FAIL,
         comment=reason,
         values={"comment": reason},
-        notify=[Notice(tell, message, url, {"reason": reason})],
+        notify=[_told(termination, tell, message, url, {"reason": reason})],
     )
 
 

@@ -27,6 +27,7 @@ from destreg.audit.changes import Notice, change_state
 from destreg.audit.models import AuditAction
 from destreg.audit.stages import COLLEGE
 from destreg.lib.permissions import ALLOW, Decision, deny
+from students.coercion import graduate_notice
 from students.destinations import claim_release, claim_reopen
 from students.models import DestinationPath, Student
 
@@ -192,7 +193,7 @@ def _notices(
     student: Student, college: list[User], message: Any, reason: str, url: str
 ) -> list[Notice]:
     return [
-        Notice([student.user], message, url, {"reason": reason}),
+        graduate_notice(student.user, message, url, {"reason": reason}),
         Notice(
             college,
             gettext_lazy(

@@ -151,3 +151,14 @@ class ReportingDatesForm(forms.Form):
 
     def dates(self) -> list:
         return [value for value in self.cleaned_data.values() if value]
+
+
+class HandleReportForm(forms.Form):
+    """A 这不是我本人的意愿 report marked handled, saying how."""
+
+    comment = forms.CharField(
+        label=_("How it was handled"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "required": True}),
+    )
+    state = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from reviews import annual_views, registry_views, snapshot_views, verification_views, views
+from reviews import (
+    annual_views,
+    registry_views,
+    report_views,
+    snapshot_views,
+    verification_views,
+    views,
+)
 
 app_name = "reviews"
 urlpatterns = [
@@ -27,6 +34,8 @@ urlpatterns = [
     ),
     path("registry/held/", registry_views.held_changes, name="held_changes"),
     path("registry/held/<int:pk>/", registry_views.held_change_decide, name="held_change_decide"),
+    path("verification/reports/", report_views.reports, name="reports"),
+    path("verification/reports/<int:pk>/handle/", report_views.report_handle, name="report_handle"),
     path("employers/", views.employers, name="employers"),
     # 就业核查: samples, their graduates and checks, and 我的核查任务.
     path("verification/samples/", verification_views.samples, name="verification_samples"),

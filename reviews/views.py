@@ -43,6 +43,7 @@ from reviews.models import ExportJob
 from reviews.permissions import get_snapshot_for, visible_snapshots
 from reviews.services import EXPORT_FORMATS, review_bulk
 from reviews.services import export_start as export_start_service
+from students.coercion import open_reports
 from students.models import (
     RegistryRequest,
 )
@@ -98,6 +99,8 @@ def queue(request, results=None, decision: str = ""):
             "results_title": BulkDecisionForm.TITLES.get(decision, ""),
             # Each checkbox carries its item's state as rendered ("<task id>:<state>").
             "states": decision_states(current.tasks),
+            # 这不是我本人的意愿 reports waiting for this reviewer's school or college.
+            "open_reports": open_reports(request.user).count(),
         },
     )
 

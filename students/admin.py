@@ -106,10 +106,13 @@ class StudentAdmin(admin.ModelAdmin):
     list_display = ["real_name", "user", "record", "confirmed_at", "confirmed_via"]
     search_fields = ["real_name", "user__username"]
     list_select_related = ["user", "record"]
-    raw_id_fields = ["user"]
     # Binding goes through the first-login check and unlinking through the record page
-    # (students.services), which audit it; the admin only shows it.
-    readonly_fields = ["id_number_masked", "record", "confirmed_at", "confirmed_via"]
+    # (students.services), which audit it; the admin only shows it. Nor may it give the
+    # profile (and with it the graduate's destination) to another account.
+    readonly_fields = ["user", "id_number_masked", "record", "confirmed_at", "confirmed_via"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # accounts are made by signing up (students.services.student_register)
 
 
 @admin.register(RegistryRequest)

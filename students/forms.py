@@ -8,7 +8,13 @@ from destreg.accounts.models import User
 from destreg.lib.validators import validate_id_number, validate_mobile
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from destreg.reference.widgets import RegionPicker
-from students.models import UPDATABLE_FIELDS, Gender, RegistryCode, RegistryRecord
+from students.models import (
+    REPORT_TEXT_MAX,
+    UPDATABLE_FIELDS,
+    Gender,
+    RegistryCode,
+    RegistryRecord,
+)
 
 
 def code_field(table: str, label, *, required: bool = True) -> forms.ModelChoiceField:
@@ -247,3 +253,15 @@ class AdminRegistryImportForm(RegistryImportForm):
     school = forms.ModelChoiceField(School.objects.all(), label=_("School"))
 
     field_order = ["school", "file", "valid_only"]
+
+
+class NotMyWillForm(forms.Form):
+    """这不是我本人的意愿: what happened, in the graduate's words (optional)."""
+
+    text = forms.CharField(
+        label=_("What happened (optional)"),
+        required=False,
+        max_length=REPORT_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Only the school's and your college's reviewers read it."),
+    )

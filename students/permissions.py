@@ -11,6 +11,7 @@ from destreg.accounts.models import User
 from destreg.audit.stages import can_decide
 from destreg.lib.permissions import ALLOW, Decision, deny, load_for
 from students.models import (
+    CoercionReport,
     HeldRegistryChange,
     RegistryConflict,
     RegistryImportJob,
@@ -172,3 +173,34 @@ def can_unbind_record(user: User, record: RegistryRecord, *, holder: Student | N
 def get_record_for(user: User, pk: int) -> RegistryRecord:
     """Load a record for a reviewer: 404 for strangers, 403 for other roles."""
     return load_for(user, RegistryRecord.objects.for_display(), pk, can_view_record)
+
+
+def can_view_report(user: User, report: CoercionReport) -> Decision:
+    """A 这不是我本人的意愿 report: its school's reviewers, its college's reviewers and platform
+    admins see it; anyone else (another school's staff, another college's) does not know of it."""
+    # The same rule as CoercionReport.objects.visible_to, without a query per report.
+    same_school = user.is_reviewer and user.school_id == report.school_id
+    if (
+        user.is_platform_admin
+        or (same_school and user.is_school_reviewer)
+        or (same_school and user.is_college_reviewer and user.college_id == report.college_id)
+    ):
+        return ALLOW
+    return deny(_("Not found."), visible=False)
+
+
+def can_handle_report(user: User, report: CoercionReport) -> Decision:
+    """The reviewers who see a report handle it while it is open (platform admins only read)."""
+    seen = can_view_report(user, report)
+    if not seen:
+        return seen
+    if not user.is_reviewer:
+        return deny(_("Reports are handled by the school's and colleges' reviewers."))
+    if report.status != CoercionReport.Status.OPEN:
+        return deny(_("This report was already handled."))
+    return ALLOW
+
+
+def get_report_for(user: User, pk: int) -> CoercionReport:
+    """Load a report for ``user``: 404 for strangers."""
+    return load_for(user, CoercionReport.objects.all(), pk, can_view_report)

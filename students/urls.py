@@ -12,4 +12,5 @@ urlpatterns = [
     path("requests/import/", views.import_request, name="import_request"),
     path("requests/update/", views.update_request, name="update_request"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("not-my-will/<str:token>/", views.not_my_will, name="not_my_will"),
 ]

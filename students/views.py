@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,11 +18,13 @@ from destreg.lib.actions import attempt
 from destreg.lib.clients import client_ip
 from destreg.reference.models import School
 from students import binding, services
+from students.coercion import coercion_report_file, report_context
 from students.conflicts import disputed_message, is_disputed
 from students.forms import (
     ConfirmCodeForm,
     ContactForm,
     ImportRequestForm,
+    NotMyWillForm,
     SchoolChoiceForm,
     SendCodeForm,
     SignupForm,
@@ -227,4 +230,32 @@ def request_detail(request, pk: int):
             "rows": describe_request_data(registry_request),
             "events": AuditEvent.objects.timeline(registry_request),
         },
+    )
+
+
+@login_required
+def not_my_will(request, token: str):
+    """这不是我本人的意愿: the graduate the link was made for (signed in) reports that the
+    change it was sent about was not their own wish; anyone else gets 404. A second visit
+    shows the report already filed."""
+    notification, report = report_context(user=request.user, token=token)
+    form = NotMyWillForm(request.POST or None)
+    if request.method == "POST" and report is None and form.is_valid():
+        filed = attempt(
+            lambda: coercion_report_file(
+                user=request.user, token=token, text=form.cleaned_data["text"]
+            ),
+            form=form,
+            catch=ValidationError,
+        )
+        if filed:
+            messages.success(
+                request, _("Your report was filed; the school's reviewers will look into it.")
+            )
+            return redirect("students:not_my_will", token=token)
+    return render(
+        request,
+        "students/not_my_will.html",
+        {"notification": notification, "report": report, "form": form},
+        status=400 if form.errors else 200,
     )

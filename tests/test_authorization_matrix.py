@@ -24,11 +24,13 @@ from agreements.models import (
 from agreements.online import services
 from agreements.registrations import services as registrations
 from destreg.accounts.models import User
+from destreg.audit.models import Notification
 from employers import services as employer_services
 from reviews import verification as sampling
 from reviews.models import AnnualReport, ExportJob
 from reviews.services import snapshot_take
 from students import services as student_services
+from students.coercion import coercion_report_file
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
 
 ROLES = [
@@ -136,6 +138,9 @@ MATRIX = {
     "employers:colleague_role": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
     "employers:colleague_remove": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
     "employers:join": ("colleague_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # 这不是我本人的意愿: only the graduate the link was made for; the reports' handling (POST)
+    "students:not_my_will": ("report_token", [200, 404, 404, 404, 404, 404, 404, 404, 302]),
+    "reviews:report_handle": ("report", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     # Anyone may start a school's sign-on: a redirect to its provider.
     "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
 }
@@ -208,6 +213,11 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
     sampling.items_assign(
         sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
     )
+    report_url = (
+        Notification.objects.filter(user=student.user).exclude(report_url="").first().report_url
+    )
+    report_token = report_url.rstrip("/").rsplit("/", 1)[1]
+    report = coercion_report_file(user=student.user, token=report_token, text="不是我")
     unit = employer_user.employer
     unit.business_licence = SimpleUploadedFile("l.pdf", PDF)
     unit.save(update_fields=["business_licence"])
@@ -253,6 +263,8 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "sampled": {"pk": sampled.pk},
         "unit_document": {"pk": unit.pk, "which": "licence"},
         "verification_document": {"pk": verification.pk, "which": "licence"},
+        "report_token": {"token": report_token},
+        "report": {"pk": report.pk},
         "school_code": {"code": _sign_on(student.record.school).school.code},
         "colleague": {
             "pk": User.objects.create_user(

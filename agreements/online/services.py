@@ -43,6 +43,7 @@ from destreg.audit.models import AuditAction
 from destreg.lib.permissions import require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
+from students.coercion import graduate_notice
 from students.destinations import claim_release, claim_start
 from students.models import (
     DestinationPath,
@@ -188,7 +189,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
                 invitation.employer.users.all(),
                 gettext_lazy("%(name)s accepted your invitation; the college reviews it next."),
                 url,
-                {"name": user.student.real_name},
+                {"name": invitation.student.real_name},
             ),
         ],
     )
@@ -211,7 +212,7 @@ def invitation_decline(*, invitation: Invitation, user: User) -> Invitation:
                 invitation.employer.users.all(),
                 gettext_lazy("%(name)s declined your invitation."),
                 reverse("agreements:invitation", args=[invitation.pk]),
-                {"name": user.student.real_name},
+                {"name": invitation.student.real_name},
             )
         ],
     )
@@ -282,7 +283,7 @@ def agreement_approve(
     """
     agreement = _lock_agreement(agreement)
     url = reverse("agreements:agreement", args=[agreement.pk])
-    parties = [agreement.student.user, *agreement.employer.users.all()]
+    employer_users = list(agreement.employer.users.all())
     if agreement.status == Agreement.Status.COLLEGE_REVIEW:
         return change_state(
             agreement,
@@ -294,10 +295,11 @@ def agreement_approve(
             comment=comment,
             values={"submitted_at": timezone.now()},
             notify=[
-                Notice(
-                    parties,
+                graduate_notice(
+                    agreement.student.user,
                     gettext_lazy("The college approved the agreement; the school reviews it next."),
                     url,
+                    others=employer_users,
                 ),
             ],
         )
@@ -311,11 +313,12 @@ def agreement_approve(
         comment=comment,
         values=signed_values,
         notify=[
-            Notice(
-                parties,
+            graduate_notice(
+                agreement.student.user,
                 gettext_lazy("Signed successfully: agreement %(number)s."),
                 url,
                 lambda item: {"number": item.number},  # numbered by signed_values
+                others=employer_users,
             )
         ],
     )
@@ -348,11 +351,12 @@ def agreement_fail(
         comment=reason,
         values={"reason": reason},
         notify=[
-            Notice(
-                [agreement.student.user, *agreement.employer.users.all()],
+            graduate_notice(
+                agreement.student.user,
                 gettext_lazy("The agreement was not approved: %(reason)s"),
                 reverse("agreements:agreement", args=[agreement.pk]),
                 {"reason": reason},
+                others=agreement.employer.users.all(),
             )
         ],
     )
@@ -401,20 +405,30 @@ def termination_request(
     if document:
         termination.document = document
     termination.save()
+    url = reverse("agreements:agreement", args=[agreement.pk])
+    number = {"number": agreement.number}
+    asked = gettext_lazy("A termination of agreement %(number)s was requested; please answer.")
+    # The graduate hears of every step, with the 这不是我本人的意愿 link: asked to answer,
+    # or told of their own request (made by somebody else with their account?).
+    if termination.other_party == Termination.Party.STUDENT:
+        notices = [graduate_notice(agreement.student.user, asked, url, number)]
+    else:
+        notices = [
+            Notice(_party_users(agreement, termination.other_party), asked, url, number),
+            graduate_notice(
+                agreement.student.user,
+                gettext_lazy("You asked to terminate agreement %(number)s; the unit answers next."),
+                url,
+                number,
+            ),
+        ]
     record_event(
         termination,
         created=True,
         by=user,
         action=AuditAction.REQUEST_TERMINATION,
         comment=reason,
-        notify=[
-            Notice(
-                _party_users(agreement, termination.other_party),
-                gettext_lazy("A termination of agreement %(number)s was requested; please answer."),
-                reverse("agreements:agreement", args=[agreement.pk]),
-                {"number": agreement.number},
-            )
-        ],
+        notify=notices,
     )
     record_event(agreement, by=user, action=AuditAction.REQUEST_TERMINATION, comment=reason)
     return termination
@@ -486,11 +500,12 @@ def termination_approve(
         action=AuditAction.TERMINATE,
         comment=comment,
         notify=[
-            Notice(
-                _both_parties(agreement),
+            graduate_notice(
+                agreement.student.user,
                 gettext_lazy("Agreement %(number)s is terminated."),
                 url,
                 {"number": agreement.number},
+                others=agreement.employer.users.all(),
             )
         ],
     )

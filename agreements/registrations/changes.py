@@ -38,6 +38,7 @@ from destreg.audit.models import AuditAction
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from employers.models import Employer
+from students.coercion import graduate_notice
 from students.destinations import claim_release
 from students.models import Student
 
@@ -180,12 +181,17 @@ def registration_termination_request(
                 gettext_lazy("%(name)s asks to terminate your agreement; please answer."),
                 reverse("agreements:unit_registrations"),
                 {"name": item.student.real_name},
-            )
+            ),
+            graduate_notice(
+                item.student.user,
+                gettext_lazy("You asked to terminate your agreement; the unit answers next."),
+                url,
+            ),
         ]
     else:
         notices = [
-            Notice(
-                [item.student.user],
+            graduate_notice(
+                item.student.user,
                 gettext_lazy("The unit asks to terminate your agreement; please answer."),
                 url,
             )
@@ -341,7 +347,24 @@ def void_request(*, registration: Registration, user: User, reason: str) -> Term
         item, requested_by=Party.STUDENT, reason=reason, status=status, after_cutoff=late
     )
     record_event(
-        termination, created=True, by=user, action=AuditAction.REQUEST_VOID, comment=reason
+        termination,
+        created=True,
+        by=user,
+        action=AuditAction.REQUEST_VOID,
+        comment=reason,
+        notify=[
+            graduate_notice(
+                item.student.user,
+                gettext_lazy(
+                    "You asked to void your other destination; the school reviews it next."
+                )
+                if late
+                else gettext_lazy(
+                    "You asked to void your other destination; the college reviews it next."
+                ),
+                _url(item),
+            )
+        ],
     )
     record_event(item, by=user, action=AuditAction.REQUEST_VOID, comment=reason)
     return termination
@@ -378,8 +401,8 @@ def change_approve(
             action=AuditAction.VOID,
             comment=comment,
             notify=[
-                Notice(
-                    [item.student.user],
+                graduate_notice(
+                    item.student.user,
                     gettext_lazy("Your other destination is void; you may register another."),
                     _url(item),
                 )
@@ -394,11 +417,12 @@ def change_approve(
             action=AuditAction.TERMINATE,
             comment=comment,
             notify=[
-                Notice(
-                    _both_parties(item),
+                graduate_notice(
+                    item.student.user,
                     gettext_lazy("The agreement of %(name)s with %(unit)s is terminated."),
                     _url(item),
                     {"name": item.student.real_name, "unit": item.unit_name},
+                    others=unit_users(item),
                 )
             ],
         )

@@ -33,6 +33,7 @@ from destreg.audit.stages import COLLEGE
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
 from destreg.reference.models import Code, CodeTable
+from students.coercion import graduate_notice
 from students.destinations import claim_release, claim_start
 from students.models import Student
 from students.permissions import can_register_destination
@@ -166,7 +167,7 @@ def registration_review(
         .get(pk=registration.pk)
     )
     values = {"comment": comment, "submitted_at": timezone.now()}
-    to_student = [item.student.user]
+    graduate = item.student.user
     url = _url(item)
     scan_stage = item.status in SCAN_REVIEW
 
@@ -189,8 +190,8 @@ def registration_review(
             AuditAction.REJECT,
             values,
             [
-                Notice(
-                    to_student,
+                graduate_notice(
+                    graduate,
                     gettext_lazy("Your registration was not approved: %(reason)s"),
                     url,
                     {"reason": comment},
@@ -205,8 +206,8 @@ def registration_review(
             AuditAction.RETURN,
             values,
             [
-                Notice(
-                    to_student,
+                graduate_notice(
+                    graduate,
                     gettext_lazy("Your registration was returned for changes: %(reason)s"),
                     url,
                     {"reason": comment},
@@ -219,8 +220,8 @@ def registration_review(
             AuditAction.COLLEGE_APPROVE,
             values,
             [
-                Notice(
-                    to_student,
+                graduate_notice(
+                    graduate,
                     gettext_lazy("The college accepted the stamped agreement.")
                     if scan_stage
                     else gettext_lazy("The college approved; the school reviews next."),
@@ -234,8 +235,8 @@ def registration_review(
             AuditAction.INFO_APPROVE,
             values,
             [
-                Notice(
-                    to_student,
+                graduate_notice(
+                    graduate,
                     gettext_lazy(
                         "Agreement information approved: print the e-agreement, have the unit "
                         "stamp it and return it."
@@ -256,7 +257,7 @@ def registration_review(
         Registration._scan_school_approve if scan_stage else Registration._school_approve,
         AuditAction.SCHOOL_APPROVE,
         signed,
-        [_approved_notice(item, to_student, url)],
+        [_approved_notice(item, graduate, url)],
     )
     destination_approve(
         student=student,
@@ -270,13 +271,15 @@ def registration_review(
     return item
 
 
-def _approved_notice(item: Registration, to_student: list, url: str) -> Notice:
+def _approved_notice(item: Registration, graduate: User, url: str) -> Notice:
     """The student's notice of the school's approval: a signing says 签约成功 in the online
     path's words, with the number given on commit; an other destination has no agreement."""
     if item.path == Registration.Path.OTHER:
-        return Notice(to_student, gettext_lazy("Approved: your destination is registered."), url)
-    return Notice(
-        to_student,
+        return graduate_notice(
+            graduate, gettext_lazy("Approved: your destination is registered."), url
+        )
+    return graduate_notice(
+        graduate,
         gettext_lazy("Signed successfully: agreement %(number)s."),
         url,
         lambda signed: {"number": signed.number},
@@ -311,8 +314,8 @@ def registration_upload_scan(
     notices = []
     if link is not None:
         notices.append(
-            Notice(
-                [item.student.user],
+            graduate_notice(
+                item.student.user,
                 gettext_lazy("The unit returned your stamped agreement."),
                 _url(item),
             )

@@ -67,6 +67,9 @@ class Notice:
     message: Any
     url: str = ""
     params: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] = field(default_factory=dict)
+    # For a change of a graduate's destination: (audit row, reader) -> the reader's own
+    # "这不是我本人的意愿" link ("" for readers who get none); students/coercion.py builds it.
+    report_link: Callable[[AuditEvent, Any], str] | None = None
 
 
 def change_state(
@@ -172,7 +175,7 @@ def _record(
     changes: Mapping[str, Any] | None,
     notify: Iterable[Notice],
 ) -> None:
-    AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         content_type=ContentType.objects.get_for_model(item),
         object_id=item.pk,
         actor=by,
@@ -189,7 +192,18 @@ def _record(
     _forget(item)
     for notice in notify:
         params = notice.params(item) if callable(notice.params) else notice.params
-        send_notification(notice.users, notice.message, notice.url, params)
+        if notice.report_link is None:
+            send_notification(notice.users, notice.message, notice.url, params)
+            continue
+        # Each reader's report link is their own, so each gets their own row and e-mail.
+        for user in {getattr(user, "pk", None): user for user in notice.users}.values():
+            send_notification(
+                [user],
+                notice.message,
+                notice.url,
+                params,
+                report_url=notice.report_link(event, user) if user is not None else "",
+            )
 
 
 def _tell_reviewers(item: Any, before: str) -> list[Notice]:

@@ -85,6 +85,8 @@ class AuditAction(models.TextChoices):
     PURGE_EVIDENCE = "purge_evidence", _("Proof files removed after the retention period")
     TAKE_SNAPSHOT = "take_snapshot", _("Reporting snapshot taken")
     SET_REPORTING_DATES = "set_reporting_dates", _("Reporting dates changed")
+    REPORT_NOT_MY_WILL = "report_not_my_will", _("Reported as not the graduate's own wish")
+    HANDLE_REPORT = "handle_report", _("Report handled")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -208,6 +210,8 @@ class Notification(models.Model):
     message_id = models.TextField(_("message source"), blank=True)
     params = models.JSONField(_("message values"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=200, blank=True)
+    # A change of the reader's own destination: their "这不是我本人的意愿" link (a signed token).
+    report_url = models.CharField(_("report link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 

@@ -19,6 +19,7 @@ BADGE_COLOURS = {
     "expired": "secondary",
     "accepted": "primary",
     "done": "success",  # background work: an import, an annual report
+    "handled": "success",
 }
 
 

@@ -20,6 +20,12 @@ from students.models.people import (
     Student,
     current_graduation_year,
 )
+from students.models.reports import (
+    REPORT_TEXT_MAX,
+    CoercionReport,
+    CoercionReportQuerySet,
+    CoercionReportStatus,
+)
 from students.models.school import (
     LOOPBACK_HOSTS,
     SIGN_ON_URL_FIELDS,
@@ -35,9 +41,13 @@ from students.models.school import (
 __all__ = [
     "CODE_FIELDS",
     "LOOPBACK_HOSTS",
+    "REPORT_TEXT_MAX",
     "SIGN_ON_URL_FIELDS",
     "UPDATABLE_FIELDS",
     "BindingMethod",
+    "CoercionReport",
+    "CoercionReportQuerySet",
+    "CoercionReportStatus",
     "DestinationClaim",
     "DestinationPath",
     "Gender",

@@ -15,9 +15,11 @@ from django.utils import timezone
 from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as reg
+from destreg.audit.models import Notification
 from reviews import verification as sampling
 from reviews.models import AnnualReport
 from reviews.services import snapshot_take
+from students.coercion import coercion_report_file
 from students.models import current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
@@ -71,6 +73,17 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     waiting = online.invitation_accept(
         invitation=f.make_invitation(employer_user.employer, third), user=third.user
     )
+    # 这不是我本人的意愿: the link of the college's approval unused (the form), the one of
+    # the signing used (the report filed, on the reviewers' list).
+    college_link, signing_link = (
+        Notification.objects.filter(user=student.user)
+        .exclude(report_url="")
+        .order_by("id")
+        .values_list("report_url", flat=True)
+    )
+    coercion_report_file(
+        user=student.user, token=signing_link.rstrip("/").rsplit("/")[-1], text="不是我本人签的"
+    )
     f.make_employer(name="待审核单位")
     f.make_employer(name="已核验单位", verified_at=timezone.now())
 
@@ -101,6 +114,7 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
         f"/reviews/agreements/{agreement.pk}/",
         f"/reviews/registrations/{registration.pk}/",
         f"/reviews/records/{student.record_id}/",
+        "/reviews/verification/reports/",
     ]
     return {
         "student": (
@@ -109,6 +123,9 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
                 f"/agreements/invitations/{pending.pk}/",
                 f"/agreements/invitations/{invitation.pk}/",
                 f"/agreements/{agreement.pk}/",
+                "/notifications/",
+                college_link,
+                signing_link,
             ],
         ),
         "student with a registration": (

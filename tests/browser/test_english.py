@@ -13,16 +13,19 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
-from destreg.audit.models import Notification
+from destreg.audit.models import AuditEvent, Notification
+from destreg.audit.notify import notify
 from destreg.reference.models import Code
 from reviews import verification as sampling
 from reviews.models import AnnualReport
 from reviews.services import snapshot_take
+from students.coercion import coercion_report_file, report_token
 from students.importing import COLUMNS
 from students.models import current_graduation_year
 from tests import factories as f
@@ -208,6 +211,18 @@ def cast(
         cutoff=timezone.localdate() - timedelta(days=1),
     )
     f.make_record(world.major_a1, name="赵六")
+    # 这不是我本人的意愿: the other student reports the signing (the reviewers' list shows
+    # it); the student holds a link not used yet (the report page's form).
+    links = Notification.objects.exclude(report_url="")
+    token = links.filter(user=other_student.user).first().report_url.rstrip("/").rsplit("/")[-1]
+    coercion_report_file(user=other_student.user, token=token, text="不是我本人签的")
+    event = AuditEvent.objects.for_object(first).first()
+    notify(
+        [student.user],
+        gettext_noop("The college approved the agreement; the school reviews it next."),
+        reverse("agreements:agreement", args=[first.pk]),
+        report_url=reverse("students:not_my_will", args=[report_token(event.pk, student.user.pk)]),
+    )
     return {
         "student": student.user,
         "employer": employer_user,

@@ -273,7 +273,8 @@ def test_not_true_returns_the_registration_to_the_graduate(
     page = client.get(url).content.decode()
     assert "示例研究院" in page and "本人称未被录取" in page
     # The graduate and the college are told; the audit trail says who.
-    assert Notification.objects.filter(user=student.user, params__reason="本人称未被录取").exists()
+    told = Notification.objects.get(user=student.user, params__reason="本人称未被录取")
+    assert "/students/not-my-will/" in told.report_url  # 这不是我本人的意愿, the graduate's own
     assert Notification.objects.filter(user=college_reviewer, params__name=student.real_name)
     event = AuditEvent.objects.for_object(registration).latest("id")
     assert (event.action, event.actor, event.from_state, event.to_state) == (

@@ -1,0 +1,595 @@
+"""The 核查 page's red flags: figures that deserve a second look, each saying why it fired.
+
+Every flag is computed by a few aggregate queries over the viewer's scope (a school, or one
+college of it), never by a loop over graduates, so the page stays quick at 100,000 graduates
+(benchmarks/verification.py). The thresholds are the school's ``VerificationSettings``
+(reviews/models.py; defaults when it has none).
+
+A flag's ``key`` is its type and subject (``unit:91110000100000000R``, ``proof:<sha256>``),
+the same whenever it is recomputed; ``FlagExplanation`` rows attach staff notes to it.
+This year's graduates are the current graduation year's registry records; a unit, a contact
+or a proof counts through the destinations registered for them that are under review or
+approved (online agreements and the other paths' registrations).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Concat, Lag, Lower, Replace, Upper
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agreements.models import Agreement, Registration
+from destreg.audit.models import AuditAction, AuditEvent
+from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.reference.models import Code, CodeTable, College
+from reviews.models import FlagExplanation, VerificationSettings
+from students.models import RegistryRecord, current_graduation_year
+
+# The destinations whose share is watched: 其他录用 (12), 自主创业 (75), 自由职业 (76).
+WATCHED_CODES = ("12", "75", "76")
+APPROVALS = (
+    AuditAction.APPROVE,
+    AuditAction.COLLEGE_APPROVE,
+    AuditAction.SCHOOL_APPROVE,
+    AuditAction.INFO_APPROVE,
+)
+# Registrations that no longer stand for a destination, or never did.
+ENDED_REGISTRATION = (
+    Registration.Status.DRAFT,
+    Registration.Status.WITHDRAWN,
+    Registration.Status.REJECTED,
+    Registration.Status.VOIDED,
+    Registration.Status.TERMINATED,
+)
+DRILL_DOWN_LIMIT = 200
+
+
+class Kind(models.TextChoices):
+    SHARE = "share", gettext_lazy("Destination share")
+    UNIT = "unit", gettext_lazy("Many graduates at one unit")
+    MAILBOX = "mailbox", gettext_lazy("Public mailbox and no landline")
+    CONTACT = "contact", gettext_lazy("Contact shared by several units")
+    PROOF = "proof", gettext_lazy("Proof file used for several graduates")
+    FAST = "fast", gettext_lazy("Approvals too fast")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose flags: a school's (school staff) or one of its colleges' (college staff)."""
+
+    school_id: int
+    college_id: int | None = None
+
+    def filter(self, queryset: QuerySet, prefix: str = "") -> QuerySet:
+        queryset = queryset.filter(**{f"{prefix}school_id": self.school_id})
+        if self.college_id is not None:
+            queryset = queryset.filter(**{f"{prefix}college_id": self.college_id})
+        return queryset
+
+
+def can_verify(user) -> Decision:
+    """School reviewers see their school's flags, college reviewers their college's."""
+    if getattr(user, "is_school_reviewer", False) or getattr(user, "is_college_reviewer", False):
+        return ALLOW
+    return deny(_("Only school and college reviewers see the verification page."))
+
+
+def scope_of(user) -> Scope:
+    if user.is_college_reviewer:
+        return Scope(user.school_id, user.college_id)
+    return Scope(user.school_id)
+
+
+@dataclass
+class Flag:
+    kind: Kind
+    subject: str
+    title: str
+    count: int  # graduates concerned (fast approvals: how many)
+    reason: str
+    first_seen: bool = False
+    explanation: FlagExplanation | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.subject}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.kind.label)
+
+
+@dataclass
+class Flags:
+    scope: Scope
+    settings: VerificationSettings
+    flags: list[Flag] = field(default_factory=list)
+
+    def of(self, kind: Kind) -> list[Flag]:
+        return [flag for flag in self.flags if flag.kind == kind]
+
+    @property
+    def sections(self) -> list[tuple[Kind, list[Flag]]]:
+        return [(kind, self.of(kind)) for kind in Kind]
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for flag in self.flags if flag.explanation is None)
+
+
+# --- the pieces every unit query shares --------------------------------------------------
+
+
+def _live_registrations(scope: Scope, year: int) -> QuerySet[Registration]:
+    return (
+        scope.filter(Registration.objects.all())
+        .filter(student__record__graduation_year=year)
+        .exclude(status__in=ENDED_REGISTRATION)
+    )
+
+
+def _live_agreements(scope: Scope, year: int) -> QuerySet[Agreement]:
+    return scope.filter(Agreement.objects.all()).filter(
+        student__record__graduation_year=year, status__in=Agreement.ACTIVE
+    )
+
+
+def _registration_unit() -> Case:
+    """A registration's unit: its credit code, else its name (prefixed, so a name never
+    equals a code)."""
+    return Case(
+        When(~Q(unit_uscc=""), then=Upper("unit_uscc")),
+        When(~Q(org_uscc=""), then=Upper("org_uscc")),
+        When(~Q(unit_name=""), then=Concat(Value("name:"), "unit_name")),
+        When(~Q(org_name=""), then=Concat(Value("name:"), "org_name")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _registration_label() -> Case:
+    return Case(
+        When(~Q(unit_name=""), then=F("unit_name")),
+        default=F("org_name"),
+        output_field=CharField(),
+    )
+
+
+def _phone(expression: Any) -> Replace:
+    return Replace(Replace(expression, Value("-"), Value("")), Value(" "), Value(""))
+
+
+def _union(parts: Sequence[QuerySet], outer: str, params: Sequence[Any] = ()) -> list[tuple]:
+    """Run ``outer`` (SQL with ``{rows}`` for the union of ``parts``, each a ``values()``
+    queryset of the same columns: k, label, detail, student) and return its rows."""
+    sqls, all_params = [], []
+    for n, part in enumerate(parts):
+        sql, part_params = part.query.sql_with_params()
+        sqls.append(f"SELECT k, label, detail, student FROM ({sql}) part{n}")  # noqa: S608
+        all_params.extend(part_params)
+    query = outer.format(rows=" UNION ALL ".join(sqls))
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*all_params, *params])
+        return list(cursor.fetchall())
+
+
+def _columns(queryset: QuerySet, **expressions: Any) -> QuerySet:
+    """``queryset`` as the union's columns (k, label, detail, student), ungrouped."""
+    return queryset.annotate(**expressions).values("k", "label", "detail", "student").order_by()
+
+
+def _unit_rows(
+    scope: Scope, year: int, registrations: Q | None = None, agreements: Q | None = None
+):
+    """Each live destination of the year as (unit key, unit name, contact e-mail, student)."""
+    return [
+        _columns(
+            _live_registrations(scope, year).filter(registrations or Q()),
+            k=_registration_unit(),
+            label=_registration_label(),
+            detail=F("contact_email"),
+            student=F("student_id"),
+        ).exclude(k=""),
+        _columns(
+            _live_agreements(scope, year).filter(agreements or Q()),
+            k=F("employer__uscc"),
+            label=F("employer__name"),
+            detail=F("employer__contact_email"),
+            student=F("student_id"),
+        ),
+    ]
+
+
+GROUPED = (
+    "SELECT k, MAX(label), MAX(detail), COUNT(DISTINCT student) FROM ({rows}) u "
+    "GROUP BY k HAVING COUNT(DISTINCT student) >= %s ORDER BY COUNT(DISTINCT student) DESC, k"
+)
+
+
+# --- the flags ---------------------------------------------------------------------------
+
+
+def share_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    """自由职业, 自主创业, 其他录用 above the share, or far above the college's last year."""
+    records = scope.filter(RegistryRecord.objects.filter(graduation_year__in=[year, year - 1]))
+    totals = {
+        (row["graduation_year"], row["college_id"]): row["n"]
+        for row in records.values("graduation_year", "college_id").annotate(n=Count("id"))
+    }
+    watched = (
+        records.filter(destination__code__in=WATCHED_CODES)
+        .values("graduation_year", "college_id", "destination__code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {
+        (row["graduation_year"], row["college_id"], row["destination__code"]): row["n"]
+        for row in watched
+    }
+    colleges = dict(
+        College.objects.filter(pk__in={college for _year, college in totals}).values_list(
+            "pk", "name"
+        )
+    )
+    names = {
+        code.code: str(code)
+        for code in Code.objects.filter(table=CodeTable.DESTINATION, code__in=WATCHED_CODES)
+    }
+    flags = []
+    for (class_of, college_id, code), n in sorted(counts.items(), key=lambda item: item[0][1:]):
+        if class_of != year:
+            continue
+        total = totals[(year, college_id)]
+        share = 100 * n / total
+        last_total = totals.get((year - 1, college_id), 0)
+        last = (
+            100 * counts.get((year - 1, college_id, code), 0) / last_total if last_total else None
+        )
+        reasons = []
+        if share > settings.share_percent:
+            reasons.append(
+                _("%(share).1f%% of the college's graduates, above %(limit)s%%.")
+                % {"share": share, "limit": settings.share_percent}
+            )
+        if last is not None and share - last > settings.share_growth_points:
+            reasons.append(
+                _("%(share).1f%% against %(last).1f%% last year: up more than %(points)s points.")
+                % {"share": share, "last": last, "points": settings.share_growth_points}
+            )
+        if reasons:
+            flags.append(
+                Flag(
+                    Kind.SHARE,
+                    f"{college_id}:{code}",
+                    f"{colleges.get(college_id, '')} · {names.get(code, code)}",
+                    n,
+                    " ".join(reasons),
+                )
+            )
+    return flags
+
+
+def unit_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    """Units with many of this year's graduates; a unit none of last year's went to first."""
+    rows = _union(_unit_rows(scope, year), GROUPED, [settings.unit_graduates])
+    if not rows:
+        return []
+    keys = [row[0] for row in rows]
+    last_year = {
+        row[0]: row[3]
+        for row in _union(
+            [part.filter(k__in=keys) for part in _unit_rows(scope, year - 1)], GROUPED, [1]
+        )
+    }
+    flags = []
+    for key, label, _detail, n in rows:
+        before = last_year.get(key, 0)
+        if before:
+            reason = _(
+                "%(n)s of this year's graduates at this unit (limit %(limit)s); "
+                "%(before)s last year."
+            ) % {"n": n, "limit": settings.unit_graduates, "before": before}
+        else:
+            reason = _(
+                "%(n)s of this year's graduates at this unit (limit %(limit)s); "
+                "first seen this year: none of last year's graduates went there."
+            ) % {"n": n, "limit": settings.unit_graduates}
+        flags.append(Flag(Kind.UNIT, key, label, n, reason, first_seen=not before))
+    flags.sort(key=lambda flag: (not flag.first_seen, -flag.count))
+    return flags
+
+
+def _public_mailbox(field_name: str, domains: Iterable[str]) -> Q:
+    return reduce(or_, (Q(**{f"{field_name}__iendswith": f"@{d}"}) for d in domains), Q(pk=None))
+
+
+def mailbox_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    """Units whose contact e-mail is a free public mailbox and that give no landline."""
+    domains = settings.mail_domains
+    if not domains:
+        return []
+    parts = _unit_rows(
+        scope,
+        year,
+        registrations=_public_mailbox("contact_email", domains) & Q(contact_phone=""),
+        agreements=_public_mailbox("employer__contact_email", domains)
+        & Q(employer__contact_phone=""),
+    )
+    return [
+        Flag(
+            Kind.MAILBOX,
+            key,
+            label,
+            n,
+            _("Contact e-mail %(email)s is a public mailbox and no landline is given.")
+            % {"email": detail},
+        )
+        for key, label, detail, n in _union(parts, GROUPED, [1])
+    ]
+
+
+def contact_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    """One contact phone or e-mail given by several different units."""
+    registrations = _live_registrations(scope, year)
+    agreements = _live_agreements(scope, year)
+    unit = _registration_unit()
+    sources = [
+        (registrations, "phone:", _phone(F("contact_phone")), unit, _registration_label()),
+        (registrations, "phone:", F("contact_mobile"), unit, _registration_label()),
+        (registrations, "email:", Lower("contact_email"), unit, _registration_label()),
+        (
+            agreements,
+            "phone:",
+            _phone(F("employer__contact_phone")),
+            F("employer__uscc"),
+            F("employer__name"),
+        ),
+        (
+            agreements,
+            "phone:",
+            F("employer__contact_mobile"),
+            F("employer__uscc"),
+            F("employer__name"),
+        ),
+        (
+            agreements,
+            "email:",
+            Lower("employer__contact_email"),
+            F("employer__uscc"),
+            F("employer__name"),
+        ),
+    ]
+    parts = [
+        queryset.annotate(value=value)
+        .exclude(value="")
+        .annotate(
+            k=Concat(Value(prefix), F("value"), output_field=CharField()),
+            label=label,
+            detail=key,
+            student=F("student_id"),
+        )
+        .exclude(detail="")
+        .values("k", "label", "detail", "student")
+        .order_by()
+        for queryset, prefix, value, key, label in sources
+    ]
+    outer = (
+        "SELECT k, MIN(label), MAX(label), COUNT(DISTINCT detail), COUNT(DISTINCT student) "
+        "FROM ({rows}) u GROUP BY k HAVING COUNT(DISTINCT detail) >= %s "
+        "ORDER BY COUNT(DISTINCT detail) DESC, k"
+    )
+    flags = []
+    for key, first, last, units, n in _union(parts, outer, [settings.shared_contact_units]):
+        what, value = key.split(":", 1)
+        reason = (
+            _("Phone %(value)s is given by %(units)s different units (%(first)s, %(last)s).")
+            if what == "phone"
+            else _("E-mail %(value)s is given by %(units)s different units (%(first)s, %(last)s).")
+        ) % {"value": value, "units": units, "first": first, "last": last}
+        flags.append(Flag(Kind.CONTACT, key, value, n, reason))
+    return flags
+
+
+def proof_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    """One proof file (the same SHA-256) uploaded for several graduates."""
+    registrations = _live_registrations(scope, year)
+    parts = [
+        _columns(
+            registrations.exclude(**{digest: ""}),
+            k=F(digest),
+            label=F(digest),
+            detail=F(digest),
+            student=F("student_id"),
+        )
+        for digest in ("proof_sha256", "extra_proof_sha256")
+    ]
+    return [
+        Flag(
+            Kind.PROOF,
+            key,
+            key[:12],
+            n,
+            _("The same file (SHA-256 %(digest)s…) is the proof of %(n)s graduates.")
+            % {"digest": key[:12], "n": n},
+        )
+        for key, _label, _detail, n in _union(parts, GROUPED, [settings.proof_graduates])
+    ]
+
+
+def season_start(year: int) -> datetime:
+    """The class of ``year``'s registration season opens on 1 September of the year before."""
+    return timezone.make_aware(datetime.combine(date(year - 1, 9, 1), time.min))
+
+
+def _scope_approvals(scope: Scope, year: int) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(
+        action__in=APPROVALS,
+        created_at__gte=season_start(year),
+        actor__school_id=scope.school_id,
+    )
+    if scope.college_id is not None:
+        events = events.filter(actor__college_id=scope.college_id)
+    return events
+
+
+def _fast_approvals(scope: Scope, settings: VerificationSettings, year: int) -> QuerySet:
+    """Approvals made less than ``approval_seconds`` after the same reviewer's previous one."""
+    windowed = _scope_approvals(scope, year).annotate(
+        previous=Window(
+            Lag("created_at"), partition_by=[F("actor_id")], order_by=[F("created_at"), F("id")]
+        )
+    )
+    return windowed.filter(
+        previous__gt=F("created_at") - timedelta(seconds=settings.approval_seconds)
+    )
+
+
+def fast_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    fast = _fast_approvals(scope, settings, year).values_list("pk", flat=True)
+    rows = (
+        AuditEvent.objects.filter(pk__in=list(fast))
+        .values("actor_id", "actor__display_name", "actor__username")
+        .annotate(n=Count("id"))
+        .filter(n__gte=settings.fast_approvals)
+        .order_by("-n", "actor_id")
+    )
+    totals = dict(
+        _scope_approvals(scope, year)
+        .filter(actor_id__in=[row["actor_id"] for row in rows])
+        .values_list("actor_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        Flag(
+            Kind.FAST,
+            str(row["actor_id"]),
+            row["actor__display_name"] or row["actor__username"],
+            row["n"],
+            _(
+                "%(n)s of %(total)s approvals this season came less than %(seconds)s seconds "
+                "after the reviewer's previous one."
+            )
+            % {
+                "n": row["n"],
+                "total": totals.get(row["actor_id"], 0),
+                "seconds": settings.approval_seconds,
+            },
+        )
+        for row in rows
+    ]
+
+
+COMPUTE = {
+    Kind.SHARE: share_flags,
+    Kind.UNIT: unit_flags,
+    Kind.MAILBOX: mailbox_flags,
+    Kind.CONTACT: contact_flags,
+    Kind.PROOF: proof_flags,
+    Kind.FAST: fast_flags,
+}
+
+
+def explanations(scope: Scope) -> dict[str, FlagExplanation]:
+    rows = FlagExplanation.objects.filter(
+        school_id=scope.school_id, college_id=scope.college_id
+    ).select_related("explained_by")
+    return {row.key: row for row in rows}
+
+
+def compute(scope: Scope, *, year: int | None = None) -> Flags:
+    year = year or current_graduation_year()
+    settings = VerificationSettings.for_school(scope.school_id)
+    result = Flags(scope, settings)
+    for compute_kind in COMPUTE.values():
+        result.flags.extend(compute_kind(scope, settings, year))
+    notes = explanations(scope)
+    for flag in result.flags:
+        flag.explanation = notes.get(flag.key)
+    return result
+
+
+# --- drill-down: the graduates behind a flag ---------------------------------------------
+
+
+def parse_key(key: str) -> tuple[Kind, str] | None:
+    kind, _sep, subject = key.partition(":")
+    if kind not in Kind.values or not subject or len(key) > 300:
+        return None
+    return Kind(kind), subject
+
+
+def graduates(scope: Scope, key: str, *, year: int | None = None) -> QuerySet[RegistryRecord]:
+    """This year's graduates of the scope a flag is about (empty for a malformed key)."""
+    year = year or current_graduation_year()
+    records = scope.filter(RegistryRecord.objects.filter(graduation_year=year))
+    parsed = parse_key(key)
+    if parsed is None:
+        return records.none()
+    kind, subject = parsed
+    registrations = _live_registrations(scope, year)
+    agreements = _live_agreements(scope, year)
+    if kind == Kind.SHARE:
+        college, _sep, code = subject.partition(":")
+        if not college.isdigit():
+            return records.none()
+        return records.filter(college_id=int(college), destination__code=code)
+    if kind in (Kind.UNIT, Kind.MAILBOX):
+        students = [
+            registrations.annotate(k=_registration_unit()).filter(k=subject),
+            agreements.filter(employer__uscc=subject),
+        ]
+    elif kind == Kind.CONTACT:
+        what, _sep, value = subject.partition(":")
+        if what == "phone":
+            students = [
+                registrations.filter(Q(contact_mobile=value))
+                | registrations.annotate(p=_phone(F("contact_phone"))).filter(p=value),
+                agreements.filter(employer__contact_mobile=value)
+                | agreements.annotate(p=_phone(F("employer__contact_phone"))).filter(p=value),
+            ]
+        else:
+            students = [
+                registrations.filter(contact_email__iexact=value),
+                agreements.filter(employer__contact_email__iexact=value),
+            ]
+    elif kind == Kind.PROOF:
+        students = [registrations.filter(Q(proof_sha256=subject) | Q(extra_proof_sha256=subject))]
+    else:
+        return records.filter(pk__in=_fast_subjects(scope, subject, year))
+    return records.filter(
+        reduce(or_, (Q(student__pk__in=part.values("student_id")) for part in students))
+    )
+
+
+def _fast_subjects(scope: Scope, reviewer: str, year: int) -> list[int]:
+    """The records of the items a reviewer approved too fast."""
+    if not reviewer.isdigit():
+        return []
+    settings = VerificationSettings.for_school(scope.school_id)
+    events = (
+        _fast_approvals(scope, settings, year)
+        .filter(actor_id=int(reviewer))
+        .values_list("content_type__model", "object_id")
+    )
+    by_model: dict[str, set[int]] = {}
+    for model, object_id in events:
+        by_model.setdefault(model, set()).add(object_id)
+    record_ids: set[int] = set()
+    for model in (Registration, Agreement):
+        ids = by_model.get(model._meta.model_name or "", set())
+        if ids:
+            record_ids.update(
+                model.objects.filter(pk__in=ids)
+                .exclude(student__record=None)
+                .values_list("student__record_id", flat=True)
+            )
+    return sorted(record_ids)

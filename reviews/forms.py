@@ -61,3 +61,14 @@ class UnbindForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the account and to the graduate's e-mail, and kept in the history."),
     )
+
+
+class ExplainFlagForm(forms.Form):
+    """Mark a 核查 red flag explained."""
+
+    key = forms.CharField(max_length=300, widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label=_("Explanation"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

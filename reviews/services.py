@@ -3,19 +3,23 @@
 from functools import partial
 from typing import NamedTuple
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import User
-from destreg.audit.models import ReviewTask
+from destreg.audit.changes import record_event
+from destreg.audit.models import AuditAction, ReviewTask
 from destreg.audit.services import review_task_drop
 from destreg.lib.actions import REFUSALS, attempt
 from destreg.lib.decisions import STALE_MESSAGE, parse_bulk_value
+from destreg.lib.permissions import require
 from reviews import queue as review_queue
+from reviews import verification
 from reviews.decisions import BY_KIND, decide_task
 from reviews.forms import DecisionForm
-from reviews.models import ExportJob
+from reviews.models import ExportJob, FlagExplanation
 from reviews.tasks import run_export
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -96,3 +100,39 @@ def review_bulk(
         else:
             results.append(BulkResult(label, False, done.message))
     return results
+
+
+@transaction.atomic
+def flag_explain(*, user: User, key: str, comment: str) -> FlagExplanation:
+    """Mark a red flag of the user's 核查 page explained (or change the note), audited as
+    EXPLAIN_FLAG on the explanation. Refused unless the user may see the page and the flag
+    is raised in their scope now."""
+    require(verification.can_verify(user))
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError(_("Say why the flag is explained."))
+    scope = verification.scope_of(user)
+    if key not in {flag.key for flag in verification.compute(scope).flags}:
+        raise ValidationError(_("This flag is not raised for you now."))
+    explanation = (
+        FlagExplanation.objects.select_for_update()
+        .filter(school_id=scope.school_id, college_id=scope.college_id, key=key)
+        .first()
+    )
+    created = explanation is None
+    if explanation is None:
+        explanation = FlagExplanation(
+            school_id=scope.school_id, college_id=scope.college_id, key=key
+        )
+    explanation.comment = comment
+    explanation.explained_by = user
+    explanation.explained_at = timezone.now()
+    explanation.save()
+    record_event(
+        explanation,
+        by=user,
+        action=AuditAction.EXPLAIN_FLAG,
+        comment=comment,
+        changes={"key": key, "created": created},
+    )
+    return explanation

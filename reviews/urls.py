@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import registry_views, views
+from reviews import registry_views, verification_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -19,6 +19,13 @@ urlpatterns = [
     path("registry/held/", registry_views.held_changes, name="held_changes"),
     path("registry/held/<int:pk>/", registry_views.held_change_decide, name="held_change_decide"),
     path("employers/", views.employers, name="employers"),
+    path("verification/", verification_views.page, name="verification"),
+    path(
+        "verification/graduates/",
+        verification_views.graduates,
+        name="verification_graduates",
+    ),
+    path("verification/explain/", verification_views.explain, name="verification_explain"),
     path("records/", registry_views.records, name="records"),
     path("records/<int:pk>/", registry_views.record, name="record"),
     path(

@@ -169,11 +169,11 @@ def _phone(expression: Any) -> Replace:
 
 def _union(parts: Sequence[QuerySet], outer: str, params: Sequence[Any] = ()) -> list[tuple]:
     """Run ``outer`` (SQL with ``{rows}`` for the union of ``parts``, each a ``values()``
-    queryset of the same columns: k, label, detail, student) and return its rows."""
+    queryset of the same columns: k, label, detail, who: the student) and return its rows."""
     sqls, all_params = [], []
     for n, part in enumerate(parts):
         sql, part_params = part.query.sql_with_params()
-        sqls.append(f"SELECT k, label, detail, student FROM ({sql}) part{n}")  # noqa: S608
+        sqls.append(f"SELECT k, label, detail, who FROM ({sql}) part{n}")  # noqa: S608
         all_params.extend(part_params)
     query = outer.format(rows=" UNION ALL ".join(sqls))
     with connection.cursor() as cursor:
@@ -182,8 +182,8 @@ def _union(parts: Sequence[QuerySet], outer: str, params: Sequence[Any] = ()) ->
 
 
 def _columns(queryset: QuerySet, **expressions: Any) -> QuerySet:
-    """``queryset`` as the union's columns (k, label, detail, student), ungrouped."""
-    return queryset.annotate(**expressions).values("k", "label", "detail", "student").order_by()
+    """``queryset`` as the union's columns (k, label, detail, who), ungrouped."""
+    return queryset.annotate(**expressions).values("k", "label", "detail", "who").order_by()
 
 
 def _unit_rows(
@@ -196,21 +196,21 @@ def _unit_rows(
             k=_registration_unit(),
             label=_registration_label(),
             detail=F("contact_email"),
-            student=F("student_id"),
+            who=F("student_id"),
         ).exclude(k=""),
         _columns(
             _live_agreements(scope, year).filter(agreements or Q()),
             k=F("employer__uscc"),
             label=F("employer__name"),
             detail=F("employer__contact_email"),
-            student=F("student_id"),
+            who=F("student_id"),
         ),
     ]
 
 
 GROUPED = (
-    "SELECT k, MAX(label), MAX(detail), COUNT(DISTINCT student) FROM ({rows}) u "
-    "GROUP BY k HAVING COUNT(DISTINCT student) >= %s ORDER BY COUNT(DISTINCT student) DESC, k"
+    "SELECT k, MAX(label), MAX(detail), COUNT(DISTINCT who) FROM ({rows}) u "
+    "GROUP BY k HAVING COUNT(DISTINCT who) >= %s ORDER BY COUNT(DISTINCT who) DESC, k"
 )
 
 
@@ -374,15 +374,15 @@ def contact_flags(scope: Scope, settings: VerificationSettings, year: int) -> li
             k=Concat(Value(prefix), F("value"), output_field=CharField()),
             label=label,
             detail=key,
-            student=F("student_id"),
+            who=F("student_id"),
         )
         .exclude(detail="")
-        .values("k", "label", "detail", "student")
+        .values("k", "label", "detail", "who")
         .order_by()
         for queryset, prefix, value, key, label in sources
     ]
     outer = (
-        "SELECT k, MIN(label), MAX(label), COUNT(DISTINCT detail), COUNT(DISTINCT student) "
+        "SELECT k, MIN(label), MAX(label), COUNT(DISTINCT detail), COUNT(DISTINCT who) "
         "FROM ({rows}) u GROUP BY k HAVING COUNT(DISTINCT detail) >= %s "
         "ORDER BY COUNT(DISTINCT detail) DESC, k"
     )
@@ -407,7 +407,7 @@ def proof_flags(scope: Scope, settings: VerificationSettings, year: int) -> list
             k=F(digest),
             label=F(digest),
             detail=F(digest),
-            student=F("student_id"),
+            who=F("student_id"),
         )
         for digest in ("proof_sha256", "extra_proof_sha256")
     ]

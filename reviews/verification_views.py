@@ -1,0 +1,79 @@
+"""The 核查 page: red flags of the reviewer's school or college, their graduates, and the
+notes that mark a flag explained (reviews/verification.py computes them)."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from destreg.accounts.decorators import role_required
+from destreg.accounts.models import Role
+from destreg.lib.actions import attempt
+from destreg.lib.permissions import require
+from reviews import verification
+from reviews.forms import ExplainFlagForm
+from reviews.services import flag_explain
+
+staff_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER)
+
+
+@staff_required
+@require_GET
+def page(request):
+    require(verification.can_verify(request.user))
+    flags = verification.compute(verification.scope_of(request.user))
+    return render(
+        request,
+        "reviews/verification.html",
+        {"result": flags, "settings": flags.settings, "form": ExplainFlagForm()},
+    )
+
+
+@staff_required
+@require_GET
+def graduates(request):
+    """The graduates behind one flag, in the viewer's scope only."""
+    require(verification.can_verify(request.user))
+    key = request.GET.get("flag", "")
+    parsed = verification.parse_key(key)
+    if parsed is None:
+        raise Http404
+    records = (
+        verification.graduates(verification.scope_of(request.user), key)
+        .select_related("student__user")
+        .for_display()
+        .order_by("college_id", "student_no")
+    )
+    rows = list(records[: verification.DRILL_DOWN_LIMIT + 1])
+    return render(
+        request,
+        "reviews/verification_graduates.html",
+        {
+            "kind": parsed[0],
+            "subject": parsed[1],
+            "rows": rows[: verification.DRILL_DOWN_LIMIT],
+            "more": len(rows) > verification.DRILL_DOWN_LIMIT,
+            "limit": verification.DRILL_DOWN_LIMIT,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def explain(request):
+    form = ExplainFlagForm(request.POST)
+    if form.is_valid():
+        attempt(
+            lambda: flag_explain(
+                user=request.user,
+                key=form.cleaned_data["key"],
+                comment=form.cleaned_data["comment"],
+            ),
+            request=request,
+        )
+    else:
+        require(verification.can_verify(request.user))
+        messages.error(request, _("Say why the flag is explained (at most 1,000 characters)."))
+    return redirect(reverse("reviews:verification") + "#flags")

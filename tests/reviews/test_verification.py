@@ -257,7 +257,7 @@ def test_other_colleges_and_schools_see_nothing_of_it(
 
 
 def test_only_reviewers_of_a_school_or_college_may_open_it(
-    client, flagged, platform_admin, student
+    client, flagged, platform_admin, student, employer_user
 ):
     assert client.get(PAGE).status_code == 302  # to the login
     for user in (platform_admin, student.user, employer_user):

@@ -208,6 +208,8 @@ LIST_VIEWS = {
     "reviews:agreement": ("college_reviewer", ["next"]),
     "reviews:records": ("college_reviewer", ["q"]),
     "reviews:held_changes": ("school_reviewer", ["page"]),
+    "reviews:verification": ("school_reviewer", []),
+    "reviews:verification_graduates": ("college_reviewer", ["flag"]),
     "account_security": ("student", ["next"]),
     "agreements:sent": ("employer_user", ["page"]),
     "agreements:invitations": ("student", ["page"]),

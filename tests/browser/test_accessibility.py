@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agreements.online import services as online
 from agreements.registrations import services as reg
+from students.models import RegistryRecord
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -68,12 +69,17 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     f.make_employer(name="待审核单位")
     f.make_employer(name="已核验单位", verified_at=timezone.now())
 
+    # Freelance for one graduate of three in the college: a red flag on the 核查 page.
+    RegistryRecord.objects.filter(pk=third.record_id).update(
+        destination=f.code("destination", "76")
+    )
     reviews = [
         f"/reviews/agreements/{waiting.pk}/",
         f"/reviews/agreements/{agreement.pk}/",
         f"/reviews/registrations/{registration.pk}/",
         f"/reviews/records/{student.record_id}/",
     ]
+    flagged = f"/reviews/verification/graduates/?flag=share:{world.a1.pk}:76"
     return {
         "student": (
             student.user.username,
@@ -96,8 +102,8 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
                 f"/agreements/{waiting.pk}/",
             ],
         ),
-        "college reviewer": (college_reviewer.username, reviews),
-        "school reviewer": (school_reviewer.username, reviews),
+        "college reviewer": (college_reviewer.username, [*reviews, flagged]),
+        "school reviewer": (school_reviewer.username, [*reviews, flagged]),
         "platform admin": (platform_admin.username, reviews[:3]),
         "anonymous": (
             None,

@@ -19,6 +19,7 @@ from destreg.accounts.models import Role
 from destreg.audit.models import Notification
 from destreg.reference.models import Code
 from students.importing import COLUMNS
+from students.models import RegistryRecord
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -169,6 +170,10 @@ def cast(
     )
     online.agreement_approve(agreement=signed, reviewer=college_reviewer)
     online.agreement_approve(agreement=signed, reviewer=school_reviewer)
+    # Freelance for one of the college's two graduates: the 核查 page shows a flag.
+    RegistryRecord.objects.filter(pk=other_student.record_id).update(
+        destination=f.code("destination", "76")
+    )
     assert pending.status == "pending" and timezone.now()
     return {
         "student": student.user,

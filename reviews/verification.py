@@ -12,7 +12,7 @@ or a proof counts through the destinations registered for them that are under re
 approved (online agreements and the other paths' registrations).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import reduce
@@ -167,54 +167,84 @@ def _phone(expression: Any) -> Replace:
     return Replace(Replace(expression, Value("-"), Value("")), Value(" "), Value(""))
 
 
-def _union(parts: Sequence[QuerySet], outer: str, params: Sequence[Any] = ()) -> list[tuple]:
-    """Run ``outer`` (SQL with ``{rows}`` for the union of ``parts``, each a ``values()``
-    queryset of the same columns: k, label, detail, who: the student) and return its rows."""
-    sqls, all_params = [], []
-    for n, part in enumerate(parts):
+def _base(scope: Scope, year: int) -> tuple[str, list[Any]]:
+    """SQL of the year's live destinations of the scope, one row each: the unit (its key and
+    name), the student, the contacts (landline without dashes or spaces, mobile, e-mail in
+    lower case) and the proofs' digests, from registrations and online agreements."""
+    columns = ("unit", "label", "who", "phone", "mobile", "email", "digest", "digest2")
+    registrations = (
+        _live_registrations(scope, year)
+        .annotate(
+            unit=_registration_unit(),
+            label=_registration_label(),
+            who=F("student_id"),
+            phone=_phone(F("contact_phone")),
+            mobile=F("contact_mobile"),
+            email=Lower("contact_email"),
+            digest=F("proof_sha256"),
+            digest2=F("extra_proof_sha256"),
+        )
+        .values(*columns)
+        .order_by()
+    )
+    agreements = (
+        _live_agreements(scope, year)
+        .annotate(
+            unit=F("employer__uscc"),
+            label=F("employer__name"),
+            who=F("student_id"),
+            phone=_phone(F("employer__contact_phone")),
+            mobile=F("employer__contact_mobile"),
+            email=Lower("employer__contact_email"),
+            digest=Value("", output_field=CharField()),
+            digest2=Value("", output_field=CharField()),
+        )
+        .values(*columns)
+        .order_by()
+    )
+    sqls, params = [], []
+    for n, part in enumerate((registrations, agreements)):
         sql, part_params = part.query.sql_with_params()
-        sqls.append(f"SELECT k, label, detail, who FROM ({sql}) part{n}")  # noqa: S608
-        all_params.extend(part_params)
-    query = outer.format(rows=" UNION ALL ".join(sqls))
+        sqls.append(f"SELECT {', '.join(columns)} FROM ({sql}) part{n}")  # noqa: S608
+        params.extend(part_params)
+    return " UNION ALL ".join(sqls), params
+
+
+def _query(scope: Scope, year: int, body: str, params: Sequence[Any]) -> list[tuple]:
+    """Run ``body`` (SQL reading the live destinations as ``base``) and return its rows.
+    ``base`` is one CTE, so the joins behind it run once for every flag the body computes;
+    every grouping is on plain columns (hash aggregates, no COUNT(DISTINCT) sort)."""
+    base, base_params = _base(scope, year)
     with connection.cursor() as cursor:
-        cursor.execute(query, [*all_params, *params])
+        cursor.execute(f"WITH base AS ({base}) {body}", [*base_params, *params])
         return list(cursor.fetchall())
 
 
-def _columns(queryset: QuerySet, **expressions: Any) -> QuerySet:
-    """``queryset`` as the union's columns (k, label, detail, who), ungrouped."""
-    return queryset.annotate(**expressions).values("k", "label", "detail", "who").order_by()
-
-
-def _unit_rows(
-    scope: Scope, year: int, registrations: Q | None = None, agreements: Q | None = None
-):
-    """Each live destination of the year as (unit key, unit name, contact e-mail, student)."""
-    return [
-        _columns(
-            _live_registrations(scope, year).filter(registrations or Q()),
-            k=_registration_unit(),
-            label=_registration_label(),
-            detail=F("contact_email"),
-            who=F("student_id"),
-        ).exclude(k=""),
-        _columns(
-            _live_agreements(scope, year).filter(agreements or Q()),
-            k=F("employer__uscc"),
-            label=F("employer__name"),
-            detail=F("employer__contact_email"),
-            who=F("student_id"),
-        ),
-    ]
-
-
-GROUPED = (
-    "SELECT k, MAX(label), MAX(detail), COUNT(DISTINCT who) FROM ({rows}) u "
-    "GROUP BY k HAVING COUNT(DISTINCT who) >= %s ORDER BY COUNT(DISTINCT who) DESC, k"
-)
-
-
-# --- the flags ---------------------------------------------------------------------------
+# Rows: (kind, key, label, detail, units, graduates). A graduate counts once per unit.
+UNIT_LEVEL = """
+SELECT 'unit', unit, MAX(label), '', 1, COUNT(*) FROM (
+    SELECT unit, who, MAX(label) AS label FROM base WHERE unit <> '' GROUP BY unit, who
+) u GROUP BY unit HAVING COUNT(*) >= %s
+UNION ALL
+SELECT 'mailbox', unit, MAX(label), MAX(email), 1, COUNT(*) FROM (
+    SELECT unit, who, MAX(label) AS label, MAX(email) AS email FROM base
+    WHERE unit <> '' AND phone = '' AND ({public}) GROUP BY unit, who
+) m GROUP BY unit
+UNION ALL
+SELECT 'contact', k, MIN(label), MAX(label), COUNT(*), SUM(n) FROM (
+    SELECT k, unit, MAX(label) AS label, COUNT(*) AS n FROM (
+        SELECT 'phone:' || phone AS k, unit, label FROM base WHERE phone <> ''
+        UNION ALL SELECT 'phone:' || mobile, unit, label FROM base WHERE mobile <> ''
+        UNION ALL SELECT 'email:' || email, unit, label FROM base WHERE email <> ''
+    ) c WHERE unit <> '' GROUP BY k, unit
+) cu GROUP BY k HAVING COUNT(*) >= %s
+UNION ALL
+SELECT 'proof', d, '', '', 1, COUNT(*) FROM (
+    SELECT d, who FROM (
+        SELECT digest AS d, who FROM base UNION ALL SELECT digest2, who FROM base
+    ) p WHERE d <> '' GROUP BY d, who
+) pw GROUP BY d HAVING COUNT(*) >= %s
+"""
 
 
 def share_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
@@ -277,20 +307,72 @@ def share_flags(scope: Scope, settings: VerificationSettings, year: int) -> list
     return flags
 
 
-def unit_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
-    """Units with many of this year's graduates; a unit none of last year's went to first."""
-    rows = _union(_unit_rows(scope, year), GROUPED, [settings.unit_graduates])
+def unit_level_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+    """Units with many graduates, public mailboxes, shared contacts and shared proof files,
+    in one statement over the year's live destinations."""
+    domains = settings.mail_domains
+    public = " OR ".join(["email LIKE %s"] * len(domains)) or "1 = 0"
+    rows = _query(
+        scope,
+        year,
+        UNIT_LEVEL.format(public=public),
+        [
+            settings.unit_graduates,
+            *(f"%@{domain}" for domain in domains),
+            settings.shared_contact_units,
+            settings.proof_graduates,
+        ],
+    )
+    by_kind: dict[str, list[tuple]] = {}
+    for kind, key, label, detail, units, n in rows:
+        by_kind.setdefault(kind, []).append((key, label, detail, int(units), int(n)))
+    return [
+        *_unit_flags(scope, settings, year, by_kind.get("unit", [])),
+        *(
+            Flag(
+                Kind.MAILBOX,
+                key,
+                label,
+                n,
+                _("Contact e-mail %(email)s is a public mailbox and no landline is given.")
+                % {"email": email},
+            )
+            for key, label, email, _units, n in sorted(by_kind.get("mailbox", []))
+        ),
+        *_contact_flags(by_kind.get("contact", [])),
+        *(
+            Flag(
+                Kind.PROOF,
+                key,
+                key[:12],
+                n,
+                _("The same file (SHA-256 %(digest)s…) is the proof of %(n)s graduates.")
+                % {"digest": key[:12], "n": n},
+            )
+            for key, _label, _detail, _units, n in sorted(
+                by_kind.get("proof", []), key=lambda row: (-row[4], row[0])
+            )
+        ),
+    ]
+
+
+def _unit_flags(scope, settings, year, rows) -> list[Flag]:
+    """Many of this year's graduates at one unit; above all a unit first seen this year (no
+    graduate of last year's class went there)."""
     if not rows:
         return []
     keys = [row[0] for row in rows]
-    last_year = {
-        row[0]: row[3]
-        for row in _union(
-            [part.filter(k__in=keys) for part in _unit_rows(scope, year - 1)], GROUPED, [1]
+    marks = ", ".join(["%s"] * len(keys))
+    last_year = dict(
+        _query(
+            scope,
+            year - 1,
+            f"SELECT unit, COUNT(DISTINCT who) FROM base WHERE unit IN ({marks}) GROUP BY unit",  # noqa: S608
+            keys,
         )
-    }
+    )
     flags = []
-    for key, label, _detail, n in rows:
+    for key, label, _detail, _units, n in rows:
         before = last_year.get(key, 0)
         if before:
             reason = _(
@@ -303,91 +385,14 @@ def unit_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[
                 "first seen this year: none of last year's graduates went there."
             ) % {"n": n, "limit": settings.unit_graduates}
         flags.append(Flag(Kind.UNIT, key, label, n, reason, first_seen=not before))
-    flags.sort(key=lambda flag: (not flag.first_seen, -flag.count))
+    flags.sort(key=lambda flag: (not flag.first_seen, -flag.count, flag.subject))
     return flags
 
 
-def _public_mailbox(field_name: str, domains: Iterable[str]) -> Q:
-    return reduce(or_, (Q(**{f"{field_name}__iendswith": f"@{d}"}) for d in domains), Q(pk=None))
-
-
-def mailbox_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
-    """Units whose contact e-mail is a free public mailbox and that give no landline."""
-    domains = settings.mail_domains
-    if not domains:
-        return []
-    parts = _unit_rows(
-        scope,
-        year,
-        registrations=_public_mailbox("contact_email", domains) & Q(contact_phone=""),
-        agreements=_public_mailbox("employer__contact_email", domains)
-        & Q(employer__contact_phone=""),
-    )
-    return [
-        Flag(
-            Kind.MAILBOX,
-            key,
-            label,
-            n,
-            _("Contact e-mail %(email)s is a public mailbox and no landline is given.")
-            % {"email": detail},
-        )
-        for key, label, detail, n in _union(parts, GROUPED, [1])
-    ]
-
-
-def contact_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
+def _contact_flags(rows) -> list[Flag]:
     """One contact phone or e-mail given by several different units."""
-    registrations = _live_registrations(scope, year)
-    agreements = _live_agreements(scope, year)
-    unit = _registration_unit()
-    sources = [
-        (registrations, "phone:", _phone(F("contact_phone")), unit, _registration_label()),
-        (registrations, "phone:", F("contact_mobile"), unit, _registration_label()),
-        (registrations, "email:", Lower("contact_email"), unit, _registration_label()),
-        (
-            agreements,
-            "phone:",
-            _phone(F("employer__contact_phone")),
-            F("employer__uscc"),
-            F("employer__name"),
-        ),
-        (
-            agreements,
-            "phone:",
-            F("employer__contact_mobile"),
-            F("employer__uscc"),
-            F("employer__name"),
-        ),
-        (
-            agreements,
-            "email:",
-            Lower("employer__contact_email"),
-            F("employer__uscc"),
-            F("employer__name"),
-        ),
-    ]
-    parts = [
-        queryset.annotate(value=value)
-        .exclude(value="")
-        .annotate(
-            k=Concat(Value(prefix), F("value"), output_field=CharField()),
-            label=label,
-            detail=key,
-            who=F("student_id"),
-        )
-        .exclude(detail="")
-        .values("k", "label", "detail", "who")
-        .order_by()
-        for queryset, prefix, value, key, label in sources
-    ]
-    outer = (
-        "SELECT k, MIN(label), MAX(label), COUNT(DISTINCT detail), COUNT(DISTINCT who) "
-        "FROM ({rows}) u GROUP BY k HAVING COUNT(DISTINCT detail) >= %s "
-        "ORDER BY COUNT(DISTINCT detail) DESC, k"
-    )
     flags = []
-    for key, first, last, units, n in _union(parts, outer, [settings.shared_contact_units]):
+    for key, first, last, units, n in sorted(rows, key=lambda row: (-row[3], row[0])):
         what, value = key.split(":", 1)
         reason = (
             _("Phone %(value)s is given by %(units)s different units (%(first)s, %(last)s).")
@@ -396,32 +401,6 @@ def contact_flags(scope: Scope, settings: VerificationSettings, year: int) -> li
         ) % {"value": value, "units": units, "first": first, "last": last}
         flags.append(Flag(Kind.CONTACT, key, value, n, reason))
     return flags
-
-
-def proof_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
-    """One proof file (the same SHA-256) uploaded for several graduates."""
-    registrations = _live_registrations(scope, year)
-    parts = [
-        _columns(
-            registrations.exclude(**{digest: ""}),
-            k=F(digest),
-            label=F(digest),
-            detail=F(digest),
-            who=F("student_id"),
-        )
-        for digest in ("proof_sha256", "extra_proof_sha256")
-    ]
-    return [
-        Flag(
-            Kind.PROOF,
-            key,
-            key[:12],
-            n,
-            _("The same file (SHA-256 %(digest)s…) is the proof of %(n)s graduates.")
-            % {"digest": key[:12], "n": n},
-        )
-        for key, _label, _detail, n in _union(parts, GROUPED, [settings.proof_graduates])
-    ]
 
 
 def season_start(year: int) -> datetime:
@@ -488,13 +467,11 @@ def fast_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[
     ]
 
 
+# Each computes flags of one or more kinds (the page orders them by kind).
 COMPUTE = {
-    Kind.SHARE: share_flags,
-    Kind.UNIT: unit_flags,
-    Kind.MAILBOX: mailbox_flags,
-    Kind.CONTACT: contact_flags,
-    Kind.PROOF: proof_flags,
-    Kind.FAST: fast_flags,
+    "share": share_flags,
+    "unit, mailbox, contact, proof": unit_level_flags,
+    "fast": fast_flags,
 }
 
 
@@ -509,8 +486,8 @@ def compute(scope: Scope, *, year: int | None = None) -> Flags:
     year = year or current_graduation_year()
     settings = VerificationSettings.for_school(scope.school_id)
     result = Flags(scope, settings)
-    for compute_kind in COMPUTE.values():
-        result.flags.extend(compute_kind(scope, settings, year))
+    for compute_kinds in COMPUTE.values():
+        result.flags.extend(compute_kinds(scope, settings, year))
     notes = explanations(scope)
     for flag in result.flags:
         flag.explanation = notes.get(flag.key)

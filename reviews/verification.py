@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement, Registration
+from destreg.accounts.models import User
 from destreg.audit.models import AuditAction, AuditEvent
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import Code, CodeTable, College
@@ -167,14 +168,24 @@ def _phone(expression: Any) -> Replace:
     return Replace(Replace(expression, Value("-"), Value("")), Value(" "), Value(""))
 
 
-def _base(scope: Scope, year: int) -> tuple[str, list[Any]]:
+def _base(scope: Scope, year: int, units: Sequence[str] = ()) -> tuple[str, list[Any]]:
     """SQL of the year's live destinations of the scope, one row each: the unit (its key and
     name), the student, the contacts (landline without dashes or spaces, mobile, e-mail in
     lower case) and the proofs' digests, from registrations and online agreements."""
     columns = ("unit", "label", "who", "phone", "mobile", "email", "digest", "digest2")
+    registrations, agreements = _live_registrations(scope, year), _live_agreements(scope, year)
+    if units:  # only these units: filtered on the stored columns, before any join
+        codes = [key for key in units if not key.startswith("name:")]
+        names = [key.removeprefix("name:") for key in units if key.startswith("name:")]
+        registrations = registrations.filter(
+            Q(unit_uscc__in=codes)
+            | Q(org_uscc__in=codes)
+            | Q(unit_name__in=names)
+            | Q(org_name__in=names)
+        )
+        agreements = agreements.filter(employer__uscc__in=codes)
     registrations = (
-        _live_registrations(scope, year)
-        .annotate(
+        registrations.annotate(
             unit=_registration_unit(),
             label=_registration_label(),
             who=F("student_id"),
@@ -188,8 +199,7 @@ def _base(scope: Scope, year: int) -> tuple[str, list[Any]]:
         .order_by()
     )
     agreements = (
-        _live_agreements(scope, year)
-        .annotate(
+        agreements.annotate(
             unit=F("employer__uscc"),
             label=F("employer__name"),
             who=F("student_id"),
@@ -210,11 +220,13 @@ def _base(scope: Scope, year: int) -> tuple[str, list[Any]]:
     return " UNION ALL ".join(sqls), params
 
 
-def _query(scope: Scope, year: int, body: str, params: Sequence[Any]) -> list[tuple]:
+def _query(
+    scope: Scope, year: int, body: str, params: Sequence[Any], units: Sequence[str] = ()
+) -> list[tuple]:
     """Run ``body`` (SQL reading the live destinations as ``base``) and return its rows.
     ``base`` is one CTE, so the joins behind it run once for every flag the body computes;
     every grouping is on plain columns (hash aggregates, no COUNT(DISTINCT) sort)."""
-    base, base_params = _base(scope, year)
+    base, base_params = _base(scope, year, units)
     with connection.cursor() as cursor:
         cursor.execute(f"WITH base AS ({base}) {body}", [*base_params, *params])
         return list(cursor.fetchall())
@@ -369,6 +381,7 @@ def _unit_flags(scope, settings, year, rows) -> list[Flag]:
             year - 1,
             f"SELECT unit, COUNT(DISTINCT who) FROM base WHERE unit IN ({marks}) GROUP BY unit",  # noqa: S608
             keys,
+            units=keys,
         )
     )
     flags = []
@@ -432,38 +445,46 @@ def _fast_approvals(scope: Scope, settings: VerificationSettings, year: int) -> 
 
 
 def fast_flags(scope: Scope, settings: VerificationSettings, year: int) -> list[Flag]:
-    fast = _fast_approvals(scope, settings, year).values_list("pk", flat=True)
-    rows = (
-        AuditEvent.objects.filter(pk__in=list(fast))
-        .values("actor_id", "actor__display_name", "actor__username")
-        .annotate(n=Count("id"))
-        .filter(n__gte=settings.fast_approvals)
-        .order_by("-n", "actor_id")
-    )
-    totals = dict(
+    """Reviewers with many approvals made soon after their previous one, and their total."""
+    windowed = (
         _scope_approvals(scope, year)
-        .filter(actor_id__in=[row["actor_id"] for row in rows])
-        .values_list("actor_id")
-        .annotate(n=Count("id"))
+        .annotate(
+            previous=Window(
+                Lag("created_at"),
+                partition_by=[F("actor_id")],
+                order_by=[F("created_at"), F("id")],
+            ),
+            soonest=F("created_at") - timedelta(seconds=settings.approval_seconds),
+        )
+        .values("actor_id", "previous", "soonest")
         .order_by()
     )
+    sql, params = windowed.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT actor_id, SUM(CASE WHEN previous > soonest THEN 1 ELSE 0 END), COUNT(*) "  # noqa: S608
+            f"FROM ({sql}) w GROUP BY actor_id "
+            "HAVING SUM(CASE WHEN previous > soonest THEN 1 ELSE 0 END) >= %s",
+            [*params, settings.fast_approvals],
+        )
+        rows = [(actor, int(fast), int(total)) for actor, fast, total in cursor.fetchall()]
+    names = {
+        user.pk: user.display_name or user.username
+        for user in User.objects.filter(pk__in=[row[0] for row in rows])
+    }
     return [
         Flag(
             Kind.FAST,
-            str(row["actor_id"]),
-            row["actor__display_name"] or row["actor__username"],
-            row["n"],
+            str(actor),
+            names.get(actor, ""),
+            fast,
             _(
                 "%(n)s of %(total)s approvals this season came less than %(seconds)s seconds "
                 "after the reviewer's previous one."
             )
-            % {
-                "n": row["n"],
-                "total": totals.get(row["actor_id"], 0),
-                "seconds": settings.approval_seconds,
-            },
+            % {"n": fast, "total": total, "seconds": settings.approval_seconds},
         )
-        for row in rows
+        for actor, fast, total in sorted(rows, key=lambda row: (-row[1], row[0]))
     ]
 
 

@@ -187,9 +187,7 @@ class Registration(FSMModelMixin, Terms):
     # The stored proofs' SHA-256, written with the file (registration_save_draft; older rows:
     # manage.py fill_proof_digests): one file used for several graduates is a 核查 red flag.
     proof_sha256 = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
-    extra_proof_sha256 = models.CharField(
-        max_length=64, blank=True, editable=False, db_index=True
-    )
+    extra_proof_sha256 = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     comment = models.TextField(_("reviewer's comment"), blank=True)
     number = models.CharField(
         _("agreement number"), max_length=20, unique=True, null=True, blank=True

@@ -116,7 +116,7 @@ def flag_explain(*, user: User, key: str, comment: str) -> FlagExplanation:
         raise ValidationError(_("This flag is not raised for you now."))
     explanation = (
         FlagExplanation.objects.select_for_update()
-        .filter(school_id=scope.school_id, college_id=scope.college_id, key=key)
+        .filter(school_id=scope.school_id, college=scope.college_id, key=key)
         .first()
     )
     created = explanation is None

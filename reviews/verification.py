@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When, Window
@@ -32,7 +32,7 @@ from destreg.audit.models import AuditAction, AuditEvent
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import Code, CodeTable, College
 from reviews.models import FlagExplanation, VerificationSettings
-from students.models import RegistryRecord, current_graduation_year
+from students.models import RegistryRecord, RegistryRecordQuerySet, current_graduation_year
 
 # The destinations whose share is watched: 其他录用 (12), 自主创业 (75), 自由职业 (76).
 WATCHED_CODES = ("12", "75", "76")
@@ -184,7 +184,7 @@ def _base(scope: Scope, year: int, units: Sequence[str] = ()) -> tuple[str, list
             | Q(org_name__in=names)
         )
         agreements = agreements.filter(employer__uscc__in=codes)
-    registrations = (
+    registration_rows = (
         registrations.annotate(
             unit=_registration_unit(),
             label=_registration_label(),
@@ -198,7 +198,7 @@ def _base(scope: Scope, year: int, units: Sequence[str] = ()) -> tuple[str, list
         .values(*columns)
         .order_by()
     )
-    agreements = (
+    agreement_rows = (
         agreements.annotate(
             unit=F("employer__uscc"),
             label=F("employer__name"),
@@ -212,8 +212,9 @@ def _base(scope: Scope, year: int, units: Sequence[str] = ()) -> tuple[str, list
         .values(*columns)
         .order_by()
     )
-    sqls, params = [], []
-    for n, part in enumerate((registrations, agreements)):
+    sqls: list[str] = []
+    params: list[Any] = []
+    for n, part in enumerate((registration_rows, agreement_rows)):
         sql, part_params = part.query.sql_with_params()
         sqls.append(f"SELECT {', '.join(columns)} FROM ({sql}) part{n}")  # noqa: S608
         params.extend(part_params)
@@ -498,7 +499,7 @@ COMPUTE = {
 
 def explanations(scope: Scope) -> dict[str, FlagExplanation]:
     rows = FlagExplanation.objects.filter(
-        school_id=scope.school_id, college_id=scope.college_id
+        school_id=scope.school_id, college=scope.college_id
     ).select_related("explained_by")
     return {row.key: row for row in rows}
 
@@ -525,10 +526,13 @@ def parse_key(key: str) -> tuple[Kind, str] | None:
     return Kind(kind), subject
 
 
-def graduates(scope: Scope, key: str, *, year: int | None = None) -> QuerySet[RegistryRecord]:
+def graduates(scope: Scope, key: str, *, year: int | None = None) -> RegistryRecordQuerySet:
     """This year's graduates of the scope a flag is about (empty for a malformed key)."""
     year = year or current_graduation_year()
-    records = scope.filter(RegistryRecord.objects.filter(graduation_year=year))
+    records = cast(
+        RegistryRecordQuerySet,
+        scope.filter(RegistryRecord.objects.filter(graduation_year=year)),
+    )
     parsed = parse_key(key)
     if parsed is None:
         return records.none()

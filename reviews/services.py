@@ -112,7 +112,7 @@ def flag_explain(*, user: User, key: str, comment: str) -> FlagExplanation:
     if not comment:
         raise ValidationError(_("Say why the flag is explained."))
     scope = verification.scope_of(user)
-    if key not in {flag.key for flag in verification.compute(scope).flags}:
+    if key not in {flag.key for flag in verification.cached(scope).flags}:
         raise ValidationError(_("This flag is not raised for you now."))
     explanation = (
         FlagExplanation.objects.select_for_update()

@@ -13,18 +13,19 @@ approved (online agreements and the other paths' registrations).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any, cast
 
+from django.core.cache import cache
 from django.db import connection, models
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Concat, Lag, Lower, Replace, Upper
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement, Registration
 from destreg.accounts.models import User
@@ -113,6 +114,7 @@ class Flags:
     scope: Scope
     settings: VerificationSettings
     flags: list[Flag] = field(default_factory=list)
+    computed_at: datetime = field(default_factory=timezone.now)
 
     def of(self, kind: Kind) -> list[Flag]:
         return [flag for flag in self.flags if flag.kind == kind]
@@ -505,15 +507,44 @@ def explanations(scope: Scope) -> dict[str, FlagExplanation]:
 
 
 def compute(scope: Scope, *, year: int | None = None) -> Flags:
-    year = year or current_graduation_year()
+    """The scope's flags computed now, with their explanations."""
+    return with_explanations(_computed(scope, year or current_graduation_year()))
+
+
+def _computed(scope: Scope, year: int) -> Flags:
     settings = VerificationSettings.for_school(scope.school_id)
     result = Flags(scope, settings)
     for compute_kinds in COMPUTE.values():
         result.flags.extend(compute_kinds(scope, settings, year))
-    notes = explanations(scope)
-    for flag in result.flags:
-        flag.explanation = notes.get(flag.key)
     return result
+
+
+def with_explanations(result: Flags) -> Flags:
+    """The flags with the explanations as they are now (never cached: a note shows at once)."""
+    notes = explanations(result.scope)
+    return replace(
+        result, flags=[replace(flag, explanation=notes.get(flag.key)) for flag in result.flags]
+    )
+
+
+# On a large school the flags take seconds to compute (benchmarks/verification.py): they are
+# kept per scope and language for CACHE_SECONDS. The page says when they were computed and
+# recomputes on request; explanations are read fresh on every request. Nothing forgets them
+# earlier: a flag is a prompt to look, and a few minutes' delay changes no decision.
+CACHE_SECONDS = 300
+
+
+def cached(scope: Scope, *, refresh: bool = False) -> Flags:
+    year = current_graduation_year()
+    key = (
+        f"reviews:verification:{scope.school_id}:{scope.college_id or 0}:{year}:"
+        f"{get_language() or ''}"
+    )
+    result = None if refresh else cache.get(key)
+    if result is None:
+        result = _computed(scope, year)
+        cache.set(key, result, CACHE_SECONDS)
+    return with_explanations(result)
 
 
 # --- drill-down: the graduates behind a flag ---------------------------------------------

@@ -23,7 +23,9 @@ staff_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER)
 @require_GET
 def page(request):
     require(verification.can_verify(request.user))
-    flags = verification.compute(verification.scope_of(request.user))
+    flags = verification.cached(
+        verification.scope_of(request.user), refresh=bool(request.GET.get("refresh"))
+    )
     return render(
         request,
         "reviews/verification.html",

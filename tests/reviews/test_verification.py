@@ -311,3 +311,14 @@ def test_the_page_takes_a_fixed_number_of_queries(
     client.force_login(school_reviewer)
     with django_assert_max_num_queries(20):
         client.get(PAGE)
+
+
+def test_the_flags_are_kept_a_while_and_recomputed_on_request(client, world, school_reviewer):
+    for _n in range(4):
+        _graduate(world.major_a1, "10")
+    client.force_login(school_reviewer)
+    assert "50.0%" not in client.get(PAGE).content.decode()
+    for _n in range(4):
+        _graduate(world.major_a1, "76")
+    assert "50.0%" not in client.get(PAGE).content.decode()  # computed a moment ago
+    assert "50.0%" in client.get(PAGE, {"refresh": "1"}).content.decode()

@@ -42,8 +42,10 @@ def graduates(request):
     parsed = verification.parse_key(key)
     if parsed is None:
         raise Http404
+    scope = verification.scope_of(request.user)
+    flag = next((f for f in verification.cached(scope).flags if f.key == key), None)
     records = (
-        verification.graduates(verification.scope_of(request.user), key)
+        verification.graduates(scope, key)
         .select_related("student__user")
         .for_display()
         .order_by("college_id", "student_no")
@@ -54,6 +56,7 @@ def graduates(request):
         "reviews/verification_graduates.html",
         {
             "kind": parsed[0],
+            "flag": flag,
             "subject": parsed[1],
             "rows": rows[: verification.DRILL_DOWN_LIMIT],
             "more": len(rows) > verification.DRILL_DOWN_LIMIT,

@@ -35,7 +35,7 @@ class ExportJob(models.Model):
 
 
 # Free mailbox providers: a unit whose only contact is such an address (and no landline) is
-# one of the 核查 page's red flags (reviews/verification.py).
+# one of the 核查 page's red flags (reviews/flags.py).
 PUBLIC_MAIL_DOMAINS = (
     "qq.com foxmail.com 163.com 126.com yeah.net 139.com 189.cn sina.com sina.cn sohu.com "
     "aliyun.com gmail.com outlook.com hotmail.com live.com yahoo.com icloud.com"
@@ -120,7 +120,7 @@ class VerificationSettings(models.Model):
 class FlagExplanation(models.Model):
     """A red flag of the 核查 page marked explained, with why (audited: EXPLAIN_FLAG).
 
-    ``key`` names the flag by its type and subject (reviews/verification.py), so the note
+    ``key`` names the flag by its type and subject (reviews/flags.py), so the note
     stays with it however often the flags are recomputed. College staff explain the flags of
     their college (``college`` set), school staff those of the school."""
 

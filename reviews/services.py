@@ -15,8 +15,8 @@ from destreg.audit.services import review_task_drop
 from destreg.lib.actions import REFUSALS, attempt
 from destreg.lib.decisions import STALE_MESSAGE, parse_bulk_value
 from destreg.lib.permissions import require
+from reviews import flags
 from reviews import queue as review_queue
-from reviews import verification
 from reviews.decisions import BY_KIND, decide_task
 from reviews.forms import DecisionForm
 from reviews.models import ExportJob, FlagExplanation
@@ -107,12 +107,12 @@ def flag_explain(*, user: User, key: str, comment: str) -> FlagExplanation:
     """Mark a red flag of the user's 核查 page explained (or change the note), audited as
     EXPLAIN_FLAG on the explanation. Refused unless the user may see the page and the flag
     is raised in their scope now."""
-    require(verification.can_verify(user))
+    require(flags.can_verify(user))
     comment = comment.strip()
     if not comment:
         raise ValidationError(_("Say why the flag is explained."))
-    scope = verification.scope_of(user)
-    if key not in {flag.key for flag in verification.cached(scope).flags}:
+    scope = flags.scope_of(user)
+    if key not in {flag.key for flag in flags.cached(scope).flags}:
         raise ValidationError(_("This flag is not raised for you now."))
     explanation = (
         FlagExplanation.objects.select_for_update()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import registry_views, verification_views, views
+from reviews import flag_views, registry_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -19,13 +19,13 @@ urlpatterns = [
     path("registry/held/", registry_views.held_changes, name="held_changes"),
     path("registry/held/<int:pk>/", registry_views.held_change_decide, name="held_change_decide"),
     path("employers/", views.employers, name="employers"),
-    path("verification/", verification_views.page, name="verification"),
+    path("verification/", flag_views.page, name="verification"),
     path(
         "verification/graduates/",
-        verification_views.graduates,
+        flag_views.graduates,
         name="verification_graduates",
     ),
-    path("verification/explain/", verification_views.explain, name="verification_explain"),
+    path("verification/explain/", flag_views.explain, name="verification_explain"),
     path("records/", registry_views.records, name="records"),
     path("records/<int:pk>/", registry_views.record, name="record"),
     path(

@@ -2,7 +2,7 @@
 
 Every flag is computed by a few aggregate queries over the viewer's scope (a school, or one
 college of it), never by a loop over graduates, so the page stays quick at 100,000 graduates
-(benchmarks/verification.py). The thresholds are the school's ``VerificationSettings``
+(benchmarks/flags.py). The thresholds are the school's ``VerificationSettings``
 (reviews/models.py; defaults when it has none).
 
 A flag's ``key`` is its type and subject (``unit:91110000100000000R``, ``proof:<sha256>``),
@@ -527,7 +527,7 @@ def with_explanations(result: Flags) -> Flags:
     )
 
 
-# On a large school the flags take seconds to compute (benchmarks/verification.py): they are
+# On a large school the flags take seconds to compute (benchmarks/flags.py): they are
 # kept per scope and language for CACHE_SECONDS. The page says when they were computed and
 # recomputes on request; explanations are read fresh on every request. Nothing forgets them
 # earlier: a flag is a prompt to look, and a few minutes' delay changes no decision.

@@ -15,9 +15,9 @@ from agreements.models import Registration
 from agreements.registrations.services import registration_save_draft
 from destreg.audit.models import AuditAction, AuditEvent
 from destreg.lib.uploads import clean_document
-from reviews import verification
+from reviews import flags
+from reviews.flags import Kind, Scope
 from reviews.models import FlagExplanation, VerificationSettings
-from reviews.verification import Kind, Scope
 from students.models import RegistryRecord, current_graduation_year
 from tests import factories as f
 
@@ -30,7 +30,7 @@ YEAR = current_graduation_year()
 def _flags(world, kind: Kind, college=None):
     scope = Scope(world.school_a.pk, college.pk if college else None)
     with translation.override("en"):  # the reasons' wording, in English
-        return verification.compute(scope).of(kind)
+        return flags.compute(scope).of(kind)
 
 
 def _graduate(major, destination=None, **fields):

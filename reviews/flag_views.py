@@ -1,5 +1,5 @@
 """The 核查 page: red flags of the reviewer's school or college, their graduates, and the
-notes that mark a flag explained (reviews/verification.py computes them)."""
+notes that mark a flag explained (reviews/flags.py computes them)."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -12,7 +12,7 @@ from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.lib.actions import attempt
 from destreg.lib.permissions import require
-from reviews import verification
+from reviews import flags
 from reviews.forms import ExplainFlagForm
 from reviews.services import flag_explain
 
@@ -22,14 +22,12 @@ staff_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER)
 @staff_required
 @require_GET
 def page(request):
-    require(verification.can_verify(request.user))
-    flags = verification.cached(
-        verification.scope_of(request.user), refresh=bool(request.GET.get("refresh"))
-    )
+    require(flags.can_verify(request.user))
+    result = flags.cached(flags.scope_of(request.user), refresh=bool(request.GET.get("refresh")))
     return render(
         request,
         "reviews/verification.html",
-        {"result": flags, "settings": flags.settings, "form": ExplainFlagForm()},
+        {"result": result, "settings": result.settings, "form": ExplainFlagForm()},
     )
 
 
@@ -37,20 +35,20 @@ def page(request):
 @require_GET
 def graduates(request):
     """The graduates behind one flag, in the viewer's scope only."""
-    require(verification.can_verify(request.user))
+    require(flags.can_verify(request.user))
     key = request.GET.get("flag", "")
-    parsed = verification.parse_key(key)
+    parsed = flags.parse_key(key)
     if parsed is None:
         raise Http404
-    scope = verification.scope_of(request.user)
-    flag = next((f for f in verification.cached(scope).flags if f.key == key), None)
+    scope = flags.scope_of(request.user)
+    flag = next((f for f in flags.cached(scope).flags if f.key == key), None)
     records = (
-        verification.graduates(scope, key)
+        flags.graduates(scope, key)
         .select_related("student__user")
         .for_display()
         .order_by("college_id", "student_no")
     )
-    rows = list(records[: verification.DRILL_DOWN_LIMIT + 1])
+    rows = list(records[: flags.DRILL_DOWN_LIMIT + 1])
     return render(
         request,
         "reviews/verification_graduates.html",
@@ -58,9 +56,9 @@ def graduates(request):
             "kind": parsed[0],
             "flag": flag,
             "subject": parsed[1],
-            "rows": rows[: verification.DRILL_DOWN_LIMIT],
-            "more": len(rows) > verification.DRILL_DOWN_LIMIT,
-            "limit": verification.DRILL_DOWN_LIMIT,
+            "rows": rows[: flags.DRILL_DOWN_LIMIT],
+            "more": len(rows) > flags.DRILL_DOWN_LIMIT,
+            "limit": flags.DRILL_DOWN_LIMIT,
         },
     )
 
@@ -79,6 +77,6 @@ def explain(request):
             request=request,
         )
     else:
-        require(verification.can_verify(request.user))
+        require(flags.can_verify(request.user))
         messages.error(request, _("Say why the flag is explained (at most 1,000 characters)."))
     return redirect(reverse("reviews:verification") + "#flags")

@@ -162,3 +162,14 @@ class HandleReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "required": True}),
     )
     state = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ExplainFlagForm(forms.Form):
+    """Mark a 核查 red flag explained."""
+
+    key = forms.CharField(max_length=300, widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label=_("Explanation"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -20,11 +20,19 @@ from destreg.lib.actions import REFUSALS, attempt
 from destreg.lib.decisions import STALE_MESSAGE, parse_bulk_value
 from destreg.lib.permissions import require
 from destreg.reference.models import School
+from reviews import flags
 from reviews import queue as review_queue
 from reviews.decisions import BY_KIND, decide_task
 from reviews.exporting import record_rows, row_dict
 from reviews.forms import DecisionForm
-from reviews.models import AnnualReport, ExportJob, ReportingDate, Snapshot, SnapshotRow
+from reviews.models import (
+    AnnualReport,
+    ExportJob,
+    FlagExplanation,
+    ReportingDate,
+    Snapshot,
+    SnapshotRow,
+)
 from reviews.permissions import (
     can_request_annual_report,
     can_see_snapshot,
@@ -295,3 +303,39 @@ def _snapshot_take(*, school: School, year: int, cutoff: date, by: User | None) 
             changes={"graduates": taken, "placed": len(placed)},
         )
     return snapshot
+
+
+@transaction.atomic
+def flag_explain(*, user: User, key: str, comment: str) -> FlagExplanation:
+    """Mark a red flag of the user's 核查 page explained (or change the note), audited as
+    EXPLAIN_FLAG on the explanation. Refused unless the user may see the page and the flag
+    is raised in their scope now."""
+    require(flags.can_verify(user))
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError(_("Say why the flag is explained."))
+    scope = flags.scope_of(user)
+    if key not in {flag.key for flag in flags.cached(scope).flags}:
+        raise ValidationError(_("This flag is not raised for you now."))
+    explanation = (
+        FlagExplanation.objects.select_for_update()
+        .filter(school_id=scope.school_id, college=scope.college_id, key=key)
+        .first()
+    )
+    created = explanation is None
+    if explanation is None:
+        explanation = FlagExplanation(
+            school_id=scope.school_id, college_id=scope.college_id, key=key
+        )
+    explanation.comment = comment
+    explanation.explained_by = user
+    explanation.explained_at = timezone.now()
+    explanation.save()
+    record_event(
+        explanation,
+        by=user,
+        action=AuditAction.EXPLAIN_FLAG,
+        comment=comment,
+        changes={"key": key, "created": created},
+    )
+    return explanation

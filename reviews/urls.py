@@ -2,6 +2,7 @@ from django.urls import path
 
 from reviews import (
     annual_views,
+    flag_views,
     registry_views,
     report_views,
     snapshot_views,
@@ -46,6 +47,13 @@ urlpatterns = [
     ),
     path("verification/items/<int:pk>/", verification_views.item, name="verification_item"),
     path("verification/tasks/", verification_views.tasks, name="verification_tasks"),
+    path("verification/", flag_views.page, name="verification"),
+    path(
+        "verification/graduates/",
+        flag_views.graduates,
+        name="verification_graduates",
+    ),
+    path("verification/explain/", flag_views.explain, name="verification_explain"),
     path("records/", registry_views.records, name="records"),
     path("records/<int:pk>/", registry_views.record, name="record"),
     path(

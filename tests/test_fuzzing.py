@@ -213,6 +213,8 @@ LIST_VIEWS = {
     "reviews:held_changes": ("school_reviewer", ["page"]),
     "reviews:verification_samples": ("school_reviewer", []),
     "reviews:verification_tasks": ("college_reviewer", []),
+    "reviews:verification": ("school_reviewer", []),
+    "reviews:verification_graduates": ("college_reviewer", ["flag"]),
     "account_security": ("student", ["next"]),
     "agreements:sent": ("employer_user", ["page"]),
     "agreements:invitations": ("student", ["page"]),

@@ -184,6 +184,10 @@ class Registration(FSMModelMixin, Terms):
     # A type that needs two documents (自由职业: the signed statement and a proof of income).
     extra_proof = models.FileField(_("second proof document"), upload_to=document_path, blank=True)
     scan = models.FileField(_("stamped agreement scan"), upload_to=document_path, blank=True)
+    # The stored proofs' SHA-256, written with the file (registration_save_draft; older rows:
+    # manage.py fill_proof_digests): one file used for several graduates is a 核查 red flag.
+    proof_sha256 = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    extra_proof_sha256 = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     comment = models.TextField(_("reviewer's comment"), blank=True)
     number = models.CharField(
         _("agreement number"), max_length=20, unique=True, null=True, blank=True

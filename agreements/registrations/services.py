@@ -32,6 +32,7 @@ from destreg.audit.models import AuditAction
 from destreg.audit.stages import COLLEGE
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
+from destreg.lib.uploads import file_sha256
 from destreg.reference.models import Code, CodeTable
 from students.coercion import graduate_notice
 from students.destinations import claim_release, claim_start
@@ -44,6 +45,10 @@ APPROVE, RETURN, REJECT = "approve", "return", "reject"
 
 def _url(item: Registration) -> str:
     return reverse("agreements:registration", args=[item.pk])
+
+
+# Each proof file field and the field holding its SHA-256 (the 核查 page groups on it).
+PROOF_DIGESTS = {"proof": "proof_sha256", "extra_proof": "extra_proof_sha256"}
 
 
 def destination_code(path: str, kind: str = "") -> str:
@@ -74,6 +79,8 @@ def registration_save_draft(
         if name in ("proof", "scan") and not value:
             continue  # keep the stored file when no new one is chosen
         setattr(registration, name, value)
+        if name in PROOF_DIGESTS:  # a new file (or none): its digest goes with it
+            setattr(registration, PROOF_DIGESTS[name], file_sha256(value) if value else "")
     registration.destination = Code.objects.get(
         table=CodeTable.DESTINATION,
         code=destination_code(path, values.get("kind", "") or registration.kind),

@@ -24,6 +24,7 @@ from agreements.online.services import invitation_send
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
+from destreg.demo.anomalies import demo_student, seed_anomalies
 from destreg.lib.uploads import clean_document
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from employers.models import Employer
@@ -420,3 +421,4 @@ def seed() -> None:
         "张江路100号", "陈经理", admin=admin,
     )  # fmt: skip
     _demo_invitation(employer2, li)
+    seed_anomalies(school, make_student=demo_student(_student, admin), evidence=_evidence)

@@ -13,6 +13,7 @@ break the signature, and every byte of it is vouched for by the signer, so it is
 (after passing the same checks).
 """
 
+import hashlib
 import re
 import struct
 import threading
@@ -618,6 +619,22 @@ class DocumentForm(forms.BaseForm):
                     self.cleaned_data[name] = rebuild_document(value)
                 except ValidationError as error:
                     self.add_error(name, error)
+
+
+def file_sha256(file) -> str:
+    """The SHA-256 (hex) of a file's content, read in chunks; an open file is left at its
+    start, a stored one is opened and closed."""
+    digest = hashlib.sha256()
+    if getattr(file, "closed", False) or not hasattr(file, "chunks"):
+        with file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
 
 
 def document_path(instance, filename: str) -> str:

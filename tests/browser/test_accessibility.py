@@ -20,7 +20,7 @@ from reviews import verification as sampling
 from reviews.models import AnnualReport
 from reviews.services import snapshot_take
 from students.coercion import coercion_report_file
-from students.models import current_graduation_year
+from students.models import RegistryRecord, current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -107,6 +107,10 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
         cutoff=timezone.localdate() - timedelta(days=1),
     )
     f.make_record(world.major_a1, name="赵六")  # registered after the snapshot
+    # Freelance for one graduate of three in the college: a red flag on the 核查 page.
+    RegistryRecord.objects.filter(pk=third.record_id).update(
+        destination=f.code("destination", "76")
+    )
     reviews = [
         f"/reviews/statistics/?as_of={snapshot.pk}",
         f"/reviews/snapshots/{snapshot.pk}/changes/",
@@ -116,6 +120,7 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
         f"/reviews/records/{student.record_id}/",
         "/reviews/verification/reports/",
     ]
+    flagged = f"/reviews/verification/graduates/?flag=share:{world.a1.pk}:76"
     return {
         "student": (
             student.user.username,
@@ -146,11 +151,12 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
                 f"/agreements/{waiting.pk}/",
             ],
         ),
-        "college reviewer": (college_reviewer.username, [*reviews, *verifying]),
+        "college reviewer": (college_reviewer.username, [*reviews, *verifying, flagged]),
         "school reviewer": (
             school_reviewer.username,
             [
                 *reviews,
+                flagged,
                 "/reviews/verification/samples/",
                 f"/reviews/verification/samples/{sample.pk}/",
                 f"/reviews/verification/items/{sampled.pk}/",

@@ -27,7 +27,7 @@ from reviews.models import AnnualReport
 from reviews.services import snapshot_take
 from students.coercion import coercion_report_file, report_token
 from students.importing import COLUMNS
-from students.models import current_graduation_year
+from students.models import RegistryRecord, current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -203,6 +203,10 @@ def cast(
             progress=progress,
             requested_by=school_reviewer,
         )
+    # Freelance for one of the college's two graduates: the 核查 page shows a flag.
+    RegistryRecord.objects.filter(pk=other_student.record_id).update(
+        destination=f.code("destination", "76")
+    )
     assert pending.status == "pending" and timezone.now()
     # A reporting snapshot, then a graduate registered after it (the changes report).
     snapshot_take(

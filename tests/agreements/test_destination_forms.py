@@ -211,7 +211,8 @@ def test_study_abroad_stores_the_country_code_and_both_names_and_shows_them(clie
     response = _post(client, student, _complete("study_abroad"))
     assert response.status_code == 302, response.context["form"].errors
     item = Registration.objects.get()
-    assert (item.country.table, item.country.code, item.country.name) == ("country", "702", "新加坡")
+    country = item.country
+    assert (country.table, country.code, country.name) == ("country", "702", "新加坡")
     assert (item.institution_foreign, item.program_foreign) == (
         "National University of Singapore",
         "Data Science",

@@ -3,7 +3,7 @@ offline and paper agreements, each other destination (11 … 85), and no destina
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone
@@ -27,7 +27,7 @@ FIRST_26 = [
     "单位名称", "统一社会信用代码", "单位性质代码", "单位性质", "单位行业代码", "单位行业",
     "单位所在地代码", "单位所在地", "工作职位类别代码", "工作职位类别", "协议书编号",
 ]  # fmt: skip
-SIGNED_AT = timezone.make_aware(datetime(2026, 5, 20, 10, 0))
+SIGNED_AT = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)  # 10:00 in Beijing: signed on 2026-05-20
 USCC = "91110000100000000R"
 
 # What each other destination's registration holds (four: 其他去向), by kind.
@@ -96,7 +96,7 @@ def _registry_columns(record: RegistryRecord) -> dict[str, str]:
 
 
 def _empty_destination() -> dict[str, str]:
-    return {heading: "" for heading in COLUMNS[12:26] + COLUMNS[33:]}
+    return dict.fromkeys(COLUMNS[12:26] + COLUMNS[33:], "")
 
 
 def _destination(code: str) -> dict[str, str]:
@@ -222,7 +222,10 @@ def expected(world, signed, school_reviewer) -> dict[str, dict[str, str]]:
     paper = _unit("纸质") | {"paper_number": "BJ-0001", "paper_signed_on": date(2026, 5, 1)}
     record = _register(world, "E02", "paper", paper)
     rows["E02"] = (
-        _registry_columns(record) | _empty_destination() | _destination("10") | _unit_columns("纸质", "")
+        _registry_columns(record)
+        | _empty_destination()
+        | _destination("10")
+        | _unit_columns("纸质", "")
     )
     for n, (kind, (code, _label)) in enumerate(OTHER_KINDS.items(), start=3):
         values = {"kind": kind} | OTHER_VALUES[kind]
@@ -295,9 +298,7 @@ def test_rows_keyed_by_column_id(expected, world):
 
 
 def test_a_country_typed_before_the_code_table_is_still_exported(world, school_reviewer):
-    record = _register(
-        world, "E50", "other", {"kind": "study_abroad", "institution": "某大学"}
-    )
+    record = _register(world, "E50", "other", {"kind": "study_abroad", "institution": "某大学"})
     Registration.objects.filter(student__record=record).update(country_legacy="某国")
     data = _export(school_reviewer, "csv").decode("utf-8-sig")
     row = _by_student_no(list(csv.reader(io.StringIO(data))))["E50"]

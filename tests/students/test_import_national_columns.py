@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from students.importing import registry_import, template_workbook
@@ -98,7 +99,8 @@ def test_without_a_birth_date_column_it_is_read_from_the_id_number(world):
 )
 def test_a_bad_value_is_that_rows_error(world, column, value, message):
     row, _born = _row(world, **{column: value})
-    report = _import(world, [row])
+    with translation.override("en"):
+        report = _import(world, [row])
     assert not report.ok
     assert report.errors[0].line == 2
     assert any(message in text for text in report.errors[0].messages), report.errors

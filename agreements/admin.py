@@ -66,4 +66,4 @@ class RegistrationAdmin(NoDeleteAdmin):
         "unit_region",
         "job_category",
     ]
-    readonly_fields = ["status", "number"]
+    readonly_fields = ["status", "number", "country_legacy"]

@@ -47,7 +47,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="registration",
             name="country_legacy",
-            field=models.CharField(blank=True, editable=False, max_length=50),
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                max_length=50,
+                verbose_name="country or region as typed earlier",
+            ),
         ),
         migrations.AddField(
             model_name="registration",

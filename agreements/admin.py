@@ -106,7 +106,7 @@ class RegistrationAdmin(NoDeleteAdmin):
         "unit_region",
         "job_category",
     ]
-    readonly_fields = ["status", "number"]
+    readonly_fields = ["status", "number", "country_legacy"]
 
 
 def _choices(names: tuple[str, ...]) -> list[tuple[str, str]]:

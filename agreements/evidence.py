@@ -40,6 +40,7 @@ RULE_FIELDS = (
     "shop_url",
     "role",
     "institution",
+    "institution_foreign",
     "program",
     "country",
     "start_date",

@@ -233,8 +233,8 @@ class RegistryImportForm(forms.Form):
         label=_("CSV or XLSX file"),
         help_text=_(
             "First row: 学号, 姓名, 性别, 身份证号, 民族, 政治面貌, 院系, 专业代码, 学历层次, "
-            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期, 毕业年份, 城乡生源, "
-            "手机号, 电子邮箱)."
+            "毕业日期, 生源地代码 (and optionally 培养方式, 入学日期 or 入学年月, 毕业年份, "
+            "城乡生源, 手机号, 电子邮箱, 考生号, 出生日期, 委培单位, 学习形式)."
         ),
     )
     valid_only = forms.BooleanField(

@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from stdnum.cn import ric
 
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
@@ -34,7 +35,14 @@ from destreg.reference.models import Code, CodeTable, Major, Region, School
 from students.conflicts import Claim, conflict_open
 from students.home import forget_home
 from students.import_files import MAX_VALUE_LENGTH, check_size, count_rows, open_rows, size_of
-from students.models import Gender, HeldRegistryChange, RegistryConflict, RegistryRecord, Student
+from students.models import (
+    Gender,
+    HeldRegistryChange,
+    RegistryConflict,
+    RegistryRecord,
+    Student,
+    StudyForm,
+)
 
 # Column headings accepted in a file, mapped to our field names.
 COLUMNS = {
@@ -55,7 +63,13 @@ COLUMNS = {
     "城乡生源": "urban_rural",
     "手机号": "mobile",
     "电子邮箱": "email",
+    "考生号": "candidate_no",
+    "出生日期": "birth_date",
+    "委培单位": "sponsor_unit",
+    "学习形式": "study_form",
 }
+# Other headings for the same field: the national layout's name for it.
+ALIASES = {"入学年月": "enrolment_date"}
 REQUIRED = (
     "student_no",
     "name",
@@ -70,6 +84,19 @@ REQUIRED = (
     "origin_region",
 )
 CONTACT_FIELDS = ("mobile", "email")
+# Columns added after files were first imported: a file without one leaves its stored values
+# alone, like the contacts (the birth date is always written: without its column it is
+# read from the ID number).
+LATER_FIELDS = ("candidate_no", "sponsor_unit", "study_form")
+CANDIDATE_NO = re.compile(r"^[0-9A-Za-z]{1,20}$")
+# 入学年月: a month, written 2022-09, 2022/9, 2022.09 or 202209.
+YEAR_MONTH = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})|(\d{2}))$")
+_STUDY_FORMS = {
+    "全日制": StudyForm.FULL_TIME,
+    "非全日制": StudyForm.PART_TIME,
+    StudyForm.FULL_TIME.value: StudyForm.FULL_TIME,
+    StudyForm.PART_TIME.value: StudyForm.PART_TIME,
+}
 LABELS = {name: heading for heading, name in COLUMNS.items()}
 # Control characters (NUL, line breaks, C1 controls …) belong in no value: PostgreSQL refuses
 # NUL in text, so a single one would fail the whole import; the others garble pages and exports.
@@ -133,7 +160,8 @@ def read_rows(
 def _normalise(row: dict) -> dict[str, str]:
     out = {}
     for heading, value in row.items():
-        key = COLUMNS.get((heading or "").strip(), (heading or "").strip())
+        heading = (heading or "").strip()
+        key = COLUMNS.get(heading) or ALIASES.get(heading, heading)
         if isinstance(value, datetime):
             value = value.date().isoformat()
         elif isinstance(value, date):
@@ -169,6 +197,14 @@ _GENDERS = {"1": Gender.MALE, "男": Gender.MALE, "2": Gender.FEMALE, "女": Gen
 
 def _parse_date(value: str) -> date:
     return date.fromisoformat(value.replace("/", "-").replace(".", "-")[:10])
+
+
+def _parse_month_or_date(value: str) -> date:
+    """A date, or a month (入学年月) as its first day."""
+    match = YEAR_MONTH.match(value)
+    if match:
+        return date(int(match.group(1)), int(match.group(2) or match.group(3)), 1)
+    return _parse_date(value)
 
 
 def _label(name: str) -> str:
@@ -228,6 +264,7 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
         ("student_no", "学号", 30),
         ("name", "姓名", 50),
         ("email", "电子邮箱", 254),
+        ("sponsor_unit", "委培单位", 100),
     ):
         if len(row.get(name, "")) > limit:
             errors.append(
@@ -238,13 +275,37 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
         errors.append(_("性别 must be 男 or 女."))
     record.gender = _GENDERS.get(gender, 0)
     id_number = need("id_number", "身份证号")
+    born_by_id = None
     if id_number:
         try:
             id_number = validate_id_number(id_number)
             record.id_number_cipher = encrypt_id_number(id_number)
             record.id_number_digest = id_number_digest(id_number)
+            born_by_id = ric.get_birth_date(id_number)
         except ValidationError as error:
             errors.append("身份证号: " + " ".join(error.messages))
+    birth = row.get("birth_date", "")
+    record.birth_date = born_by_id
+    if birth:
+        try:
+            record.birth_date = _parse_date(birth)
+        except ValueError:
+            errors.append(
+                _("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).")
+                % {"column": "出生日期", "value": birth}
+            )
+        else:
+            if born_by_id and record.birth_date != born_by_id:
+                errors.append(_("出生日期 differs from the birth date in the 身份证号."))
+    candidate_no = row.get("candidate_no", "")
+    if candidate_no and not CANDIDATE_NO.match(candidate_no):
+        errors.append(_("考生号: letters and digits only, at most 20."))
+    record.candidate_no = candidate_no
+    record.sponsor_unit = row.get("sponsor_unit", "")
+    study_form = row.get("study_form", "")
+    if study_form and study_form not in _STUDY_FORMS:
+        errors.append(_("学习形式 must be 全日制 or 非全日制."))
+    record.study_form = _STUDY_FORMS.get(study_form, "")
     record.ethnicity = coded(CodeTable.ETHNICITY, "ethnicity", "民族")  # type: ignore[assignment]
     record.political_status = coded(CodeTable.POLITICAL_STATUS, "political_status", "政治面貌")  # type: ignore[assignment]
     record.education_level = coded(CodeTable.EDUCATION_LEVEL, "education_level", "学历层次")  # type: ignore[assignment]
@@ -270,7 +331,8 @@ def _validate_row(row: dict[str, str], school: School, lookups: _Lookups) -> Reg
         value = need(name, label)
         if value:
             try:
-                setattr(record, name, _parse_date(value))
+                parse = _parse_month_or_date if name == "enrolment_date" else _parse_date
+                setattr(record, name, parse(value))
             except ValueError:
                 errors.append(
                     _("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).")
@@ -453,6 +515,7 @@ UPSERT_FIELDS = [
     "graduation_year",
     "origin_region",
     "urban_rural",
+    "birth_date",
     "updated_at",
 ]
 IDENTITY_FIELDS = ("name", "id_number_cipher", "id_number_digest")
@@ -547,7 +610,7 @@ def registry_write(
     report.held = _hold_identity_changes(
         school=school, records=report.valid, actor=actor, filename=filename, job=job
     )
-    contacts = [name for name in CONTACT_FIELDS if name in report.columns]
+    contacts = [name for name in (*CONTACT_FIELDS, *LATER_FIELDS) if name in report.columns]
     RegistryRecord.objects.bulk_create(
         report.valid,
         batch_size=BATCH,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.cn import ric
 
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import change_state, record_event
@@ -329,6 +330,7 @@ def _create_record_from_request(
     )
     record.id_number_cipher = student.id_number_cipher
     record.id_number_digest = student.id_number_digest
+    record.birth_date = ric.get_birth_date(student.id_number)  # the national export's 出生日期
     with refused_on_clash(imported_since):
         record.save()
     record_event(

@@ -189,7 +189,7 @@ def purge_snapshots(transactional_db):
 
     from reviews.models import ExportJob, Snapshot, SnapshotRow
 
-    triggers = importlib.import_module("reviews.migrations.0003_snapshots_append_only")
+    triggers = importlib.import_module("reviews.migrations.0005_snapshots_append_only")
     create, drop = triggers._statements(connection.vendor)
     with connection.cursor() as cursor:
         for statement in drop:

@@ -41,6 +41,8 @@ PATH_FIELDS = {
         "institution",
         "program",
         "country",
+        "institution_foreign",
+        "program_foreign",
         "subtype",
         "org_name",
         "org_uscc",
@@ -179,10 +181,20 @@ OTHER_KIND_FIELDS: dict[str, KindFields] = {
     ),
     "study_abroad": KindFields(
         _("Study abroad"),
-        asks=("country", "institution", "program", "start_date", "proof"),
+        asks=(
+            "institution",
+            "program",
+            "country",
+            "institution_foreign",
+            "program_foreign",
+            "start_date",
+            "proof",
+        ),
         labels={
-            "institution": _("Admitting institution"),
-            "program": _("Major"),
+            "institution": _("Admitting institution (Chinese name)"),
+            "program": _("Major (Chinese name)"),
+            "institution_foreign": _("Admitting institution (foreign name)"),
+            "program_foreign": _("Major (foreign name)"),
             "proof": _("Admission letter"),
         },
     ),
@@ -234,6 +246,7 @@ CODE_FIELDS = {
     "unit_nature": CodeTable.UNIT_NATURE,
     "unit_industry": CodeTable.INDUSTRY,
     "job_category": CodeTable.JOB_CATEGORY,
+    "country": CodeTable.COUNTRY,
 }
 
 

@@ -174,7 +174,17 @@ class Registration(FSMModelMixin, Terms):
     role = models.CharField(_("position held"), max_length=50, blank=True)
     institution = models.CharField(_("institution"), max_length=100, blank=True)
     program = models.CharField(_("major or programme"), max_length=100, blank=True)
-    country = models.CharField(_("country or region"), max_length=50, blank=True)
+    # 出国出境: the names in the country's own language (or English), as the admission reads.
+    institution_foreign = models.CharField(
+        _("institution's foreign name"), max_length=200, blank=True
+    )
+    program_foreign = models.CharField(_("major's foreign name"), max_length=200, blank=True)
+    country = code_field(CodeTable.COUNTRY, _("country or region"), null=True, blank=True)
+    # A country typed as free text before the code table, that matched no entry of it: kept
+    # so that nothing approved loses its value (the export prints it when ``country`` is empty).
+    country_legacy = models.CharField(
+        _("country or region as typed earlier"), max_length=50, blank=True, editable=False
+    )
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
     # 自主创业 without a business licence: the online shop, shown by screenshots.

@@ -31,7 +31,14 @@ from employers.models import Employer
 from employers.permissions import can_verify_employer
 from employers.services import employer_register, employer_verify
 from students.binding import registry_bind, registry_unbind
-from students.models import BindingMethod, Gender, RegistryRecord, Student, current_graduation_year
+from students.models import (
+    BindingMethod,
+    Gender,
+    RegistryRecord,
+    Student,
+    StudyForm,
+    current_graduation_year,
+)
 from students.services import student_register
 
 PASSWORD = "demo12345"  # noqa: S105 (the documented demo password)
@@ -137,6 +144,8 @@ def _record(
     record.education_level = major.education_level
     record.study_mode = _code(CodeTable.STUDY_MODE, "1")
     record.enrolment_date = date(year - 4, 9, 1)
+    record.study_form = StudyForm.FULL_TIME
+    record.birth_date = ric.get_birth_date(id_number)
     record.graduation_date = date(year, 6, 30)
     record.graduation_year = year
     record.origin_region = Region.objects.get(code=region)

@@ -21,14 +21,19 @@ _YEARS = re.compile(r"^\[(\d{4})?-(\d{4})?\]")
 
 
 @transaction.atomic
-def load_codes(data_dir: Path = DATA_DIR, *, code_model=Code) -> int:
-    """Upsert every code table; ``code_model`` lets a migration pass its historical model.
+def load_codes(
+    data_dir: Path = DATA_DIR, *, code_model=Code, tables: tuple[str, ...] | None = None
+) -> int:
+    """Upsert every code table, or only ``tables``; ``code_model`` lets a migration pass its
+    historical model.
 
     A file's ``name_en`` column (English names) is loaded once the model has the field
     (migration 0004); migrations before it pass a model without it."""
     has_english = any(field.name == "name_en" for field in code_model._meta.get_fields())
     count = 0
     for table in CodeTable:
+        if tables is not None and table.value not in tables:
+            continue
         path = data_dir / f"{table.value}.csv"
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))

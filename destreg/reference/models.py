@@ -26,6 +26,7 @@ class CodeTable(models.TextChoices):
     ETHNICITY = "ethnicity", _("Ethnicity")
     URBAN_RURAL = "urban_rural", _("Urban or rural origin")
     STUDY_MODE = "study_mode", _("Training mode")
+    COUNTRY = "country", _("Country or region")
 
 
 class CodeQuerySet(models.QuerySet["Code"]):

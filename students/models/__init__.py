@@ -18,6 +18,7 @@ from students.models.people import (
     RegistryRequestQuerySet,
     RegistryRequestStatus,
     Student,
+    StudyForm,
     current_graduation_year,
 )
 from students.models.reports import (
@@ -67,5 +68,6 @@ __all__ = [
     "SchoolSignOn",
     "SchoolSignOnQuerySet",
     "Student",
+    "StudyForm",
     "current_graduation_year",
 ]

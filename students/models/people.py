@@ -36,6 +36,14 @@ class Gender(models.IntegerChoices):
     FEMALE = 2, _("Female")
 
 
+class StudyForm(models.TextChoices):
+    """学习形式. Stored by meaning: the national standard's codes for it were not confirmed,
+    so the exports print the Chinese name."""
+
+    FULL_TIME = "full_time", _("Full-time")
+    PART_TIME = "part_time", _("Part-time")
+
+
 class IdNumberMixin(models.Model):
     """An encrypted 身份证号 with a keyed digest for lookup."""
 
@@ -102,7 +110,15 @@ class RegistryRecord(IdNumberMixin):
     major = models.ForeignKey(Major, verbose_name=_("major"), on_delete=models.PROTECT)
     education_level = code_field(CodeTable.EDUCATION_LEVEL, _("education level"))
     study_mode = code_field(CodeTable.STUDY_MODE, _("training mode"), null=True, blank=True)
+    # 委培单位: the unit that sponsors a 委培 (commissioned) student's training.
+    sponsor_unit = models.CharField(_("sponsoring unit"), max_length=100, blank=True)
+    study_form = models.CharField(
+        _("form of study"), max_length=10, choices=StudyForm.choices, blank=True
+    )
     enrolment_date = models.DateField(_("enrolment date"), null=True, blank=True)
+    # 考生号: the entrance examination's candidate number (14 digits for 高考, 15 for 研招).
+    candidate_no = models.CharField(_("candidate number"), max_length=20, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     graduation_date = models.DateField(_("graduation date"))
     graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
     origin_region = models.ForeignKey(

@@ -39,7 +39,9 @@ TYPED = {
     "freelance": {"subtype": "插画师", "salary": "4000", "unit_region": "310100"},
     "further_study": {"institution": "示例大学", "program": "计算机科学与技术",
                       "subtype": "研究生"},
-    "study_abroad": {"country": "新加坡", "institution": "新加坡国立大学", "program": "数据科学"},
+    "study_abroad": {"country": "702", "institution": "新加坡国立大学", "program": "数据科学",
+                     "institution_foreign": "National University of Singapore",
+                     "program_foreign": "Data Science"},
 }  # fmt: skip
 NEW = reverse("agreements:registration_new", args=["other"])
 # The seeded rules (agreements/data/evidence_rules.json), by destination code.
@@ -110,7 +112,9 @@ def test_each_missing_required_field_is_named_and_everything_typed_is_kept(
     assert set(form.errors) == {missing}
     page = response.content.decode()
     for name, value in TYPED[kind].items():
-        if name not in (missing, "unit_region"):  # a select: see the next line
+        if name == "country" != missing:  # a select: the chosen option
+            assert re.search(rf'<option value="{value}" selected>', page), name
+        elif name not in (missing, "unit_region"):  # unit_region, a select: below
             assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"', page), name
     if "unit_region" in TYPED[kind] and missing != "unit_region":
         assert re.search(r'<option value="{}" selected>'.format(TYPED[kind]["unit_region"]), page)
@@ -221,3 +225,28 @@ def test_the_chooser_shows_a_closed_path_with_its_reason(
     assert page.count("disabled") == 4
     assert 'id="closed-offline"' in page and "纸质三方" in page
     assert reverse("agreements:registration_new", args=["offline"]) not in page
+
+
+def test_study_abroad_stores_the_country_code_and_both_names_and_shows_them(client, student):
+    response = _post(client, student, _complete("study_abroad"))
+    assert response.status_code == 302, response.context["form"].errors
+    item = Registration.objects.get()
+    country = item.country
+    assert (country.table, country.code, country.name) == ("country", "702", "新加坡")
+    assert (item.institution_foreign, item.program_foreign) == (
+        "National University of Singapore",
+        "Data Science",
+    )
+    with translation.override("zh-hans"):
+        page = client.get(item.get_absolute_url()).content.decode()
+    for shown in ("新加坡国立大学", "National University of Singapore", "Data Science", "新加坡"):
+        assert shown in page
+    # The edit form's round trip of every field: tests/agreements/test_registration_form.py.
+
+
+def test_a_country_outside_the_table_is_refused(client, student):
+    for value in ("新加坡", "156", "999"):  # a name, China itself, no such code
+        response = _post(client, student, _complete("study_abroad") | {"country": value})
+        assert response.status_code == 200
+        assert "country" in response.context["form"].errors
+    assert not Registration.objects.exists()

@@ -34,7 +34,8 @@ FULL = {
     "other": {
         "subtype": "研究生", "org_name": "某研究所", "org_uscc": "91110000100000000R",
         "role": "助理", "institution": "示例大学", "program": "计算机科学与技术",
-        "country": "中国", "start_date": "2026-09-01", "end_date": "2029-06-30",
+        "country": "702", "institution_foreign": "National University of Singapore",
+        "program_foreign": "Data Science", "start_date": "2026-09-01", "end_date": "2029-06-30",
         "shop_url": "https://shop.example.com/1", "salary": "6000", "unit_region": "110100",
     },
 }  # fmt: skip

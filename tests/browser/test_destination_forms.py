@@ -124,3 +124,39 @@ def test_a_research_assistants_pay_is_held_against_the_minimum_wage(
         page.locator("button[name=action][value=submit]").click()
     assert "该省份暂无最低工资标准数据，未核对" in page.locator("#wage-check").inner_text()
     shoot(page, "minimum-wage-not-checked", phone=True)
+
+
+def test_study_abroad_asks_the_country_and_the_foreign_names(page, live_server, student, shoot):
+    login(page, live_server, student.user.username)
+    page.goto(f"{live_server.url}/agreements/register/other/new/?kind=study_abroad")
+    form = page.locator("main form[method=post]")
+    country = form.locator("select[name=country]")
+    foreign = form.locator("input[name=institution_foreign]")
+    assert country.is_visible() and country.get_attribute("aria-required") == "true"
+    assert foreign.is_visible() and foreign.get_attribute("aria-required") == "true"
+    assert "外文名称" in form.locator('label[for="id_institution_foreign"]').inner_text()
+    # 升学 (80) asks neither.
+    form.locator("select[name=kind]").select_option("further_study")
+    assert not country.is_visible() and not foreign.is_visible()
+    form.locator("select[name=kind]").select_option("study_abroad")
+
+    form.locator("input[name=institution]").fill("新加坡国立大学")
+    form.locator("input[name=program]").fill("数据科学")
+    country.select_option(label="新加坡")
+    foreign.fill("National University of Singapore")
+    form.locator("input[name=program_foreign]").fill("Data Science")
+    form.locator("input[name=proof]").set_input_files(
+        {"name": "录取通知书.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    shoot(page, "study-abroad", phone=True)
+    with page.expect_navigation():
+        form.locator("button[name=action][value=submit]").click()
+    item = Registration.objects.get()
+    assert (item.kind, item.country.code, item.institution_foreign, item.program_foreign) == (
+        "study_abroad",
+        "702",
+        "National University of Singapore",
+        "Data Science",
+    )
+    assert "National University of Singapore · Data Science" in page.locator("main").inner_text()
+    shoot(page, "study-abroad-submitted", phone=True)

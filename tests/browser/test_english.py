@@ -26,7 +26,7 @@ from reviews import verification as sampling
 from reviews.models import AnnualReport
 from reviews.services import snapshot_take
 from students.coercion import coercion_report_file, report_token
-from students.importing import COLUMNS
+from students.importing import ALIASES, COLUMNS
 from students.models import RegistryRecord, current_graduation_year
 from tests import factories as f
 from tests.browser.conftest import login
@@ -35,8 +35,10 @@ pytestmark = pytest.mark.browser
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 # The switch back to Chinese names its language in Chinese; the registry file's column
-# headings are what the file must literally say.
-ALLOWED = ["中文", *COLUMNS]
+# headings (and their other names) are what the file must literally say.
+ALLOWED = ["中文", *COLUMNS, *ALIASES]
+# The values the 学习形式 column takes, as the file must say them.
+ALLOWED += ["非全日制", "全日制"]
 # django-otp's admin words its search hint once, at import, in the default language.
 ALLOWED += ["用户名", "电子邮件地址"]
 MASKED_NAME = re.compile(r"[\u3400-\u9fff]\*+")  # 李* on the public verification page

@@ -131,6 +131,7 @@ def test_a_failed_rendering_is_recorded(
     assert report.status == AnnualReport.Status.FAILED and not report.file
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("role", ["college_reviewer", "student", "employer_user"])
 def test_only_school_reviewers_may_start_one(request, role):
     user = request.getfixturevalue(role)

@@ -115,6 +115,7 @@ def test_approve_and_open_next(client, world, employer_user, college_reviewer):
     assert response.url == reverse("reviews:agreement", args=[second.pk])
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("who", ["student", "employer_user"])
 def test_non_reviewers_cannot_bulk_approve(client, request, who):
     user = request.getfixturevalue(who)

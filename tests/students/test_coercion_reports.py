@@ -5,6 +5,7 @@ only the school's reviewers (a college's for their college) see and handle the r
 import pytest
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
 from django.test import Client
@@ -85,7 +86,11 @@ def test_a_returned_or_rejected_registration_tells_the_graduate_with_the_link(
     item = reg.registration_save_draft(
         student=student,
         path="paper",
-        values={"unit_name": "纸质协议单位", "unit_uscc": "91110000100000000R"},
+        values={
+            "unit_name": "纸质协议单位",
+            "unit_uscc": "91110000100000000R",
+            "proof": SimpleUploadedFile("p.pdf", f.pdf_bytes()),  # the evidence rule's proof
+        },
     )
     reg.registration_submit(registration=item, user=student.user)
     _review(item, college_reviewer, decision, "请补充")

@@ -158,4 +158,4 @@ def test_the_template_has_the_accepted_headings_with_the_contact_columns(client,
     sheet = load_workbook(io.BytesIO(response.content)).active
     headings = [cell.value for cell in sheet[1]]
     assert headings[:4] == ["学号", "姓名", "性别", "身份证号"]
-    assert headings[-2:] == ["手机号", "电子邮箱"]
+    assert headings[-6:] == ["手机号", "电子邮箱", "考生号", "出生日期", "委培单位", "学习形式"]

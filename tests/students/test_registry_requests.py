@@ -55,6 +55,8 @@ def test_import_request_is_created_and_approval_creates_the_record(
     assert (record.student_no, record.name, record.school) == ("2022999", "新同学", world.school_a)
     assert record.id_number == newcomer.id_number
     assert record.ethnicity.code == "01"
+    # The national export's 出生日期, read from the ID number.
+    assert record.birth_date.strftime("%Y%m%d") == newcomer.id_number[6:14]
 
 
 def test_import_form_keeps_input_and_checks_the_major_belongs_to_the_college(

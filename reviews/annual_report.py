@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 
 from agreements.models import Agreement, Registration
-from destreg.reference.models import Region, School
+from destreg.reference.models import Code, College, Region, School
 from reviews.annual import (
     ABROAD,
     FORMULA_VERSION,
@@ -31,8 +31,8 @@ from reviews.annual import (
     figures,
     is_placed,
 )
-from reviews.exporting import CHUNK, approved_sources
-from reviews.models import AnnualReport
+from reviews.exporting import CHUNK, COLUMN_IDS, COLUMNS, approved_sources
+from reviews.models import AnnualReport, Snapshot
 from reviews.stats import PLACED_CODES
 from students.models import Gender, RegistryRecord
 
@@ -108,6 +108,66 @@ def live_rows(school: School, year: int, progress: Progress = _ignore) -> list[G
             )
         progress(len(rows))
     return rows
+
+
+def snapshot_rows(snapshot: Snapshot, progress: Progress = _ignore) -> list[GraduateRow]:
+    """One row per graduate as the snapshot froze them at its cut-off: its rows' national
+    export values (the unit's place, industry and nature, the institution of 升学 and 出国) and
+    the pay agreed in the agreement each row names by its number (a signed agreement's terms
+    never change). Colleges, majors and levels are named as they are named today."""
+    provinces = _province_names()
+    colleges = dict(College.objects.filter(school_id=snapshot.school_id).values_list("pk", "name"))
+    codes = {c.pk: c for c in Code.objects.filter(table__in=["education_level", "destination"])}
+    column = dict(zip(COLUMN_IDS, COLUMNS, strict=True))
+    rows: list[GraduateRow] = []
+    frozen = snapshot.rows.order_by("pk")
+    iterator = frozen.iterator(chunk_size=CHUNK)
+    while chunk := list(islice(iterator, CHUNK)):
+        pay = _agreed_pay({r.export.get(column["agreement_number"], "") for r in chunk} - {""})
+        for row in chunk:
+            values = row.export
+            level = codes.get(row.education_level_id)
+            destination = codes.get(row.destination_id) if row.destination_id else None
+            top = (codes.get(destination.parent_id or 0) or destination) if destination else None
+            code = top.code if top else ""
+            region = values.get(column["unit_region_code"], "")
+            institution = {
+                "80": values.get(column["study_institution"], ""),
+                "85": values.get(column["abroad_institution"], ""),
+            }.get(code, "")
+            if code in ("80", "85") and not institution:  # a snapshot older than the columns
+                institution = values.get(column["unit_name"], "")
+            rows.append(
+                GraduateRow(
+                    college=colleges.get(row.college_id, ""),
+                    major=values.get(column["major"], ""),
+                    level=level.name if level else values.get(column["education_level"], ""),
+                    level_code=level.code if level else "",
+                    gender=row.gender,
+                    destination_code=code,
+                    destination_name=top.name if top else "",
+                    placed=row.placed,
+                    unit_province=provinces.get(region[:2] + "0000", "") if region else "",
+                    industry=values.get(column["unit_industry"], ""),
+                    nature=values.get(column["unit_nature"], ""),
+                    institution=institution.strip(),
+                    monthly_pay=pay.get(values.get(column["agreement_number"], "")),
+                )
+            )
+        progress(len(rows))
+    return rows
+
+
+def _agreed_pay(numbers: set[str]) -> dict[str, int | None]:
+    """The monthly pay each agreement number agreed (online, offline and paper agreements)."""
+    pay: dict[str, int | None] = {}
+    registrations = Registration.objects.filter(number__in=numbers).exclude(
+        path=Registration.Path.OTHER
+    )
+    for agreements in (registrations, Agreement.objects.filter(number__in=numbers)):
+        for number, salary in agreements.order_by().values_list("number", "salary"):
+            pay[str(number)] = salary
+    return pay
 
 
 # --- the charts: horizontal bars, laid out here, drawn by the template --------------------------
@@ -216,10 +276,13 @@ def context(school: School, year: int, as_of: str, data: Figures) -> dict:
     }
 
 
-def render_annual_pdf(school: School, year: int, as_of: str, data: Figures) -> bytes:
-    """The report's PDF, in Chinese whatever the language of whoever asked for it."""
+def render_annual_pdf(
+    school: School, year: int, as_of: str, data: Figures, *, snapshot: bool = False
+) -> bytes:
+    """The report's PDF, in Chinese whatever the language of whoever asked for it;
+    ``snapshot``: the figures are as of a reporting snapshot (``as_of``, its cut-off)."""
     with translation.override(settings.LANGUAGE_CODE):
-        page = context(school, year, as_of, data)
+        page = context(school, year, as_of, data) | {"from_snapshot": snapshot}
         html = render_to_string("reviews/pdf/annual_report.html", page)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
@@ -236,19 +299,30 @@ def annual_report_now(report_id: int) -> None:
     recorded too (and raised, for the task's log)."""
     report = AnnualReport.objects.select_related("school").get(pk=report_id)
     jobs = AnnualReport.objects.filter(pk=report_id)
-    total = RegistryRecord.objects.filter(school=report.school, graduation_year=report.year).count()
-    # When the live data was read (a snapshot's cut-off once reports are drawn from them).
-    as_of = f"{timezone.localtime():%Y-%m-%d %H:%M}"
+    snapshot = report.snapshot
+    if snapshot is not None:
+        total = snapshot.rows.count()
+        as_of = f"{snapshot.cutoff:%Y-%m-%d}"  # the cut-off the snapshot froze
+    else:
+        total = RegistryRecord.objects.filter(
+            school=report.school, graduation_year=report.year
+        ).count()
+        as_of = f"{timezone.localtime():%Y-%m-%d %H:%M}"  # when the live data was read
     jobs.update(status=AnnualReport.Status.RUNNING, progress=0, as_of=as_of)
 
     def reading(done: int) -> None:
         jobs.update(progress=min(READ_UNTIL, READ_UNTIL * done // max(total, 1)))
 
     try:
-        rows = live_rows(report.school, report.year, reading)
+        if snapshot is not None:
+            rows = snapshot_rows(snapshot, reading)
+        else:
+            rows = live_rows(report.school, report.year, reading)
         data = figures(rows)
         jobs.update(progress=RENDER_FROM)
-        pdf = render_annual_pdf(report.school, report.year, as_of, data)
+        pdf = render_annual_pdf(
+            report.school, report.year, as_of, data, snapshot=snapshot is not None
+        )
         with tempfile.TemporaryFile() as handle:
             handle.write(pdf)
             handle.seek(0)

@@ -9,7 +9,7 @@ from destreg.accounts.models import Role
 from destreg.lib.actions import attempt
 from reviews.forms import AnnualReportForm
 from reviews.models import AnnualReport
-from reviews.permissions import get_annual_report_for
+from reviews.permissions import get_annual_report_for, visible_snapshots
 from reviews.services import annual_report_start
 from students.models import current_graduation_year
 
@@ -21,12 +21,20 @@ school_reviewer_required = role_required(Role.SCHOOL_REVIEWER)
 @school_reviewer_required
 def annual_reports(request):
     """GET: the school's latest reports and the form; POST: start one (then its page)."""
-    form = AnnualReportForm(request.POST or None, current_year=current_graduation_year())
+    form = AnnualReportForm(
+        request.POST or None,
+        current_year=current_graduation_year(),
+        snapshots=visible_snapshots(request.user).order_by("-cutoff"),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             done = attempt(
-                lambda: annual_report_start(user=request.user, year=form.cleaned_data["year"]),
+                lambda: annual_report_start(
+                    user=request.user,
+                    year=form.cleaned_data["year"],
+                    snapshot=form.cleaned_data["snapshot"],
+                ),
                 form=form,
             )
             if done and done.value is not None:

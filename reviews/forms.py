@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from destreg.accounts.models import User
 from destreg.reference.models import College
-from reviews.models import Method, Outcome
+from reviews.models import Method, Outcome, Snapshot
 
 
 class DecisionForm(forms.Form):
@@ -124,17 +124,45 @@ class CheckForm(forms.Form):
         self.fields["outcome"].choices = Outcome.choices  # type: ignore[attr-defined]
 
 
+class SnapshotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _("Class of %(year)d, as of %(cutoff)s") % {
+            "year": obj.graduation_year,
+            "cutoff": f"{obj.cutoff:%Y-%m-%d}",
+        }
+
+
 class AnnualReportForm(forms.Form):
     """The class a new annual report counts: this year's or one of the four before."""
 
     year = forms.TypedChoiceField(label=_("Graduating class"), coerce=int, choices=[])
+    snapshot = SnapshotChoiceField(
+        label=_("As of"),
+        queryset=Snapshot.objects.none(),
+        required=False,
+        empty_label=_("Live data (now)"),
+        help_text=_("Or a reporting date's snapshot: the figures as they stood at its cut-off."),
+    )
 
-    def __init__(self, *args, current_year: int, **kwargs):
+    def __init__(self, *args, current_year: int, snapshots=None, **kwargs):
         super().__init__(*args, **kwargs)
         years = range(current_year, current_year - 5, -1)
         field = cast(forms.TypedChoiceField, self.fields["year"])
         field.choices = [(year, str(year)) for year in years]
         field.initial = current_year
+        chosen = cast(forms.ModelChoiceField, self.fields["snapshot"])
+        chosen.queryset = snapshots if snapshots is not None else Snapshot.objects.none()
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        snapshot, year = cleaned.get("snapshot"), cleaned.get("year")
+        if snapshot is not None and year is not None and snapshot.graduation_year != year:
+            self.add_error(
+                "snapshot",
+                _("This snapshot is of the class of %(year)d.")
+                % {"year": snapshot.graduation_year},
+            )
+        return cleaned
 
 
 class ReportingDatesForm(forms.Form):

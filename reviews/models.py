@@ -227,6 +227,15 @@ class AnnualReport(models.Model):
     )
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     file = models.FileField(upload_to="reports/", blank=True)
+    # As of a reporting snapshot of the class; from the live data when empty.
+    snapshot = models.ForeignKey(
+        "Snapshot",
+        verbose_name=_("as of the snapshot"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),

@@ -63,7 +63,7 @@ ANNUAL_REPORT_STALE_AFTER = timedelta(hours=1)
 
 
 @transaction.atomic
-def annual_report_start(*, user: User, year: int) -> AnnualReport:
+def annual_report_start(*, user: User, year: int, snapshot: Snapshot | None = None) -> AnnualReport:
     """Queue a draft 就业质量年度报告 of ``user``'s school for the class of ``year``; it is
     rendered in the background once the row is committed (its page shows the progress).
     Raises PermissionDenied unless ``user`` is one of the school's reviewers, and
@@ -72,6 +72,10 @@ def annual_report_start(*, user: User, year: int) -> AnnualReport:
     decision = can_request_annual_report(user)
     if not decision or user.school_id is None:
         raise PermissionDenied(decision.reason)
+    if snapshot is not None:  # as of one of the school's snapshots of that class
+        require(can_see_snapshot(user, snapshot))
+        if snapshot.graduation_year != year:
+            raise ValidationError(_("This snapshot is of another class."))
     # A job whose worker died long ago (recover_tasks re-queues it meanwhile) frees the place.
     AnnualReport.objects.filter(
         school_id=user.school_id,
@@ -81,7 +85,7 @@ def annual_report_start(*, user: User, year: int) -> AnnualReport:
     try:
         with transaction.atomic():
             report = AnnualReport.objects.create(
-                school_id=user.school_id, year=year, requested_by=user
+                school_id=user.school_id, year=year, snapshot=snapshot, requested_by=user
             )
     except IntegrityError:  # one_annual_report_in_progress_per_school
         raise ValidationError(

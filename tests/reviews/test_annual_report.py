@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from agreements.models import Registration
 from destreg.audit.models import AuditAction, AuditEvent
 from destreg.reference.models import CodeTable, Region
-from reviews.annual_report import live_rows
+from reviews.annual_report import live_rows, snapshot_rows
 from reviews.models import AnnualReport
 from reviews.services import annual_report_start
 from students.models import Gender, RegistryRecord, current_graduation_year
@@ -270,3 +270,76 @@ def test_a_report_whose_file_was_lost_answers_404_not_500(
     url = reverse("reviews:annual_report", args=[report.pk])
     assert client.get(url + "?download=1").status_code == 404
     assert client.get(url).status_code == 200
+
+
+# --- as of a reporting snapshot -----------------------------------------------------------------
+
+
+def _snapshot(world):
+    from reviews.services import snapshot_take
+
+    return snapshot_take(
+        school=world.school_a,
+        year=current_graduation_year(),
+        cutoff=timezone.localdate() - timedelta(days=1),
+    )
+
+
+def test_snapshot_rows_are_the_live_rows_frozen_at_the_cut_off(school_class):
+    snapshot = _snapshot(school_class)
+    live = live_rows(school_class.school_a, current_graduation_year())
+    frozen = snapshot_rows(snapshot)
+
+    def key(row):
+        return (row.destination_code, row.college, row.major, row.gender)
+
+    assert sorted(frozen, key=key) == sorted(live, key=key)  # every field, pay included
+
+    # A graduate placed after the cut-off moves the live figures, not the snapshot's.
+    seeker = RegistryRecord.objects.get(destination__code="70", school=school_class.school_a)
+    RegistryRecord.objects.filter(pk=seeker.pk).update(
+        destination=f.code(CodeTable.DESTINATION, "10")
+    )
+    assert sum(r.placed for r in live_rows(school_class.school_a, current_graduation_year())) == 3
+    assert sum(r.placed for r in snapshot_rows(snapshot)) == 2
+
+
+def test_a_report_as_of_a_snapshot(
+    client, school_class, school_reviewer, django_capture_on_commit_callbacks
+):
+    snapshot = _snapshot(school_class)
+    RegistryRecord.objects.filter(destination__code="70").update(
+        destination=f.code(CodeTable.DESTINATION, "10")
+    )  # placed after the cut-off
+    client.force_login(school_reviewer)
+    page = client.get(reverse("reviews:annual_reports")).content.decode()
+    assert f'<option value="{snapshot.pk}">' in page
+    data = {"year": current_graduation_year(), "snapshot": snapshot.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reviews:annual_reports"), data)
+    report = AnnualReport.objects.get()
+    assert response.status_code == 302 and report.snapshot == snapshot
+    report.refresh_from_db()
+    text = "".join(_text(report).split())
+    assert f"数据截至{snapshot.cutoff:%Y-%m-%d}（报送截止日快照）" in text
+    assert "50.0%" in text  # 2 of 4 at the cut-off (live: 3 of 4)
+    assert "10000" in text  # the pay its agreement agreed
+
+
+def test_a_report_refuses_another_schools_or_another_classs_snapshot(
+    client, school_class, school_reviewer, other_school_reviewer
+):
+    snapshot = _snapshot(school_class)
+    with pytest.raises(PermissionDenied):
+        annual_report_start(
+            user=other_school_reviewer, year=snapshot.graduation_year, snapshot=snapshot
+        )
+    with pytest.raises(ValidationError):
+        annual_report_start(
+            user=school_reviewer, year=snapshot.graduation_year - 1, snapshot=snapshot
+        )
+    client.force_login(other_school_reviewer)
+    data = {"year": snapshot.graduation_year, "snapshot": snapshot.pk}
+    response = client.post(reverse("reviews:annual_reports"), data)
+    assert response.status_code == 400 and "snapshot" in response.context["form"].errors
+    assert not AnnualReport.objects.exists()

@@ -251,12 +251,14 @@ def test_the_list_page_is_for_school_reviewers(client, request, world, role, exp
     assert not AnnualReport.objects.exists()
 
 
-def test_the_nav_links_school_reviewers_to_the_report(client, school_reviewer, college_reviewer):
+def test_the_statistics_page_links_school_reviewers_to_the_report(
+    client, school_reviewer, college_reviewer
+):
     url = reverse("reviews:annual_reports").encode()
     client.force_login(school_reviewer)
-    assert url in client.get(reverse("reviews:queue")).content
+    assert url in client.get(reverse("reviews:statistics")).content
     client.force_login(college_reviewer)
-    assert url not in client.get(reverse("reviews:queue")).content
+    assert url not in client.get(reverse("reviews:statistics")).content
 
 
 def test_a_report_whose_file_was_lost_answers_404_not_500(

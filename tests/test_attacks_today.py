@@ -402,3 +402,81 @@ def test_reporting_dates_junk(client, world, school_reviewer, college_reviewer):
     for value in ("9999-99-99", "0001-01-01", "9999-12-31", "2026-02-30", "\x00", "1" * 5000):
         response = client.post(url, {"date_0": value, "date_1": "", "date_2": ""})
         assert response.status_code in (302, 400), value
+
+
+# --- 核查 red flags ------------------------------------------------------------------------------
+
+GRADUATES = reverse("reviews:verification_graduates")
+
+
+@pytest.mark.parametrize("flag", ["share:²:10", "fast:²", "fast:³³", "share:¹:80"])
+def test_flag_drilldown_with_unicode_digits_is_not_a_500(client, world, school_reviewer, flag):
+    """flags.graduates() checks str.isdigit() and then calls int(): '²' passes the check."""
+    client.force_login(school_reviewer)
+    response = client.get(GRADUATES, {"flag": flag})
+    assert response.status_code in (200, 404)
+
+
+@pytest.mark.parametrize(
+    "flag", ["share:" + "9" * 40 + ":10", "fast:" + "9" * 40, "unit:" + "x" * 290, "proof:\u202e"]
+)
+def test_flag_drilldown_with_huge_ids_is_not_a_500(client, world, school_reviewer, flag):
+    client.force_login(school_reviewer)
+    response = client.get(GRADUATES, {"flag": flag})
+    assert response.status_code in (200, 404)
+
+
+def test_flag_drilldown_stays_in_the_college(client, world, college_reviewer, employer_user):
+    """A college reviewer asks for the graduates of another college's destination share or of
+    a unit; only their own college's graduates may be listed."""
+    other = f.make_student(f.make_record(world.major_a2, name="甲二学院隐私生"))
+    from students.models import RegistryRecord
+
+    RegistryRecord.objects.filter(pk=other.record.pk).update(
+        destination=f.code("destination", "10")
+    )
+    client.force_login(college_reviewer)
+    for flag in (f"share:{world.a2.pk}:10", f"unit:{employer_user.employer.uscc}"):
+        response = client.get(GRADUATES, {"flag": flag})
+        assert "甲二学院隐私生" not in response.content.decode(), flag
+
+
+def test_flag_explain_is_refused_for_flags_not_raised_and_outsiders(
+    client, world, school_reviewer, other_school_reviewer, student, employer_user
+):
+    from reviews.models import FlagExplanation
+
+    url = reverse("reviews:verification_explain")
+    for user, data in (
+        (school_reviewer, {"key": "unit:91110000100000000R", "comment": "伪造"}),
+        (other_school_reviewer, {"key": "share:1:10", "comment": "x"}),
+        (school_reviewer, {"key": "x" * 300, "comment": "y" * 1000}),
+    ):
+        client.force_login(user)
+        assert client.post(url, data).status_code in (302, 400, 403)
+    for outsider in (student.user, employer_user):
+        client.force_login(outsider)
+        assert client.post(url, {"key": "share:1:10", "comment": "x"}).status_code == 403
+    client.force_login(school_reviewer)
+    assert client.get(url).status_code == 405
+    assert not FlagExplanation.objects.exists()
+
+
+def test_flags_page_refuses_non_reviewers(client, world, student, employer_user, platform_admin):
+    for user in (student.user, employer_user, platform_admin):
+        client.force_login(user)
+        assert client.get(reverse("reviews:verification")).status_code == 403
+    assert Client().get(reverse("reviews:verification")).status_code == 302
+
+
+def test_flags_cache_is_per_scope(client, world, college_reviewer, other_college_reviewer):
+    """Warm the flags cache as one college, read as the other: the second must be its own."""
+    from reviews import flags
+
+    client.force_login(college_reviewer)
+    client.get(reverse("reviews:verification"))
+    client.force_login(other_college_reviewer)
+    page = client.get(reverse("reviews:verification"))
+    assert page.context["result"].scope == flags.scope_of(other_college_reviewer)
+    client.get(reverse("reviews:verification"), HTTP_ACCEPT_LANGUAGE="en")
+    assert flags.cached(flags.scope_of(college_reviewer)).scope == flags.scope_of(college_reviewer)

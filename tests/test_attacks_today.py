@@ -480,3 +480,68 @@ def test_flags_cache_is_per_scope(client, world, college_reviewer, other_college
     assert page.context["result"].scope == flags.scope_of(other_college_reviewer)
     client.get(reverse("reviews:verification"), HTTP_ACCEPT_LANGUAGE="en")
     assert flags.cached(flags.scope_of(college_reviewer)).scope == flags.scope_of(college_reviewer)
+
+
+# --- 就业核查 sampling -------------------------------------------------------------------------
+
+
+def test_the_approving_reviewer_cannot_be_assigned_to_verify_their_own_approval(
+    signed, school_reviewer, college_reviewer
+):
+    """就业核查 checks the approvals: the college reviewer who approved this graduate's
+    agreement is accepted as its verifier (and then records 属实 on it)."""
+    from reviews import verification
+
+    sample = verification.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    item = sample.items.get()
+    try:
+        verification.items_assign(
+            sample=sample, item_ids=[item.pk], verifier=college_reviewer, by=school_reviewer
+        )
+    except Exception:  # refused: the defence holds
+        return
+    item.refresh_from_db()
+    assert item.verifier != college_reviewer, "the approver verifies their own approval"
+
+
+def test_sample_item_ids_junk_and_other_school(
+    client, signed, school_reviewer, other_school_reviewer, college_reviewer
+):
+    from reviews import verification
+
+    sample = verification.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    item = sample.items.get()
+    client.force_login(school_reviewer)
+    url = reverse("reviews:verification_sample", args=[sample.pk])
+    response = client.post(
+        url, {"item": ["²", "9" * 40, "-1", str(item.pk)], "verifier": "9" * 40}
+    )
+    assert response.status_code in (302, 400)
+    response = client.post(url, {"item": ["9" * 18], "verifier": str(college_reviewer.pk)})
+    assert response.status_code in (302, 400)
+    client.force_login(other_school_reviewer)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("reviews:verification_item", args=[item.pk])).status_code == 404
+    # an outsider as verifier
+    client.force_login(school_reviewer)
+    client.post(url, {"item": [str(item.pk)], "verifier": str(other_school_reviewer.pk)})
+    item.refresh_from_db()
+    assert item.verifier_id != other_school_reviewer.pk
+
+
+def test_check_form_junk_is_not_a_500(client, signed, school_reviewer):
+    from reviews import verification
+
+    sample = verification.sample_draw(by=school_reviewer, percentage=100, seed=1)
+    item = sample.items.get()
+    verification.items_assign(
+        sample=sample, item_ids=[item.pk], verifier=school_reviewer, by=school_reviewer
+    )
+    client.force_login(school_reviewer)
+    url = reverse("reviews:verification_item", args=[item.pk])
+    for data in (
+        {"method": "\x00", "outcome": "x" * 100, "notes": "y" * 1_000_000},
+        {"method": "phone", "outcome": "confirmed", "notes": "\x00"},
+        {"method": ["phone", "visit"], "outcome": ["confirmed", "not_true"], "notes": ""},
+    ):
+        assert client.post(url, data).status_code in (302, 400)

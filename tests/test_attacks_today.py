@@ -545,3 +545,70 @@ def test_check_form_junk_is_not_a_500(client, signed, school_reviewer):
         {"method": ["phone", "visit"], "outcome": ["confirmed", "not_true"], "notes": ""},
     ):
         assert client.post(url, data).status_code in (302, 400)
+
+
+# --- the national export's new columns --------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_new_registry_columns_are_not_live_formulas(signed, student, school_reviewer, fmt):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from students.models import RegistryRecord
+    from tests.reviews.test_export_formulas import _export
+
+    RegistryRecord.objects.filter(pk=student.record.pk).update(
+        sponsor_unit=LEAK, candidate_no="=1+1", study_form="@SUM(A1)"
+    )
+    from employers.models import Employer
+
+    Employer.objects.filter(pk=signed.employer_id).update(address="-2+3+cmd|' /C calc'!A0")
+    data = _export(school_reviewer, fmt)
+    headings = ["委培单位", "考生号", "单位地址", "学习形式"]
+    if fmt == "csv":
+        row = next(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        for heading in headings:
+            value = row[heading]
+            assert not value or value.startswith("'") or value[0] not in "=+-@", (heading, value)
+    else:
+        from reviews.exporting import COLUMNS
+
+        sheet = load_workbook(io.BytesIO(data)).active
+        row = next(sheet.iter_rows(min_row=2))
+        for heading in headings:
+            cell = row[COLUMNS.index(heading)]
+            assert cell.data_type != "f", (heading, cell.value)
+
+
+# --- the 学籍 import's new columns ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"出生日期": "9999-99-99"},
+        {"出生日期": "0000-00-00"},
+        {"出生日期": "99999999999999999999"},
+        {"出生日期": "1900-02-29"},
+        {"入学年月": "2022-13"},
+        {"入学年月": "999999"},
+        {"入学年月": "0000-00"},
+        {"入学年月": "²⁰²²⁰⁹"},
+        {"入学年月": "2022-9-99"},
+        {"考生号": "1" * 500},
+        {"委培单位": "甲" * 5000},
+        {"学习形式": "\x00"},
+        {"培养方式": "9" * 40},
+        {"出生日期": "²⁰⁰³-⁰¹-⁰¹"},
+        {"出生日期": "-1"},
+    ],
+)
+def test_import_new_columns_junk_is_a_row_error_not_a_crash(world, values):
+    from tests.students.test_import_national_columns import _import, _row
+
+    row, _born = _row(world)
+    report = _import(world, [row | values])
+    assert not report.ok, (values, report.errors)

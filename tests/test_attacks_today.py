@@ -612,3 +612,27 @@ def test_import_new_columns_junk_is_a_row_error_not_a_crash(world, values):
     row, _born = _row(world)
     report = _import(world, [row | values])
     assert not report.ok, (values, report.errors)
+
+
+def test_renamed_unit_loses_its_pending_invitations(client, invitation, employer_user, student):
+    """A verified unit invites a graduate, then renames itself (e.g. to a well-known company):
+    it is no longer verified, yet the graduate is shown the new name on the old invitation
+    and can accept it, creating an agreement with an unverified unit."""
+    employer = employer_user.employer
+    client.force_login(employer_user)
+    response = client.post(DETAILS, _details(employer, name="华为技术有限公司"))
+    assert response.status_code == 302
+    employer.refresh_from_db()
+    assert not employer.is_verified
+    client.force_login(student.user)
+    page = client.get(reverse("agreements:invitation", args=[invitation.pk])).content.decode()
+    client.post(
+        reverse("agreements:invitation_answer", args=[invitation.pk]),
+        {"answer": "accept", "confirm": "1"},
+    )
+    from agreements.models import Agreement
+
+    assert not Agreement.objects.filter(invitation=invitation).exists(), (
+        "a graduate signed with a unit that is no longer verified (shown under its new name: "
+        + str("华为技术有限公司" in page) + ")"
+    )

@@ -636,3 +636,30 @@ def test_renamed_unit_loses_its_pending_invitations(client, invitation, employer
         "a graduate signed with a unit that is no longer verified (shown under its new name: "
         + str("华为技术有限公司" in page) + ")"
     )
+
+
+def test_signed_agreement_keeps_the_name_and_code_it_was_signed_under(
+    client, signed, employer_user, school_reviewer
+):
+    """After signing, the unit changes its name and credit code (it only loses its
+    verification). The signed agreement and the national export must still name the unit
+    the graduate signed with, not whatever the unit calls itself now."""
+    import csv
+    import io
+
+    from stdnum.cn import uscc
+
+    from tests.reviews.test_export_formulas import _export
+
+    employer = employer_user.employer
+    old_name, old_code = employer.name, employer.uscc
+    body = "91110000" + "7" * 9
+    new_code = body + uscc.calc_check_digit(body)
+    client.force_login(employer_user)
+    response = client.post(DETAILS, _details(employer, name="另一家公司", uscc=new_code))
+    assert response.status_code == 302
+    row = next(csv.DictReader(io.StringIO(_export(school_reviewer, "csv").decode("utf-8-sig"))))
+    assert (row["单位名称"], row["统一社会信用代码"]) == (old_name, old_code), (
+        "the signed agreement now reports the unit's new name/code: "
+        f"{row['单位名称']} {row['统一社会信用代码']}"
+    )

@@ -663,3 +663,55 @@ def test_signed_agreement_keeps_the_name_and_code_it_was_signed_under(
         "the signed agreement now reports the unit's new name/code: "
         f"{row['单位名称']} {row['统一社会信用代码']}"
     )
+
+
+def test_flags_refresh_is_throttled(client, world, college_reviewer, monkeypatch):
+    """?refresh=1 on a GET recomputes every flag (seconds at 100,000 graduates, README);
+    nothing limits how often a reviewer (or a CSRF'd image tag) asks for it."""
+    from reviews import flags
+
+    calls = []
+    computed = flags._computed
+    monkeypatch.setattr(flags, "_computed", lambda *a, **k: calls.append(1) or computed(*a, **k))
+    client.force_login(college_reviewer)
+    for _ in range(5):
+        assert client.get(reverse("reviews:verification"), {"refresh": "1"}).status_code == 200
+    assert len(calls) <= 2, f"{len(calls)} full recomputations for 5 requests"
+
+
+def test_term_template_mass_assignment(client, employer_user, other_employer_user):
+    from agreements.models import TermTemplate
+    from tests.agreements.test_term_templates import _template_form
+
+    client.force_login(employer_user)
+    response = client.post(
+        reverse("agreements:term_template_new"),
+        _template_form(employer=other_employer_user.employer.pk,
+                       employer_id=other_employer_user.employer.pk,
+                       updated_by=other_employer_user.pk),
+    )  # fmt: skip
+    assert response.status_code == 302
+    template = TermTemplate.objects.get()
+    assert template.employer == employer_user.employer and template.updated_by == employer_user
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"salary": "9" * 40},
+        {"probation_months": "-1"},
+        {"validity_days": "9" * 30},
+        {"name": "\x00"},
+        {"supplement": "x" * 5_000_000},
+        {"job_category": "\x00"},
+        {"report_deadline": "9999-99-99"},
+        {"salary": "NaN"},
+        {"salary": "1e400"},
+    ],
+)
+def test_term_template_junk_is_400(client, employer_user, overrides):
+    from tests.agreements.test_term_templates import _template_form
+
+    client.force_login(employer_user)
+    response = client.post(reverse("agreements:term_template_new"), _template_form(**overrides))
+    assert response.status_code == 400, overrides

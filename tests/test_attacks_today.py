@@ -715,3 +715,75 @@ def test_term_template_junk_is_400(client, employer_user, overrides):
     client.force_login(employer_user)
     response = client.post(reverse("agreements:term_template_new"), _template_form(**overrides))
     assert response.status_code == 400, overrides
+
+
+# --- the admin: evidence rules, minimum wages, seals ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "required_with",
+    ['{"proof": [["x"]]}', '{"proof": [{}]}', '"text"', "[1, 2]", '{"proof": "scan"}', "null"],
+)
+def test_evidence_rule_admin_junk_required_with_is_a_form_error(
+    client, platform_admin, required_with
+):
+    """_validate_required_with builds set(names) before checking the names are strings: a
+    nested list makes it raise TypeError (500) instead of a validation error."""
+    from agreements.evidence import EvidenceRule
+
+    rule = EvidenceRule.objects.select_related("destination").first()
+    client.force_login(platform_admin)
+    url = reverse("admin:agreements_evidencerule_change", args=[rule.pk])
+    data = {
+        "destination": rule.destination_id,
+        "required_fields": [],
+        "required_proofs": [],
+        "one_of": [],
+        "required_with": required_with,
+        "source": "attack",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the error
+    rule.refresh_from_db()
+    assert rule.source != "attack"
+
+
+def test_school_staff_in_the_admin_cannot_edit_rules_or_wages(client, world):
+    from django.contrib.auth.models import Permission
+
+    staff = f.make_user(Role.SCHOOL_REVIEWER, school=world.school_a, is_staff=True)
+    staff.user_permissions.add(
+        Permission.objects.get(codename="view_school"),
+        Permission.objects.get(codename="change_school"),
+    )
+    client.force_login(staff)
+    for name in (
+        "admin:agreements_evidencerule_changelist",
+        "admin:reference_minimumwage_changelist",
+        "admin:reference_minimumwage_add",
+        "admin:reference_college_changelist",
+        "admin:accounts_user_changelist",
+    ):
+        assert client.get(reverse(name)).status_code == 403, name
+    other = reverse("admin:reference_school_history", args=[world.school_b.pk])
+    response = client.get(other)
+    assert response.status_code in (302, 403, 404)
+    assert world.school_b.name not in response.content.decode()
+
+
+def test_minimum_wage_admin_junk(client, platform_admin, reference_data):
+    from destreg.reference.models import MinimumWage, Region
+
+    client.force_login(platform_admin)
+    url = reverse("admin:reference_minimumwage_add")
+    city = Region.objects.filter(level=Region.Level.CITY).first()
+    for data in (
+        {"province": "9" * 40, "monthly_amount": "2000", "effective_from": "2026-01-01",
+         "source": "x"},
+        {"province": str(city.pk), "monthly_amount": "2000", "effective_from": "2026-01-01",
+         "source": "x"},
+        {"province": "²", "monthly_amount": "9" * 40, "effective_from": "9999-99-99",
+         "source": "\x00"},
+    ):  # fmt: skip
+        assert client.post(url, data).status_code == 200, data
+    assert not MinimumWage.objects.exists()

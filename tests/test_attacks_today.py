@@ -785,5 +785,5 @@ def test_minimum_wage_admin_junk(client, platform_admin, reference_data):
         {"province": "²", "monthly_amount": "9" * 40, "effective_from": "9999-99-99",
          "source": "\x00"},
     ):  # fmt: skip
-        assert client.post(url, data).status_code == 200, data
+        assert client.post(url, data).status_code in (200, 400), data
     assert not MinimumWage.objects.exists()

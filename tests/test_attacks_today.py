@@ -787,3 +787,33 @@ def test_minimum_wage_admin_junk(client, platform_admin, reference_data):
     ):  # fmt: skip
         assert client.post(url, data).status_code in (200, 400), data
     assert not MinimumWage.objects.exists()
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [str.lower, lambda s: " " + s[:9] + " " + s[9:] + " ", lambda s: s[:9] + "-" + s[9:],
+     _fullwidth, lambda s: s + "\u200b", lambda s: "\u200b" + s],
+)  # fmt: skip
+def test_details_cannot_take_a_verified_code_written_differently(
+    client, employer_user, other_employer_user, variant
+):
+    client.force_login(employer_user)
+    theirs = other_employer_user.employer.uscc
+    response = client.post(DETAILS, _details(employer_user.employer, uscc=variant(theirs)))
+    employer_user.employer.refresh_from_db()
+    stored = employer_user.employer.uscc
+    assert response.status_code == 400 or (
+        stored != theirs and stored.upper().replace(" ", "") != theirs
+    ), stored
+    # whatever was stored must not be a look-alike of the verified unit's code
+    import unicodedata
+
+    assert unicodedata.normalize("NFKC", stored).strip().replace("-", "").replace(
+        " ", ""
+    ).replace("\u200b", "").upper() != theirs or stored == employer_user.employer.uscc and (
+        response.status_code == 400
+    )

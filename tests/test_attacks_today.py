@@ -817,3 +817,36 @@ def test_details_cannot_take_a_verified_code_written_differently(
     ).replace("\u200b", "").upper() != theirs or stored == employer_user.employer.uscc and (
         response.status_code == 400
     )
+
+
+def test_college_export_as_of_a_snapshot_stays_in_the_college(
+    client, snapshot_a, college_reviewer, django_capture_on_commit_callbacks
+):
+    from reviews.models import ExportJob
+
+    client.force_login(college_reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("reviews:export_start"), {"fmt": "csv", "as_of": snapshot_a.pk}
+        )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    from reviews.tasks import export_now
+
+    if job.status != ExportJob.Status.DONE:
+        export_now(job.pk)
+        job.refresh_from_db()
+    body = job.file.open("rb").read().decode("utf-8-sig")
+    assert "甲二学院秘密生" not in body and "乙校生" not in body
+    assert "'=HYPERLINK" in body or "HYPERLINK" not in body
+
+
+@pytest.mark.parametrize("year", ["²⁰²⁶", "9" * 40, "-1", "0", "\x00", "2026.5", "1e3"])
+def test_annual_report_year_junk(client, world, school_reviewer, year):
+    from reviews.models import AnnualReport
+
+    client.force_login(school_reviewer)
+    response = client.post(reverse("reviews:annual_reports"), {"year": year})
+    assert response.status_code == 400
+    assert not AnnualReport.objects.exists()
+    assert client.get(reverse("reviews:annual_report", args=[10**30])).status_code == 404

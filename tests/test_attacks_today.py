@@ -850,3 +850,14 @@ def test_annual_report_year_junk(client, world, school_reviewer, year):
     assert response.status_code == 400
     assert not AnnualReport.objects.exists()
     assert client.get(reverse("reviews:annual_report", args=[10**30])).status_code == 404
+
+
+def test_a_reviewer_without_their_scope_cannot_exist(world):
+    """The database refuses a school reviewer without a school (user_role_has_its_scope),
+    so the new pages never see one."""
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        f.make_user(Role.SCHOOL_REVIEWER)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        f.make_user(Role.COLLEGE_REVIEWER, school=world.school_a)

@@ -861,3 +861,27 @@ def test_a_reviewer_without_their_scope_cannot_exist(world):
         f.make_user(Role.SCHOOL_REVIEWER)
     with pytest.raises(IntegrityError), transaction.atomic():
         f.make_user(Role.COLLEGE_REVIEWER, school=world.school_a)
+
+
+def test_colleague_invitations_are_not_an_open_mail_relay(
+    client, reference_data, django_capture_on_commit_callbacks
+):
+    """A freshly registered, unverified unit (name chosen by the registrant) invites any
+    address: the platform e-mails attacker-chosen text ("%(unit)s", display name) to anyone,
+    without limit."""
+    from django.core import mail
+
+    employer = f.make_employer(name="国家助学金发放中心 请访问 http://evil.example 领取")
+    admin = f.make_user(Role.EMPLOYER, employer=employer, display_name="财务处")
+    assert not employer.is_verified
+    client.force_login(admin)
+    sent = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(40):
+            response = client.post(
+                COLLEAGUES, {"email": f"victim{n}@example.edu.cn", "unit_role": "hr"}
+            )
+            sent += response.status_code == 302
+    assert len(mail.outbox) < 40 or sent < 40, (
+        f"{len(mail.outbox)} e-mails sent for an unverified unit, e.g.: {mail.outbox[0].body[:120]}"
+    )

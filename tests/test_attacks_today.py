@@ -885,3 +885,26 @@ def test_colleague_invitations_are_not_an_open_mail_relay(
     assert len(mail.outbox) < 40 or sent < 40, (
         f"{len(mail.outbox)} e-mails sent for an unverified unit, e.g.: {mail.outbox[0].body[:120]}"
     )
+
+
+def test_unit_name_with_a_newline_is_refused_or_mail_survives(
+    client, employer_user, django_capture_on_commit_callbacks
+):
+    """The unit's name goes into e-mail subjects (colleague invitations): a name with CR/LF
+    from the details form must be refused, not crash mail or inject headers."""
+    from django.core import mail
+
+    client.force_login(employer_user)
+    response = client.post(
+        DETAILS, _details(employer_user.employer, name="示例公司\r\nBcc: all@example.com")
+    )
+    employer_user.employer.refresh_from_db()
+    if response.status_code == 400:
+        return
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(COLLEAGUES, {"email": "a@example.com", "unit_role": "hr"})
+    assert response.status_code == 302  # the page says "An invitation was e-mailed"
+    assert mail.outbox, (
+        "the unit name with CR/LF was saved; every e-mail whose subject carries it now fails "
+        "(BadHeaderError in the send_email task) while the page reports success"
+    )

@@ -908,3 +908,27 @@ def test_unit_name_with_a_newline_is_refused_or_mail_survives(
         "the unit name with CR/LF was saved; every e-mail whose subject carries it now fails "
         "(BadHeaderError in the send_email task) while the page reports success"
     )
+
+
+def test_a_unit_name_with_a_newline_silences_the_graduates_email(
+    client, employer_user, student, django_capture_on_commit_callbacks
+):
+    """A name with CR/LF (accepted by the unit-details form, see above; invisible on review
+    pages) makes every notification e-mail whose subject carries it fail in the worker:
+    the graduate is not e-mailed about the unit's invitation."""
+    from django.core import mail
+
+    from destreg.accounts.models import User as U
+    from employers.models import Employer
+
+    Employer.objects.filter(pk=employer_user.employer_id).update(name="示例公司\r\n")
+    U.objects.filter(pk=student.user.pk).update(email="grad@example.com")
+    student.user.refresh_from_db()
+    employer_user.employer.refresh_from_db()
+    from tests.agreements.test_invitations import _form as invitation_form
+
+    client.force_login(employer_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(INVITE, invitation_form(student))
+    assert response.status_code == 302
+    assert any("grad@example.com" in m.to for m in mail.outbox), "the graduate got no e-mail"

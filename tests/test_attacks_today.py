@@ -932,3 +932,31 @@ def test_a_unit_name_with_a_newline_silences_the_graduates_email(
         response = client.post(INVITE, invitation_form(student))
     assert response.status_code == 302
     assert any("grad@example.com" in m.to for m in mail.outbox), "the graduate got no e-mail"
+
+
+def test_a_new_credit_code_needs_new_evidence_before_reverification(
+    client, employer_user, school_reviewer
+):
+    """The unit takes the credit code of a company that has no account here. Its business
+    licence on file names its old code, yet the unit can be verified again at once on it;
+    once verified it sees (and may act on) every offline registration naming that code."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from stdnum.cn import uscc
+
+    from employers.models import Employer
+
+    employer = employer_user.employer
+    employer.business_licence = SimpleUploadedFile("licence.pdf", f.pdf_bytes())
+    employer.authorisation_letter = SimpleUploadedFile("letter.pdf", f.pdf_bytes())
+    employer.save()
+    body = "91310000" + "6" * 9
+    target = body + uscc.calc_check_digit(body)
+    client.force_login(employer_user)
+    assert client.post(DETAILS, _details(employer, uscc=target)).status_code == 302
+    employer = Employer.objects.get(pk=employer.pk)
+    assert employer.uscc == target
+    try:
+        employer_services.employer_verify(employer=employer, by=school_reviewer)
+    except Exception:
+        return  # refused until new documents arrive: the defence holds
+    raise AssertionError("re-verified under a new credit code on the old code's licence")

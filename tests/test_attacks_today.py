@@ -960,3 +960,37 @@ def test_a_new_credit_code_needs_new_evidence_before_reverification(
     except Exception:
         return  # refused until new documents arrive: the defence holds
     raise AssertionError("re-verified under a new credit code on the old code's licence")
+
+
+def test_a_reviewer_cannot_explain_away_their_own_fast_approvals_flag(
+    client, world, employer_user, college_reviewer
+):
+    """The "approvals too fast" flag names a reviewer; that same college reviewer sees it on
+    their 核查 page and may mark it explained themselves."""
+    from agreements.online import services as online
+    from reviews import flags
+    from reviews.models import FlagExplanation, VerificationSettings
+
+    VerificationSettings.objects.create(school=world.school_a, fast_approvals=1,
+                                        approval_seconds=3600)  # fmt: skip
+    for _ in range(3):
+        graduate = f.make_student(f.make_record(world.major_a1))
+        agreement = online.invitation_accept(
+            invitation=f.make_invitation(employer_user.employer, graduate), user=graduate.user
+        )
+        online.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    raised = [
+        flag.key
+        for flag in flags.cached(flags.scope_of(college_reviewer), refresh=True).flags
+        if flag.kind == flags.Kind.FAST
+    ]
+    if f"fast:{college_reviewer.pk}" not in raised:
+        pytest.skip(f"fast flag not raised in the college scope: {raised}")
+    client.force_login(college_reviewer)
+    client.post(
+        reverse("reviews:verification_explain"),
+        {"key": f"fast:{college_reviewer.pk}", "comment": "都是我认真审的"},
+    )
+    assert not FlagExplanation.objects.filter(explained_by=college_reviewer).exists(), (
+        "the reviewer explained away the flag about their own approvals"
+    )

@@ -994,3 +994,15 @@ def test_a_reviewer_cannot_explain_away_their_own_fast_approvals_flag(
     assert not FlagExplanation.objects.filter(explained_by=college_reviewer).exists(), (
         "the reviewer explained away the flag about their own approvals"
     )
+
+
+def test_colleague_role_junk(client, employer_user):
+    hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
+    client.force_login(employer_user)
+    for role in ("owner", "", "ADMIN", "admin\x00", ["admin", "hr"], "a" * 100_000):
+        response = client.post(reverse("employers:colleague_role", args=[hr.pk]), {"unit_role": role})
+        assert response.status_code in (302, 400)
+        hr.refresh_from_db()
+        assert hr.unit_role in ("hr", "admin")
+    assert client.post(reverse("employers:colleague_role", args=[10**18]), {"unit_role": "hr"}).status_code == 404
+    assert client.post(reverse("employers:colleague_remove", args=[10**30])).status_code == 404

@@ -44,9 +44,7 @@ def test_invite_template_param_huge_int_is_not_a_500(client, employer_user):
     assert response.status_code in (200, 400, 404)
 
 
-def test_invite_from_another_units_template_is_refused(
-    client, employer_user, other_employer_user
-):
+def test_invite_from_another_units_template_is_refused(client, employer_user, other_employer_user):
     from agreements.models import TermTemplate
     from tests.agreements.test_term_templates import _template_form
 
@@ -65,8 +63,7 @@ def test_invite_from_another_units_template_is_refused(
     for name in ("agreements:term_template_edit",):
         assert client.get(reverse(name, args=[theirs.pk])).status_code == 404
     assert (
-        client.post(reverse("agreements:term_template_delete", args=[theirs.pk])).status_code
-        == 404
+        client.post(reverse("agreements:term_template_delete", args=[theirs.pk])).status_code == 404
     )
     assert TermTemplate.objects.filter(pk=theirs.pk).exists()
 
@@ -95,7 +92,7 @@ def test_demoted_admins_pending_admin_invitation_is_revoked(client, employer_use
         by=second, email="friend@example.com", unit_role="admin"
     )
     employer_services.colleague_set_role(by=employer_user, colleague=second, unit_role="hr")
-    response = _join(client, token)
+    _join(client, token)
     joined = User.objects.filter(username="rejoin").first()
     assert joined is None or joined.unit_role != "admin", (
         "an admin invitation sent by a since-demoted administrator still creates an admin"
@@ -107,7 +104,9 @@ def test_pending_colleague_invitation_can_be_revoked(client, employer_user):
     e-mail address keeps a live admin link for 7 days)."""
     from employers import urls
 
-    employer_services.colleague_invite(by=employer_user, email="typo@exmaple.com", unit_role="admin")
+    employer_services.colleague_invite(
+        by=employer_user, email="typo@exmaple.com", unit_role="admin"
+    )
     names = {p.name for p in urls.urlpatterns}
     assert any("revoke" in n or "cancel" in n or "invitation" in n for n in names), names
 
@@ -125,17 +124,16 @@ def test_removed_colleague_session_ends(client, employer_user):
 def test_hr_cannot_promote_self_or_remove_admin(client, employer_user):
     hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
     client.force_login(hr)
-    assert (
-        client.post(
-            reverse("employers:colleague_role", args=[hr.pk]), {"unit_role": "admin"}
-        ).status_code
-        in (302, 403)
-    )
+    assert client.post(
+        reverse("employers:colleague_role", args=[hr.pk]), {"unit_role": "admin"}
+    ).status_code in (302, 403)
     client.post(reverse("employers:colleague_remove", args=[employer_user.pk]))
     hr.refresh_from_db()
     employer_user.refresh_from_db()
     assert hr.unit_role == "hr" and employer_user.is_active
-    assert client.post(COLLEAGUES, {"email": "x@example.com", "unit_role": "admin"}).status_code == 400
+    assert (
+        client.post(COLLEAGUES, {"email": "x@example.com", "unit_role": "admin"}).status_code == 400
+    )
     assert not ColleagueInvitation.objects.exists()
 
 
@@ -152,13 +150,17 @@ def test_admin_cannot_change_a_student_or_staff_via_colleague_pk(
 ):
     client.force_login(employer_user)
     for target in (student.user, school_reviewer):
-        assert client.post(reverse("employers:colleague_remove", args=[target.pk])).status_code == 404
+        assert (
+            client.post(reverse("employers:colleague_remove", args=[target.pk])).status_code == 404
+        )
         target.refresh_from_db()
         assert target.is_active
 
 
 def test_join_with_taken_username_or_junk_is_not_a_500(client, employer_user):
-    token = employer_services.colleague_invite(by=employer_user, email="a@example.com", unit_role="hr")
+    token = employer_services.colleague_invite(
+        by=employer_user, email="a@example.com", unit_role="hr"
+    )
     response = _join(client, token, username=employer_user.username)
     assert response.status_code == 400
     response = _join(client, token, username="a\x00b", name="x" * 10_000)
@@ -167,7 +169,9 @@ def test_join_with_taken_username_or_junk_is_not_a_500(client, employer_user):
 
 
 def test_signed_in_user_opening_join_link_does_not_join(client, employer_user, student):
-    token = employer_services.colleague_invite(by=employer_user, email="a@example.com", unit_role="admin")
+    token = employer_services.colleague_invite(
+        by=employer_user, email="a@example.com", unit_role="admin"
+    )
     client.force_login(student.user)
     client.post(
         reverse("employers:join", args=[token]),
@@ -306,12 +310,14 @@ def test_not_my_will_link_is_the_graduates_only_and_nul_text_refused(
 def test_change_withdraw_get_and_outsiders(
     client, signed, student, other_student, employer_user, other_employer_user, school_reviewer
 ):
-    from agreements.online import services as online
     from agreements.models import Termination
+    from agreements.online import services as online
 
-    termination = online.termination_request(
-        agreement=signed, user=employer_user, reason="岗位取消"
-    ) if hasattr(online, "termination_request") else None
+    termination = (
+        online.termination_request(agreement=signed, user=employer_user, reason="岗位取消")
+        if hasattr(online, "termination_request")
+        else None
+    )
     if termination is None:
         pytest.skip("no termination_request service")
     url = reverse("agreements:change_withdraw", args=[termination.pk])
@@ -350,9 +356,7 @@ def snapshot_a(world):
     from students.models import RegistryRecord
 
     for record in (a1, a2):
-        RegistryRecord.objects.filter(pk=record.pk).update(
-            destination=f.code("destination", "10")
-        )
+        RegistryRecord.objects.filter(pk=record.pk).update(destination=f.code("destination", "10"))
     return snapshot
 
 
@@ -386,9 +390,7 @@ def test_statistics_and_export_as_of_another_schools_snapshot(
     from reviews.models import ExportJob
 
     client.force_login(other_school_reviewer)
-    assert (
-        client.get(reverse("reviews:statistics"), {"as_of": snapshot_a.pk}).status_code == 404
-    )
+    assert client.get(reverse("reviews:statistics"), {"as_of": snapshot_a.pk}).status_code == 404
     response = client.post(reverse("reviews:export_start"), {"fmt": "csv", "as_of": snapshot_a.pk})
     assert response.status_code == 404
     assert not ExportJob.objects.exists()
@@ -513,9 +515,7 @@ def test_sample_item_ids_junk_and_other_school(
     item = sample.items.get()
     client.force_login(school_reviewer)
     url = reverse("reviews:verification_sample", args=[sample.pk])
-    response = client.post(
-        url, {"item": ["²", "9" * 40, "-1", str(item.pk)], "verifier": "9" * 40}
-    )
+    response = client.post(url, {"item": ["²", "9" * 40, "-1", str(item.pk)], "verifier": "9" * 40})
     assert response.status_code in (302, 400)
     response = client.post(url, {"item": ["9" * 18], "verifier": str(college_reviewer.pk)})
     assert response.status_code in (302, 400)
@@ -634,7 +634,8 @@ def test_renamed_unit_loses_its_pending_invitations(client, invitation, employer
 
     assert not Agreement.objects.filter(invitation=invitation).exists(), (
         "a graduate signed with a unit that is no longer verified (shown under its new name: "
-        + str("华为技术有限公司" in page) + ")"
+        + str("华为技术有限公司" in page)
+        + ")"
     )
 
 
@@ -812,10 +813,16 @@ def test_details_cannot_take_a_verified_code_written_differently(
     # whatever was stored must not be a look-alike of the verified unit's code
     import unicodedata
 
-    assert unicodedata.normalize("NFKC", stored).strip().replace("-", "").replace(
-        " ", ""
-    ).replace("\u200b", "").upper() != theirs or stored == employer_user.employer.uscc and (
-        response.status_code == 400
+    assert (
+        unicodedata.normalize("NFKC", stored)
+        .strip()
+        .replace("-", "")
+        .replace(" ", "")
+        .replace("\u200b", "")
+        .upper()
+        != theirs
+        or (stored == employer_user.employer.uscc
+        and (response.status_code == 400))
     )
 
 
@@ -1000,9 +1007,16 @@ def test_colleague_role_junk(client, employer_user):
     hr = f.make_user(Role.EMPLOYER, employer=employer_user.employer, unit_role="hr")
     client.force_login(employer_user)
     for role in ("owner", "", "ADMIN", "admin\x00", ["admin", "hr"], "a" * 100_000):
-        response = client.post(reverse("employers:colleague_role", args=[hr.pk]), {"unit_role": role})
+        response = client.post(
+            reverse("employers:colleague_role", args=[hr.pk]), {"unit_role": role}
+        )
         assert response.status_code in (302, 400)
         hr.refresh_from_db()
         assert hr.unit_role in ("hr", "admin")
-    assert client.post(reverse("employers:colleague_role", args=[10**18]), {"unit_role": "hr"}).status_code == 404
+    assert (
+        client.post(
+            reverse("employers:colleague_role", args=[10**18]), {"unit_role": "hr"}
+        ).status_code
+        == 404
+    )
     assert client.post(reverse("employers:colleague_remove", args=[10**30])).status_code == 404

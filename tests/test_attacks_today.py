@@ -813,17 +813,9 @@ def test_details_cannot_take_a_verified_code_written_differently(
     # whatever was stored must not be a look-alike of the verified unit's code
     import unicodedata
 
-    assert (
-        unicodedata.normalize("NFKC", stored)
-        .strip()
-        .replace("-", "")
-        .replace(" ", "")
-        .replace("\u200b", "")
-        .upper()
-        != theirs
-        or (stored == employer_user.employer.uscc
-        and (response.status_code == 400))
-    )
+    assert unicodedata.normalize("NFKC", stored).strip().replace("-", "").replace(" ", "").replace(
+        "\u200b", ""
+    ).upper() != theirs or (stored == employer_user.employer.uscc and (response.status_code == 400))
 
 
 def test_college_export_as_of_a_snapshot_stays_in_the_college(

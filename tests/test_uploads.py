@@ -535,6 +535,7 @@ def test_a_zip_with_a_pdf_header_in_front_is_refused():
     assert _refusal(content, "a.pdf") == "polyglot"
 
 
+@pytest.mark.django_db  # the destination form reads its evidence rules
 def test_every_stored_upload_form_field_rebuilds_the_document():
     """The forms whose files are kept use DocumentField, not a bare validator."""
     from agreements.online.forms import TerminationRequestForm

@@ -3,8 +3,10 @@ reviewer, who finds the graduate's destination not true; the graduate reads why 
 registration that came back, and the statistics count the check."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agreements.registrations import services as reg
+from tests import factories as f
 from tests.browser.conftest import login, logout
 
 pytestmark = pytest.mark.browser
@@ -20,7 +22,10 @@ OTHER = {
 def test_a_sampled_destination_found_not_true_goes_back_to_the_graduate(
     page, live_server, student, college_reviewer, school_reviewer, shoot
 ):
-    registration = reg.registration_save_draft(student=student, path="other", values=OTHER)
+    proof = SimpleUploadedFile("录取通知书.pdf", f.pdf_bytes())  # the evidence rule's proof
+    registration = reg.registration_save_draft(
+        student=student, path="other", values=OTHER | {"proof": proof}
+    )
     reg.registration_submit(registration=registration, user=student.user)
     for reviewer in (college_reviewer, school_reviewer):
         reg.registration_review(registration=registration, reviewer=reviewer, decision="approve")

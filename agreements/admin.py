@@ -136,6 +136,11 @@ class EvidenceRuleForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def clean_required_with(self):
+        # JSON ``null`` is "nothing required together", not a row the database refuses.
+        value = self.cleaned_data.get("required_with")
+        return {} if value is None else value
+
     class Meta:
         model = EvidenceRule
         fields = [

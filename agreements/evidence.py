@@ -74,7 +74,10 @@ class NamesIn:
 def _validate_required_with(value: Any) -> None:
     allowed = RULE_FIELDS + PROOF_FIELDS
     if not isinstance(value, dict) or any(
-        key not in allowed or not isinstance(names, list) or set(names) - set(allowed)
+        key not in allowed
+        or not isinstance(names, list)
+        or not all(isinstance(name, str) for name in names)
+        or set(names) - set(allowed)
         for key, names in value.items()
     ):
         raise ValidationError(

@@ -48,8 +48,8 @@ def _unit(doc: Agreement | Registration) -> dict:
     if isinstance(doc, Agreement):
         e = doc.employer
         return {
-            "name": e.name,
-            "uscc": e.uscc,
+            "name": doc.unit_name or e.name,  # as the agreement was made with it
+            "uscc": doc.unit_uscc or e.uscc,
             "nature": e.nature.name,
             "industry": e.industry.name,
             "address": f"{e.region.full_name}{e.address}",

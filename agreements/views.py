@@ -123,7 +123,9 @@ def verify(request, token: str):
         "agreements/verify.html",
         {
             "agreement": item,
-            "unit_name": item.employer.name if isinstance(item, Agreement) else item.unit_name,
+            "unit_name": (item.unit_name or item.employer.name)
+            if isinstance(item, Agreement)
+            else item.unit_name,
             "state": state,
             "state_label": label,
             "masked_name": name[:1] + "*" * (len(name) - 1),

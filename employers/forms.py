@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from destreg.accounts.models import UnitRole, User
 from destreg.lib.uploads import DocumentField, DocumentForm
-from destreg.lib.validators import validate_mobile, validate_uscc
+from destreg.lib.validators import validate_mobile, validate_single_line, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
 from destreg.reference.widgets import RegionPicker
 from employers.models import Employer
@@ -69,6 +69,8 @@ class EmployerDetailsForm(forms.ModelForm):
         self.fields["nature"].queryset = Code.objects.of(CodeTable.UNIT_NATURE)  # type: ignore[attr-defined]
         self.fields["industry"].queryset = Code.objects.of(CodeTable.INDUSTRY)  # type: ignore[attr-defined]
         self.fields["contact_mobile"].validators.append(validate_mobile)
+        for name in ("name", "address", "contact_name"):
+            self.fields[name].validators.append(validate_single_line)
 
     def clean_uscc(self) -> str:
         value = validate_uscc(self.cleaned_data["uscc"])

@@ -42,6 +42,10 @@ def can_manage_colleagues(user: User) -> Decision:
         return deny(_("Only employers have colleagues here."))
     if not user.is_unit_admin:
         return deny(_("Only the unit's administrators manage colleagues."))
+    if not user.employer.is_verified:  # type: ignore[union-attr]
+        return deny(
+            _("Your unit is waiting for verification; you can invite colleagues once verified.")
+        )
     return ALLOW
 
 

@@ -141,6 +141,34 @@ def employer_verify(*, employer: Employer, by: User, note: str = "") -> Employer
 # --- colleagues -----------------------------------------------------------------------------
 
 
+INVITATIONS_PER_HOUR = 10
+
+
+def _end_invitations_of(user: User) -> None:
+    """A colleague removed or no longer an administrator: the links they sent end."""
+    ColleagueInvitation.objects.filter(invited_by=user, used_at=None).update(
+        expires_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def colleague_invitation_revoke(*, by: User, invitation: ColleagueInvitation) -> None:
+    """An administrator takes back a link not used yet (e.g. sent to a mistyped address)."""
+    require(can_manage_colleagues(by))
+    _lock_unit(by)
+    if invitation.employer_id != by.employer_id:
+        raise PermissionDenied(_("Not found."))
+    ColleagueInvitation.objects.filter(pk=invitation.pk, used_at=None).update(
+        expires_at=timezone.now()
+    )
+    record_event(
+        invitation.employer,
+        by=by,
+        action=AuditAction.REVOKE_COLLEAGUE_INVITATION,
+        comment=invitation.email,
+    )
+
+
 def _lock_unit(user: User) -> Employer:
     """The user's unit (the permission checked there is one), locked: one colleague change
     at a time, so two administrators cannot demote each other at once."""
@@ -163,6 +191,14 @@ def colleague_invite(*, by: User, email: str, unit_role: str) -> str:
     ``unit_role``; returns the link's token (stored only as a digest)."""
     require(can_manage_colleagues(by))
     employer = _lock_unit(by)
+    recent = ColleagueInvitation.objects.filter(
+        employer=employer, created_at__gt=timezone.now() - timedelta(hours=1)
+    )
+    if recent.count() >= INVITATIONS_PER_HOUR:  # the platform's mail is not the unit's
+        raise ValidationError(
+            _("At most %(n)d colleague invitations an hour; try again later.")
+            % {"n": INVITATIONS_PER_HOUR}
+        )
     token = secrets.token_urlsafe(32)
     invitation = ColleagueInvitation.objects.create(
         employer=employer,
@@ -248,6 +284,8 @@ def colleague_set_role(*, by: User, colleague: User, unit_role: str) -> User:
         raise ValidationError(_("The unit needs at least one administrator."))
     colleague.unit_role = unit_role
     colleague.save(update_fields=["unit_role"])
+    if unit_role != UnitRole.ADMIN:
+        _end_invitations_of(colleague)
     record_event(
         employer,
         by=by,
@@ -269,6 +307,7 @@ def colleague_remove(*, by: User, colleague: User) -> User:
         raise ValidationError(_("The unit needs at least one administrator."))
     colleague.is_active = False
     colleague.save(update_fields=["is_active"])
+    _end_invitations_of(colleague)
     record_event(
         employer,
         by=by,
@@ -301,12 +340,21 @@ def employer_update_details(*, by: User, values: dict) -> Employer:
     for name, value in values.items():
         setattr(employer, name, value)
     reverify = any(name in changed for name in VERIFIED_FIELDS)
+    if "uscc" in changed:  # the documents named the old code: new ones are needed
+        employer.business_licence, employer.authorisation_letter = "", ""  # type: ignore[assignment]
     if reverify:
         employer.verified_at, employer.verified_by = None, None
         employer.verifications.current().update(
             ended_at=timezone.now(), ended_reason=_("The unit's name or credit code changed.")
         )
-    employer.save(update_fields=[*changed, *(["verified_at", "verified_by"] if reverify else [])])
+    documents = list(EVIDENCE_FIELDS) if "uscc" in changed else []
+    employer.save(
+        update_fields=[
+            *changed,
+            *documents,
+            *(["verified_at", "verified_by"] if reverify else []),
+        ]
+    )
     record_event(
         employer,
         by=by,

@@ -11,6 +11,11 @@ urlpatterns = [
     path("colleagues/", views.colleagues, name="colleagues"),
     path("colleagues/<int:pk>/role/", views.colleague_role, name="colleague_role"),
     path("colleagues/<int:pk>/remove/", views.colleague_remove, name="colleague_remove"),
+    path(
+        "colleagues/invitations/<int:pk>/revoke/",
+        views.colleague_invitation_revoke,
+        name="colleague_invitation_revoke",
+    ),
     path("join/<str:token>/", views.join, name="join"),
     path("<int:pk>/documents/<str:which>/", views.document, name="document"),
     path(

@@ -172,6 +172,22 @@ def colleague_remove(request, pk: int):
     return redirect("employers:colleagues")
 
 
+@role_required(Role.EMPLOYER)
+@require_POST
+def colleague_invitation_revoke(request, pk: int):
+    invitation = ColleagueInvitation.objects.filter(
+        pk=pk, employer_id=request.user.employer_id
+    ).first()
+    if invitation is None:
+        raise Http404
+    if attempt(
+        lambda: services.colleague_invitation_revoke(by=request.user, invitation=invitation),
+        request=request,
+    ):
+        messages.success(request, _("The invitation is withdrawn; its link no longer works."))
+    return redirect("employers:colleagues")
+
+
 @sensitive_post_parameters("password1", "password2")
 def join(request, token: str):
     """A colleague's one-time link: they create their account and join the unit."""

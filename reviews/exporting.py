@@ -92,8 +92,9 @@ def _unit_row(source) -> list[str]:
     if source is None:
         return [""] * 12
     if isinstance(source, Agreement):
-        e = source.employer
-        name, uscc, nature, industry, region = e.name, e.uscc, e.nature, e.industry, e.region
+        e = source.employer  # its name and code as the agreement was made with it
+        name, uscc = source.unit_name or e.name, source.unit_uscc or e.uscc
+        nature, industry, region = e.nature, e.industry, e.region
     else:
         name = source.unit_name or source.org_name or source.institution
         uscc = source.unit_uscc or source.org_uscc

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from agreements.models import Agreement, Registration
 from destreg.accounts.models import User
 from destreg.audit.models import AuditAction, AuditEvent
+from destreg.lib.params import parse_id
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import Code, CodeTable, College
 from reviews.models import FlagExplanation, VerificationSettings
@@ -534,12 +535,19 @@ def with_explanations(result: Flags) -> Flags:
 CACHE_SECONDS = 300
 
 
+REFRESH_SECONDS = 60
+
+
 def cached(scope: Scope, *, refresh: bool = False) -> Flags:
     year = current_graduation_year()
     key = (
         f"reviews:verification:{scope.school_id}:{scope.college_id or 0}:{year}:"
         f"{get_language() or ''}"
     )
+    # "Recompute now" is honoured at most once a minute per scope: it costs seconds on a
+    # large school, and a link (or an image tag elsewhere) must not keep the database busy.
+    if refresh and not cache.add(f"{key}:refreshed", True, REFRESH_SECONDS):
+        refresh = False
     result = None if refresh else cache.get(key)
     if result is None:
         result = _computed(scope, year)
@@ -572,9 +580,10 @@ def graduates(scope: Scope, key: str, *, year: int | None = None) -> RegistryRec
     agreements = _live_agreements(scope, year)
     if kind == Kind.SHARE:
         college, _sep, code = subject.partition(":")
-        if not college.isdigit():
+        college_id = parse_id(college)
+        if college_id is None:
             return records.none()
-        return records.filter(college_id=int(college), destination__code=code)
+        return records.filter(college_id=college_id, destination__code=code)
     if kind in (Kind.UNIT, Kind.MAILBOX):
         students = [
             registrations.annotate(k=_registration_unit()).filter(k=subject),
@@ -605,12 +614,13 @@ def graduates(scope: Scope, key: str, *, year: int | None = None) -> RegistryRec
 
 def _fast_subjects(scope: Scope, reviewer: str, year: int) -> list[int]:
     """The records of the items a reviewer approved too fast."""
-    if not reviewer.isdigit():
+    reviewer_id = parse_id(reviewer)
+    if reviewer_id is None:
         return []
     settings = VerificationSettings.for_school(scope.school_id)
     events = (
         _fast_approvals(scope, settings, year)
-        .filter(actor_id=int(reviewer))
+        .filter(actor_id=reviewer_id)
         .values_list("content_type__model", "object_id")
     )
     by_model: dict[str, set[int]] = {}

@@ -321,6 +321,8 @@ def flag_explain(*, user: User, key: str, comment: str) -> FlagExplanation:
     scope = flags.scope_of(user)
     if key not in {flag.key for flag in flags.cached(scope).flags}:
         raise ValidationError(_("This flag is not raised for you now."))
+    if key == f"{flags.Kind.FAST.value}:{user.pk}":  # nobody explains away their own haste
+        raise PermissionDenied(_("A flag about your own approvals is explained by someone else."))
     explanation = (
         FlagExplanation.objects.select_for_update()
         .filter(school_id=scope.school_id, college=scope.college_id, key=key)

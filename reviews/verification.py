@@ -30,7 +30,7 @@ from agreements.models import Agreement, Registration
 from agreements.untrue import can_find_untrue, destination_found_untrue
 from destreg.accounts.models import Role, User
 from destreg.audit.changes import Notice, record_event
-from destreg.audit.models import AuditAction
+from destreg.audit.models import AuditAction, AuditEvent
 from destreg.lib.permissions import ALLOW, Decision, deny, load_for, require
 from destreg.reference.models import College
 from reviews.models import Outcome, VerificationCheck, VerificationItem, VerificationSample
@@ -89,14 +89,34 @@ def can_check(user: User, item: VerificationItem) -> Decision:
     return ALLOW
 
 
+# Decisions that approved a destination: whoever took one does not verify it.
+APPROVALS = (
+    AuditAction.APPROVE,
+    AuditAction.COLLEGE_APPROVE,
+    AuditAction.SCHOOL_APPROVE,
+    AuditAction.INFO_APPROVE,
+)
+
+
+def approved_by(verifier: User, item: VerificationItem) -> bool:
+    """Did ``verifier`` approve the destination the item samples?"""
+    return (
+        AuditEvent.objects.for_object(item.source)
+        .filter(actor=verifier, action__in=APPROVALS)
+        .exists()
+    )
+
+
 def may_verify(verifier: User, item: VerificationItem) -> bool:
     """Who may be assigned: a school reviewer of the item's school, or a college reviewer
-    of the graduate's college."""
+    of the graduate's college, who did not approve the destination they would check."""
     if not verifier.is_active:
         return False
     if verifier.is_school_reviewer:
-        return verifier.school_id == item.school_id
-    return verifier.is_college_reviewer and verifier.college_id == item.college_id
+        in_scope = verifier.school_id == item.school_id
+    else:
+        in_scope = verifier.is_college_reviewer and verifier.college_id == item.college_id
+    return in_scope and not approved_by(verifier, item)
 
 
 def get_sample_for(user: User, pk: Any) -> VerificationSample:
@@ -304,8 +324,8 @@ def items_assign(
     if not all(may_verify(verifier, item) for item in items):
         raise ValidationError(
             _(
-                "A college's reviewers verify only their own college's graduates; choose a "
-                "school reviewer or that college's reviewer."
+                "A college's reviewers verify only their own college's graduates, and nobody "
+                "verifies a destination they approved; choose another reviewer."
             )
         )
     now = timezone.now()

@@ -198,6 +198,8 @@ def can_handle_report(user: User, report: CoercionReport) -> Decision:
         return deny(_("Reports are handled by the school's and colleges' reviewers."))
     if report.status != CoercionReport.Status.OPEN:
         return deny(_("This report was already handled."))
+    if report.event.actor_id == user.pk:
+        return deny(_("The report is about your own decision: another reviewer handles it."))
     return ALLOW
 
 

@@ -26,8 +26,9 @@ from agreements.registrations import services as registrations
 from destreg.accounts.models import User
 from destreg.audit.models import Notification
 from employers import services as employer_services
+from employers.models import ColleagueInvitation
 from reviews import verification as sampling
-from reviews.models import AnnualReport, ExportJob
+from reviews.models import AnnualReport, ExportJob, VerificationItem
 from reviews.services import snapshot_take
 from students import services as student_services
 from students.coercion import coercion_report_file
@@ -137,6 +138,10 @@ MATRIX = {
     # A unit's colleagues (POST only): its administrators; the join link needs no account.
     "employers:colleague_role": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
     "employers:colleague_remove": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "employers:colleague_invitation_revoke": (
+        "colleague_invitation",
+        [403, 403, 405, 405, 403, 403, 403, 403, 302],
+    ),
     "employers:join": ("colleague_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     # 这不是我本人的意愿: only the graduate the link was made for; the reports' handling (POST)
     "students:not_my_will": ("report_token", [200, 404, 404, 404, 404, 404, 404, 404, 302]),
@@ -210,8 +215,10 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
     )
     sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
     sampled = sample.items.get(student=student)
-    sampling.items_assign(
-        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+    # Assigned as the pages' access is checked here (``college_reviewer`` approved the
+    # agreement, so the service would not assign them: tests/reviews/test_verification.py).
+    VerificationItem.objects.filter(pk=sampled.pk).update(
+        verifier=college_reviewer, assigned_at=timezone.now()
     )
     report_url = (
         Notification.objects.filter(user=student.user).exclude(report_url="").first().report_url
@@ -276,6 +283,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
                 by=employer_user, email="c@example.com", unit_role="hr"
             )
         },
+        "colleague_invitation": {"pk": ColleagueInvitation.objects.get().pk},
         "term_template": {
             "pk": TermTemplate.objects.create(
                 employer=unit,

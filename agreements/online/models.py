@@ -153,6 +153,10 @@ class Agreement(FSMModelMixin, Terms):
     employer = models.ForeignKey(
         Employer, verbose_name=_("employer"), on_delete=models.PROTECT, related_name="agreements"
     )
+    # The unit's name and credit code as they stood when the graduate accepted: what the
+    # agreement was made with, whatever the unit is called later.
+    unit_name = models.CharField(_("unit name"), max_length=100, blank=True)
+    unit_uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
     # Copied from the student's registry when accepted, so reviewers' queues are plain filters.
     school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT)
     college = models.ForeignKey(College, verbose_name=_("college"), on_delete=models.PROTECT)
@@ -215,7 +219,7 @@ class Agreement(FSMModelMixin, Terms):
             "school_id": self.school_id,
             "college_id": self.college_id,
             "destination_id": signed_destination_id(),
-            "unit_name": self.employer.name,
+            "unit_name": self.unit_name or self.employer.name,
             "waiting_since": self.submitted_at,
         }
 

@@ -53,6 +53,10 @@ def can_accept_invitation(user: User, invitation: Invitation) -> Decision:
     answer = can_answer_invitation(user, invitation)
     if not answer:
         return answer
+    record = user.student.record  # type: ignore[union-attr]
+    if not invitation.employer.may_invite_from(record.school_id if record else None):
+        # e.g. the unit changed its name or credit code since: verified again, it invites anew
+        return deny(_("The unit is no longer verified for your school; it cannot be accepted."))
     return path_openings(user.student)[DestinationPath.ONLINE]
 
 

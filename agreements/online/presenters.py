@@ -44,8 +44,8 @@ def agreement_preview(agreement: Agreement) -> dict[str, Any]:
     return {
         "number": agreement.number,
         "student": agreement.student,
-        "unit_name": agreement.employer.name,
-        "unit_uscc": agreement.employer.uscc,
+        "unit_name": agreement.unit_name or agreement.employer.name,
+        "unit_uscc": agreement.unit_uscc or agreement.employer.uscc,
         "school": agreement.school,
         "terms": agreement,
         "paper": None,

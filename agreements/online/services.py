@@ -9,7 +9,7 @@ Invitation or Agreement, then Termination.
 from datetime import datetime, time, timedelta
 from typing import cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -153,8 +153,15 @@ def invitation_send(
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
-    """接受: the invitation becomes an agreement awaiting the college's review."""
+    """接受: the invitation becomes an agreement awaiting the college's review, while the
+    unit is still verified for the graduate's school (a unit that changed its name or
+    credit code is verified again before its invitations can be accepted)."""
     _lock_student(invitation.student_id)
+    own = getattr(user, "student", None) and user.student.record  # type: ignore[union-attr]
+    if not invitation.employer.may_invite_from(own.school_id if own else None):
+        raise PermissionDenied(
+            _("The unit is no longer verified for your school; it cannot be accepted.")
+        )
     change_state(
         invitation,
         Invitation._accept,
@@ -170,6 +177,8 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
                 invitation=invitation,
                 student_id=invitation.student_id,
                 employer_id=invitation.employer_id,
+                unit_name=invitation.employer.name,
+                unit_uscc=invitation.employer.uscc,
                 school_id=record.school_id,
                 college_id=record.college_id,
                 **{name: getattr(invitation, name) for name in TERMS_FIELDS},

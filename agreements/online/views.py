@@ -36,6 +36,7 @@ from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent
 from destreg.lib.actions import attempt
+from destreg.lib.params import parse_id
 from destreg.lib.uploads import document_response
 from students.destinations import SIGNING_PATHS
 from students.home import time_left
@@ -226,8 +227,8 @@ def invite(request):
         raise PermissionDenied(decision.reason)
     templates = TermTemplate.objects.filter(employer_id=request.user.employer_id)
     initial = {}
-    if request.method == "GET" and (chosen := request.GET.get("template", "")).isdigit():
-        initial = InvitationForm.initial_from(get_term_template_for(request.user, int(chosen)))
+    if request.method == "GET" and (chosen := parse_id(request.GET.get("template"))):
+        initial = InvitationForm.initial_from(get_term_template_for(request.user, chosen))
     form = InvitationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         sent = attempt(

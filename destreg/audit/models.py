@@ -65,6 +65,10 @@ class AuditAction(models.TextChoices):
     REGISTRY_CONFLICT = "registry_conflict", _("Registry conflict opened between schools")
     RESOLVE_CONFLICT = "resolve_conflict", _("Registry conflict resolved")
     INVITE_COLLEAGUE = "invite_colleague", _("Colleague invited")
+    REVOKE_COLLEAGUE_INVITATION = (
+        "revoke_colleague_invitation",
+        _("Colleague invitation withdrawn"),
+    )
     JOIN_COLLEAGUE = "join_colleague", _("Colleague joined")
     CHANGE_COLLEAGUE_ROLE = "change_colleague_role", _("Colleague's role changed")
     REMOVE_COLLEAGUE = "remove_colleague", _("Colleague removed")

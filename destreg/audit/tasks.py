@@ -12,5 +12,6 @@ def send_email(subject: str, body: str, recipients: list[str]) -> None:
 
 def email_after_commit(subject: str, body: str, recipients: list[str]) -> None:
     """Queue the e-mail once the caller's transaction commits (a rollback sends nothing)."""
-    subject, body = str(subject)[:80], str(body)
+    # One line: a name typed with a line break must not end in a header error (or inject one).
+    subject, body = " ".join(str(subject).split())[:80], str(body)
     transaction.on_commit(lambda: send_email.enqueue(subject, body, list(recipients)))

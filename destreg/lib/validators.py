@@ -59,3 +59,9 @@ def validate_uscc(value: str) -> str:
 def validate_mobile(value: str) -> None:
     if not MOBILE.match(value):
         raise ValidationError(_("Enter an 11-digit mainland mobile number."), code="mobile")
+
+
+def validate_single_line(value: str) -> None:
+    """No line breaks or other control characters (a name shown in e-mail subjects)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(_("Use one line, without control characters."))

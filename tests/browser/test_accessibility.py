@@ -17,7 +17,7 @@ from agreements.online import services as online
 from agreements.registrations import services as reg
 from destreg.audit.models import Notification
 from reviews import verification as sampling
-from reviews.models import AnnualReport
+from reviews.models import AnnualReport, VerificationItem
 from reviews.services import snapshot_take
 from students.coercion import coercion_report_file
 from students.models import RegistryRecord, current_graduation_year
@@ -90,8 +90,10 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     # 就业核查: the signed student drawn, assigned to the college's reviewer.
     sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
     sampled = sample.items.get()
-    sampling.items_assign(
-        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+    # Assigned as the pages' access is checked here (``college_reviewer`` approved the
+    # agreement, so the service would not assign them: tests/reviews/test_verification.py).
+    VerificationItem.objects.filter(pk=sampled.pk).update(
+        verifier=college_reviewer, assigned_at=timezone.now()
     )
     verifying = ["/reviews/verification/tasks/", f"/reviews/verification/items/{sampled.pk}/"]
     done, running = (

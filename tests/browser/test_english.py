@@ -188,12 +188,14 @@ def cast(
     # 就业核查: the signed graduate drawn and checked twice, the second time "not true".
     sample = sampling.sample_draw(by=school_reviewer, percentage=100, seed=1)
     sampled = sample.items.get()
+    # Its verifier: a reviewer of the college who did not approve it.
+    verifier = f.make_user(Role.COLLEGE_REVIEWER, school=world.school_a, college=world.a1)
     sampling.items_assign(
-        sample=sample, item_ids=[sampled.pk], verifier=college_reviewer, by=school_reviewer
+        sample=sample, item_ids=[sampled.pk], verifier=verifier, by=school_reviewer
     )
     for outcome, notes in [("not_reachable", ""), ("not_true", "单位称无此人")]:
         sampling.check_record(
-            item=sampled, by=college_reviewer, method="call_unit", outcome=outcome, notes=notes
+            item=sampled, by=verifier, method="call_unit", outcome=outcome, notes=notes
         )
     # The school's annual reports: one drawn up, one still rendering.
     for status, progress in ((AnnualReport.Status.DONE, 100), (AnnualReport.Status.RUNNING, 40)):

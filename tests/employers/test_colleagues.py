@@ -144,3 +144,31 @@ def test_only_employers_have_colleagues(client, request, role):
     user = request.getfixturevalue(role)
     client.force_login(getattr(user, "user", user))
     assert client.get(COLLEAGUES).status_code == 403
+
+
+def test_an_invitation_not_used_yet_is_withdrawn(client, employer_user):
+    token = services.colleague_invite(by=employer_user, email="typo@exmaple.com", unit_role="hr")
+    invitation = ColleagueInvitation.objects.get()
+    client.force_login(employer_user)
+    page = client.get(COLLEAGUES).content.decode()
+    assert "typo@exmaple.com" in page and "撤回" in page
+    url = reverse("employers:colleague_invitation_revoke", args=[invitation.pk])
+    assert client.post(url).status_code == 302
+    assert "typo@exmaple.com" not in client.get(COLLEAGUES).content.decode()
+    client.logout()
+    assert _join(client, reverse("employers:join", args=[token])).status_code == 404
+
+
+def test_an_unverified_unit_invites_no_colleague_and_invitations_are_rate_limited(
+    client, employer_user, reference_data
+):
+    unverified = f.make_user(Role.EMPLOYER, employer=f.make_employer())
+    client.force_login(unverified)
+    response = client.post(COLLEAGUES, {"email": "x@example.com", "unit_role": "hr"})
+    assert response.status_code == 400 and not ColleagueInvitation.objects.exists()
+    for n in range(services.INVITATIONS_PER_HOUR):
+        services.colleague_invite(by=employer_user, email=f"c{n}@example.com", unit_role="hr")
+    client.force_login(employer_user)
+    response = client.post(COLLEAGUES, {"email": "one-more@example.com", "unit_role": "hr"})
+    assert response.status_code == 400
+    assert ColleagueInvitation.objects.count() == services.INVITATIONS_PER_HOUR

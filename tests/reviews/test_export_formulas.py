@@ -8,9 +8,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from agreements.models import Registration
+from agreements.models import Agreement, Registration
 from agreements.registrations import services as registrations
-from employers.models import Employer
 from reviews.exporting import COLUMNS
 from reviews.models import ExportJob
 from reviews.tasks import export_now
@@ -41,7 +40,7 @@ def _csv_values(data: bytes, heading: str) -> list[str]:
 
 @pytest.mark.parametrize("name", DANGEROUS)
 def test_an_employer_name_is_plain_text_in_the_xlsx_export(signed, school_reviewer, name):
-    Employer.objects.filter(pk=signed.employer_id).update(name=name)
+    Agreement.objects.filter(pk=signed.pk).update(unit_name=name)  # as signed
     [cell] = _xlsx_cells(_export(school_reviewer, "xlsx"), "单位名称")
     assert cell.data_type == "s"  # not "f": nothing runs when the file is opened
     assert cell.value == name  # exactly what was typed, no added quote
@@ -50,7 +49,7 @@ def test_an_employer_name_is_plain_text_in_the_xlsx_export(signed, school_review
 
 @pytest.mark.parametrize("name", DANGEROUS)
 def test_an_employer_name_is_neutralised_in_the_csv_export(signed, school_reviewer, name):
-    Employer.objects.filter(pk=signed.employer_id).update(name=name)
+    Agreement.objects.filter(pk=signed.pk).update(unit_name=name)  # as signed
     assert _csv_values(_export(school_reviewer, "csv"), "单位名称") == ["'" + name]
 
 

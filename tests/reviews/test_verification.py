@@ -17,6 +17,7 @@ from agreements.online import services as online
 from agreements.registrations import services as reg
 from agreements.terms import Hukou
 from agreements.untrue import can_find_untrue, snapshot_rows
+from destreg.accounts.models import Role
 from destreg.audit.models import AuditAction, AuditEvent, Notification
 from reviews import verification
 from reviews.models import Outcome, VerificationItem
@@ -225,13 +226,23 @@ def test_only_the_assigned_verifier_records_a_check(
 # --- "not true" -----------------------------------------------------------------------------
 
 
+def _another_school_reviewer(school_reviewer):
+    """A school reviewer who did not approve the sampled destination (its verifier)."""
+    return f.make_user(Role.SCHOOL_REVIEWER, school=school_reviewer.school)
+
+
 def _approved_other(student, college_reviewer, school_reviewer) -> Registration:
     proof = SimpleUploadedFile("录取通知书.pdf", f.pdf_bytes())  # the evidence rule's proof
     item = reg.registration_save_draft(
         student=student, path="other", values=OTHER | {"proof": proof}
     )
     reg.registration_submit(registration=item, user=student.user)
-    for reviewer in (college_reviewer, school_reviewer):
+    # Approved by another reviewer of the college: ``college_reviewer`` verifies it, and
+    # nobody verifies a destination they approved themselves.
+    approver = f.make_user(
+        Role.COLLEGE_REVIEWER, school=college_reviewer.school, college=college_reviewer.college
+    )
+    for reviewer in (approver, school_reviewer):
         reg.registration_review(registration=item, reviewer=reviewer, decision="approve")
     item.refresh_from_db()
     assert item.status == "approved"
@@ -315,10 +326,11 @@ def test_not_true_needs_a_reason(student, college_reviewer, school_reviewer):
 
 
 def test_not_true_ends_a_signed_online_agreement(client, student, signed, school_reviewer):
-    item = _assigned_item(student, school_reviewer, school_reviewer)
+    verifier = _another_school_reviewer(school_reviewer)
+    item = _assigned_item(student, school_reviewer, verifier)
     assert item.agreement_id == signed.pk
     verification.check_record(
-        item=item, by=school_reviewer, method="call_unit", outcome="not_true", notes="单位称无此人"
+        item=item, by=verifier, method="call_unit", outcome="not_true", notes="单位称无此人"
     )
     signed.refresh_from_db()
     assert signed.status == Agreement.Status.FOUND_UNTRUE
@@ -501,10 +513,11 @@ def test_a_termination_under_way_is_decided_first(student, signed, school_review
         reason="换工作",
         document=SimpleUploadedFile("d.pdf", f.pdf_bytes(), content_type="application/pdf"),
     )
-    item = _assigned_item(student, school_reviewer, school_reviewer)
+    verifier = _another_school_reviewer(school_reviewer)
+    item = _assigned_item(student, school_reviewer, verifier)
     with pytest.raises(PermissionDenied):
         verification.check_record(
-            item=item, by=school_reviewer, method="call_unit", outcome="not_true", notes="不实"
+            item=item, by=verifier, method="call_unit", outcome="not_true", notes="不实"
         )
     signed.refresh_from_db()
     assert signed.status == "signed"

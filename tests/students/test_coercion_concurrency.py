@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from agreements.online import services as online
 from destreg.audit.models import AuditAction, AuditEvent, Notification
@@ -22,7 +23,7 @@ def test_two_clicks_at_once_file_one_report(world, reference_data):
     reviewer = f.make_user("college_reviewer", school=world.school_a, college=world.a1)
     student = f.make_student(f.make_record(world.major_a1))
     for _trial in range(3):
-        invitation = f.make_invitation(f.make_employer(), student)
+        invitation = f.make_invitation(f.make_employer(verified_at=timezone.now()), student)
         agreement = online.invitation_accept(invitation=invitation, user=student.user)
         online.agreement_fail(agreement=agreement, reviewer=reviewer, reason="x")
         url = Notification.objects.filter(user=student.user).exclude(report_url="").first()

@@ -11,9 +11,11 @@ from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from agreements.online import services as online
 from agreements.registrations import changes
+from destreg.accounts.models import Role
 from destreg.audit.models import AuditAction, AuditEvent, Notification
 from students.coercion import (
     SALT,
@@ -289,7 +291,8 @@ def test_the_list_page_costs_the_same_for_one_report_or_many(
     for _ in range(5):
         graduate = f.make_student(f.make_record(world.major_a1))
         agreement = online.invitation_accept(
-            invitation=f.make_invitation(f.make_employer(), graduate), user=graduate.user
+            invitation=f.make_invitation(f.make_employer(verified_at=timezone.now()), graduate),
+            user=graduate.user,
         )
         online.agreement_fail(agreement=agreement, reviewer=college_reviewer, reason="x")
         coercion_report_file(user=graduate.user, token=_token(_report_url(graduate)))
@@ -344,7 +347,17 @@ def test_strangers_cannot_handle_a_report(
 
 
 def test_the_college_reviewer_handles_their_colleges_report(client, report, college_reviewer):
-    client.force_login(college_reviewer)
+    decided_by = report.event.actor
+    colleague = f.make_user(
+        Role.COLLEGE_REVIEWER, school=college_reviewer.school, college=college_reviewer.college
+    )
+    for reviewer in {decided_by, college_reviewer} - {colleague}:
+        if reviewer == decided_by:  # the report is about their own decision: not theirs
+            client.force_login(reviewer)
+            _handle(client, report)
+            report.refresh_from_db()
+            assert report.status == "open"
+    client.force_login(colleague if decided_by == college_reviewer else college_reviewer)
     assert _handle(client, report).status_code == 302
     report.refresh_from_db()
     assert report.status == "handled"
@@ -354,7 +367,7 @@ def test_a_report_from_another_college_is_not_shown(
     client, world, college_reviewer, other_college_reviewer
 ):
     graduate = f.make_student(f.make_record(world.major_a2))
-    invitation = f.make_invitation(f.make_employer(), graduate)
+    invitation = f.make_invitation(f.make_employer(verified_at=timezone.now()), graduate)
     agreement = online.invitation_accept(invitation=invitation, user=graduate.user)
     online.agreement_fail(agreement=agreement, reviewer=other_college_reviewer, reason="x")
     filed = coercion_report_file(user=graduate.user, token=_token(_report_url(graduate)))

@@ -19,7 +19,9 @@ def test_a_school_reviewer_draws_up_and_downloads_the_report(
 ):
     f.make_record(world.major_a2, destination=f.code("destination", "70"))
     login(page, live_server, school_reviewer.username)
-    page.locator("#nav a.nav-link", has_text="年度报告").click()
+    page.locator("#nav a.nav-link", has_text="统计").first.click()
+    page.wait_for_url("**/reviews/statistics/")
+    page.locator("#school-reporting a", has_text="年度报告").click()
     page.wait_for_url("**/reviews/annual-reports/")
     shoot(page, "form", phone=True)
     with page.expect_navigation():

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agreements.registrations import services as reg
+from destreg.accounts.models import Role
 from tests import factories as f
 from tests.browser.conftest import login, logout
 
@@ -27,7 +28,11 @@ def test_a_sampled_destination_found_not_true_goes_back_to_the_graduate(
         student=student, path="other", values=OTHER | {"proof": proof}
     )
     reg.registration_submit(registration=registration, user=student.user)
-    for reviewer in (college_reviewer, school_reviewer):
+    # Approved by another reviewer of the college: ``college_reviewer`` verifies it.
+    approver = f.make_user(
+        Role.COLLEGE_REVIEWER, school=college_reviewer.school, college=college_reviewer.college
+    )
+    for reviewer in (approver, school_reviewer):
         reg.registration_review(registration=registration, reviewer=reviewer, decision="approve")
 
     login(page, live_server, school_reviewer.username)

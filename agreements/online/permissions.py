@@ -53,11 +53,20 @@ def can_accept_invitation(user: User, invitation: Invitation) -> Decision:
     answer = can_answer_invitation(user, invitation)
     if not answer:
         return answer
-    record = user.student.record  # type: ignore[union-attr]
-    if not invitation.employer.may_invite_from(record.school_id if record else None):
-        # e.g. the unit changed its name or credit code since: verified again, it invites anew
-        return deny(_("The unit is no longer verified for your school; it cannot be accepted."))
+    verified = unit_still_verified(user, invitation)
+    if not verified:
+        return verified
     return path_openings(user.student)[DestinationPath.ONLINE]
+
+
+def unit_still_verified(user: User, invitation: Invitation) -> Decision:
+    """An invitation is accepted only while its unit is verified for the graduate's school
+    (a unit that changed its name or credit code is verified again, then invites anew)."""
+    student = getattr(user, "student", None) if user.is_student else None
+    record = student.record if student else None
+    if not invitation.employer.may_invite_from(record.school_id if record else None):
+        return deny(_("The unit is no longer verified for your school; it cannot be accepted."))
+    return ALLOW
 
 
 def can_invite(user: User) -> Decision:

@@ -9,7 +9,7 @@ Invitation or Agreement, then Termination.
 from datetime import datetime, time, timedelta
 from typing import cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -34,6 +34,7 @@ from agreements.online.permissions import (
     can_manage_term_templates,
     can_request_termination,
     can_review_agreement,
+    unit_still_verified,
 )
 from agreements.registrations.permissions import can_withdraw_change
 from agreements.tasks import render_agreement
@@ -157,11 +158,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Agreement:
     unit is still verified for the graduate's school (a unit that changed its name or
     credit code is verified again before its invitations can be accepted)."""
     _lock_student(invitation.student_id)
-    own = getattr(user, "student", None) and user.student.record  # type: ignore[union-attr]
-    if not invitation.employer.may_invite_from(own.school_id if own else None):
-        raise PermissionDenied(
-            _("The unit is no longer verified for your school; it cannot be accepted.")
-        )
+    require(unit_still_verified(user, invitation))
     change_state(
         invitation,
         Invitation._accept,

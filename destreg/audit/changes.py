@@ -37,6 +37,7 @@ from django_fsm import can_proceed
 
 from destreg.audit.models import AuditAction, AuditEvent, ReviewTask
 from destreg.audit.notify import notify as send_notification
+from destreg.audit.signals import recorded
 from destreg.invalidation import keys_after_state_change
 from destreg.lib.cache import forget
 from destreg.lib.decisions import check_state
@@ -186,6 +187,7 @@ def _record(
         comment=comment,
         changes=dict(changes or {}),
     )
+    recorded.send(sender=type(item), item=item, event=event, before=before)
     if hasattr(item, "REVIEW"):
         ReviewTask.sync(item)
         notify = [*notify, *_tell_reviewers(item, before)]

@@ -215,7 +215,7 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "destreg")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 # The seed_demo staff sign in with the password alone, but only while DEBUG is on.
-SECOND_FACTOR_DEMO_USERNAMES = ["school1", "school2", "admin"]
+SECOND_FACTOR_DEMO_USERNAMES = ["school1", "school2", "admin", "province1", "ministry1"]
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

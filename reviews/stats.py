@@ -45,8 +45,10 @@ SEASON_END = (8, 31)
 
 
 def _in_scope(user, records: QuerySet[RegistryRecord]) -> QuerySet[RegistryRecord]:
-    if user.is_platform_admin:
+    if user.is_platform_admin or user.role == "ministry_staff":
         return records
+    if user.role == "province_staff":
+        return records.filter(school__province_id=user.province_id)
     if user.is_college_reviewer:
         return records.filter(college_id=user.college_id)
     if user.is_school_reviewer:
@@ -75,6 +77,8 @@ class Rate:
     level: str = ""
     level_en: str = ""
     detail: str = field(default="", compare=False)
+    # The row's own page (the oversight pages' drill-down), if it has one.
+    link: str = field(default="", compare=False)
 
     @property
     def percent(self) -> float:

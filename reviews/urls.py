@@ -3,6 +3,7 @@ from django.urls import path
 from reviews import (
     annual_views,
     flag_views,
+    oversight_views,
     registry_views,
     report_views,
     snapshot_views,
@@ -15,6 +16,10 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("bulk/", views.bulk, name="bulk"),
     path("statistics/", views.statistics, name="statistics"),
+    path("oversight/", oversight_views.home, name="oversight"),
+    path("oversight/provinces/<str:code>/", oversight_views.province, name="oversight_province"),
+    path("oversight/schools/<int:pk>/", oversight_views.school, name="oversight_school"),
+    path("oversight/colleges/<int:pk>/", oversight_views.college, name="oversight_college"),
     path("exports/", views.export_start, name="export_start"),
     path("reporting-dates/", snapshot_views.reporting_dates_page, name="reporting_dates"),
     path("snapshots/<int:pk>/changes/", snapshot_views.snapshot_changes, name="snapshot_changes"),

@@ -54,6 +54,14 @@ from students.permissions import (
 from students.presenters import describe_request_data
 
 reviewer_required = role_required(Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN)
+# Exports are also the provincial and Ministry staff's (their province, the country).
+exporter_required = role_required(
+    Role.COLLEGE_REVIEWER,
+    Role.SCHOOL_REVIEWER,
+    Role.PLATFORM_ADMIN,
+    Role.PROVINCE_STAFF,
+    Role.MINISTRY_STAFF,
+)
 QUEUE_PAGE_SIZE = 50
 
 
@@ -377,7 +385,7 @@ def statistics(request):
     return render(request, "reviews/statistics.html", context)
 
 
-@reviewer_required
+@exporter_required
 @require_POST
 def export_start(request):
     """Start an export of the reviewer's graduates; its page shows the progress."""
@@ -391,7 +399,7 @@ def export_start(request):
     return redirect("reviews:export", pk=job.pk)
 
 
-@reviewer_required
+@exporter_required
 def export(request, pk: int):
     job = ExportJob.objects.filter(pk=pk, user=request.user).first()
     if job is None:

@@ -142,6 +142,10 @@ MATRIX = {
         "colleague_invitation",
         [403, 403, 405, 405, 403, 403, 403, 403, 302],
     ),
+    # Provincial and Ministry staff only (tests/reviews/test_oversight.py tries them).
+    "reviews:oversight_province": ("province_code", [403, 403, 403, 403, 403, 403, 403, 403, 302]),
+    "reviews:oversight_school": ("school", [403, 403, 403, 403, 403, 403, 403, 403, 302]),
+    "reviews:oversight_college": ("college", [403, 403, 403, 403, 403, 403, 403, 403, 302]),
     "employers:join": ("colleague_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     # 这不是我本人的意愿: only the graduate the link was made for; the reports' handling (POST)
     "students:not_my_will": ("report_token", [200, 404, 404, 404, 404, 404, 404, 404, 302]),
@@ -273,6 +277,9 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "report_token": {"token": report_token},
         "report": {"pk": report.pk},
         "school_code": {"code": _sign_on(student.record.school).school.code},
+        "province_code": {"code": "110000"},
+        "school": {"pk": student.record.school_id},
+        "college": {"pk": student.record.college_id},
         "colleague": {
             "pk": User.objects.create_user(
                 "hr-colleague", role="employer", employer=unit, unit_role="hr"

@@ -40,14 +40,14 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         (
             _("Role and scope"),
-            {"fields": ["role", "display_name", "school", "college", "employer"]},
+            {"fields": ["role", "display_name", "school", "college", "employer", "province"]},
         ),
     ]
     add_fieldsets = [
         *BaseUserAdmin.add_fieldsets,
         (
             _("Role and scope"),
-            {"fields": ["role", "display_name", "school", "college", "employer"]},
+            {"fields": ["role", "display_name", "school", "college", "employer", "province"]},
         ),
     ]
     actions = ["reset_second_factor"]

@@ -19,6 +19,9 @@ class Role(models.TextChoices):
     COLLEGE_REVIEWER = "college_reviewer", _("College reviewer")
     SCHOOL_REVIEWER = "school_reviewer", _("School reviewer")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+    # Read-only oversight (reviews/oversight.py): they watch, they decide nothing.
+    PROVINCE_STAFF = "province_staff", _("Provincial employment office")
+    MINISTRY_STAFF = "ministry_staff", _("Ministry of Education")
 
 
 class UnitRole(models.TextChoices):
@@ -58,6 +61,16 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+    province = models.ForeignKey(
+        "reference.Region",
+        verbose_name=_("province"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": 1},
+        help_text=_("For provincial staff: the province whose schools they watch."),
+    )
     unit_role = models.CharField(
         _("role in the unit"), max_length=10, choices=UnitRole.choices, blank=True
     )
@@ -72,7 +85,8 @@ class User(AbstractUser):
                     Q(role="college_reviewer", school__isnull=False, college__isnull=False)
                     | Q(role="school_reviewer", school__isnull=False, college__isnull=True)
                     | Q(role="employer", employer__isnull=False)
-                    | Q(role__in=["student", "platform_admin"])
+                    | Q(role="province_staff", province__isnull=False)
+                    | Q(role__in=["student", "platform_admin", "ministry_staff"])
                 ),
             ),
         ]
@@ -107,3 +121,8 @@ class User(AbstractUser):
     @property
     def is_platform_admin(self) -> bool:
         return self.role == Role.PLATFORM_ADMIN
+
+    @property
+    def is_overseer(self) -> bool:
+        """Provincial or ministry staff: they read statistics and decide nothing."""
+        return self.role in (Role.PROVINCE_STAFF, Role.MINISTRY_STAFF)

@@ -1,7 +1,8 @@
 """Who must, who may and who can reset a second factor (django-otp).
 
-School reviewers and platform admins decide for a whole school or the platform: they must
-use a second factor, and so must anybody the Django admin lets in (``is_staff``), whatever
+School reviewers and platform admins decide for a whole school or the platform, and
+provincial and ministry staff read a province's or the country's figures: they must use a
+second factor, and so must anybody the Django admin lets in (``is_staff``), whatever
 their role. College reviewers and employers may turn it on. Students prove themselves
 otherwise (their registry record) and do not get it.
 """
@@ -12,7 +13,9 @@ from django.utils.translation import gettext as _
 from destreg.accounts.models import Role
 from destreg.lib.permissions import ALLOW, Decision, deny
 
-REQUIRED_ROLES = frozenset({Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN})
+REQUIRED_ROLES = frozenset(
+    {Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN, Role.PROVINCE_STAFF, Role.MINISTRY_STAFF}
+)
 OPTIONAL_ROLES = frozenset({Role.COLLEGE_REVIEWER, Role.EMPLOYER})
 
 

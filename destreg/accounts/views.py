@@ -14,6 +14,8 @@ HOME_BY_ROLE = {
     Role.COLLEGE_REVIEWER: "reviews:queue",
     Role.SCHOOL_REVIEWER: "reviews:queue",
     Role.PLATFORM_ADMIN: "admin:index",
+    Role.PROVINCE_STAFF: "reviews:oversight",
+    Role.MINISTRY_STAFF: "reviews:oversight",
 }
 
 

@@ -311,6 +311,7 @@ def seed() -> None:
         contact_name="张老师",
         contact_phone="010-62750000",
         contact_email="jiuye@example.edu.cn",
+        province=Region.objects.get(code="110000"),
     )
     _demo_seal(school)
     cs = _college(school, "01", "计算机学院")
@@ -325,7 +326,13 @@ def seed() -> None:
         _major(econ, "120201K", "工商管理", "31"),
     ]
 
-    other = _school("19998", "另一示例大学", address="上海市浦东新区示例路2号", postcode="200120")
+    other = _school(
+        "19998",
+        "另一示例大学",
+        address="上海市浦东新区示例路2号",
+        postcode="200120",
+        province=Region.objects.get(code="310000"),
+    )
     literature = _college(other, "01", "文学院")
     chinese = _major(literature, "050101", "汉语言文学", "31")
 
@@ -410,6 +417,13 @@ def seed() -> None:
     )
     _user("school1", Role.SCHOOL_REVIEWER, display_name="示例大学 就业指导中心", school=school)
     _user("school2", Role.SCHOOL_REVIEWER, display_name="另一示例大学 就业指导中心", school=other)
+    _user(
+        "province1",
+        Role.PROVINCE_STAFF,
+        display_name="北京市高校毕业生就业指导中心",
+        province=Region.objects.get(code="110000"),
+    )
+    _user("ministry1", Role.MINISTRY_STAFF, display_name="教育部学生司")
     admin = _user(
         "admin",
         Role.PLATFORM_ADMIN,

@@ -62,6 +62,7 @@ class SchoolAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "name",
+        "province",
         "contact_name",
         "contact_phone",
         "invitation_validity_days",

@@ -141,6 +141,16 @@ class School(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{6}$", _("A postcode has six digits."))],
     )
+    # The province whose employment office (省级就业主管部门) oversees the school.
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("province"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="schools",
+        limit_choices_to={"level": 1},
+    )
     contact_name = models.CharField(_("employment office contact"), max_length=50, blank=True)
     contact_phone = models.CharField(_("employment office phone"), max_length=30, blank=True)
     contact_email = models.EmailField(_("employment office e-mail"), blank=True)

@@ -1,0 +1,133 @@
+"""The oversight pages of provincial and Ministry staff (reviews/oversight.py): read-only,
+drilling down province → school → college → major."""
+
+from dataclasses import replace
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from destreg.accounts.decorators import role_required
+from destreg.accounts.models import Role
+from destreg.lib.permissions import load_for
+from destreg.reference.models import College, Region, School
+from reviews import oversight
+from reviews.stats import present
+
+overseer_required = role_required(Role.PROVINCE_STAFF, Role.MINISTRY_STAFF)
+# The ministry's row of schools whose province is not set yet (its page is theirs alone).
+UNASSIGNED = "unassigned"
+
+
+def _rows(keyed: list[oversight.Keyed], url_name: str, waiting: dict | None = None) -> list:
+    """(rate linked to its own page, its waiting work) per row; a None key is the ministry's
+    row of schools with no province."""
+    return [
+        (
+            replace(rate, link=reverse(url_name, args=[UNASSIGNED if key is None else key])),
+            (waiting or {}).get(key, oversight.Waiting()),
+        )
+        for key, rate in keyed
+    ]
+
+
+def _labelled(records) -> dict:
+    """Level, gender and destination rows labelled in the reader's language."""
+    rows = oversight.breakdowns(records)
+    shown = present({**rows, "by_major": [], "pending": [], "progress": []})
+    return {key: shown[key] for key in rows}
+
+
+@overseer_required
+def home(request):
+    """The Ministry's country page (by province); provincial staff go to their province."""
+    if request.user.role == Role.PROVINCE_STAFF:
+        return redirect("reviews:oversight_province", code=request.user.province_id)
+    schools = oversight.schools_overseen_by(request.user)
+    records = oversight.graduates_of(schools)
+    rows = _rows(
+        oversight.rates_of_provinces(records),
+        "reviews:oversight_province",
+        oversight.waiting_by(schools, "school__province_id"),
+    )
+    context = {"overall": oversight.overall(records), "rows": rows, **_labelled(records)}
+    return render(request, "reviews/oversight/country.html", context)
+
+
+@overseer_required
+def province(request, code: str):
+    if code == UNASSIGNED:
+        if request.user.role != Role.MINISTRY_STAFF:
+            raise Http404
+        region = None
+        schools = School.objects.filter(province=None)
+    else:
+        region = load_for(
+            request.user,
+            Region.objects.filter(level=Region.Level.PROVINCE),
+            code,
+            oversight.can_oversee_province,
+        )
+        schools = oversight.schools_overseen_by(request.user).filter(province=region)
+    records = oversight.graduates_of(schools)
+    rows = _rows(
+        oversight.rates_of_schools(records),
+        "reviews:oversight_school",
+        oversight.waiting_by(schools, "school_id"),
+    )
+    context = {
+        "region": region,
+        "overall": oversight.overall(records),
+        "rows": rows,
+        **_labelled(records),
+    }
+    return render(request, "reviews/oversight/province.html", context)
+
+
+@overseer_required
+def school(request, pk: int):
+    school = load_for(
+        request.user, School.objects.select_related("province"), pk, oversight.can_oversee_school
+    )
+    records = oversight.graduates_of(School.objects.filter(pk=school.pk))
+    context = {
+        "school": school,
+        "overall": oversight.overall(records),
+        "rows": _rows(oversight.rates_of_colleges(records), "reviews:oversight_college"),
+        "waiting": oversight.waiting_by(School.objects.filter(pk=school.pk), "school_id").get(
+            school.pk, oversight.Waiting()
+        ),
+        "oldest": oversight.oldest_items(school),
+        **_labelled(records),
+    }
+    return render(request, "reviews/oversight/school.html", context)
+
+
+@overseer_required
+def college(request, pk: int):
+    college = load_for(
+        request.user,
+        College.objects.select_related("school__province"),
+        pk,
+        oversight.can_oversee_college,
+    )
+    records = oversight.graduates_of(School.objects.filter(pk=college.school_id)).filter(
+        college=college
+    )
+    shown = present(
+        {
+            **oversight.breakdowns(records),
+            "by_major": oversight.majors(records),
+            "pending": [],
+            "progress": [],
+        }
+    )
+    context = {
+        "college": college,
+        "school": college.school,
+        "overall": oversight.overall(records),
+        "majors": shown["by_major"],
+        "oldest": oversight.oldest_items(college.school, college),
+        **{key: shown[key] for key in ("by_level", "by_gender", "by_destination")},
+    }
+    return render(request, "reviews/oversight/college.html", context)

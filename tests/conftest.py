@@ -16,7 +16,7 @@ from agreements.evidence import EvidenceRule, load_evidence_rules
 from agreements.online import services as agreement_services
 from destreg.accounts.models import Role
 from destreg.reference.loading import load_codes, load_regions
-from destreg.reference.models import Code
+from destreg.reference.models import Code, Region, School
 from tests import factories as f
 
 # oidc_provider: a stand-in school identity provider in its own process (the SSO tests).
@@ -199,3 +199,30 @@ def purge_snapshots(transactional_db):
         Snapshot.objects.all().delete()
         for statement in create:
             cursor.execute(statement)
+
+
+# --- provincial and Ministry staff (reviews/oversight.py) ---
+
+
+@pytest.fixture
+def provinces(world):
+    beijing = Region.objects.get(code="110000")
+    shanghai = Region.objects.get(code="310000")
+    School.objects.filter(pk=world.school_a.pk).update(province=beijing)
+    School.objects.filter(pk=world.school_b.pk).update(province=shanghai)
+    return beijing, shanghai
+
+
+@pytest.fixture
+def province_staff(provinces):
+    return f.make_user(Role.PROVINCE_STAFF, province=provinces[0])
+
+
+@pytest.fixture
+def other_province_staff(provinces):
+    return f.make_user(Role.PROVINCE_STAFF, province=provinces[1])
+
+
+@pytest.fixture
+def ministry_staff(provinces):
+    return f.make_user(Role.MINISTRY_STAFF)

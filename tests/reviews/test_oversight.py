@@ -6,8 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from destreg.accounts.models import Role
-from destreg.reference.models import Region, School
+from destreg.reference.models import School
 from reviews import oversight
 from reviews.models import ExportJob
 from students.models import Gender, RegistryRecord
@@ -19,30 +18,6 @@ def _with_destination(major, code, **fields):
     if code:
         RegistryRecord.objects.filter(pk=record.pk).update(destination=f.code("destination", code))
     return record
-
-
-@pytest.fixture
-def provinces(world):
-    beijing = Region.objects.get(code="110000")
-    shanghai = Region.objects.get(code="310000")
-    School.objects.filter(pk=world.school_a.pk).update(province=beijing)
-    School.objects.filter(pk=world.school_b.pk).update(province=shanghai)
-    return beijing, shanghai
-
-
-@pytest.fixture
-def province_staff(provinces):
-    return f.make_user(Role.PROVINCE_STAFF, province=provinces[0])
-
-
-@pytest.fixture
-def other_province_staff(provinces):
-    return f.make_user(Role.PROVINCE_STAFF, province=provinces[1])
-
-
-@pytest.fixture
-def ministry_staff(provinces):
-    return f.make_user(Role.MINISTRY_STAFF)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.lib.permissions import load_for
 from destreg.reference.models import College, Region, School
-from reviews import oversight
+from reviews import flags, oversight
 from reviews.stats import present
 
 overseer_required = role_required(Role.PROVINCE_STAFF, Role.MINISTRY_STAFF)
@@ -36,6 +36,17 @@ def _labelled(records) -> dict:
     rows = oversight.breakdowns(records)
     shown = present({**rows, "by_major": [], "pending": [], "progress": []})
     return {key: shown[key] for key in rows}
+
+
+def _flag_counts(found: flags.Flags) -> dict:
+    """Per kind of flag: its label, how many are raised and how many not yet explained."""
+    return {
+        "computed_at": found.computed_at,
+        "rows": [
+            (kind.label, len(raised), sum(1 for flag in raised if flag.explanation is None))
+            for kind, raised in found.sections
+        ],
+    }
 
 
 @overseer_required
@@ -98,6 +109,9 @@ def school(request, pk: int):
             school.pk, oversight.Waiting()
         ),
         "oldest": oversight.oldest_items(school),
+        # The school's 核查 flags as its own staff see them (cached per school: seconds to
+        # compute on a large school, so only here, one school at a time).
+        "flags": _flag_counts(flags.cached(flags.Scope(school.pk))),
         **_labelled(records),
     }
     return render(request, "reviews/oversight/school.html", context)

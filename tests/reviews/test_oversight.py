@@ -161,3 +161,15 @@ def test_waiting_work_is_counted_per_school_and_stage(world, provinces, student,
     assert set(waiting) == {world.school_a.pk}
     assert (waiting[world.school_a.pk].college, waiting[world.school_a.pk].school) == (1, 0)
     assert waiting[world.school_a.pk].days == 0
+
+
+def test_the_school_page_counts_its_verification_flags(client, ministry_staff, world, provinces):
+    """Freelance at 50 % in 甲一学院 raises one share flag, not explained yet."""
+    for n in range(4):
+        _with_destination(world.major_a1, "76" if n < 2 else "10")
+    client.force_login(ministry_staff)
+    page = client.get(reverse("reviews:oversight_school", args=[world.school_a.pk]))
+    rows = {row[0]: row[1:] for row in _cells(page.content.decode(), "flags")}
+    assert len(rows) == 6
+    assert rows["去向占比"] == ["1", "1"]
+    assert sum(int(raised) for raised, _ in rows.values()) == 1

@@ -550,7 +550,8 @@ def cached(scope: Scope, *, refresh: bool = False) -> Flags:
         refresh = False
     result = None if refresh else cache.get(key)
     if result is None:
-        result = _computed(scope, year)
+        with reads_from_replica():  # aggregates over the school (destreg/lib/replica.py)
+            result = _computed(scope, year)
         cache.set(key, result, CACHE_SECONDS)
     return with_explanations(result)
 

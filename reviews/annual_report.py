@@ -19,8 +19,8 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 
 from agreements.models import Agreement, Registration
-from destreg.reference.models import Code, College, Region, School
 from destreg.lib.replica import reads_from_replica
+from destreg.reference.models import Code, College, Region, School
 from reviews.annual import (
     ABROAD,
     FORMULA_VERSION,

@@ -32,6 +32,7 @@ from destreg.accounts.models import User
 from destreg.audit.models import AuditAction, AuditEvent
 from destreg.lib.params import parse_id
 from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.lib.replica import reads_from_replica
 from destreg.reference.models import Code, CodeTable, College
 from reviews.models import FlagExplanation, VerificationSettings
 from students.models import RegistryRecord, RegistryRecordQuerySet, current_graduation_year

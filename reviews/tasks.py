@@ -8,7 +8,6 @@ from django.utils import timezone
 from django_tasks import task
 
 from destreg.lib.replica import reads_from_replica
-
 from reviews import exporting
 from reviews.annual_report import annual_report_now
 from reviews.models import ExportJob

@@ -34,7 +34,7 @@ on the replica after the mark has expired include the change.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -47,16 +47,20 @@ PRIMARY = "default"
 REPLICA = "replica"
 # Set on a response to a request that may have written (any unsafe method).
 WROTE_COOKIE = "destreg_wrote"
+CLOCK_SKEW_SECONDS = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-def replica_database(primary: dict[str, Any], replica: dict[str, Any]) -> dict[str, Any]:
+def replica_database(primary: Mapping[str, Any], replica: Mapping[str, Any]) -> Any:
     """The "replica" alias: the replica's address with the primary's other options, and a
     test mirror of "default" (the test suite makes no second database; see
     ``replica_is_separate``)."""
-    return {**primary, **replica, "OPTIONS": dict(primary.get("OPTIONS", {})), "TEST": {
-        "MIRROR": PRIMARY
-    }}
+    return {
+        **primary,
+        **replica,
+        "OPTIONS": dict(primary.get("OPTIONS", {})),
+        "TEST": {"MIRROR": PRIMARY},
+    }
 
 
 @dataclass
@@ -169,7 +173,9 @@ def wrote_recently(cookie: str | None) -> bool:
         wrote_at = float(cookie)
     except ValueError:
         return False
-    return 0 <= time.time() - wrote_at < settings.REPLICA_READ_YOUR_WRITES_SECONDS
+    # A little before "now" too: the cookie's time is rounded, and another app server's
+    # clock may be a moment behind the one that set it.
+    return -CLOCK_SKEW_SECONDS <= time.time() - wrote_at < settings.REPLICA_READ_YOUR_WRITES_SECONDS
 
 
 class ReadYourWritesMiddleware:

@@ -24,9 +24,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from destreg.accounts.models import Role  # noqa: E402
+from destreg.lib.replica import WROTE_COOKIE, reads_from_replica  # noqa: E402
 from destreg.reference.loading import load_codes, load_regions  # noqa: E402
 from destreg.reference.models import Code  # noqa: E402
-from destreg.lib.replica import WROTE_COOKIE, reads_from_replica  # noqa: E402
 from reviews import stats  # noqa: E402
 from students.models import RegistryRecord  # noqa: E402
 from tests import factories as f  # noqa: E402
@@ -127,12 +127,8 @@ def main() -> dict:
                 locked.save(update_fields=["name"])
             plain = RegistryRecord.objects.get(pk=record.pk)
             plain.save(update_fields=["name"])  # read on the replica, saved on the primary
-        seen["lock_on_primary"] = any(
-            "FOR UPDATE" in q["sql"] for q in on_primary.captured_queries
-        )
-        seen["lock_on_replica"] = any(
-            "FOR UPDATE" in q["sql"] for q in on_standby.captured_queries
-        )
+        seen["lock_on_primary"] = any("FOR UPDATE" in q["sql"] for q in on_primary.captured_queries)
+        seen["lock_on_replica"] = any("FOR UPDATE" in q["sql"] for q in on_standby.captured_queries)
         seen["updates_on_primary"] = sum(
             q["sql"].startswith("UPDATE") for q in on_primary.captured_queries
         )

@@ -56,7 +56,7 @@ def copy_schema(pair) -> None:
     20 to 60 here. The replica receives it by streaming."""
     test_db = connections["default"].settings_dict
     env = {**os.environ, "PGPASSWORD": test_db.get("PASSWORD") or ""}
-    dump = subprocess.run(
+    dump = subprocess.run(  # noqa: S603 (the PostgreSQL binaries, the test database)
         [
             str(BIN / "pg_dump"),
             "--no-owner",
@@ -74,7 +74,7 @@ def copy_schema(pair) -> None:
         check=True,
         timeout=120,
     )
-    subprocess.run(
+    subprocess.run(  # noqa: S603
         [str(BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", pair.url(pair.primary_port)],
         input=dump.stdout,
         capture_output=True,

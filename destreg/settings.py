@@ -7,10 +7,12 @@ var/media, e-mail printed to the console. See README.md for the variables.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.env import env_bool, env_int, env_json_object, env_list, env_str
 from destreg.lib.release import release
+from destreg.lib.replica import replica_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DESTREG_VAR_DIR", str(BASE_DIR / "var")))
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "destreg.lib.middleware.RejectNulMiddleware",
+    "destreg.lib.replica.ReadYourWritesMiddleware",  # with a replica: reads after a write
     "django.contrib.sessions.middleware.SessionMiddleware",
     "destreg.lib.middleware.LanguageCookieMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,6 +155,26 @@ else:
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
+# A PostgreSQL streaming replica for long reads: statistics, exports, the annual report and
+# the 核查 flags read from it inside destreg.lib.replica.reads_from_replica(); everything else,
+# every write and lock, and the requests of a browser that wrote within
+# REPLICA_READ_YOUR_WRITES_SECONDS use the primary, as does every read while the replica lags
+# more than REPLICA_MAX_LAG_SECONDS (keep it below destreg.lib.cache.FORGOTTEN_SECONDS).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+REPLICA_READ_YOUR_WRITES_SECONDS = env_int("REPLICA_READ_YOUR_WRITES_SECONDS", 30, minimum=1)
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5, minimum=0)
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary)")
+    if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL primary")
+    DATABASES["replica"] = replica_database(
+        DATABASES["default"],
+        dj_database_url.parse(
+            DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+        ),
+    )
+    DATABASE_ROUTERS = ["destreg.lib.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------

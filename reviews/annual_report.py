@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 
 from agreements.models import Agreement, Registration
+from destreg.lib.replica import reads_from_replica
 from destreg.reference.models import Code, College, Region, School
 from reviews.annual import (
     ABROAD,
@@ -314,10 +315,11 @@ def annual_report_now(report_id: int) -> None:
         jobs.update(progress=min(READ_UNTIL, READ_UNTIL * done // max(total, 1)))
 
     try:
-        if snapshot is not None:
-            rows = snapshot_rows(snapshot, reading)
-        else:
-            rows = live_rows(report.school, report.year, reading)
+        with reads_from_replica():  # the progress updates still go to the primary
+            if snapshot is not None:
+                rows = snapshot_rows(snapshot, reading)
+            else:
+                rows = live_rows(report.school, report.year, reading)
         data = figures(rows)
         jobs.update(progress=RENDER_FROM)
         pdf = render_annual_pdf(

@@ -12,6 +12,7 @@ from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.lib.actions import attempt
 from destreg.lib.permissions import require
+from destreg.lib.replica import reads_from_replica
 from reviews import flags, verification
 from reviews.forms import ExplainFlagForm
 from reviews.services import flag_explain
@@ -56,7 +57,8 @@ def graduates(request):
         .for_display()
         .order_by("college_id", "student_no")
     )
-    rows = list(records[: flags.DRILL_DOWN_LIMIT + 1])
+    with reads_from_replica():  # the same aggregates as the flags themselves
+        rows = list(records[: flags.DRILL_DOWN_LIMIT + 1])
     return render(
         request,
         "reviews/verification_graduates.html",

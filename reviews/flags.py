@@ -32,6 +32,7 @@ from destreg.accounts.models import User
 from destreg.audit.models import AuditAction, AuditEvent
 from destreg.lib.params import parse_id
 from destreg.lib.permissions import ALLOW, Decision, deny
+from destreg.lib.replica import reads_from_replica
 from destreg.reference.models import Code, CodeTable, College
 from reviews.models import FlagExplanation, VerificationSettings
 from students.models import RegistryRecord, RegistryRecordQuerySet, current_graduation_year
@@ -550,7 +551,8 @@ def cached(scope: Scope, *, refresh: bool = False) -> Flags:
         refresh = False
     result = None if refresh else cache.get(key)
     if result is None:
-        result = _computed(scope, year)
+        with reads_from_replica():  # aggregates over the school (destreg/lib/replica.py)
+            result = _computed(scope, year)
         cache.set(key, result, CACHE_SECONDS)
     return with_explanations(result)
 

@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
+from destreg.lib.replica import reads_from_replica
 from destreg.reference.models import College
 from reviews.models import Outcome, Snapshot
 from reviews.snapshots import snapshot_rows_for
@@ -318,7 +319,8 @@ def cached(user, *, refresh: bool = False) -> dict:
     key = cache_key(scope_key(user))
     figures = None if refresh else cache.get(key)
     if figures is None or figures == FORGOTTEN:
-        figures = compute(user)
+        with reads_from_replica():  # aggregates over the whole scope (destreg/lib/replica.py)
+            figures = compute(user)
         if refresh:
             # Over an older copy, but never over a mark: a change is being committed.
             if cache.get(key) != FORGOTTEN:
@@ -333,7 +335,8 @@ def cached_as_of(user, snapshot: Snapshot) -> dict:
     key = f"{cache_key(scope_key(user))}:snapshot:{snapshot.pk}"
     figures = cache.get(key)
     if figures is None:
-        figures = compute_as_of(user, snapshot)
+        with reads_from_replica():
+            figures = compute_as_of(user, snapshot)
         cache.add(key, figures, SNAPSHOT_CACHE_SECONDS)
     return figures
 

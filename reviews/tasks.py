@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from destreg.lib.replica import reads_from_replica
 from reviews import exporting
 from reviews.annual_report import annual_report_now
 from reviews.models import ExportJob
@@ -16,16 +17,18 @@ from reviews.stats import graduates_in_scope
 
 
 def export_now(job_id: int) -> None:
-    """Write the job's file, recording progress every chunk; a failure is recorded too."""
+    """Write the job's file, recording progress every chunk; a failure is recorded too.
+    The job is read from the primary (it was just created there), the graduates from the
+    replica when there is one (destreg/lib/replica.py)."""
     job = ExportJob.objects.select_related("user", "snapshot").get(pk=job_id)
     records: QuerySet = graduates_in_scope(job.user)
     if job.snapshot is not None:  # as of the snapshot, for whom may still see it
         records = snapshot_rows_for(job.user, job.snapshot)
         if not can_see_snapshot(job.user, job.snapshot):
             records = records.none()
-    ExportJob.objects.filter(pk=job_id).update(
-        status=ExportJob.Status.RUNNING, total=records.count()
-    )
+    with reads_from_replica():
+        total = records.count()
+    ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.RUNNING, total=total)
 
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job_id).update(done=done)
@@ -33,7 +36,8 @@ def export_now(job_id: int) -> None:
     writer = exporting.write_csv if job.fmt == "csv" else exporting.write_xlsx
     try:
         with tempfile.TemporaryFile() as handle:
-            writer(records, handle, progress)
+            with reads_from_replica():  # the progress updates still go to the primary
+                writer(records, handle, progress)
             handle.seek(0)
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
             as_of = f"-as-of-{job.snapshot.cutoff:%Y%m%d}" if job.snapshot else ""

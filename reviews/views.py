@@ -25,6 +25,7 @@ from destreg.audit.models import AuditEvent, ReviewTask
 from destreg.lib.actions import attempt
 from destreg.lib.decisions import decision_state, decision_states
 from destreg.lib.params import parse_id
+from destreg.lib.replica import reads_from_replica
 from employers import services as employer_services
 from employers.forms import VerifyEmployerForm
 from employers.models import Employer, EmployerVerification
@@ -400,6 +401,7 @@ def export_start(request):
 
 
 @exporter_required
+@reads_from_replica()  # the worker's progress; after export_start the browser is pinned
 def export(request, pk: int):
     job = ExportJob.objects.filter(pk=pk, user=request.user).first()
     if job is None:

@@ -6,6 +6,7 @@
   Termination, TermTemplate;
 - ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
   TerminationLink;
+- ``agreements/webhooks/models.py``: units' webhook endpoints and their deliveries;
 - ``agreements/evidence.py``: EvidenceRule, the fields and proofs each destination needs.
 """
 
@@ -25,6 +26,7 @@ from agreements.registrations.models import (
     ReturnLink,
     TerminationLink,
 )
+from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint
 from agreements.terms import Hukou, Terms, new_verify_token, signed_destination_id
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "Registration",
     "ReturnLink",
     "TermTemplate",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Termination",
     "TerminationLink",
     "Terms",

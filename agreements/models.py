@@ -26,8 +26,8 @@ from agreements.registrations.models import (
     ReturnLink,
     TerminationLink,
 )
-from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint
 from agreements.terms import Hukou, Terms, new_verify_token, signed_destination_id
+from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ACTIVE_AGREEMENT_STATES",
@@ -41,11 +41,11 @@ __all__ = [
     "Registration",
     "ReturnLink",
     "TermTemplate",
-    "WebhookDelivery",
-    "WebhookEndpoint",
     "Termination",
     "TerminationLink",
     "Terms",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "new_verify_token",
     "signed_destination_id",
 ]

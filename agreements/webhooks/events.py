@@ -18,12 +18,12 @@ from agreements.online.models import Agreement, Invitation, Termination
 from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from destreg.audit.models import AuditEvent
 
-INVITATION_EVENTS = {
+INVITATION_EVENTS: dict[str, WebhookEvent] = {
     Invitation.Status.ACCEPTED: WebhookEvent.INVITATION_ACCEPTED,
     Invitation.Status.DECLINED: WebhookEvent.INVITATION_DECLINED,
     Invitation.Status.EXPIRED: WebhookEvent.INVITATION_EXPIRED,
 }
-AGREEMENT_EVENTS = {
+AGREEMENT_EVENTS: dict[str, WebhookEvent] = {
     Agreement.Status.SIGNED: WebhookEvent.AGREEMENT_SIGNED,
     Agreement.Status.FAILED: WebhookEvent.AGREEMENT_FAILED,
 }

@@ -12,7 +12,5 @@ urlpatterns = [
     path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook_delete"),
     path("webhooks/<int:pk>/rotate/", views.webhook_rotate, name="webhook_rotate"),
     path("webhooks/<int:pk>/test/", views.webhook_test, name="webhook_test"),
-    path(
-        "webhooks/deliveries/<int:pk>/resend/", views.webhook_resend, name="webhook_resend"
-    ),
+    path("webhooks/deliveries/<int:pk>/resend/", views.webhook_resend, name="webhook_resend"),
 ]

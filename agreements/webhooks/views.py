@@ -27,7 +27,7 @@ from destreg.lib.actions import attempt
 from destreg.lib.permissions import require
 
 employer_required = role_required(Role.EMPLOYER)
-SECRET_KEY = "webhook_secret_once"
+ONCE_KEY = "webhook_secret_once"  # session key of a new secret, until shown
 LOG_LENGTH = 50
 
 
@@ -52,7 +52,7 @@ def webhook_new(request):
         )
         if made.value is not None:
             endpoint, secret = made.value
-            request.session[SECRET_KEY] = [endpoint.pk, secret]
+            request.session[ONCE_KEY] = [endpoint.pk, secret]
             messages.success(request, _("The endpoint is added."))
             return redirect("agreements:webhook", pk=endpoint.pk)
     status = 400 if form.is_bound else 200
@@ -65,7 +65,7 @@ def webhook_new(request):
 def webhook(request, pk: int):
     """The endpoint, its secret right after it was made, and its delivery log."""
     endpoint = get_endpoint_for(request.user, pk)
-    once = request.session.pop(SECRET_KEY, None)
+    once = request.session.pop(ONCE_KEY, None)
     secret = once[1] if once and once[0] == endpoint.pk else None
     deliveries = endpoint.deliveries.order_by("-created_at", "-id")[:LOG_LENGTH]
     context = {
@@ -134,7 +134,7 @@ def webhook_rotate(request, pk: int):
         request=request,
     )
     if rotated.value is not None:
-        request.session[SECRET_KEY] = [endpoint.pk, rotated.value]
+        request.session[ONCE_KEY] = [endpoint.pk, rotated.value]
         messages.success(request, _("A new secret is made; the old one no longer signs."))
     return redirect("agreements:webhook", pk=endpoint.pk)
 

@@ -98,9 +98,7 @@ def test_an_hr_colleague_sees_the_log_but_changes_nothing(client, employer_user,
     assert not AuditEvent.objects.filter(action=AuditAction.WEBHOOK_ROTATE_SECRET).exists()
 
 
-def test_another_units_endpoints_do_not_exist_for_them(
-    client, employer_user, other_employer_user
-):
+def test_another_units_endpoints_do_not_exist_for_them(client, employer_user, other_employer_user):
     endpoint = _endpoint(employer_user)
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="agreement.signed")
     client.force_login(other_employer_user)

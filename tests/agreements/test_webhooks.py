@@ -54,7 +54,7 @@ def test_an_accepted_invitation_reaches_the_receiver_signed(
     employer_user, invitation, student, django_capture_on_commit_callbacks
 ):
     with receiver() as hr:
-        endpoint, secret = _endpoint(employer_user, hr.url)
+        _endpoint_row, secret = _endpoint(employer_user, hr.url)
         hr.secret = secret
         with django_capture_on_commit_callbacks(execute=True):
             services.invitation_accept(invitation=invitation, user=student.user)
@@ -79,7 +79,7 @@ def test_a_signed_agreement_carries_its_number_and_verification_link(
     employer_user, agreement, college_reviewer, school_reviewer, django_capture_on_commit_callbacks
 ):
     with receiver() as hr:
-        endpoint, hr.secret = _endpoint(employer_user, hr.url, ["agreement.signed"])
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url, ["agreement.signed"])
         with django_capture_on_commit_callbacks(execute=True):
             services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
             services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
@@ -94,7 +94,7 @@ def test_a_termination_request_is_sent(
     employer_user, signed, student, django_capture_on_commit_callbacks
 ):
     with receiver() as hr:
-        endpoint, hr.secret = _endpoint(employer_user, hr.url)
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url)
         with django_capture_on_commit_callbacks(execute=True):
             termination = services.termination_request(
                 agreement=signed, user=student.user, reason="改变主意"
@@ -124,7 +124,7 @@ def test_a_receiver_failing_twice_gets_it_on_the_third_try_with_backoff(
     employer_user, invitation, student, django_capture_on_commit_callbacks
 ):
     with receiver(answers=[500, 500]) as hr:
-        endpoint, hr.secret = _endpoint(employer_user, hr.url)
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url)
         with django_capture_on_commit_callbacks(execute=True):
             services.invitation_accept(invitation=invitation, user=student.user)
         delivery = WebhookDelivery.objects.get()
@@ -185,7 +185,7 @@ def test_a_failed_try_is_queued_for_later_on_a_backend_that_can_wait(
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with receiver(answers=[500]) as hr:
-        endpoint, hr.secret = _endpoint(employer_user, hr.url)
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url)
         with django_capture_on_commit_callbacks(execute=True):
             services.invitation_accept(invitation=invitation, user=student.user)
         # The action queued the first try and did not wait for it.
@@ -195,9 +195,7 @@ def test_a_failed_try_is_queued_for_later_on_a_backend_that_can_wait(
         with django_capture_on_commit_callbacks(execute=True):
             attempt(delivery.pk)  # what the worker runs
     delivery.refresh_from_db()
-    retry = DBTaskResult.objects.filter(task_path__endswith="deliver_webhook").exclude(
-        pk=queued.pk
-    )
+    retry = DBTaskResult.objects.filter(task_path__endswith="deliver_webhook").exclude(pk=queued.pk)
     assert [r.run_after for r in retry] == [delivery.next_attempt_at]
 
 
@@ -215,7 +213,7 @@ def test_a_receiver_with_the_wrong_secret_refuses_the_delivery(
     employer_user, invitation, student, django_capture_on_commit_callbacks
 ):
     with receiver(secret="whsec_not-the-one") as hr:
-        endpoint, secret = _endpoint(employer_user, hr.url)
+        _endpoint_row, secret = _endpoint(employer_user, hr.url)
         with django_capture_on_commit_callbacks(execute=True):
             services.invitation_decline(invitation=invitation, user=student.user)
     (got,) = hr.requests
@@ -247,11 +245,14 @@ def test_a_rolled_back_action_sends_nothing(
     employer_user, invitation, student, django_capture_on_commit_callbacks
 ):
     with receiver() as hr:
-        endpoint, hr.secret = _endpoint(employer_user, hr.url)
-        with django_capture_on_commit_callbacks(execute=True):
-            with pytest.raises(RuntimeError), transaction.atomic():
-                services.invitation_decline(invitation=invitation, user=student.user)
-                raise RuntimeError("something later in the transaction failed")
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url)
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            services.invitation_decline(invitation=invitation, user=student.user)
+            raise RuntimeError("something later in the transaction failed")
     assert hr.requests == []
     assert not WebhookDelivery.objects.exists()
     invitation.refresh_from_db()
@@ -264,7 +265,7 @@ def test_an_unreachable_receiver_does_not_break_the_action(
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]  # nothing listens once closed
-    endpoint, secret = _endpoint(employer_user, f"http://127.0.0.1:{port}/hooks")
+    _endpoint(employer_user, f"http://127.0.0.1:{port}/hooks")
     with django_capture_on_commit_callbacks(execute=True):
         agreement = services.invitation_accept(invitation=invitation, user=student.user)
     assert agreement.pk and agreement.invitation.status == "accepted"
@@ -281,7 +282,7 @@ def test_a_slow_receiver_neither_slows_the_action_nor_holds_the_worker(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     monkeypatch.setattr(sending, "TIMEOUT", (1, 1))
     with receiver(delay=3) as hr:
-        endpoint, hr.secret = _endpoint(employer_user, hr.url)
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url)
         started = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True):
             services.invitation_accept(invitation=invitation, user=student.user)
@@ -367,7 +368,7 @@ def test_a_turned_off_endpoint_gets_nothing_more(employer_user):
 
 
 def test_the_secret_is_stored_encrypted(employer_user):
-    endpoint, secret = _endpoint(employer_user, "https://hr.example.com/hooks")
+    _endpoint_row, secret = _endpoint(employer_user, "https://hr.example.com/hooks")
     stored = WebhookEndpoint.objects.get()
     assert secret not in stored.secret_cipher
     assert stored.secret == secret

@@ -34,7 +34,7 @@ def receiver(**options) -> Iterator[Receiver]:
     state = Receiver(**options)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             ok = verify(
                 state.secret,

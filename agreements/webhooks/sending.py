@@ -18,6 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
 
 from agreements.webhooks.models import BACKOFF, MAX_ATTEMPTS, DeliveryStatus, WebhookDelivery
 from agreements.webhooks.signing import (
@@ -99,6 +103,60 @@ def check_destination(url: str) -> None:
             raise RefusedAddress(_("The address resolves inside a private network."))
 
 
+PRIVATE_PEER = "refused: the peer is inside a private network"
+
+
+class _CheckedPeer:
+    """Connections that look at the address actually connected to, before a byte is sent,
+    and refuse one inside our network: a name that resolved to a public address at the check
+    and to a private one a moment later (DNS rebinding) gets nothing."""
+
+    host: str
+
+    def _new_conn(self):
+        sock = super()._new_conn()  # type: ignore[misc]
+        peer = ipaddress.ip_address(sock.getpeername()[0])
+        if not (_is_public(peer) or (allows_plain_http(self.host) and peer.is_loopback)):
+            sock.close()
+            raise NewConnectionError(self, PRIVATE_PEER)  # type: ignore[arg-type]
+        return sock
+
+
+class _CheckedHTTPConnection(_CheckedPeer, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedPeer, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[attr-defined]
+            "http": _CheckedHTTPPool,
+            "https": _CheckedHTTPSPool,
+        }
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    # No proxy from the environment: the peer checked must be the receiver itself.
+    session.trust_env = False
+    adapter = _CheckedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def next_attempt_after(attempts: int, now: datetime) -> datetime | None:
     """When to try again after ``attempts`` failed tries; None once they are used up."""
     if attempts >= MAX_ATTEMPTS:
@@ -143,18 +201,23 @@ def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     }
     try:
         # No redirects: a 3xx to an internal address must not be followed (SSRF).
-        with requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=TIMEOUT,
-            allow_redirects=False,
-            stream=True,  # the answer's body is not read
-        ) as response:
+        with (
+            _session() as session,
+            session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+                stream=True,  # the answer's body is not read
+            ) as response,
+        ):
             code = response.status_code
     except requests.Timeout:
         return None, _("The endpoint did not answer in time.")
     except requests.RequestException as error:
+        if PRIVATE_PEER in str(error):
+            return None, _("The address resolves inside a private network.")
         return None, (_("Could not connect: %(error)s") % {"error": type(error).__name__})
     if 200 <= code < 300:
         return code, ""

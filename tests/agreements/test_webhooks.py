@@ -9,12 +9,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agreements.online import services
 from agreements.webhooks import services as webhooks
 from agreements.webhooks.models import (
     BACKOFF,
     MAX_ATTEMPTS,
+    SUBSCRIBABLE,
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
@@ -106,6 +108,48 @@ def test_a_termination_request_is_sent(
         "requested_by": "student",
         "agreement_id": signed.pk,
     }
+
+
+def test_each_event_is_sent_once_at_its_moment(
+    employer_user,
+    other_student,
+    signed,
+    student,
+    college_reviewer,
+    school_reviewer,
+    django_capture_on_commit_callbacks,
+):
+    """Expired, failed and approved termination; steps in between (the college's approval,
+    the other party's answer) are no events."""
+    everything = [name for name, _label in SUBSCRIBABLE]
+    with receiver() as hr:
+        _endpoint_row, hr.secret = _endpoint(employer_user, hr.url, everything)
+        with django_capture_on_commit_callbacks(execute=True):
+            termination = services.termination_request(
+                agreement=signed, user=employer_user, reason="r"
+            )
+            services.termination_answer(termination=termination, user=student.user, agree=True)
+            services.termination_approve(termination=termination, reviewer=college_reviewer)
+            services.termination_approve(termination=termination, reviewer=school_reviewer)
+        late = f.make_invitation(employer_user.employer, other_student, sent_by=employer_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.invitations_expire(now=timezone.now() + timedelta(days=365))
+        second = f.make_invitation(employer_user.employer, student, sent_by=employer_user)
+        with django_capture_on_commit_callbacks(execute=True):
+            agreement = services.invitation_accept(invitation=second, user=student.user)
+            services.agreement_fail(agreement=agreement, reviewer=college_reviewer, reason="不符")
+    events = [json.loads(r.body) for r in hr.requests]
+    assert [e["event"] for e in events] == [
+        "termination.requested",
+        "termination.approved",
+        "invitation.expired",
+        "invitation.accepted",
+        "agreement.failed",
+    ]
+    assert events[1]["data"]["termination"]["status"] == "approved"
+    assert events[2]["data"]["invitation"] == {"id": late.pk, "status": "expired"}
+    assert events[4]["data"]["agreement"]["status"] == "failed"
+    assert all(r.signature_ok for r in hr.requests)
 
 
 def test_only_chosen_events_of_the_unit_are_sent(
@@ -347,13 +391,44 @@ def test_a_name_resolving_inside_our_network_is_refused_at_send_time(
     with pytest.raises(RefusedAddress):
         check_destination(endpoint.url)
     sent = []
-    monkeypatch.setattr("requests.post", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr("requests.Session.request", lambda *a, **k: sent.append(a))
     delivery = webhooks.webhook_endpoint_send_test(user=employer_user, endpoint=endpoint)
     attempt(delivery.pk)
     delivery.refresh_from_db()
     assert sent == [] and delivery.status == "failed" and delivery.response_code is None
     monkeypatch.setattr(socket, "getaddrinfo", resolves_to("93.184.216.34"))
     check_destination(endpoint.url)  # a public address passes
+
+
+def test_a_name_that_resolves_privately_only_at_connect_time_gets_nothing(
+    settings, monkeypatch, employer_user
+):
+    """DNS rebinding: public when checked, 127.0.0.1 when connected. The connection looks at
+    the address it reached before sending anything."""
+    from agreements.webhooks import sending
+
+    with receiver() as hr:
+        port = hr.url.split(":")[2].split("/")[0]
+        endpoint, hr.secret = _endpoint(employer_user, hr.url)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            url=f"http://hr.example.com:{port}/hooks"
+        )
+        settings.WEBHOOK_ALLOW_HTTP_LOCALHOST = False
+        monkeypatch.setattr(sending, "check_destination", lambda url: None)  # passed the check
+        real = socket.getaddrinfo
+        monkeypatch.setattr(
+            socket,
+            "getaddrinfo",
+            lambda host, *args, **kwargs: real(
+                "127.0.0.1" if host == "hr.example.com" else host, *args, **kwargs
+            ),
+        )
+        delivery = webhooks.webhook_endpoint_send_test(user=employer_user, endpoint=endpoint)
+        assert attempt(delivery.pk) == DeliveryStatus.FAILED
+    assert hr.requests == []
+    delivery.refresh_from_db()
+    assert delivery.response_code is None
+    assert delivery.last_error == gettext("The address resolves inside a private network.")
 
 
 def test_a_turned_off_endpoint_gets_nothing_more(employer_user):

@@ -6,6 +6,7 @@
   Termination, TermTemplate;
 - ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
   TerminationLink;
+- ``agreements/webhooks/models.py``: units' webhook endpoints and their deliveries;
 - ``agreements/evidence.py``: EvidenceRule, the fields and proofs each destination needs.
 """
 
@@ -26,6 +27,7 @@ from agreements.registrations.models import (
     TerminationLink,
 )
 from agreements.terms import Hukou, Terms, new_verify_token, signed_destination_id
+from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ACTIVE_AGREEMENT_STATES",
@@ -42,6 +44,8 @@ __all__ = [
     "Termination",
     "TerminationLink",
     "Terms",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "new_verify_token",
     "signed_destination_id",
 ]

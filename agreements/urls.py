@@ -4,6 +4,7 @@ from agreements import views
 from agreements.online import views as online_views
 from agreements.registrations import change_views
 from agreements.registrations import views as registration_views
+from agreements.webhooks import urls as webhook_urls
 
 app_name = "agreements"
 urlpatterns = [
@@ -89,3 +90,4 @@ urlpatterns = [
         name="term_template_delete",
     ),
 ]
+urlpatterns += webhook_urls.urlpatterns  # agreements/webhooks/: the units' HR webhooks

@@ -310,6 +310,10 @@ if CACHE_URL:
 # Embedded default: tasks run in-process right after the request's transaction
 # commits. Production: TASKS_BACKEND=django_tasks_db.DatabaseBackend plus
 # `manage.py db_worker` processes.
+# Webhooks may go to plain http://127.0.0.1 (a receiver on this machine): development and
+# tests only; otherwise https:// to public addresses alone (agreements/webhooks/sending.py).
+WEBHOOK_ALLOW_HTTP_LOCALHOST = env_bool("WEBHOOK_ALLOW_HTTP_LOCALHOST", default=DEBUG)
+
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")

@@ -10,6 +10,7 @@ from django.urls import reverse
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.lib.permissions import load_for
+from destreg.lib.replica import reads_from_replica
 from destreg.reference.models import College, Region, School
 from reviews import flags, oversight
 from reviews.stats import present
@@ -50,6 +51,7 @@ def _flag_counts(found: flags.Flags) -> dict:
 
 
 @overseer_required
+@reads_from_replica()  # read-only dashboards (destreg/lib/replica.py)
 def home(request):
     """The Ministry's country page (by province); provincial staff go to their province."""
     if request.user.role == Role.PROVINCE_STAFF:
@@ -66,6 +68,7 @@ def home(request):
 
 
 @overseer_required
+@reads_from_replica()  # read-only dashboards (destreg/lib/replica.py)
 def province(request, code: str):
     if code == UNASSIGNED:
         if request.user.role != Role.MINISTRY_STAFF:
@@ -96,6 +99,7 @@ def province(request, code: str):
 
 
 @overseer_required
+@reads_from_replica()  # read-only dashboards (destreg/lib/replica.py)
 def school(request, pk: int):
     school = load_for(
         request.user, School.objects.select_related("province"), pk, oversight.can_oversee_school
@@ -118,6 +122,7 @@ def school(request, pk: int):
 
 
 @overseer_required
+@reads_from_replica()  # read-only dashboards (destreg/lib/replica.py)
 def college(request, pk: int):
     college = load_for(
         request.user,

@@ -23,6 +23,8 @@ from agreements.models import (
 )
 from agreements.online import services
 from agreements.registrations import services as registrations
+from agreements.webhooks import services as webhooks
+from agreements.webhooks.models import WebhookDelivery
 from destreg.accounts.models import User
 from destreg.audit.models import Notification
 from employers import services as employer_services
@@ -135,6 +137,16 @@ MATRIX = {
         "term_template",
         [403, 403, 405, 405, 403, 403, 403, 403, 302],
     ),
+    # A unit's webhooks: its own users (another unit: as if none existed); changes POST only.
+    "agreements:webhook": ("webhook", [403, 403, 200, 404, 403, 403, 403, 403, 302]),
+    "agreements:webhook_edit": ("webhook", [403, 403, 200, 404, 403, 403, 403, 403, 302]),
+    "agreements:webhook_delete": ("webhook", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "agreements:webhook_rotate": ("webhook", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "agreements:webhook_test": ("webhook", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "agreements:webhook_resend": (
+        "webhook_delivery",
+        [403, 403, 405, 405, 403, 403, 403, 403, 302],
+    ),
     # A unit's colleagues (POST only): its administrators; the join link needs no account.
     "employers:colleague_role": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
     "employers:colleague_remove": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
@@ -235,6 +247,10 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
     verification = unit.verifications.get()
     verification.business_licence = unit.business_licence.name
     verification.save(update_fields=["business_licence"])
+    endpoint, _secret = webhooks.webhook_endpoint_create(
+        user=employer_user, url="https://hr.example.com/hooks", events=["invitation.accepted"]
+    )
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="webhook.test")
     return {
         "request": {"pk": request.pk},
         "agreement": {"pk": signed.pk},
@@ -291,6 +307,8 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
             )
         },
         "colleague_invitation": {"pk": ColleagueInvitation.objects.get().pk},
+        "webhook": {"pk": endpoint.pk},
+        "webhook_delivery": {"pk": delivery.pk},
         "term_template": {
             "pk": TermTemplate.objects.create(
                 employer=unit,

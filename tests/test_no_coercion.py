@@ -388,6 +388,14 @@ NOT_GRADUATE_ACTIONS = {
     "agreements:term_template_new": "the unit's terms templates",
     "agreements:term_template_edit": "the unit's terms templates",
     "agreements:term_template_delete": "the unit's terms templates",
+    "agreements:webhooks": "the unit's webhooks for its HR system",
+    "agreements:webhook_new": "the unit's webhooks for its HR system",
+    "agreements:webhook": "the unit's webhooks for its HR system",
+    "agreements:webhook_edit": "the unit's webhooks for its HR system",
+    "agreements:webhook_delete": "the unit's webhooks for its HR system",
+    "agreements:webhook_rotate": "the unit's webhooks for its HR system",
+    "agreements:webhook_test": "the unit's webhooks for its HR system",
+    "agreements:webhook_resend": "the unit's webhooks for its HR system",
     # 撤回申请: whoever asked (the student or the unit) takes back their own request; the
     # refusals of everybody else: tests/agreements/test_termination_withdraw.py
     "agreements:change_withdraw": "the asker withdraws their own request",

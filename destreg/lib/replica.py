@@ -23,7 +23,9 @@ What uses the replica, and why it may:
   the graduates) and the annual report's background job: long reads of many rows, as of the
   moment they started;
 - the 核查 page's red flags (``reviews.flags``; its explanations are read from the primary:
-  a note shows at once) and the graduates behind a flag.
+  a note shows at once) and the graduates behind a flag;
+- the provincial and Ministry oversight pages (``reviews.oversight_views``): read-only
+  figures over many schools, whose readers decide nothing.
 
 Why nothing else may: every other page either shows what its reader has just changed or
 what another party is about to act on (an invitation, a review queue, a decision page); a

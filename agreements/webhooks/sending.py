@@ -1,0 +1,283 @@
+"""One try of a delivery: refuse addresses inside our network, POST the signed body with
+short timeouts, record the answer and schedule the next try (exponential backoff).
+
+A try is claimed before the network is touched (``next_attempt_at`` pushed past the try's
+longest duration under the row lock), so a worker and ``manage.py send_webhooks`` never send
+the same try twice at once, and no transaction stays open while the receiver answers.
+"""
+
+import ipaddress
+import socket
+import time
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+
+from agreements.webhooks.models import BACKOFF, MAX_ATTEMPTS, DeliveryStatus, WebhookDelivery
+from agreements.webhooks.signing import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    body_of,
+    signature,
+)
+
+TIMEOUT = (5, 5)  # connect, read (seconds): a worker is never held for long
+CLAIM = timedelta(minutes=1)  # longer than a try can take
+USER_AGENT = "destreg-webhooks/1"
+LOCALHOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class RefusedAddress(Exception):
+    """The endpoint's address points inside our own network (SSRF)."""
+
+
+def allows_plain_http(host: str) -> bool:
+    return settings.WEBHOOK_ALLOW_HTTP_LOCALHOST and host in LOCALHOSTS
+
+
+def check_url(url: str) -> None:
+    """What can be refused without the network (the form's check): HTTPS only (plain HTTP to
+    this machine only where WEBHOOK_ALLOW_HTTP_LOCALHOST is on), no credentials, and no
+    address literal or name of a private, loopback, link-local or reserved network."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValidationError(_("Enter the full address, starting with https://."))
+    if parts.username or parts.password:
+        raise ValidationError(_("The address may not contain a user name or password."))
+    if allows_plain_http(host) and parts.scheme in ("http", "https"):
+        return
+    if parts.scheme != "https":
+        raise ValidationError(_("Only https:// addresses receive webhooks."))
+    if host in LOCALHOSTS or host.endswith((".localhost", ".local", ".internal")):
+        raise ValidationError(_("This address is inside a private network; use a public one."))
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return  # a name: resolved and checked again at every try
+    if not _is_public(address):
+        raise ValidationError(_("This address is inside a private network; use a public one."))
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def check_destination(url: str) -> None:
+    """At send time: the address again, and every address its name resolves to."""
+    try:
+        check_url(url)
+    except ValidationError as error:
+        raise RefusedAddress(error.messages[0]) from None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if allows_plain_http(host):
+        return
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        raise RefusedAddress(_("The address's name does not resolve.")) from None
+    for info in infos:
+        if not _is_public(ipaddress.ip_address(info[4][0])):
+            raise RefusedAddress(_("The address resolves inside a private network."))
+
+
+PRIVATE_PEER = "refused: the peer is inside a private network"
+
+
+class _CheckedPeer:
+    """Connections that look at the address actually connected to, before a byte is sent,
+    and refuse one inside our network: a name that resolved to a public address at the check
+    and to a private one a moment later (DNS rebinding) gets nothing."""
+
+    host: str
+
+    def _new_conn(self):
+        sock = super()._new_conn()  # type: ignore[misc]
+        peer = ipaddress.ip_address(sock.getpeername()[0])
+        if not (_is_public(peer) or (allows_plain_http(self.host) and peer.is_loopback)):
+            sock.close()
+            raise NewConnectionError(self, PRIVATE_PEER)  # type: ignore[arg-type]
+        return sock
+
+
+class _CheckedHTTPConnection(_CheckedPeer, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedPeer, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[attr-defined]
+            "http": _CheckedHTTPPool,
+            "https": _CheckedHTTPSPool,
+        }
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    # No proxy from the environment: the peer checked must be the receiver itself.
+    session.trust_env = False
+    adapter = _CheckedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def next_attempt_after(attempts: int, now: datetime) -> datetime | None:
+    """When to try again after ``attempts`` failed tries; None once they are used up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return now + BACKOFF[attempts - 1]
+
+
+def claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    """Take the delivery's next try if it is due."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id, status__in=WebhookDelivery.OPEN)
+            .first()
+        )
+        if delivery is None:
+            return None
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return None
+        delivery.next_attempt_at = now + CLAIM
+        delivery.save(update_fields=["next_attempt_at"])
+        return delivery
+
+
+def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """Send once: (response code, error text); the code is None when nothing answered."""
+    endpoint = delivery.endpoint
+    try:
+        check_destination(endpoint.url)
+    except RefusedAddress as refused:
+        return None, str(refused)
+    body = body_of(delivery.payload)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature(endpoint.secret, timestamp, body),
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.uuid),
+    }
+    try:
+        # No redirects: a 3xx to an internal address must not be followed (SSRF).
+        with (
+            _session() as session,
+            session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+                stream=True,  # the answer's body is not read
+            ) as response,
+        ):
+            code = response.status_code
+    except requests.Timeout:
+        return None, _("The endpoint did not answer in time.")
+    except requests.RequestException as error:
+        if PRIVATE_PEER in str(error):
+            return None, _("The address resolves inside a private network.")
+        return None, (_("Could not connect: %(error)s") % {"error": type(error).__name__})
+    if 200 <= code < 300:
+        return code, ""
+    return code, _("The endpoint answered %(code)s.") % {"code": code}
+
+
+def attempt(delivery_id: int) -> str | None:
+    """Make the delivery's next try if it is due; returns its status afterwards (None when
+    nothing was due). Schedules the following try on a backend that can wait (run_after)."""
+    delivery = claim(delivery_id, timezone.now())
+    if delivery is None:
+        return None
+    if not delivery.endpoint.active:
+        code, error = None, _("The endpoint is turned off.")
+        give_up = True
+    else:
+        code, error = post(delivery)
+        give_up = False
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.attempt_times = [*delivery.attempt_times, now.isoformat()]
+        delivery.response_code = code
+        delivery.last_error = error[:200]
+        if not error:
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.SUCCEEDED, None
+        else:
+            later = None if give_up else next_attempt_after(delivery.attempts, now)
+            delivery.status = DeliveryStatus.FAILED if later else DeliveryStatus.GIVEN_UP
+            delivery.next_attempt_at = later
+            if later is not None:
+                transaction.on_commit(lambda: retry_at(delivery.pk, later))
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "last_attempt_at",
+                "attempt_times",
+                "response_code",
+                "last_error",
+                "status",
+                "next_attempt_at",
+            ]
+        )
+    return delivery.status
+
+
+def retry_at(delivery_id: int, when: datetime) -> None:
+    """Queue the next try for ``when`` where the backend can wait; otherwise (the in-process
+    backend) ``manage.py send_webhooks``, run every minute, sends it once due."""
+    from agreements.webhooks.tasks import deliver_webhook
+
+    if deliver_webhook.get_backend().supports_defer:
+        deliver_webhook.using(run_after=when).enqueue(delivery_id)
+
+
+def send_due(now: datetime | None = None) -> int:
+    """Try every delivery whose next try is due (the periodic job); how many were tried."""
+    due = WebhookDelivery.objects.filter(
+        status__in=WebhookDelivery.OPEN, next_attempt_at__lte=now or timezone.now()
+    ).values_list("pk", flat=True)
+    return sum(attempt(pk) is not None for pk in list(due))

@@ -11,7 +11,7 @@ from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,15 +65,19 @@ def _lock_student(student_id: int) -> Student:
 # --- invitations -------------------------------------------------------------
 
 
+def invitable_students() -> QuerySet[Student]:
+    """Current-year graduates who passed the first-login check: who may be invited at all
+    (the batch preview looks many up at once through this same rule)."""
+    return Student.objects.filter(
+        confirmed_at__isnull=False, record__graduation_year=current_graduation_year()
+    )
+
+
 def find_invitable_student(name: str, id_number: str) -> Student | None:
     """A current-year graduate who passed the first-login check, by name and ID number."""
     return (
-        Student.objects.filter(
-            id_number_digest=id_number_digest(id_number),
-            real_name=name,
-            confirmed_at__isnull=False,
-            record__graduation_year=current_graduation_year(),
-        )
+        invitable_students()
+        .filter(id_number_digest=id_number_digest(id_number), real_name=name)
         .select_related("record__school", "user")
         .first()
     )

@@ -36,7 +36,7 @@ RESULT_HEADINGS = [
     gettext_lazy("ID number"),
     gettext_lazy("Preview"),
     gettext_lazy("Result"),
-    gettext_lazy("Reason"),
+    gettext_lazy("Why not sent"),
 ]
 
 

@@ -96,7 +96,7 @@ class RowCheck(models.TextChoices):
 
 class RowResult(models.TextChoices):
     PENDING = "", _("Not sent")
-    SENT = "sent", _("Invitation sent")
+    SENT = "sent", _("Sent")
     REFUSED = "refused", _("Not sent")
 
 

@@ -324,7 +324,7 @@ def test_the_preview_and_the_result_file_never_show_the_full_id_number(
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[1][:5] == [
         "2", student.real_name, student.id_number_masked, zh("Can be invited"),
-        zh("Invitation sent"),
+        zh("Sent"),
     ]  # fmt: skip
     assert lines[2][3:5] == [zh(GENERIC), zh("Not sent")]
     assert student.id_number not in text

@@ -11,9 +11,10 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.core.exceptions import ValidationError
+from django.db.models import Field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -102,7 +103,7 @@ def _row(line: int, values: list, where: dict[str, int]) -> ParsedRow:
         text = cell(heading)
         if not text:
             continue
-        model_field = Invitation._meta.get_field(name)
+        model_field = cast(Field, Invitation._meta.get_field(name))
         try:
             value: Any = text
             if name == "salary":

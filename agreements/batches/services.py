@@ -25,17 +25,15 @@ from agreements.batches.permissions import can_send_batch
 from agreements.models import Invitation, Terms, TermTemplate
 from agreements.online.permissions import (
     can_invite,
-    can_invite_graduate_of,
     can_manage_term_templates,
 )
-from agreements.online.services import invitable_students, invitation_send
+from agreements.online.services import InvitableLookup, invitation_send
 from destreg.accounts.models import User
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
 from destreg.lib.permissions import error_text, require
 from destreg.lib.pii import decrypt_id_number, encrypt_id_number, id_number_digest, mask_id_number
 from employers.models import Employer
-from students.models import Student
 
 Check = InvitationBatchRow.Check
 # Rows sent per transaction by the background run: one commit per chunk instead of per
@@ -60,43 +58,32 @@ def _uploaded_today(employer_id: int) -> int:
 
 
 def preview_checks(sender: User, rows: list[ParsedRow]) -> list[str]:
-    """Each row's answer, as the single form would give it, from three queries in all."""
-    employer_id = cast(int, sender.employer_id)
-    digests = {row.line: id_number_digest(row.id_number) for row in rows if row.id_number}
-    students = {
-        student.id_number_digest: student
-        for student in invitable_students()
-        .filter(id_number_digest__in=set(digests.values()))
-        .select_related("record")
-    }
+    """Each row's answer, as the single form would give it, from a few queries in all
+    (``InvitableLookup``: the same reads ``invitation_send`` makes)."""
+    lookup = InvitableLookup(sender, [row.id_number for row in rows if row.id_number])
     live = set(
         Invitation.objects.live()
-        .filter(employer_id=employer_id, student__in=[s.pk for s in students.values()])
+        .filter(
+            employer_id=cast(int, sender.employer_id), student__in=list(lookup.students.values())
+        )
         .values_list("student_id", flat=True)
     )
-    allowed_schools: dict[int | None, bool] = {}
-
-    def _may(student: Student) -> bool:
-        school_id = student.record.school_id  # type: ignore[union-attr]
-        if school_id not in allowed_schools:
-            allowed_schools[school_id] = bool(can_invite_graduate_of(sender, school_id))
-        return allowed_schools[school_id]
-
     seen: set[str] = set()
-    checks = []
+    checks: list[str] = []
     for row in rows:
         if row.problems:
             checks.append(Check.INVALID)
             continue
-        digest = digests[row.line]
-        if digest in seen:
+        if row.id_number in seen:
             checks.append(Check.DUPLICATE)
             continue
-        seen.add(digest)
-        student = students.get(digest)
+        seen.add(row.id_number)
+        student = lookup.student(row.name, row.id_number)
         # Unknown, unconfirmed, another name, or a school the unit is not verified for:
         # one answer for all, as on the single form.
-        if student is None or student.real_name != row.name or not _may(student):
+        if student is None or not lookup.may_invite_graduate_of(
+            student.record.school_id  # type: ignore[union-attr]
+        ):
             checks.append(Check.NO_MATCH)
         elif student.pk in live:
             checks.append(Check.LIVE)
@@ -215,10 +202,20 @@ def batch_run(batch_id: int) -> None:
     sender = cast(User, batch.sent_by)
     terms, deadline = _terms(batch), _deadline(batch)
     rows = list(batch.rows.filter(preview=Check.VALID, result="").order_by("line"))
+    numbers = {row.pk: decrypt_id_number(row.id_number_cipher) for row in rows}
+    # The students in one query and the unit's scope once per school, not once per row.
+    lookup = InvitableLookup(sender, numbers.values())
     try:
         for chunk in _chunks(rows):
             with transaction.atomic():
-                _send_rows(chunk, sender=sender, terms=terms, deadline=deadline)
+                _send_rows(
+                    chunk,
+                    sender=sender,
+                    terms=terms,
+                    deadline=deadline,
+                    lookup=lookup,
+                    numbers=numbers,
+                )
                 sent = sum(1 for row in chunk if row.result == InvitationBatchRow.Result.SENT)
                 batches.update(
                     sent_count=F("sent_count") + sent,
@@ -238,6 +235,8 @@ def _send_rows(
     sender: User,
     terms: dict[str, Any],
     deadline: datetime | None,
+    lookup: InvitableLookup,
+    numbers: dict[int, str],
 ) -> None:
     done = []
     for row in rows:
@@ -245,9 +244,10 @@ def _send_rows(
             row.invitation = invitation_send(
                 sender=sender,
                 name=row.name,
-                id_number=decrypt_id_number(row.id_number_cipher),
+                id_number=numbers[row.pk],
                 terms=terms | row.overrides,
                 deadline=deadline,
+                lookup=lookup,
             )
             row.result = InvitationBatchRow.Result.SENT
         except (ValidationError, PermissionDenied) as error:

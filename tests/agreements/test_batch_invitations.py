@@ -336,3 +336,14 @@ def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def test_the_progress_page_refreshes_while_sending(client, employer_user, template, student):
+    batch = upload(employer_user, template, [(student.real_name, student.id_number)])
+    InvitationBatch.objects.filter(pk=batch.pk).update(status="sending", sent_count=0)
+    client.force_login(employer_user)
+    page = client.get(reverse("agreements:batch", args=[batch.pk])).content.decode()
+    assert 'data-poll="2000"' in page and "js/progress-poll.js" in page
+    assert 'id="send-batch"' not in page and 'id="result-xlsx"' not in page
+    listing = client.get(reverse("agreements:batches")).content.decode()
+    assert "list.csv" in listing

@@ -10,6 +10,7 @@
 - ``agreements/evidence.py``: EvidenceRule, the fields and proofs each destination needs.
 """
 
+from agreements.batches.models import InvitationBatch, InvitationBatchRow
 from agreements.evidence import EvidenceRule
 from agreements.online.models import (
     ACTIVE_AGREEMENT_STATES,
@@ -37,6 +38,8 @@ __all__ = [
     "EvidenceRule",
     "Hukou",
     "Invitation",
+    "InvitationBatch",
+    "InvitationBatchRow",
     "PaperForm",
     "Registration",
     "ReturnLink",

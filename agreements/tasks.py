@@ -70,3 +70,11 @@ def render_agreement(agreement_id: int) -> None:
 def render_registration(registration_id: int) -> None:
     """The offline e-agreement: for stamping, then again with its number once signed."""
     store_pdf(Registration, registration_id)
+
+
+@task()
+def send_invitation_batch(batch_id: int) -> None:
+    """Send a batch's valid rows (agreements/batches/services.py ``batch_run``)."""
+    from agreements.batches.services import batch_run
+
+    batch_run(batch_id)

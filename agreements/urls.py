@@ -1,6 +1,7 @@
 from django.urls import path
 
 from agreements import views
+from agreements.batches import views as batch_views
 from agreements.online import views as online_views
 from agreements.registrations import change_views
 from agreements.registrations import views as registration_views
@@ -12,6 +13,13 @@ urlpatterns = [
     path("invitations/<int:pk>/", online_views.invitation, name="invitation"),
     path("invitations/<int:pk>/answer/", online_views.invitation_answer, name="invitation_answer"),
     path("mine/", online_views.mine, name="mine"),
+    # 批量邀请: agreements/batches/
+    path("batches/", batch_views.batches, name="batches"),
+    path("batches/new/", batch_views.batch_new, name="batch_new"),
+    path("batches/template.csv", batch_views.batch_template, name="batch_template"),
+    path("batches/<int:pk>/", batch_views.batch, name="batch"),
+    path("batches/<int:pk>/send/", batch_views.batch_send, name="batch_send"),
+    path("batches/<int:pk>/result/", batch_views.batch_result, name="batch_result"),
     path("<int:pk>/", online_views.agreement, name="agreement"),
     path("<int:pk>/terminate/", online_views.terminate, name="terminate"),
     path(

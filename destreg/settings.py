@@ -44,6 +44,9 @@ REFERENCE_CACHE_SECONDS = env_int("REFERENCE_CACHE_SECONDS", 60, minimum=0)
 
 # The largest 学籍 import file accepted (bytes), checked before the file is read.
 REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Rows a unit may upload in batch invitations per 24 hours: a batch file must not become a
+# way to test identities at scale (agreements/batches/services.py).
+INVITATION_BATCH_ROWS_PER_DAY = env_int("INVITATION_BATCH_ROWS_PER_DAY", 4000, minimum=1)
 
 INSTALLED_APPS = [
     "destreg.accounts.admin_site.VerifiedAdminConfig",  # django.contrib.admin + second factor

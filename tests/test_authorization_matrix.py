@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from agreements.models import (
+    InvitationBatch,
     Registration,
     ReturnLink,
     Termination,
@@ -147,6 +148,10 @@ MATRIX = {
         "webhook_delivery",
         [403, 403, 405, 405, 403, 403, 403, 403, 302],
     ),
+    # A unit's batch invitations: its colleagues only (another unit: as if none existed).
+    "agreements:batch": ("batch", [403, 403, 200, 404, 403, 403, 403, 403, 302]),
+    "agreements:batch_send": ("batch", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    "agreements:batch_result": ("batch", [403, 403, 200, 404, 403, 403, 403, 403, 302]),
     # A unit's colleagues (POST only): its administrators; the join link needs no account.
     "employers:colleague_role": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
     "employers:colleague_remove": ("colleague", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
@@ -309,6 +314,11 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "colleague_invitation": {"pk": ColleagueInvitation.objects.get().pk},
         "webhook": {"pk": endpoint.pk},
         "webhook_delivery": {"pk": delivery.pk},
+        "batch": {
+            "pk": InvitationBatch.objects.create(
+                employer=unit, created_by=employer_user, template_name="t", filename="a.csv"
+            ).pk
+        },
         "term_template": {
             "pk": TermTemplate.objects.create(
                 employer=unit,

@@ -380,6 +380,12 @@ NOT_GRADUATE_ACTIONS = {
     # the unit's own part, in its own name
     "agreements:invite": "the unit invites",
     "agreements:sent": "the unit's list",
+    "agreements:batches": "the unit's batch invitations",
+    "agreements:batch_new": "the unit's batch invitations",
+    "agreements:batch_template": "the unit's batch invitations",
+    "agreements:batch": "the unit's batch invitations",
+    "agreements:batch_send": "the unit's batch invitations",
+    "agreements:batch_result": "the unit's batch invitations",
     "agreements:unit_registrations": "the unit's portal",
     "agreements:return": "the unit's one-time return link",
     "agreements:termination_link": "the unit's one-time termination link",

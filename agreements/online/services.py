@@ -6,12 +6,14 @@ Lock order, to keep concurrent requests from deadlocking: Student, then
 Invitation or Agreement, then Termination.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,9 +43,10 @@ from agreements.tasks import render_agreement
 from destreg.accounts.models import User
 from destreg.audit.changes import Notice, change_state, record_event
 from destreg.audit.models import AuditAction
-from destreg.lib.permissions import require
+from destreg.lib.permissions import Decision, require
 from destreg.lib.pii import id_number_digest
 from destreg.reference.models import School
+from employers.models import Employer
 from students.coercion import graduate_notice
 from students.destinations import claim_release, claim_start
 from students.models import (
@@ -65,15 +68,19 @@ def _lock_student(student_id: int) -> Student:
 # --- invitations -------------------------------------------------------------
 
 
+def invitable_students() -> QuerySet[Student]:
+    """Current-year graduates who passed the first-login check: who may be invited at all
+    (the batch preview looks many up at once through this same rule)."""
+    return Student.objects.filter(
+        confirmed_at__isnull=False, record__graduation_year=current_graduation_year()
+    )
+
+
 def find_invitable_student(name: str, id_number: str) -> Student | None:
     """A current-year graduate who passed the first-login check, by name and ID number."""
     return (
-        Student.objects.filter(
-            id_number_digest=id_number_digest(id_number),
-            real_name=name,
-            confirmed_at__isnull=False,
-            record__graduation_year=current_graduation_year(),
-        )
+        invitable_students()
+        .filter(id_number_digest=id_number_digest(id_number), real_name=name)
         .select_related("record__school", "user")
         .first()
     )
@@ -97,27 +104,68 @@ def _expire(invitation: Invitation) -> None:
     )
 
 
+class InvitableLookup:
+    """What ``invitation_send`` looks up, done ahead for many graduates at once (a batch):
+    the invitable students among ``id_numbers`` in one query, and the sender's scope decision
+    once per school. The rules stay ``invitation_send``'s; only the reading is shared."""
+
+    def __init__(self, sender: User, id_numbers: Iterable[str]) -> None:
+        self.sender = sender
+        digests = {id_number_digest(id_number) for id_number in id_numbers}
+        self.students = {
+            student.id_number_digest: student
+            for student in invitable_students()
+            .filter(id_number_digest__in=digests)
+            .select_related("record")
+        }
+        self._schools: dict[int | None, Decision] = {}
+
+    def student(self, name: str, id_number: str) -> Student | None:
+        student = self.students.get(id_number_digest(id_number))
+        return student if student is not None and student.real_name == name else None
+
+    def may_invite_graduate_of(self, school_id: int | None) -> Decision:
+        if school_id not in self._schools:
+            self._schools[school_id] = can_invite_graduate_of(self.sender, school_id)
+        return self._schools[school_id]
+
+
 @transaction.atomic
 def invitation_send(
-    *, sender: User, name: str, id_number: str, terms: dict, deadline: datetime | None = None
+    *,
+    sender: User,
+    name: str,
+    id_number: str,
+    terms: dict,
+    deadline: datetime | None = None,
+    lookup: InvitableLookup | None = None,
 ) -> Invitation:
-    """Invite a graduate. The error never says whether the person exists."""
+    """Invite a graduate. The error never says whether the person exists.
+
+    ``lookup`` (made for this ``sender``) answers the reads ahead of the lock from what it
+    loaded for many graduates at once; the graduate is checked again under the lock."""
     require(can_invite(sender))
     employer_id = cast(int, sender.employer_id)  # can_invite checked it is set
-    student = find_invitable_student(name, id_number)
+    if lookup is not None and lookup.sender is not sender:
+        raise ValueError("the lookup was made for another sender")
+    student = lookup.student(name, id_number) if lookup else find_invitable_student(name, id_number)
+    school_id = student.record.school_id if student else None  # type: ignore[union-attr]
+    may = lookup.may_invite_graduate_of if lookup else partial(can_invite_graduate_of, sender)
     # A graduate of a school the unit is not verified for gets the same answer as nobody.
-    if student is None or not can_invite_graduate_of(
-        sender,
-        student.record.school_id,  # type: ignore[union-attr]
-    ):
+    locked = (
+        invitable_students()
+        .select_for_update(of=("self",))
+        .select_related("record__school", "user")
+        .filter(pk=student.pk)
+        .first()
+        if student is not None and may(school_id)
+        else None
+    )
+    if locked is None:
         raise ValidationError(
             _("No current graduate who can sign matches this name and ID number.")
         )
-    student = (
-        Student.objects.select_for_update(of=("self",))
-        .select_related("record__school")
-        .get(pk=student.pk)
-    )
+    student = locked
     for stale in (
         Invitation.objects.select_for_update(of=("self",))
         .overdue()
@@ -133,7 +181,11 @@ def invitation_send(
     if deadline <= timezone.now():
         raise ValidationError(_("The answer deadline must be in the future."))
     invitation = Invitation.objects.create(
-        employer_id=employer_id, student=student, sent_by=sender, deadline=deadline, **terms
+        employer=cast(Employer, sender.employer),
+        student=student,
+        sent_by=sender,
+        deadline=deadline,
+        **terms,
     )
     record_event(
         invitation,

@@ -97,6 +97,8 @@ class AuditAction(models.TextChoices):
     REPORT_NOT_MY_WILL = "report_not_my_will", _("Reported as not the graduate's own wish")
     HANDLE_REPORT = "handle_report", _("Report handled")
     EXPLAIN_FLAG = "explain_flag", _("Red flag marked explained")
+    UPLOAD_INVITATION_BATCH = "upload_invitation_batch", _("Batch of invitations uploaded")
+    SEND_INVITATION_BATCH = "send_invitation_batch", _("Batch of invitations sent")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

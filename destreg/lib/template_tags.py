@@ -19,6 +19,12 @@ BADGE_COLOURS = {
     "expired": "secondary",
     "accepted": "primary",
     "done": "success",  # background work: an import, an annual report
+    "valid": "success",  # a batch invitation row: its preview, then its outcome
+    "sent": "success",
+    "invalid": "danger",
+    "duplicate": "danger",
+    "no_match": "secondary",
+    "live": "secondary",
     "handled": "success",
 }
 

@@ -112,3 +112,31 @@ def test_final_approval_racing_a_termination_request(world, college_reviewer, sc
         assert agreement.status == "signed" and agreement.number
         terminations = Termination.objects.filter(agreement=agreement).count()
         assert terminations == (1 if results[1] == "ok" else 0)
+
+
+def test_two_colleagues_pressing_send_at_once_send_the_batch_once(world, reference_data):
+    from agreements.batches import services as batches
+    from agreements.models import Invitation, InvitationBatch, TermTemplate
+    from tests.agreements.test_batch_invitations import csv_file
+
+    employer = f.make_employer(verified_at="2026-01-01T00:00Z")
+    first, second = (f.make_user("employer", employer=employer) for _ in range(2))
+    template = TermTemplate.objects.create(
+        employer=employer, name="t", job_category=f.code("job_category", "13"),
+        position="p", work_location="w", hukou="none", updated_by=first,
+    )  # fmt: skip
+    for _ in range(3):
+        students = [f.make_student(f.make_record(world.major_a1)) for _ in range(2)]
+        batch = batches.batch_upload(
+            user=first,
+            template=template,
+            handle=csv_file([(s.real_name, s.id_number) for s in students]),
+            filename="a.csv",
+        )
+        results = race(
+            lambda b=batch: batches.batch_send(user=first, batch=b),
+            lambda b=batch: batches.batch_send(user=second, batch=b),
+        )
+        assert sorted(results) == ["PermissionDenied", "ok"]
+        assert Invitation.objects.filter(student__in=students).count() == 2
+        assert InvitationBatch.objects.get(pk=batch.pk).sent_count == 2

@@ -6,6 +6,8 @@
   Termination, TermTemplate;
 - ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
   TerminationLink;
+- ``agreements/scansign/models.py``: 扫码签约 with a unit not on the platform:
+  UnitSigningRequest;
 - ``agreements/evidence.py``: EvidenceRule, the fields and proofs each destination needs.
 """
 
@@ -25,6 +27,7 @@ from agreements.registrations.models import (
     ReturnLink,
     TerminationLink,
 )
+from agreements.scansign.models import UnitSigningRequest
 from agreements.terms import Hukou, Terms, new_verify_token, signed_destination_id
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "Termination",
     "TerminationLink",
     "Terms",
+    "UnitSigningRequest",
     "new_verify_token",
     "signed_destination_id",
 ]

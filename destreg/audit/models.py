@@ -92,6 +92,9 @@ class AuditAction(models.TextChoices):
     REPORT_NOT_MY_WILL = "report_not_my_will", _("Reported as not the graduate's own wish")
     HANDLE_REPORT = "handle_report", _("Report handled")
     EXPLAIN_FLAG = "explain_flag", _("Red flag marked explained")
+    SEND_UNIT_SIGNING_LINK = "send_unit_signing_link", _("Signing link e-mailed to the unit")
+    UNIT_CONFIRM = "unit_confirm", _("Confirmed by the unit through its link")
+    HAND_OVER_TO_UNIT = "hand_over_to_unit", _("Handed over to the unit's verified account")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

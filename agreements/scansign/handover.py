@@ -24,9 +24,9 @@ def hand_over(employer: Employer) -> int:
     agreements = list(
         Agreement.objects.select_for_update(of=("self",)).filter(employer__in=placeholders)
     )
-    busy = Invitation.objects.filter(
-        employer=employer, status=Invitation.Status.PENDING
-    ).values("student_id")
+    busy = Invitation.objects.filter(employer=employer, status=Invitation.Status.PENDING).values(
+        "student_id"
+    )
     # A pending invitation of the unit's own to the same graduate stays where it is (one
     # pending invitation per unit and graduate); it ends on its own.
     Invitation.objects.filter(employer__in=placeholders).exclude(

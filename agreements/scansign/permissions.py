@@ -43,9 +43,10 @@ def can_start_unit_signing(user: User) -> Decision:
         requests.filter(created_at__gt=timezone.now() - timedelta(days=1)).count()
         >= REQUESTS_PER_DAY
     ):
-        return deny(_("At most %(count)d scan-to-sign requests a day; try again tomorrow.") % {
-            "count": REQUESTS_PER_DAY
-        })
+        return deny(
+            _("At most %(count)d scan-to-sign requests a day; try again tomorrow.")
+            % {"count": REQUESTS_PER_DAY}
+        )
     return ALLOW
 
 

@@ -46,9 +46,8 @@ def _email_link(item: UnitSigningRequest, token: str) -> None:
     record = item.student.record
     school = record.school.name if record is not None else ""
     email_after_commit(
-        _("Employment agreement with %(student)s: please confirm online") % {
-            "student": item.student.real_name
-        },
+        _("Employment agreement with %(student)s: please confirm online")
+        % {"student": item.student.real_name},
         _(
             "Dear %(contact)s,\n\n"
             "%(student)s, a graduate of %(school)s, asks %(unit)s to sign an employment "
@@ -75,7 +74,9 @@ def _expire_stale(student: Student) -> None:
         status=UnitSigningRequest.Status.PENDING,
         expires_at__lte=timezone.now(),
     ):
-        change_state(stale, UnitSigningRequest._expire, by=None, may=None, action=AuditAction.EXPIRE)
+        change_state(
+            stale, UnitSigningRequest._expire, by=None, may=None, action=AuditAction.EXPIRE
+        )
 
 
 def registered_unit_name(uscc: str) -> str | None:

@@ -110,9 +110,7 @@ def unit_request_qr(request, pk: int):
 @require_POST
 def unit_request_cancel(request, pk: int):
     item = get_unit_request_for(request.user, pk)
-    if attempt(
-        lambda: services.unit_signing_cancel(item=item, user=request.user), request=request
-    ):
+    if attempt(lambda: services.unit_signing_cancel(item=item, user=request.user), request=request):
         messages.info(request, _("Cancelled. The unit's link no longer works."))
     return redirect("agreements:unit_request", pk=pk)
 
@@ -148,8 +146,12 @@ def unit_sign(request, token: str):
             return render(request, "agreements/unit_sign.html", {"declined": True})
         return redirect("agreements:unit_sign", token=token)
     unit_form = UnitDetailsForm(
-        data, initial={"name": item.unit_name, "contact_name": item.contact_name,
-                       "contact_email": item.contact_email}  # fmt: skip
+        data,
+        initial={
+            "name": item.unit_name,
+            "contact_name": item.contact_name,
+            "contact_email": item.contact_email,
+        },
     )
     terms_form = UnitTermsForm(data)
     if data is not None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
-from agreements.models import Agreement, Invitation, UnitSigningRequest
+from agreements.models import Invitation, UnitSigningRequest
 from agreements.online import services as online
 from agreements.pdf import render_agreement_pdf
 from agreements.scansign import services
@@ -94,8 +94,13 @@ def test_a_graduate_starts_and_the_contact_gets_a_one_time_link(
 def test_a_bad_credit_code_is_refused_and_what_was_typed_stays(client, student):
     client.force_login(student.user)
     response = client.post(
-        NEW, {"unit_name": "某单位", "unit_uscc": USCC[:-1] + "0", "contact_name": "王",
-              "contact_email": "hr@unit.example.com"},  # fmt: skip
+        NEW,
+        {
+            "unit_name": "某单位",
+            "unit_uscc": USCC[:-1] + "0",
+            "contact_name": "王",
+            "contact_email": "hr@unit.example.com",
+        },
     )
     assert response.status_code == 400
     assert "unit_uscc" in response.context["form"].errors

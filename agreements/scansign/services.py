@@ -41,8 +41,8 @@ def _lock_student(student_id: int) -> Student:
     )
 
 
-def _email_link(item: UnitSigningRequest, token: str) -> None:
-    url = settings.SITE_URL + reverse("agreements:unit_sign", args=[token])
+def _email_link(item: UnitSigningRequest, token: str, site_url: str | None) -> None:
+    url = (site_url or settings.SITE_URL) + reverse("agreements:unit_sign", args=[token])
     record = item.student.record
     school = record.school.name if record is not None else ""
     email_after_commit(
@@ -90,11 +90,18 @@ def registered_unit_name(uscc: str) -> str | None:
 
 @transaction.atomic
 def unit_signing_start(
-    *, user: User, unit_name: str, unit_uscc: str, contact_name: str, contact_email: str
+    *,
+    user: User,
+    unit_name: str,
+    unit_uscc: str,
+    contact_name: str,
+    contact_email: str,
+    site_url: str | None = None,
 ) -> tuple[UnitSigningRequest, str]:
     """扫码签约: e-mail the unit's contact a one-time link; returns the request and the link's
     token (shown to the graduate as a QR code, stored only as a digest). A unit verified on
-    the platform is asked for an invitation instead."""
+    the platform is asked for an invitation instead. The e-mailed link starts with
+    ``site_url`` (the view's ``absolute_base``), by default SITE_URL."""
     require(can_start_unit_signing(user))
     student = _lock_student(user.student.pk)  # type: ignore[union-attr]
     _expire_stale(student)
@@ -129,7 +136,7 @@ def unit_signing_start(
         action=AuditAction.SEND_UNIT_SIGNING_LINK,
         comment=contact_email,
     )
-    _email_link(item, token)
+    _email_link(item, token, site_url)
     return item, token
 
 
@@ -139,7 +146,9 @@ def _lock_request(item: UnitSigningRequest) -> UnitSigningRequest:
 
 
 @transaction.atomic
-def unit_signing_resend(*, item: UnitSigningRequest, user: User) -> str:
+def unit_signing_resend(
+    *, item: UnitSigningRequest, user: User, site_url: str | None = None
+) -> str:
     """Send a new link (the old one stops working) valid for another ``DAYS`` days."""
     item = _lock_request(item)
     require(can_resend_unit_link(user, item))
@@ -151,7 +160,7 @@ def unit_signing_resend(*, item: UnitSigningRequest, user: User) -> str:
     record_event(
         item, by=user, action=AuditAction.SEND_UNIT_SIGNING_LINK, comment=item.contact_email
     )
-    _email_link(item, token)
+    _email_link(item, token, site_url)
     return token
 
 

@@ -5,7 +5,6 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agreements.registrations.views import absolute_base
 from agreements.scansign import services
 from agreements.scansign.forms import UnitDetailsForm, UnitSigningStartForm, UnitTermsForm
 from agreements.scansign.permissions import (
@@ -45,8 +45,8 @@ def _remembered(request, pk: int) -> str | None:
     return request.session.get(SESSION_KEY, {}).get(str(pk))
 
 
-def _link(token: str) -> str:
-    return settings.SITE_URL + reverse("agreements:unit_sign", args=[token])
+def _link(request, token: str) -> str:
+    return absolute_base(request) + reverse("agreements:unit_sign", args=[token])
 
 
 @student_required
@@ -56,7 +56,9 @@ def unit_request_new(request):
     form = UnitSigningStartForm(request.POST or None)
     if decision and request.method == "POST" and form.is_valid():
         done = attempt(
-            lambda: services.unit_signing_start(user=request.user, **form.cleaned_data),
+            lambda: services.unit_signing_start(
+                user=request.user, site_url=absolute_base(request), **form.cleaned_data
+            ),
             form=form,
         )
         if done.value is not None:
@@ -85,7 +87,7 @@ def unit_request(request, pk: int):
         "agreements/unit_request.html",
         {
             "item": item,
-            "link": _link(token) if token and pending else "",
+            "link": _link(request, token) if token and pending else "",
             "may_cancel": can_change_unit_request(request.user, item),
             "may_resend": can_resend_unit_link(request.user, item),
             "events": AuditEvent.objects.timeline(item),
@@ -102,7 +104,9 @@ def unit_request_qr(request, pk: int):
     if token is None or not can_change_unit_request(request.user, item) or item.is_overdue:
         raise Http404
     out = io.BytesIO()
-    qrcode.make(_link(token), image_factory=qrcode.image.svg.SvgPathImage, box_size=10).save(out)
+    qrcode.make(
+        _link(request, token), image_factory=qrcode.image.svg.SvgPathImage, box_size=10
+    ).save(out)
     return HttpResponse(out.getvalue(), content_type="image/svg+xml")
 
 
@@ -120,7 +124,10 @@ def unit_request_cancel(request, pk: int):
 def unit_request_resend(request, pk: int):
     item = get_unit_request_for(request.user, pk)
     sent = attempt(
-        lambda: services.unit_signing_resend(item=item, user=request.user), request=request
+        lambda: services.unit_signing_resend(
+            item=item, user=request.user, site_url=absolute_base(request)
+        ),
+        request=request,
     )
     if sent.value is not None:
         _remember(request, pk, sent.value)

@@ -227,6 +227,15 @@ def unit_signing_confirm(*, token: str, uscc: str, unit: dict, terms: dict) -> I
                 )
             }
         )
+    registered = registered_unit_name(item.unit_uscc)
+    if registered is not None:  # verified since the graduate asked: the usual way applies
+        raise ValidationError(
+            _(
+                "%(unit)s has an account verified on the platform: please sign in and send "
+                "the graduate a signing invitation there."
+            )
+            % {"unit": registered}
+        )
     student = item.student
     record = student.record
     if record is None:

@@ -191,6 +191,17 @@ def test_the_unit_confirms_and_the_graduate_gets_an_invitation(client, student):
     assert client.get(_sign_url(token)).status_code == 404
 
 
+def test_a_unit_verified_meanwhile_is_sent_to_its_account(client, student):
+    item, token = _start(student)
+    f.make_employer(uscc=USCC, verified_at=timezone.now())
+    response = client.post(_sign_url(token), _unit_form())
+    assert response.status_code == 400
+    assert response.context["unit_form"].non_field_errors()
+    assert not Invitation.objects.exists()
+    item.refresh_from_db()
+    assert item.status == "pending"
+
+
 def test_the_unit_declines_and_the_link_is_spent(client, student):
     item, token = _start(student)
     response = client.post(_sign_url(token), {"answer": "decline"})

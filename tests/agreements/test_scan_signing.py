@@ -89,6 +89,8 @@ def test_a_graduate_starts_and_the_contact_gets_a_one_time_link(
     qr = client.get(reverse("agreements:unit_request_qr", args=[item.pk]))
     assert qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
     assert AuditEvent.objects.for_object(item).get().action == "send_unit_signing_link"
+    register = client.get(reverse("agreements:register")).content.decode()
+    assert reverse("agreements:unit_request", args=[item.pk]) in register  # the way back
 
 
 def test_a_bad_credit_code_is_refused_and_what_was_typed_stays(client, student):

@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.evidence import PROOF_FIELDS, RULE_FIELDS
-from agreements.models import Agreement, EvidenceRule, Invitation, Registration, Termination
+from agreements.models import (
+    Agreement,
+    EvidenceRule,
+    Invitation,
+    Registration,
+    Termination,
+    UnitSigningRequest,
+)
 from agreements.retention import evidence_purge
 from destreg.lib.permissions import error_text
 
@@ -59,6 +66,18 @@ class InvitationAdmin(NoDeleteAdmin):
     list_select_related = ["employer", "student"]
     raw_id_fields = ["employer", "student", "sent_by", "job_category"]
     readonly_fields = ["status"]
+
+
+@admin.register(UnitSigningRequest)
+class UnitSigningRequestAdmin(NoDeleteAdmin):
+    """扫码签约 requests, for support: who asked which unit, and what became of it."""
+
+    list_display = ["id", "student", "unit_name", "unit_uscc", "status", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["unit_name", "unit_uscc", "student__real_name"]
+    list_select_related = ["student"]
+    exclude = ["token_digest"]
+    raw_id_fields = ["student", "invitation"]
 
 
 @admin.register(Agreement)

@@ -7,6 +7,8 @@
 - ``agreements/registrations/models.py``: paths 二, 三, 四: Registration, ReturnLink,
   TerminationLink;
 - ``agreements/webhooks/models.py``: units' webhook endpoints and their deliveries;
+- ``agreements/scansign/models.py``: 扫码签约 with a unit not on the platform:
+  UnitSigningRequest;
 - ``agreements/evidence.py``: EvidenceRule, the fields and proofs each destination needs.
 """
 
@@ -27,6 +29,7 @@ from agreements.registrations.models import (
     ReturnLink,
     TerminationLink,
 )
+from agreements.scansign.models import UnitSigningRequest
 from agreements.terms import Hukou, Terms, new_verify_token, signed_destination_id
 from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -47,6 +50,7 @@ __all__ = [
     "Termination",
     "TerminationLink",
     "Terms",
+    "UnitSigningRequest",
     "WebhookDelivery",
     "WebhookEndpoint",
     "new_verify_token",

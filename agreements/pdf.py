@@ -91,10 +91,14 @@ def _parties(doc: Agreement | Registration) -> dict | None:
         return None
     invitation = doc.invitation
     sender = invitation.sent_by
+    if sender is not None:
+        by = sender.display_name or sender.username
+    else:  # 扫码签约: the contact who confirmed through the unit's link
+        by = invitation.unit_request.contact_name  # type: ignore[attr-defined]
     return {
         "unit": {
             "sent_on": _day(invitation.created_at),
-            "by": sender.display_name or sender.username,
+            "by": by,
         },
         "student": {"accepted_on": _day(doc.created_at)},
         "school": {"approved_on": _day(doc.signed_at) if doc.signed_at else ""},

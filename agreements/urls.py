@@ -5,6 +5,7 @@ from agreements.batches import views as batch_views
 from agreements.online import views as online_views
 from agreements.registrations import change_views
 from agreements.registrations import views as registration_views
+from agreements.scansign import views as scansign_views
 from agreements.webhooks import urls as webhook_urls
 
 app_name = "agreements"
@@ -87,6 +88,21 @@ urlpatterns = [
     path("terminate/<str:token>/", change_views.termination_link, name="termination_link"),
     path("units/", registration_views.unit_search, name="unit_search"),
     path("return/<str:token>/", registration_views.return_page, name="return"),
+    # 扫码签约 with a unit that has no account: agreements/scansign/
+    path("unit-requests/new/", scansign_views.unit_request_new, name="unit_request_new"),
+    path("unit-requests/<int:pk>/", scansign_views.unit_request, name="unit_request"),
+    path("unit-requests/<int:pk>/qr.svg", scansign_views.unit_request_qr, name="unit_request_qr"),
+    path(
+        "unit-requests/<int:pk>/cancel/",
+        scansign_views.unit_request_cancel,
+        name="unit_request_cancel",
+    ),
+    path(
+        "unit-requests/<int:pk>/resend/",
+        scansign_views.unit_request_resend,
+        name="unit_request_resend",
+    ),
+    path("unit-sign/<str:token>/", scansign_views.unit_sign, name="unit_sign"),
     path("sent/", online_views.sent, name="sent"),
     path("invite/", online_views.invite, name="invite"),
     path("templates/", online_views.term_templates, name="term_templates"),

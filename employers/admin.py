@@ -41,7 +41,12 @@ class EmployerVerificationInline(admin.TabularInline):
 @admin.register(Employer)
 class EmployerAdmin(admin.ModelAdmin):
     list_display = ["name", "uscc", "nature", "industry", "contact_name", "verified_at"]
-    list_filter = [("verified_at", admin.EmptyFieldListFilter), "nature", "industry"]
+    list_filter = [
+        ("verified_at", admin.EmptyFieldListFilter),
+        "placeholder",
+        "nature",
+        "industry",
+    ]
     search_fields = ["name", "uscc", "contact_name"]
     list_select_related = ["nature", "industry"]
     raw_id_fields = ["region"]

@@ -18,7 +18,9 @@ class EmployerQuerySet(models.QuerySet["Employer"]):
     def with_rival_claims(self) -> "EmployerQuerySet":
         """Annotate how many other accounts claim the same credit code, and whether one of
         them is verified (the reviewer sees this before verifying)."""
-        rivals = Employer.objects.filter(uscc=OuterRef("uscc")).exclude(pk=OuterRef("pk"))
+        rivals = Employer.objects.filter(uscc=OuterRef("uscc"), placeholder=False).exclude(
+            pk=OuterRef("pk")
+        )
         return self.annotate(
             rival_claims=Coalesce(
                 Subquery(rivals.order_by().values("uscc").annotate(n=Count("pk")).values("n")[:1]),
@@ -34,7 +36,7 @@ class EmployerQuerySet(models.QuerySet["Employer"]):
             covering = covering.filter(school=None)
         else:
             covering = covering.covering(school_id)
-        return self.filter(~Exists(covering))
+        return self.filter(~Exists(covering), placeholder=False)
 
 
 class Employer(models.Model):
@@ -67,6 +69,9 @@ class Employer(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # A unit without an account that signed through a 扫码签约 link: it has no users, is never
+    # verified, and hands its agreements to the account of its code once one is verified.
+    placeholder = models.BooleanField(_("unregistered unit (scan-to-sign)"), default=False)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
 
     objects = EmployerQuerySet.as_manager()

@@ -77,6 +77,8 @@ def can_verify_employer(user: User, employer: Employer) -> Decision:
         return deny(_("Only school reviewers and platform admins verify units."))
     if user.is_school_reviewer and user.school_id is None:
         return deny(_("Only school reviewers and platform admins verify units."))
+    if employer.placeholder:
+        return deny(_("An unregistered unit (scan-to-sign) has no account to verify."))
     if not employer.has_evidence:
         return deny(
             _("This unit has not uploaded its business licence and authorisation letter yet.")

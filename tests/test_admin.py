@@ -4,6 +4,7 @@ from django.urls import reverse
 ADMIN_PAGES = [
     "admin:agreements_agreement_changelist",
     "admin:agreements_invitation_changelist",
+    "admin:agreements_unitsigningrequest_changelist",
     "admin:agreements_registration_changelist",
     "admin:agreements_termination_changelist",
     "admin:students_registryrecord_changelist",

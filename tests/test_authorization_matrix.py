@@ -21,6 +21,7 @@ from agreements.models import (
     Termination,
     TerminationLink,
     TermTemplate,
+    UnitSigningRequest,
 )
 from agreements.online import services
 from agreements.registrations import services as registrations
@@ -36,6 +37,7 @@ from reviews.services import snapshot_take
 from students import services as student_services
 from students.coercion import coercion_report_file
 from students.models import HeldRegistryChange, RegistryImportJob, SchoolSignOn
+from tests import factories as f
 
 ROLES = [
     "student",
@@ -123,6 +125,22 @@ MATRIX = {
         "termination_token",
         [200, 200, 200, 200, 200, 200, 200, 200, 200],
     ),
+    # 扫码签约: the graduate's own request; the QR code exists only in the session that made
+    # or renewed the link (so here, 404 for its owner too); the unit's link needs no account.
+    "agreements:unit_request": ("unit_request", [200, 404, 403, 403, 403, 403, 403, 403, 302]),
+    "agreements:unit_request_qr": (
+        "unit_request",
+        [404, 404, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    "agreements:unit_request_cancel": (
+        "unit_request",
+        [405, 405, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    "agreements:unit_request_resend": (
+        "unit_request",
+        [405, 405, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    "agreements:unit_sign": ("unit_token", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     # any school's reviewer may verify any unit, so may open its documents
     "employers:document": ("unit_document", [403, 403, 200, 404, 403, 403, 200, 200, 302]),
     "employers:verification_document": (
@@ -192,6 +210,19 @@ def test_every_object_view_is_in_the_matrix():
     assert _object_views() == set(MATRIX)
 
 
+def _unit_request(student, token: str) -> UnitSigningRequest:
+    return UnitSigningRequest.objects.create(
+        student=student,
+        unit_name="未注册单位",
+        unit_uscc="91110000100000000R",
+        contact_name="王经理",
+        contact_email="hr@example.com",
+        token_digest=UnitSigningRequest.digest(token),
+        expires_at=timezone.now() + timedelta(days=1),
+        last_sent_at=timezone.now(),
+    )
+
+
 @pytest.fixture
 def objects(student, other_student, employer_user, college_reviewer, school_reviewer, signed):
     request = student_services.registry_request_submit(
@@ -256,8 +287,13 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         user=employer_user, url="https://hr.example.com/hooks", events=["invitation.accepted"]
     )
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="webhook.test")
+    unit_request = _unit_request(student, "t" * 43)
+    free = f.make_student(f.make_record(student.record.major))  # free to sign: the link works
+    _unit_request(free, "u" * 43)
     return {
         "request": {"pk": request.pk},
+        "unit_request": {"pk": unit_request.pk},
+        "unit_token": {"token": "u" * 43},
         "agreement": {"pk": signed.pk},
         "termination": {"pk": Termination.objects.get(pk=termination.pk).pk},
         "registration": {"pk": registration.pk},

@@ -15,6 +15,7 @@ here or named, with its reason, in ``NOT_GRADUATE_ACTIONS``.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,10 +24,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from agreements.models import Agreement, Invitation, Registration, Termination
+from agreements.models import (
+    Agreement,
+    Invitation,
+    Registration,
+    Termination,
+    UnitSigningRequest,
+)
 from agreements.online import services as online
 from agreements.registrations import changes
 from agreements.registrations import services as reg
+from agreements.scansign import services as scansign
 from destreg.audit.models import AuditEvent, Notification
 from students.coercion import coercion_report_file
 from students.models import CoercionReport, RegistryRequest
@@ -316,6 +324,29 @@ def _not_my_will(fx):
     )
 
 
+def _unit_signing(fx, service):
+    """扫码签约: the graduate's request to a unit without an account (取消, send again)."""
+    student = fx("student")
+    item, _ = scansign.unit_signing_start(
+        user=student.user,
+        unit_name="未注册单位",
+        unit_uscc="91110000100000000R",
+        contact_name="王经理",
+        contact_email="hr@example.com",
+    )
+    # Sent a while ago, so sending again is not refused for being too soon.
+    UnitSigningRequest.objects.filter(pk=item.pk).update(
+        last_sent_at=item.last_sent_at - timedelta(hours=1)
+    )
+    name = "cancel" if service is scansign.unit_signing_cancel else "resend"
+    return Action(
+        url=reverse(f"agreements:unit_request_{name}", args=[item.pk]),
+        data=dict,
+        service=lambda user: service(item=item, user=user),
+        owner=lambda: service(item=item, user=student.user),
+    )
+
+
 ACTIONS: dict[str, Callable] = {
     "accept_invitation": lambda fx: _answer_invitation(fx, "accept"),
     "decline_invitation": lambda fx: _answer_invitation(fx, "decline"),
@@ -337,6 +368,8 @@ ACTIONS: dict[str, Callable] = {
     "registry_update_request": _student_page("students:update_request"),
     "contact_details": _student_page("students:account"),
     "report_not_my_will": _not_my_will,
+    "cancel_unit_signing": lambda fx: _unit_signing(fx, scansign.unit_signing_cancel),
+    "resend_unit_signing_link": lambda fx: _unit_signing(fx, scansign.unit_signing_resend),
 }
 
 # The URL names the actions above post to.
@@ -359,6 +392,8 @@ GRADUATE_ACTIONS = {
     "students:update_request",
     "students:account",
     "students:not_my_will",
+    "agreements:unit_request_cancel",
+    "agreements:unit_request_resend",
 }
 NOT_GRADUATE_ACTIONS = {
     # pages that only show (GET), for the graduate and the staff who review
@@ -375,6 +410,11 @@ NOT_GRADUATE_ACTIONS = {
     "agreements:change_document": "read only",
     "agreements:unit_search": "read only: the unit lookup of the form",
     "agreements:verify": "public verification of a PDF",
+    "agreements:unit_request": "read only",
+    "agreements:unit_request_qr": "read only: the QR code of the graduate's own link",
+    # 扫码签约 is started by the graduate for themself only (no other graduate's record is
+    # named); other roles are refused: tests/agreements/test_scan_signing.py
+    "agreements:unit_request_new": "the graduate starts their own request",
     "students:home": "read only",
     "students:request_detail": "read only",
     # the unit's own part, in its own name
@@ -390,6 +430,7 @@ NOT_GRADUATE_ACTIONS = {
     "agreements:return": "the unit's one-time return link",
     "agreements:termination_link": "the unit's one-time termination link",
     "agreements:termination_link_request": "the unit asks for its link",
+    "agreements:unit_sign": "the unit's one-time 扫码签约 link (it confirms or declines)",
     "agreements:term_templates": "the unit's terms templates",
     "agreements:term_template_new": "the unit's terms templates",
     "agreements:term_template_edit": "the unit's terms templates",
@@ -439,6 +480,7 @@ def _snapshot(student, user) -> tuple:
         list(Termination.objects.filter(agreement__student=student).values_list("pk", "status")),
         list(Termination.objects.filter(registration__student=student).values_list("pk", "status")),
         list(RegistryRequest.objects.filter(**mine).values_list("pk", "status")),
+        list(UnitSigningRequest.objects.filter(**mine).values_list("pk", "status", "token_digest")),
         CoercionReport.objects.filter(**mine).count(),
         AuditEvent.objects.filter(actor=user).count(),
         (student.__class__.objects.filter(pk=student.pk).values_list("mobile", flat=True)[0]),

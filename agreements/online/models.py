@@ -47,8 +47,14 @@ class Invitation(FSMModelMixin, Terms):
     student = models.ForeignKey(
         Student, verbose_name=_("student"), on_delete=models.PROTECT, related_name="invitations"
     )
+    # Empty for an invitation a unit without an account made through its 扫码签约 link
+    # (agreements/scansign): its contact is named on the UnitSigningRequest.
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     status = FSMField(
         _("status"),
@@ -100,6 +106,11 @@ class Invitation(FSMModelMixin, Terms):
 
     def get_shown_status_display(self) -> str:
         return str(self.Status(self.shown_status).label)
+
+    @property
+    def by_unit_link(self) -> bool:
+        """Made by a unit without an account through its 扫码签约 link."""
+        return self.sent_by_id is None
 
     @transition(field=status, source=Status.PENDING, target=Status.ACCEPTED)
     def _accept(self) -> None:

@@ -61,7 +61,11 @@ def can_accept_invitation(user: User, invitation: Invitation) -> Decision:
 
 def unit_still_verified(user: User, invitation: Invitation) -> Decision:
     """An invitation is accepted only while its unit is verified for the graduate's school
-    (a unit that changed its name or credit code is verified again, then invites anew)."""
+    (a unit that changed its name or credit code is verified again, then invites anew).
+    An invitation a unit without an account made through its 扫码签约 link rests on the
+    link and the credit code its contact confirmed instead (agreements/scansign)."""
+    if invitation.by_unit_link:
+        return ALLOW
     student = getattr(user, "student", None) if user.is_student else None
     record = student.record if student else None
     if not invitation.employer.may_invite_from(record.school_id if record else None):

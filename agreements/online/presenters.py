@@ -58,6 +58,8 @@ def agreement_context(user: User, agreement: Agreement) -> dict:
     open_termination = next((t for t in terminations if t.status in Termination.OPEN), None)
     return {
         "agreement": agreement,
+        # 扫码签约: the unit had no account and confirmed through its one-time link.
+        "by_unit_link": agreement.invitation.by_unit_link,
         "shown": agreement_status(agreement),
         "failed": agreement.status == Agreement.Status.FAILED,
         "found_untrue": agreement.status == Agreement.Status.FOUND_UNTRUE,

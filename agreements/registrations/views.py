@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from agreements.models import OTHER_KINDS, Agreement, Registration, ReturnLink
+from agreements.models import OTHER_KINDS, Agreement, Registration, ReturnLink, UnitSigningRequest
 from agreements.online.presenters import agreement_status
 from agreements.registrations import services as services
 from agreements.registrations.forms import RegistrationForm, ScanForm, kind_table
@@ -66,6 +66,10 @@ def register(request):
                 for a in Agreement.objects.filter(student=student).select_related("employer")[:20]
             ],
             "kinds": [(key, value[1]) for key, value in OTHER_KINDS.items()],
+            # 扫码签约 waiting for its unit, if any (agreements/scansign).
+            "unit_request": student.unit_signing_requests.filter(
+                status=UnitSigningRequest.Status.PENDING
+            ).first(),
         },
     )
 

@@ -99,6 +99,9 @@ class AuditAction(models.TextChoices):
     EXPLAIN_FLAG = "explain_flag", _("Red flag marked explained")
     UPLOAD_INVITATION_BATCH = "upload_invitation_batch", _("Batch of invitations uploaded")
     SEND_INVITATION_BATCH = "send_invitation_batch", _("Batch of invitations sent")
+    SEND_UNIT_SIGNING_LINK = "send_unit_signing_link", _("Signing link e-mailed to the unit")
+    UNIT_CONFIRM = "unit_confirm", _("Confirmed by the unit through its link")
+    HAND_OVER_TO_UNIT = "hand_over_to_unit", _("Handed over to the unit's verified account")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

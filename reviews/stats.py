@@ -105,7 +105,8 @@ def rates_by(
 ) -> list[Rate]:
     """Rates per value of ``field``: rows counted (``Count``), or counters added up
     (``Sum``, over DestinationTally)."""
-    what, extra = ("count", {"default": 0}) if counted is Sum else ("id", {})
+    what = "count" if counted is Sum else "id"
+    extra: dict[str, Any] = {"default": 0} if counted is Sum else {}
     rows = (
         records.values(field, label_field, *filter(None, [english_field]))
         .annotate(total=counted(what), placed=counted(what, filter=placed, **extra))
@@ -127,7 +128,8 @@ def rates_by_major(
 ) -> list[Rate]:
     """Majors with their code, college and level: two majors may share a name (one per
     level, or in two colleges), and each is its own row."""
-    what, extra = ("count", {"default": 0}) if counted is Sum else ("id", {})
+    what = "count" if counted is Sum else "id"
+    extra: dict[str, Any] = {"default": 0} if counted is Sum else {}
     rows = (
         records.values(
             "major_id",

@@ -30,7 +30,7 @@ from django.utils.translation import get_language
 
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
-from destreg.reference.models import College
+from destreg.reference.models import Code, CodeTable, College
 from reviews.models import Outcome, Snapshot
 from reviews.snapshots import snapshot_rows_for
 from reviews.verification import figures as verification_figures
@@ -40,6 +40,13 @@ from students.models import DestinationTally, Gender, RegistryRecord, current_gr
 # 50/51 基层项目) + 自主创业 (75) + 自由职业 (76) + 升学 (80, 85), over all graduates.
 PLACED_CODES = ["10", "11", "12", "27", "46", "50", "51", "75", "76", "80", "85"]
 PLACED = Q(destination__code__in=PLACED_CODES) | Q(destination__parent__code__in=PLACED_CODES)
+# The same over the tallies, by the destinations' ids (one hashed subquery rather than two
+# joins of the code table per counter row).
+TALLY_PLACED = Q(
+    destination_id__in=Code.objects.filter(
+        Q(code__in=PLACED_CODES) | Q(parent__code__in=PLACED_CODES), table=CodeTable.DESTINATION
+    ).values("pk")
+)
 # In a snapshot, whether each graduate counted was frozen with them.
 SNAPSHOT_PLACED = Q(placed=True)
 
@@ -245,20 +252,23 @@ def counts(user) -> dict:
     counters per school), not from the graduates' rows."""
     tallies = tallies_in_scope(user)
     overall = tallies.aggregate(
-        total=Sum("count", default=0), placed=Sum("count", filter=PLACED, default=0)
+        total=Sum("count", default=0), placed=Sum("count", filter=TALLY_PLACED, default=0)
     )
     return {
         "overall": Rate("", overall["total"], overall["placed"]),
-        "by_college": rates_by(tallies, "college_id", "college__name", counted=Sum),
-        "by_major": rates_by_major(tallies, counted=Sum),
+        "by_college": rates_by(
+            tallies, "college_id", "college__name", placed=TALLY_PLACED, counted=Sum
+        ),
+        "by_major": rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum),
         "by_level": rates_by(
             tallies,
             "education_level_id",
             "education_level__name",
             "education_level__name_en",
+            placed=TALLY_PLACED,
             counted=Sum,
         ),
-        "by_gender": rates_by(tallies, "gender", "gender", counted=Sum),
+        "by_gender": rates_by(tallies, "gender", "gender", placed=TALLY_PLACED, counted=Sum),
         "by_destination": list(
             tallies.exclude(destination=None)
             .values("destination__code", "destination__name", "destination__name_en")

@@ -133,9 +133,9 @@ def fill(count: int) -> None:
                 graduation_date, graduation_year, origin_region_id, id_number_cipher,
                 id_number_digest, updated_at, destination_id, destination_at, sponsor_unit,
                 study_form, candidate_no, mobile, email)
-            SELECT m.school_id, 'S' || g, '学生' || g, (g / {majors}) %% 2 + 1, %s, %s, m.college_id,
-                   m.major_id, m.education_level_id, make_date(%s, 6, 30), %s, '110108', '',
-                   md5(g::text), now(),
+            SELECT m.school_id, 'S' || g, '学生' || g, (g / {majors}) %% 2 + 1, %s, %s,
+                   m.college_id, m.major_id, m.education_level_id, make_date(%s, 6, 30), %s,
+                   '110108', '', md5(g::text), now(),
                    CASE WHEN h %% 4 = 0 THEN NULL
                         ELSE (%s::bigint[])[h %% {len(destinations)} + 1] END,
                    CASE WHEN h %% 4 = 0 THEN NULL ELSE now() END, '', '', '', '', ''

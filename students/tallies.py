@@ -157,8 +157,10 @@ def differences() -> dict[Key, tuple[int, int]]:
     """{key: (kept, recounted)} wherever they differ, both read in one snapshot (on
     PostgreSQL a REPEATABLE READ transaction, so a change committing meanwhile is either
     in both or in neither)."""
+    # Inside a caller's transaction (a test) its snapshot rules instead.
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         kept, counted = tallied(), recount()

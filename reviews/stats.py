@@ -5,6 +5,11 @@ and kept in the shared cache as numbers, codes and names from the database only:
 label in the reader's language (a gender, a review stage, an item kind, the chart's words)
 is made when the page is rendered (``present``), so one cached copy serves every language.
 
+The counts (rates overall and by college, major, level, gender; the destinations) come
+from the destination tallies kept with every change of a graduate's counted fields
+(students/tallies.py), so they cost the same at 10,000 graduates and at a million; the
+weekly curve and the pending work are still counted from their rows.
+
 A cached copy is forgotten as soon as what it counts changes (destreg/invalidation.py): a
 state change of an item of the scope through the door, an import into the school, a save
 or delete of a registry record; the page also says when it was computed and recomputes on
@@ -18,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -26,16 +31,23 @@ from django.utils.translation import get_language
 from destreg.audit.models import ReviewTask
 from destreg.lib.cache import FORGOTTEN, forget
 from destreg.lib.replica import reads_from_replica
-from destreg.reference.models import College
+from destreg.reference.models import Code, CodeTable, College
 from reviews.models import Outcome, Snapshot
 from reviews.snapshots import snapshot_rows_for
 from reviews.verification import figures as verification_figures
-from students.models import Gender, RegistryRecord, current_graduation_year
+from students.models import DestinationTally, Gender, RegistryRecord, current_graduation_year
 
 # The 2024 definition: 单位就业 (10 协议, 11 合同, 12 其他录用, 27 科研助理, 46 应征义务兵,
 # 50/51 基层项目) + 自主创业 (75) + 自由职业 (76) + 升学 (80, 85), over all graduates.
 PLACED_CODES = ["10", "11", "12", "27", "46", "50", "51", "75", "76", "80", "85"]
 PLACED = Q(destination__code__in=PLACED_CODES) | Q(destination__parent__code__in=PLACED_CODES)
+# The same over the tallies, by the destinations' ids (one hashed subquery rather than two
+# joins of the code table per counter row).
+TALLY_PLACED = Q(
+    destination_id__in=Code.objects.filter(
+        Q(code__in=PLACED_CODES) | Q(parent__code__in=PLACED_CODES), table=CodeTable.DESTINATION
+    ).values("pk")
+)
 # In a snapshot, whether each graduate counted was frozen with them.
 SNAPSHOT_PLACED = Q(placed=True)
 
@@ -45,7 +57,7 @@ SEASON_START = (9, 1)
 SEASON_END = (8, 31)
 
 
-def _in_scope(user, records: QuerySet[RegistryRecord]) -> QuerySet[RegistryRecord]:
+def _in_scope(user, records: QuerySet) -> QuerySet:
     if user.is_platform_admin or user.role == "ministry_staff":
         return records
     if user.role == "province_staff":
@@ -60,6 +72,15 @@ def _in_scope(user, records: QuerySet[RegistryRecord]) -> QuerySet[RegistryRecor
 def graduates_in_scope(user) -> QuerySet[RegistryRecord]:
     """This year's graduates a user may report on."""
     return _in_scope(user, RegistryRecord.objects.current())
+
+
+def tallies_in_scope(user) -> QuerySet[DestinationTally]:
+    """The counters of this year's graduates a user may report on (students/tallies.py),
+    without the empty ones."""
+    tallies = DestinationTally.objects.filter(
+        graduation_year=current_graduation_year(), count__gt=0
+    )
+    return _in_scope(user, tallies)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -92,10 +113,15 @@ def rates_by(
     label_field: str,
     english_field: str = "",
     placed: Q = PLACED,
+    counted: type[Count] | type[Sum] = Count,
 ) -> list[Rate]:
+    """Rates per value of ``field``: rows counted (``Count``), or counters added up
+    (``Sum``, over DestinationTally)."""
+    what = "count" if counted is Sum else "id"
+    extra: dict[str, Any] = {"default": 0} if counted is Sum else {}
     rows = (
         records.values(field, label_field, *filter(None, [english_field]))
-        .annotate(total=Count("id"), placed=Count("id", filter=placed))
+        .annotate(total=counted(what), placed=counted(what, filter=placed, **extra))
         .order_by(label_field)
     )
     return [
@@ -109,9 +135,13 @@ def rates_by(
     ]
 
 
-def rates_by_major(records: QuerySet, placed: Q = PLACED) -> list[Rate]:
+def rates_by_major(
+    records: QuerySet, placed: Q = PLACED, counted: type[Count] | type[Sum] = Count
+) -> list[Rate]:
     """Majors with their code, college and level: two majors may share a name (one per
     level, or in two colleges), and each is its own row."""
+    what = "count" if counted is Sum else "id"
+    extra: dict[str, Any] = {"default": 0} if counted is Sum else {}
     rows = (
         records.values(
             "major_id",
@@ -121,7 +151,7 @@ def rates_by_major(records: QuerySet, placed: Q = PLACED) -> list[Rate]:
             "education_level__name",
             "education_level__name_en",
         )
-        .annotate(total=Count("id"), placed=Count("id", filter=placed))
+        .annotate(total=counted(what), placed=counted(what, filter=placed, **extra))
         .order_by("major__name", "major__code", "college__name", "major_id")
     )
     return [
@@ -222,20 +252,42 @@ def weekly_progress(user, year: int | None = None, *, today: date | None = None)
 # --- all figures, cached per scope ----------------------------------------------------------
 
 
-def compute(user) -> dict:
-    """The figures of the user's scope, language-free (see ``present``)."""
+def counts(user) -> dict:
+    """The figures that are counts: read from the destination tallies (a few hundred
+    counters per school), not from the graduates' rows."""
+    tallies = tallies_in_scope(user)
+    overall = tallies.aggregate(
+        total=Sum("count", default=0), placed=Sum("count", filter=TALLY_PLACED, default=0)
+    )
+    return {
+        "overall": Rate("", overall["total"], overall["placed"]),
+        "by_college": rates_by(
+            tallies, "college_id", "college__name", placed=TALLY_PLACED, counted=Sum
+        ),
+        "by_major": rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum),
+        "by_level": rates_by(
+            tallies,
+            "education_level_id",
+            "education_level__name",
+            "education_level__name_en",
+            placed=TALLY_PLACED,
+            counted=Sum,
+        ),
+        "by_gender": rates_by(tallies, "gender", "gender", placed=TALLY_PLACED, counted=Sum),
+        "by_destination": list(
+            tallies.exclude(destination=None)
+            .values("destination__code", "destination__name", "destination__name_en")
+            .annotate(n=Sum("count"))
+            .order_by("destination__code")
+        ),
+    }
+
+
+def counts_from_rows(user) -> dict:
+    """The same figures counted from the graduates' rows (what the page did before the
+    tallies): for the tests that compare both, and for the benchmark."""
     records = graduates_in_scope(user)
     overall = records.aggregate(total=Count("id"), placed=Count("id", filter=PLACED))
-    by_destination = list(
-        records.exclude(destination=None)
-        .values("destination__code", "destination__name", "destination__name_en")
-        .annotate(n=Count("id"))
-        .order_by("destination__code")
-    )
-    tasks = ReviewTask.objects.visible_to(user)
-    if user.is_school_reviewer:
-        # The school's dashboard looks at both stages of its own school.
-        tasks = ReviewTask.objects.filter(school_id=user.school_id)
     return {
         "overall": Rate("", overall["total"], overall["placed"]),
         "by_college": rates_by(records, "college_id", "college__name"),
@@ -244,7 +296,25 @@ def compute(user) -> dict:
             records, "education_level_id", "education_level__name", "education_level__name_en"
         ),
         "by_gender": rates_by(records, "gender", "gender"),
-        "by_destination": by_destination,
+        "by_destination": list(
+            records.exclude(destination=None)
+            .values("destination__code", "destination__name", "destination__name_en")
+            .annotate(n=Count("id"))
+            .order_by("destination__code")
+        ),
+    }
+
+
+def compute(user) -> dict:
+    """The figures of the user's scope, language-free (see ``present``)."""
+    figures = counts(user)
+    by_destination = figures["by_destination"]
+    tasks = ReviewTask.objects.visible_to(user)
+    if user.is_school_reviewer:
+        # The school's dashboard looks at both stages of its own school.
+        tasks = ReviewTask.objects.filter(school_id=user.school_id)
+    return {
+        **figures,
         "pending": [
             (row["stage"], row["kind"], row["n"])
             for row in tasks.values("stage", "kind").annotate(n=Count("id")).order_by("stage")

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from students.models import (
     RegistryRequest,
     Student,
 )
+from students.tallies import record_delete, record_save
 
 
 @admin.register(RegistryRecord)
@@ -39,6 +41,19 @@ class RegistryRecordAdmin(admin.ModelAdmin):
     exclude = ["mobile", "email"]
     readonly_fields = ["id_number_masked", "mobile_masked", "email_masked"]
     change_list_template = "admin/students/registryrecord/change_list.html"
+
+    # An edit or a delete here moves the record between the destination tallies.
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            record_save(obj)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            record_delete(RegistryRecord.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            record_delete(queryset)
 
     @admin.display(description=_("mobile"))
     def mobile_masked(self, obj: RegistryRecord) -> str:

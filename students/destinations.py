@@ -17,6 +17,7 @@ from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import Code, CodeTable
 from students.models import DestinationClaim, DestinationPath, RegistryRecord, Student
 from students.permissions import can_register_destination
+from students.tallies import destination_set
 
 SIGNING_PATHS = {DestinationPath.ONLINE, DestinationPath.OFFLINE, DestinationPath.PAPER}
 
@@ -75,7 +76,7 @@ def claim_release(*, student: Student, path: str, object_id: int) -> None:
     """The path ended without approval (rejected, failed, withdrawn, terminated)."""
     DestinationClaim.objects.filter(student=student, path=path, object_id=object_id).delete()
     if not DestinationClaim.objects.filter(student=student, approved=True).exists():
-        RegistryRecord.objects.filter(student=student).update(destination=None, destination_at=None)
+        destination_set(RegistryRecord.objects.filter(student=student), None, None)
 
 
 def claim_approve(
@@ -88,9 +89,10 @@ def claim_approve(
     DestinationClaim.objects.filter(student=student, path=path, object_id=object_id).update(
         approved=True
     )
-    RegistryRecord.objects.filter(student=student).update(
-        destination=Code.objects.get(table=CodeTable.DESTINATION, code=destination_code),
-        destination_at=timezone.now(),
+    destination_set(
+        RegistryRecord.objects.filter(student=student),
+        Code.objects.get(table=CodeTable.DESTINATION, code=destination_code),
+        timezone.now(),
     )
     return replaced
 
@@ -110,4 +112,4 @@ def claim_reopen(*, student: Student, path: str, object_id: int) -> None:
     else:
         claim.approved = False
         claim.save(update_fields=["approved"])
-    RegistryRecord.objects.filter(student=student).update(destination=None, destination_at=None)
+    destination_set(RegistryRecord.objects.filter(student=student), None, None)

@@ -13,6 +13,7 @@ as a ``HeldRegistryChange`` for a school reviewer (students/registry_changes.py)
 
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +44,7 @@ from students.models import (
     Student,
     StudyForm,
 )
+from students.tallies import keys_of, tally_move
 
 # Column headings accepted in a file, mapped to our field names.
 COLUMNS = {
@@ -602,6 +604,17 @@ def _hold_identity_changes(
     return len(held)
 
 
+def _tally_keys(school: School, numbers: list[str], *, lock: bool = False) -> Counter:
+    """The counted keys of the school's records with these student numbers."""
+    keys: Counter = Counter()
+    for start in range(0, len(numbers), BATCH):
+        records = RegistryRecord.objects.filter(
+            school=school, student_no__in=numbers[start : start + BATCH]
+        )
+        keys.update(keys_of(records.select_for_update(of=("self",)) if lock else records))
+    return keys
+
+
 @transaction.atomic
 def registry_write(
     *, school: School, report: ImportReport, filename: str, actor, job=None
@@ -611,6 +624,8 @@ def registry_write(
         school=school, records=report.valid, actor=actor, filename=filename, job=job
     )
     contacts = [name for name in (*CONTACT_FIELDS, *LATER_FIELDS) if name in report.columns]
+    numbers = [record.student_no for record in report.valid]
+    before = _tally_keys(school, numbers, lock=True)
     RegistryRecord.objects.bulk_create(
         report.valid,
         batch_size=BATCH,
@@ -618,6 +633,8 @@ def registry_write(
         unique_fields=["school", "student_no"],
         update_fields=UPSERT_FIELDS + contacts,
     )
+    # One grouped delta for the whole file: the records' keys before and after the upsert.
+    tally_move(before, _tally_keys(school, numbers))
     _forget_homes(school, [record.student_no for record in report.valid])
     report.imported = len(report.valid)
     record_event(

@@ -30,6 +30,7 @@ from students.models import (
 from students.permissions import (
     can_review_registry_request,
 )
+from students.tallies import record_save
 
 SIGNUP_WINDOW_SECONDS = 60 * 60
 # Someone signing up again and again with a graduate's ID number must not flood their inbox.
@@ -332,7 +333,7 @@ def _create_record_from_request(
     record.id_number_digest = student.id_number_digest
     record.birth_date = ric.get_birth_date(student.id_number)  # the national export's 出生日期
     with refused_on_clash(imported_since):
-        record.save()
+        record_save(record)
     record_event(
         record,
         by=reviewer,

@@ -13,6 +13,7 @@ from destreg.lib.decisions import decision_state
 from destreg.reference.models import Code, CodeTable, College, Major, Region, School
 from employers.models import Employer
 from students.models import Gender, RegistryRecord, Student, current_graduation_year
+from students.tallies import record_save
 
 _seq = itertools.count(1)
 
@@ -71,7 +72,7 @@ def make_record(major: Major, **fields) -> RegistryRecord:
         **fields,
     )
     record.id_number = id_number
-    record.save()
+    record_save(record)  # and its destination tally
     return record
 
 

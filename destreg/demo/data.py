@@ -40,6 +40,7 @@ from students.models import (
     current_graduation_year,
 )
 from students.services import student_register
+from students.tallies import record_save
 
 PASSWORD = "demo12345"  # noqa: S105 (the documented demo password)
 
@@ -154,7 +155,7 @@ def _record(
     digits = "".join(ch for ch in student_no if ch.isdigit())
     record.mobile = mobile or f"139{(school.code[-1] + digits)[-8:]:0>8}"
     record.email = email or f"{student_no.lower()}@student.example.edu.cn"
-    record.save()
+    record_save(record)
     return record
 
 

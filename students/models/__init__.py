@@ -38,6 +38,7 @@ from students.models.school import (
     SchoolSignOn,
     SchoolSignOnQuerySet,
 )
+from students.models.tallies import DestinationTally
 
 __all__ = [
     "CODE_FIELDS",
@@ -51,6 +52,7 @@ __all__ = [
     "CoercionReportStatus",
     "DestinationClaim",
     "DestinationPath",
+    "DestinationTally",
     "Gender",
     "HeldRegistryChange",
     "HeldRegistryChangeStatus",

@@ -21,6 +21,7 @@ from reviews.models import AnnualReport, VerificationItem
 from reviews.services import snapshot_take
 from students.coercion import coercion_report_file
 from students.models import RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 from tests.browser.conftest import AXE_CONTEXT, AXE_OPTIONS, DESKTOP, PHONE, TIMEOUT_MS, login
 
@@ -110,8 +111,8 @@ def _scenario(world, student, other_student, employer_user, other_employer_user,
     )
     f.make_record(world.major_a1, name="赵六")  # registered after the snapshot
     # Freelance for one graduate of three in the college: a red flag on the 核查 page.
-    RegistryRecord.objects.filter(pk=third.record_id).update(
-        destination=f.code("destination", "76")
+    destination_set(
+        RegistryRecord.objects.filter(pk=third.record_id), f.code("destination", "76"), None
     )
     reviews = [
         f"/reviews/statistics/?as_of={snapshot.pk}",

@@ -28,6 +28,7 @@ from reviews.services import snapshot_take
 from students.coercion import coercion_report_file, report_token
 from students.importing import ALIASES, COLUMNS
 from students.models import RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -208,8 +209,10 @@ def cast(
             requested_by=school_reviewer,
         )
     # Freelance for one of the college's two graduates: the 核查 page shows a flag.
-    RegistryRecord.objects.filter(pk=other_student.record_id).update(
-        destination=f.code("destination", "76")
+    destination_set(
+        RegistryRecord.objects.filter(pk=other_student.record_id),
+        f.code("destination", "76"),
+        None,
     )
     assert pending.status == "pending" and timezone.now()
     # A reporting snapshot, then a graduate registered after it (the changes report).

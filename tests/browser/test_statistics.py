@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from reviews import stats
 from students.models import RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -26,7 +27,7 @@ def _class_of(year: int, majors, n: int, placed_by_week: list[int]) -> None:
                 10,
                 tzinfo=timezone.get_current_timezone(),
             )
-            RegistryRecord.objects.filter(pk=record.pk).update(destination=ten, destination_at=at)
+            destination_set(RegistryRecord.objects.filter(pk=record.pk), ten, at)
 
 
 def test_a_school_reviewer_reads_the_weekly_chart(page, live_server, world, school_reviewer, shoot):

@@ -17,6 +17,7 @@ from reviews.annual_report import live_rows, snapshot_rows
 from reviews.models import AnnualReport
 from reviews.services import annual_report_start
 from students.models import Gender, RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 
 
@@ -33,8 +34,8 @@ def _further_study(student, institution="清华大学") -> Registration:
         institution=institution,
     )
     Registration.objects.filter(pk=registration.pk).update(status=Registration.Status.APPROVED)
-    RegistryRecord.objects.filter(pk=record.pk).update(
-        destination=f.code(CodeTable.DESTINATION, "801")
+    destination_set(
+        RegistryRecord.objects.filter(pk=record.pk), f.code(CodeTable.DESTINATION, "801"), None
     )
     return registration
 

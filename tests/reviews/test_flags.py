@@ -19,6 +19,7 @@ from reviews import flags
 from reviews.flags import Kind, Scope
 from reviews.models import FlagExplanation, VerificationSettings
 from students.models import RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 
 PAGE = reverse("reviews:verification")
@@ -36,8 +37,8 @@ def _flags(world, kind: Kind, college=None):
 def _graduate(major, destination=None, **fields):
     record = f.make_record(major, **fields)
     if destination:
-        RegistryRecord.objects.filter(pk=record.pk).update(
-            destination=f.code("destination", destination)
+        destination_set(
+            RegistryRecord.objects.filter(pk=record.pk), f.code("destination", destination), None
         )
     return f.make_student(record)
 

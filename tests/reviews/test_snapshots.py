@@ -20,11 +20,12 @@ from reviews.services import export_start, reporting_dates_set, snapshot_take
 from reviews.snapshots import changes_since, due
 from reviews.tasks import export_now
 from students.models import RegistryRecord
+from students.tallies import destination_set
 from tests import factories as f
 
 
 def _placed(record, code="10"):
-    RegistryRecord.objects.filter(pk=record.pk).update(destination=f.code("destination", code))
+    destination_set(RegistryRecord.objects.filter(pk=record.pk), f.code("destination", code), None)
 
 
 @pytest.fixture
@@ -262,7 +263,7 @@ def test_changes_since_list_who_moved_with_before_and_after(client, world, cohor
     _a1_placed, a1_open, a2_placed, _other = cohort
     snapshot = _take_this_class(world)
     _placed(a1_open, "11")
-    RegistryRecord.objects.filter(pk=a2_placed.pk).update(destination=None)
+    destination_set(RegistryRecord.objects.filter(pk=a2_placed.pk), None, None)
     newcomer = f.make_record(world.major_a1, name="戊")
     changes = {c.name: c for c in changes_since(school_reviewer, snapshot)}
     assert set(changes) == {"乙", "丙", "戊"}  # 甲 did not move
@@ -282,7 +283,7 @@ def test_a_college_reviewer_s_changes_are_the_college_s_only(world, cohort, coll
     _a1_placed, a1_open, a2_placed, _other = cohort
     snapshot = _take_this_class(world)
     _placed(a1_open, "11")
-    RegistryRecord.objects.filter(pk=a2_placed.pk).update(destination=None)
+    destination_set(RegistryRecord.objects.filter(pk=a2_placed.pk), None, None)
     assert [c.name for c in changes_since(college_reviewer, snapshot)] == ["乙"]
 
 

@@ -17,6 +17,7 @@ from destreg.lib.cache import FORGOTTEN
 from reviews import stats
 from reviews.exporting import COLUMNS
 from students.models import Gender, RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 
 STATISTICS = reverse("reviews:statistics")
@@ -25,8 +26,8 @@ STATISTICS = reverse("reviews:statistics")
 def _with_destination(major, code, gender=Gender.MALE, at=None, **fields):
     record = f.make_record(major, gender=gender, **fields)
     if code:
-        RegistryRecord.objects.filter(pk=record.pk).update(
-            destination=f.code("destination", code), destination_at=at
+        destination_set(
+            RegistryRecord.objects.filter(pk=record.pk), f.code("destination", code), at
         )
     return record
 

@@ -22,7 +22,8 @@ from destreg.audit.models import AuditAction, AuditEvent, Notification
 from reviews import verification
 from reviews.models import Outcome, VerificationItem
 from students.destinations import path_openings
-from students.models import DestinationClaim, current_graduation_year
+from students.models import DestinationClaim, RegistryRecord, current_graduation_year
+from students.tallies import destination_set
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +47,9 @@ def _placed(major, code: str, **record) -> Registration:
         destination=f.code("destination", code),
     )
     Registration.objects.filter(pk=registration.pk).update(status="approved")
-    student.record.destination = f.code("destination", code)
-    student.record.save(update_fields=["destination"])
+    destination_set(
+        RegistryRecord.objects.filter(pk=student.record_id), f.code("destination", code), None
+    )
     return registration
 
 

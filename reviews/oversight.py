@@ -6,23 +6,25 @@ school, by province first. Both only read: the permission functions of the items
 The pages drill down province → school → college → major and show counts, rates and waiting
 work, never a graduate's name or ID number.
 
-Every figure is a count grouped by one level (``rates_of``), from the same counts as the
-schools' own statistics page (``PLACED`` of reviews/stats.py, the 2024 definition).
+Every figure adds up the destination tallies (students/tallies.py: counters per year, school,
+college, major, level, gender and destination, kept in the transaction of each change), as
+the schools' own statistics page does, so a province of 800,000 graduates costs what its
+few thousand counters cost, not its rows (benchmarks/tallies.py).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from destreg.audit.models import ReviewTask
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import College, Region, School
-from reviews.stats import PLACED, Rate, rates_by, rates_by_major
-from students.models import RegistryRecord
+from reviews.stats import TALLY_PLACED, Rate, rates_by, rates_by_major
+from students.models import DestinationTally, current_graduation_year
 
 # How many of a school's longest-waiting items its page lists.
 OLDEST_SHOWN = 10
@@ -68,61 +70,72 @@ def can_oversee_college(user: Any, college: College) -> Decision:
 # --- figures ----------------------------------------------------------------------------------
 
 
-def graduates_of(schools: QuerySet[School]) -> QuerySet[RegistryRecord]:
-    """This year's graduates of ``schools``."""
-    return RegistryRecord.objects.current().filter(school__in=schools)
+def graduates_of(schools: QuerySet[School]) -> QuerySet[DestinationTally]:
+    """The counters of this year's graduates of ``schools`` (the empty ones left out)."""
+    return DestinationTally.objects.filter(
+        graduation_year=current_graduation_year(), school__in=schools, count__gt=0
+    )
 
 
-def overall(records: QuerySet[RegistryRecord]) -> Rate:
-    totals = records.aggregate(total=Count("id"), placed=Count("id", filter=PLACED))
+def _sums(**extra: Any) -> dict[str, Sum]:
+    return {
+        "total": Sum("count", default=0),
+        "placed": Sum("count", filter=TALLY_PLACED, default=0),
+        **extra,
+    }
+
+
+def overall(tallies: QuerySet[DestinationTally]) -> Rate:
+    totals = tallies.aggregate(**_sums())
     return Rate("", totals["total"], totals["placed"])
 
 
-def _rates(records: QuerySet[RegistryRecord], key: str, name: str, code: str = "") -> list[Keyed]:
+def _rates(tallies: QuerySet[DestinationTally], key: str, name: str, code: str = "") -> list[Keyed]:
     fields = [key, name, *filter(None, [code])]
-    rows = (
-        records.values(*fields)
-        .annotate(total=Count("id"), placed=Count("id", filter=PLACED))
-        .order_by(code or name, key)
-    )
+    rows = tallies.values(*fields).annotate(**_sums()).order_by(code or name, key)
     return [
         (row[key], Rate(row[name] or "", row["total"], row["placed"], code=row.get(code) or ""))
         for row in rows
     ]
 
 
-def rates_of_provinces(records: QuerySet[RegistryRecord]) -> list[Keyed]:
+def rates_of_provinces(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
     """One row per province, keyed by its code; schools with no province set form one row
     keyed None, so no graduate drops out of the national figure."""
-    return _rates(records, "school__province_id", "school__province__name", "school__province_id")
+    return _rates(tallies, "school__province_id", "school__province__name", "school__province_id")
 
 
-def rates_of_schools(records: QuerySet[RegistryRecord]) -> list[Keyed]:
-    return _rates(records, "school_id", "school__name", "school__code")
+def rates_of_schools(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
+    return _rates(tallies, "school_id", "school__name", "school__code")
 
 
-def rates_of_colleges(records: QuerySet[RegistryRecord]) -> list[Keyed]:
-    return _rates(records, "college_id", "college__name")
+def rates_of_colleges(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
+    return _rates(tallies, "college_id", "college__name")
 
 
-def breakdowns(records: QuerySet[RegistryRecord]) -> dict:
+def breakdowns(tallies: QuerySet[DestinationTally]) -> dict:
     """By level, gender and destination: the same rows as the schools' statistics page."""
     return {
         "by_level": rates_by(
-            records, "education_level_id", "education_level__name", "education_level__name_en"
+            tallies,
+            "education_level_id",
+            "education_level__name",
+            "education_level__name_en",
+            placed=TALLY_PLACED,
+            counted=Sum,
         ),
-        "by_gender": rates_by(records, "gender", "gender"),
+        "by_gender": rates_by(tallies, "gender", "gender", placed=TALLY_PLACED, counted=Sum),
         "by_destination": list(
-            records.exclude(destination=None)
+            tallies.exclude(destination=None)
             .values("destination__code", "destination__name", "destination__name_en")
-            .annotate(n=Count("id"))
+            .annotate(n=Sum("count"))
             .order_by("destination__code")
         ),
     }
 
 
-def majors(records: QuerySet[RegistryRecord]) -> list[Rate]:
-    return rates_by_major(records)
+def majors(tallies: QuerySet[DestinationTally]) -> list[Rate]:
+    return rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum)
 
 
 @dataclass

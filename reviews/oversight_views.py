@@ -32,9 +32,9 @@ def _rows(keyed: list[oversight.Keyed], url_name: str, waiting: dict | None = No
     ]
 
 
-def _labelled(records) -> dict:
+def _labelled(tallies) -> dict:
     """Level, gender and destination rows labelled in the reader's language."""
-    rows = oversight.breakdowns(records)
+    rows = oversight.breakdowns(tallies)
     shown = present({**rows, "by_major": [], "pending": [], "progress": []})
     return {key: shown[key] for key in rows}
 
@@ -57,13 +57,13 @@ def home(request):
     if request.user.role == Role.PROVINCE_STAFF:
         return redirect("reviews:oversight_province", code=request.user.province_id)
     schools = oversight.schools_overseen_by(request.user)
-    records = oversight.graduates_of(schools)
+    tallies = oversight.graduates_of(schools)
     rows = _rows(
-        oversight.rates_of_provinces(records),
+        oversight.rates_of_provinces(tallies),
         "reviews:oversight_province",
         oversight.waiting_by(schools, "school__province_id"),
     )
-    context = {"overall": oversight.overall(records), "rows": rows, **_labelled(records)}
+    context = {"overall": oversight.overall(tallies), "rows": rows, **_labelled(tallies)}
     return render(request, "reviews/oversight/country.html", context)
 
 
@@ -83,17 +83,17 @@ def province(request, code: str):
             oversight.can_oversee_province,
         )
         schools = oversight.schools_overseen_by(request.user).filter(province=region)
-    records = oversight.graduates_of(schools)
+    tallies = oversight.graduates_of(schools)
     rows = _rows(
-        oversight.rates_of_schools(records),
+        oversight.rates_of_schools(tallies),
         "reviews:oversight_school",
         oversight.waiting_by(schools, "school_id"),
     )
     context = {
         "region": region,
-        "overall": oversight.overall(records),
+        "overall": oversight.overall(tallies),
         "rows": rows,
-        **_labelled(records),
+        **_labelled(tallies),
     }
     return render(request, "reviews/oversight/province.html", context)
 
@@ -104,11 +104,11 @@ def school(request, pk: int):
     school = load_for(
         request.user, School.objects.select_related("province"), pk, oversight.can_oversee_school
     )
-    records = oversight.graduates_of(School.objects.filter(pk=school.pk))
+    tallies = oversight.graduates_of(School.objects.filter(pk=school.pk))
     context = {
         "school": school,
-        "overall": oversight.overall(records),
-        "rows": _rows(oversight.rates_of_colleges(records), "reviews:oversight_college"),
+        "overall": oversight.overall(tallies),
+        "rows": _rows(oversight.rates_of_colleges(tallies), "reviews:oversight_college"),
         "waiting": oversight.waiting_by(School.objects.filter(pk=school.pk), "school_id").get(
             school.pk, oversight.Waiting()
         ),
@@ -116,7 +116,7 @@ def school(request, pk: int):
         # The school's 核查 flags as its own staff see them (cached per school: seconds to
         # compute on a large school, so only here, one school at a time).
         "flags": _flag_counts(flags.cached(flags.Scope(school.pk))),
-        **_labelled(records),
+        **_labelled(tallies),
     }
     return render(request, "reviews/oversight/school.html", context)
 
@@ -130,13 +130,13 @@ def college(request, pk: int):
         pk,
         oversight.can_oversee_college,
     )
-    records = oversight.graduates_of(School.objects.filter(pk=college.school_id)).filter(
+    tallies = oversight.graduates_of(School.objects.filter(pk=college.school_id)).filter(
         college=college
     )
     shown = present(
         {
-            **oversight.breakdowns(records),
-            "by_major": oversight.majors(records),
+            **oversight.breakdowns(tallies),
+            "by_major": oversight.majors(tallies),
             "pending": [],
             "progress": [],
         }
@@ -144,7 +144,7 @@ def college(request, pk: int):
     context = {
         "college": college,
         "school": college.school,
-        "overall": oversight.overall(records),
+        "overall": oversight.overall(tallies),
         "majors": shown["by_major"],
         "oldest": oversight.oldest_items(college.school, college),
         **{key: shown[key] for key in ("by_level", "by_gender", "by_destination")},

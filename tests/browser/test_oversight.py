@@ -5,6 +5,7 @@ import pytest
 
 from destreg.accounts.models import Role
 from students.models import RegistryRecord
+from students.tallies import destination_set
 from tests import factories as f
 from tests.browser.conftest import login
 
@@ -17,8 +18,8 @@ def test_the_ministry_drills_down_to_the_majors(
     for n, major in enumerate([world.major_a1, world.major_a1, world.major_a2, world.major_b1]):
         record = f.make_record(major)
         if n != 1:
-            RegistryRecord.objects.filter(pk=record.pk).update(
-                destination=f.code("destination", "10")
+            destination_set(
+                RegistryRecord.objects.filter(pk=record.pk), f.code("destination", "10"), None
             )
 
     page = new_page()

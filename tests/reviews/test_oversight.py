@@ -10,13 +10,16 @@ from destreg.reference.models import School
 from reviews import oversight
 from reviews.models import ExportJob
 from students.models import Gender, RegistryRecord
+from students.tallies import destination_set
 from tests import factories as f
 
 
 def _with_destination(major, code, **fields):
     record = f.make_record(major, **fields)
     if code:
-        RegistryRecord.objects.filter(pk=record.pk).update(destination=f.code("destination", code))
+        destination_set(
+            RegistryRecord.objects.filter(pk=record.pk), f.code("destination", code), None
+        )
     return record
 
 

@@ -60,7 +60,7 @@ def fill(rows: int) -> None:
 
         def code(table: str, value: str) -> int:
             c.execute(
-                "SELECT id FROM reference_code WHERE \"table\" = %s AND code = %s", [table, value]
+                'SELECT id FROM reference_code WHERE "table" = %s AND code = %s', [table, value]
             )
             return c.fetchone()[0]
 
@@ -121,9 +121,7 @@ def fill(rows: int) -> None:
             """,
             {"ind": industries, "nat": natures, "reg": regions, "n": EMPLOYERS},
         )
-        destinations = {
-            value: code("destination", value) for value in ("10", "11", "80", "85")
-        }
+        destinations = {value: code("destination", value) for value in ("10", "11", "80", "85")}
         params = {
             "n": rows,
             "schools": [s for s, _c, _m in slots],
@@ -208,7 +206,8 @@ def fill(rows: int) -> None:
                 content_sha256, created_at, submitted_at, signed_at, number, college_id,
                 employer_id, job_category_id, school_id, student_id, invitation_id, unit_name,
                 unit_uscc)
-            SELECT i.id, i.position, '', 3, '', 'employer', '', 'signed', '', 'a' || md5(i.id::text),
+            SELECT i.id, i.position, '', 3, '', 'employer', '', 'signed', '',
+                   'a' || md5(i.id::text),
                    '', '', '', now(), now(), now() - (i.id %% 90) * interval '1 day',
                    'A' || lpad(i.id::text, 10, '0'), r.college_id, i.employer_id,
                    i.job_category_id, r.school_id, i.id, i.id,
@@ -352,13 +351,15 @@ def time_copy(year: int) -> tuple[float, int]:
 
     started = time.perf_counter()
     size = lines = 0
-    with psycopg.connect(URL.replace("postgres://", "postgresql://")) as conn:
-        with conn.cursor() as cursor:
-            query = f"COPY ({COPY_SQL.replace('%s', str(int(year)))}) TO STDOUT (FORMAT csv)"
-            with cursor.copy(query) as copy:
-                for data in copy:
-                    size += len(data)
-                    lines += bytes(data).count(b"\n")
+    query = f"COPY ({COPY_SQL.replace('%s', str(int(year)))}) TO STDOUT (FORMAT csv)"
+    with (
+        psycopg.connect(URL.replace("postgres://", "postgresql://")) as conn,
+        conn.cursor() as cursor,
+        cursor.copy(query) as copy,
+    ):
+        for data in copy:
+            size += len(data)
+            lines += bytes(data).count(b"\n")
     return time.perf_counter() - started, lines
 
 
@@ -385,7 +386,9 @@ def main() -> int:
         started = time.perf_counter()
         fill(args.rows)
         vacuum()
-        print(f"filled {args.rows:,} graduates in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"filled {args.rows:,} graduates in {time.perf_counter() - started:.1f} s", flush=True
+        )
     year = current_graduation_year()
     records = RegistryRecord.objects.filter(graduation_year=year)  # the "all" scope
     exports, copies = [], []

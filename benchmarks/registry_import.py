@@ -63,9 +63,11 @@ def make_school() -> tuple[School, list[Major]]:
         for m in range(MAJORS_PER_COLLEGE):
             majors.append(
                 Major.objects.create(
-                    college=college, code=f"08{c:02d}{m:02d}", education_level=level,
+                    college=college,
+                    code=f"08{c:02d}{m:02d}",
+                    education_level=level,
                     name=f"专业{c}-{m}",
-                )  # fmt: skip
+                )
             )
     return school, majors
 

@@ -27,6 +27,7 @@ from stdnum.cn import ric
 
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
+from destreg.lib.db import any_of
 from destreg.lib.params import parse_int
 from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.spreadsheets import xlsx_row
@@ -441,7 +442,7 @@ def _refuse_id_numbers_of_other_records(
         batch = report.valid[start : start + BATCH]
         holders: dict[tuple[int, str], list[tuple[int, str, int]]] = {}
         existing = RegistryRecord.objects.filter(
-            id_number_digest__in={record.id_number_digest for record in batch}
+            any_of("id_number_digest", {record.id_number_digest for record in batch})
         ).values_list("graduation_year", "id_number_digest", "school_id", "student_no", "pk")
         for year, digest, school_id, student_no, pk in existing:
             holders.setdefault((year, digest), []).append((school_id, student_no, pk))
@@ -527,7 +528,8 @@ def _forget_homes(school: School, student_nos: list[str]) -> None:
     confirmed records it may have changed (students/home.py)."""
     for start in range(0, len(student_nos), BATCH):
         linked = Student.objects.filter(
-            record__school=school, record__student_no__in=student_nos[start : start + BATCH]
+            any_of("record__student_no", student_nos[start : start + BATCH]),
+            record__school=school,
         )
         forget_home(*linked.values_list("pk", flat=True))
 
@@ -570,8 +572,8 @@ def _hold_identity_changes(
         confirmed = (
             RegistryRecord.objects.select_for_update(of=("self",))
             .filter(
+                any_of("student_no", numbers[start : start + BATCH]),
                 school=school,
-                student_no__in=numbers[start : start + BATCH],
                 student__confirmed_at__isnull=False,
             )
             .values_list("pk", "student_no", *IDENTITY_FIELDS)
@@ -602,14 +604,10 @@ def _hold_identity_changes(
     return len(held)
 
 
-@transaction.atomic
-def registry_write(
-    *, school: School, report: ImportReport, filename: str, actor, job=None
-) -> ImportReport:
-    """Upsert the report's valid rows in one transaction and audit the import."""
-    report.held = _hold_identity_changes(
-        school=school, records=report.valid, actor=actor, filename=filename, job=job
-    )
+def _upsert_records(report: ImportReport) -> None:
+    """The import's one write of registry records: insert new 学号, update the others (the
+    contacts and later columns only when the file has their column). Whatever must stay in
+    step with the records (counters, caches) is updated by ``registry_write`` beside it."""
     contacts = [name for name in (*CONTACT_FIELDS, *LATER_FIELDS) if name in report.columns]
     RegistryRecord.objects.bulk_create(
         report.valid,
@@ -618,6 +616,17 @@ def registry_write(
         unique_fields=["school", "student_no"],
         update_fields=UPSERT_FIELDS + contacts,
     )
+
+
+@transaction.atomic
+def registry_write(
+    *, school: School, report: ImportReport, filename: str, actor, job=None
+) -> ImportReport:
+    """Upsert the report's valid rows in one transaction and audit the import."""
+    report.held = _hold_identity_changes(
+        school=school, records=report.valid, actor=actor, filename=filename, job=job
+    )
+    _upsert_records(report)
     _forget_homes(school, [record.student_no for record in report.valid])
     report.imported = len(report.valid)
     record_event(

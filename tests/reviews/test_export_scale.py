@@ -114,7 +114,7 @@ def _reference_rows(records) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_the_rows_are_those_of_the_model_by_model_export(expected, world, language):
+def test_the_rows_are_those_of_the_model_by_model_export(expected, world, language):  # noqa: F811
     """Every destination type, a graduate without one, and another school's graduates."""
     f.make_student(f.make_record(world.major_b1, gender=2, birth_date=date(2004, 1, 2)))
     f.make_record(world.major_b1)
@@ -197,7 +197,7 @@ def test_each_chunk_costs_at_most_three_queries(
     assert queries <= 3 + 3 * (12 // 3)  # setup + (majors, registrations, agreements) a chunk
 
 
-def test_record_rows_give_each_row_its_record_keys(expected, world):
+def test_record_rows_give_each_row_its_record_keys(expected, world):  # noqa: F811
     pairs = list(record_rows(RegistryRecord.objects.filter(school=world.school_a)))
     assert [row for _keys, row in pairs] == list(
         export_rows(RegistryRecord.objects.filter(school=world.school_a))

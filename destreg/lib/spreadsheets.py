@@ -49,14 +49,15 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
     ]
 
 
-# A cell of a row joined with NUL that starts like a formula (NUL: no value we write holds one).
+# A cell that starts like a formula, in a row's cells joined with NUL: at the start or
+# after a NUL. A NUL inside a value can only add a false alarm, never hide a formula.
 _FORMULA_CELL = re.compile("(?:^|\x00)[=+\\-@\t\r]")
 
 
 def csv_text_row(values: list[str]) -> list[Any]:
-    """``csv_row`` for a row of texts, in one scan of the whole row: when no cell starts like
-    a formula (nearly always), the row is returned as it is. A row holding anything but
-    texts, or a NUL, takes ``csv_row``'s cell-by-cell way."""
+    """``csv_row`` for a row of texts, in one scan of the whole row: when no cell can start
+    like a formula (nearly always), the row is returned as it is. Otherwise, or when the
+    row holds anything but texts, each cell goes through ``csv_value``."""
     try:
         if not _FORMULA_CELL.search("\x00".join(values)):
             return values

@@ -61,6 +61,8 @@ bench: install system-deps
 	$(BIN)/python benchmarks/review_queue.py
 	$(BIN)/python benchmarks/flags.py
 	$(BIN)/python benchmarks/batch_invitations.py
+	$(BIN)/python benchmarks/national_export.py
+	$(BIN)/python benchmarks/registry_import.py
 
 # Peak-season load (locust against gunicorn + PostgreSQL, then a consistency check) and
 # the fault runs (PostgreSQL restarted and Redis stopped under load, a full media disk;

@@ -291,7 +291,7 @@ def _snapshot_take(*, school: School, year: int, cutoff: date, by: User | None) 
                             record.education_level_id,
                             record.gender,
                             record.destination_id,
-                            record.destination.code if record.destination else "",
+                            record.destination_code,
                             record.pk in placed,
                             row_dict(row),
                         )

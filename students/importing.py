@@ -28,6 +28,7 @@ from stdnum.cn import ric
 
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
+from destreg.lib.db import any_of
 from destreg.lib.params import parse_int
 from destreg.lib.pii import encrypt_id_number, id_number_digest
 from destreg.lib.spreadsheets import xlsx_row
@@ -443,7 +444,7 @@ def _refuse_id_numbers_of_other_records(
         batch = report.valid[start : start + BATCH]
         holders: dict[tuple[int, str], list[tuple[int, str, int]]] = {}
         existing = RegistryRecord.objects.filter(
-            id_number_digest__in={record.id_number_digest for record in batch}
+            any_of("id_number_digest", {record.id_number_digest for record in batch})
         ).values_list("graduation_year", "id_number_digest", "school_id", "student_no", "pk")
         for year, digest, school_id, student_no, pk in existing:
             holders.setdefault((year, digest), []).append((school_id, student_no, pk))
@@ -529,7 +530,8 @@ def _forget_homes(school: School, student_nos: list[str]) -> None:
     confirmed records it may have changed (students/home.py)."""
     for start in range(0, len(student_nos), BATCH):
         linked = Student.objects.filter(
-            record__school=school, record__student_no__in=student_nos[start : start + BATCH]
+            any_of("record__student_no", student_nos[start : start + BATCH]),
+            record__school=school,
         )
         forget_home(*linked.values_list("pk", flat=True))
 
@@ -572,8 +574,8 @@ def _hold_identity_changes(
         confirmed = (
             RegistryRecord.objects.select_for_update(of=("self",))
             .filter(
+                any_of("student_no", numbers[start : start + BATCH]),
                 school=school,
-                student_no__in=numbers[start : start + BATCH],
                 student__confirmed_at__isnull=False,
             )
             .values_list("pk", "student_no", *IDENTITY_FIELDS)
@@ -609,10 +611,24 @@ def _tally_keys(school: School, numbers: list[str], *, lock: bool = False) -> Co
     keys: Counter = Counter()
     for start in range(0, len(numbers), BATCH):
         records = RegistryRecord.objects.filter(
-            school=school, student_no__in=numbers[start : start + BATCH]
+            any_of("student_no", numbers[start : start + BATCH]), school=school
         )
         keys.update(keys_of(records.select_for_update(of=("self",)) if lock else records))
     return keys
+
+
+def _upsert_records(report: ImportReport) -> None:
+    """The import's one write of registry records: insert new 学号, update the others (the
+    contacts and later columns only when the file has their column). Whatever must stay in
+    step with the records (counters, caches) is updated by ``registry_write`` beside it."""
+    contacts = [name for name in (*CONTACT_FIELDS, *LATER_FIELDS) if name in report.columns]
+    RegistryRecord.objects.bulk_create(
+        report.valid,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["school", "student_no"],
+        update_fields=UPSERT_FIELDS + contacts,
+    )
 
 
 @transaction.atomic
@@ -623,16 +639,9 @@ def registry_write(
     report.held = _hold_identity_changes(
         school=school, records=report.valid, actor=actor, filename=filename, job=job
     )
-    contacts = [name for name in (*CONTACT_FIELDS, *LATER_FIELDS) if name in report.columns]
     numbers = [record.student_no for record in report.valid]
     before = _tally_keys(school, numbers, lock=True)
-    RegistryRecord.objects.bulk_create(
-        report.valid,
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["school", "student_no"],
-        update_fields=UPSERT_FIELDS + contacts,
-    )
+    _upsert_records(report)
     # One grouped delta for the whole file: the records' keys before and after the upsert.
     tally_move(before, _tally_keys(school, numbers))
     _forget_homes(school, [record.student_no for record in report.valid])

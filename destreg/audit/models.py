@@ -92,6 +92,8 @@ class AuditAction(models.TextChoices):
     REPORT_NOT_MY_WILL = "report_not_my_will", _("Reported as not the graduate's own wish")
     HANDLE_REPORT = "handle_report", _("Report handled")
     EXPLAIN_FLAG = "explain_flag", _("Red flag marked explained")
+    CREATE_API_TOKEN = "create_api_token", _("API key created")
+    REVOKE_API_TOKEN = "revoke_api_token", _("API key revoked")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -144,7 +144,7 @@ class ColleagueJoinForm(NewAccountFields):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=_("Key name"),
         max_length=60,
         validators=[validate_single_line],
         help_text=_("Which system uses the key, e.g. “HR system (production)”."),

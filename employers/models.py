@@ -243,7 +243,7 @@ class ApiToken(models.Model):
     employer = models.ForeignKey(
         Employer, verbose_name=_("employer"), on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(_("key name"), max_length=60)
     scope = models.CharField(_("scope"), max_length=5, choices=Scope.choices)
     prefix = models.CharField(_("key prefix"), max_length=PREFIX_LENGTH, unique=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -320,8 +320,8 @@ class ApiCall(models.Model):
     )
     token_name = models.CharField(_("key name"), max_length=60, blank=True)
     prefix = models.CharField(_("key prefix"), max_length=ApiToken.PREFIX_LENGTH, blank=True)
-    method = models.CharField(_("method"), max_length=10)
-    path = models.CharField(_("path"), max_length=300)
+    method = models.CharField(_("HTTP method"), max_length=10)
+    path = models.CharField(_("request path"), max_length=300)
     status = models.PositiveSmallIntegerField(_("status"))
     at = models.DateTimeField(_("at"), auto_now_add=True)
 

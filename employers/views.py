@@ -258,7 +258,6 @@ def _api_tokens_page(request, form: ApiTokenForm, *, new_key: str = "", status: 
         "may_manage": can_manage_api_tokens(request.user),
         "form": form,
         "new_key": new_key,
-        "now": timezone.now(),
     }
     response = render(request, "employers/api_tokens.html", context, status=status)
     if new_key:
@@ -271,10 +270,8 @@ def _api_tokens_page(request, form: ApiTokenForm, *, new_key: str = "", status: 
 def api_token_list(request):
     """The unit's API keys; its administrators create them (the key is shown once, on the
     answer to the POST) and revoke them."""
-    form = ApiTokenForm(
-        request.POST or None,
-        initial={"expires_on": timezone.localdate() + timedelta(days=90)},
-    )
+    initial = {"expires_on": timezone.localdate() + timedelta(days=90)}
+    form = ApiTokenForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if form.is_valid():
             made = attempt(
@@ -282,7 +279,9 @@ def api_token_list(request):
                 form=form,
             )
             if made.value is not None:
-                return _api_tokens_page(request, ApiTokenForm(), new_key=made.value[1])
+                return _api_tokens_page(
+                    request, ApiTokenForm(initial=initial), new_key=made.value[1]
+                )
         return _api_tokens_page(request, form, status=400)
     return _api_tokens_page(request, form)
 

@@ -36,7 +36,8 @@ ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 429:
 
 
 class ApiView(GenericAPIView):
-    """Records every call, answered or refused, with the key it came with."""
+    # Records every call, answered or refused, with the key it came with. (No docstring:
+    # drf-spectacular would show it as every endpoint's description.)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -97,6 +98,8 @@ def _send(user, row) -> tuple[Invitation | None, dict]:
 
 
 class InvitationList(ApiView):
+    """The unit's signing invitations (签约邀请), newest first; sending needs a write key."""
+
     serializer_class = InvitationSerializer
 
     def get_queryset(self):
@@ -156,6 +159,8 @@ def require_invite(user) -> None:
 
 
 class InvitationBatch(ApiView):
+    """Up to 200 invitations in one call, each row answered on its own."""
+
     @extend_schema(
         summary="Send up to 200 invitations",
         description=(
@@ -194,6 +199,8 @@ class InvitationBatch(ApiView):
 
 
 class InvitationDetail(ApiView):
+    """One of the unit's invitations; another unit's is 404."""
+
     @extend_schema(
         summary="One invitation", responses={200: InvitationSerializer, 404: ErrorSerializer}
     )
@@ -219,6 +226,8 @@ def _agreement_for(request, pk: int) -> Agreement:
 
 
 class AgreementList(ApiView):
+    """The unit's agreements (就业协议), newest first."""
+
     serializer_class = AgreementSerializer
 
     @extend_schema(
@@ -244,6 +253,8 @@ class AgreementList(ApiView):
 
 
 class AgreementDetail(ApiView):
+    """One of the unit's agreements; another unit's is 404."""
+
     @extend_schema(
         summary="One agreement", responses={200: AgreementSerializer, 404: ErrorSerializer}
     )
@@ -257,6 +268,8 @@ def _not_signed(message: str) -> Response:
 
 
 class AgreementPdf(ApiView):
+    """The stored, signed PDF (下载协议书)."""
+
     def perform_content_negotiation(self, request, force=False):
         # Errors are JSON whatever the client accepts; the PDF itself is a FileResponse.
         return JSONRenderer(), JSONRenderer.media_type
@@ -292,6 +305,8 @@ class AgreementPdf(ApiView):
 
 
 class AgreementVerification(ApiView):
+    """What the public verification page behind the QR code shows."""
+
     @extend_schema(
         summary="What the public verification page shows",
         responses={

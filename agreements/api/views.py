@@ -52,6 +52,15 @@ class ApiView(GenericAPIView):
         )
         return response
 
+    def check_permissions(self, request):
+        # Every call of a key counts against its rate, those its scope refuses included
+        # (DRF would check the rate only after the permissions).
+        super().check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        pass  # counted in check_permissions
+
     def unit_id(self) -> int:
         return self.request.user.employer_id
 

@@ -39,7 +39,6 @@ def api(live_server):
 
     def call(method, path, key=None, **kwargs):
         headers = kwargs.pop("headers", {})
-        headers.setdefault("Accept-Language", "en")
         headers.setdefault("Cookie", "django_language=en")
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
@@ -167,6 +166,9 @@ def test_calls_beyond_the_rate_are_429_with_retry_after(api, employer_user, sett
     limited = api("GET", "/api/v1/agreements/", key)
     assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
     assert api("GET", "/api/v1/agreements/", other_key).status_code == 200  # per key
+    # Calls its scope refuses count too.
+    answers = [api("POST", "/api/v1/invitations/", other_key, json={}).status_code for _ in "abc"]
+    assert answers == [403, 403, 429]
 
 
 def test_every_call_is_logged_with_the_keys_name(api, employer_user, student):

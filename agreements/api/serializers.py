@@ -87,7 +87,7 @@ class InvitationInSerializer(serializers.Serializer):
     job_category = serializers.CharField(help_text="职位类别 code, e.g. 13")
     position = serializers.CharField()
     work_location = serializers.CharField()
-    probation_months = serializers.IntegerField(required=False)
+    probation_months = serializers.IntegerField(min_value=0, help_text="0: no probation")
     probation_salary = serializers.IntegerField(required=False, allow_null=True)
     salary = serializers.IntegerField(required=False, allow_null=True)
     penalty = serializers.IntegerField(required=False, allow_null=True)

@@ -35,6 +35,13 @@ party_required = role_required(Role.STUDENT, Role.EMPLOYER)
 PDF_RETRY_AFTER = timedelta(minutes=1)
 
 
+def queue_pdf_again_if_stale(item: Agreement) -> None:
+    """The PDF is not ready: ask again if the last request for it is old (e.g. a worker
+    died). Shared by 下载协议书 and the API."""
+    if item.pdf_queued_at is None or item.pdf_queued_at < timezone.now() - PDF_RETRY_AFTER:
+        services.queue_agreement_pdf(item)
+
+
 @role_required(
     Role.STUDENT, Role.EMPLOYER, Role.COLLEGE_REVIEWER, Role.SCHOOL_REVIEWER, Role.PLATFORM_ADMIN
 )
@@ -52,9 +59,7 @@ def download(request, pk: int):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
-    # Not ready: ask again if the last request for it is old (e.g. a worker died).
-    if item.pdf_queued_at is None or item.pdf_queued_at < timezone.now() - PDF_RETRY_AFTER:
-        services.queue_agreement_pdf(item)
+    queue_pdf_again_if_stale(item)
     return render(
         request,
         "agreements/pdf_pending.html",
@@ -105,30 +110,38 @@ def _document_by_token(token: str) -> Agreement | Registration | None:
     )
 
 
+def verification_facts(item: Agreement | Registration) -> dict:
+    """What the public verification page (and the API's verification call) tells anyone
+    holding the QR code: the state in force, the unit, the graduate's masked name."""
+    state, label = VERIFY_STATUS.get(item.status, VOID)
+    name = item.student.real_name
+    return {
+        "unit_name": (item.unit_name or item.employer.name)
+        if isinstance(item, Agreement)
+        else item.unit_name,
+        "state": state,
+        "state_label": label,
+        "masked_name": name[:1] + "*" * (len(name) - 1),
+    }
+
+
 def verify(request, token: str):
     """Public page behind the QR code: is this agreement genuine and in force?"""
     item = _document_by_token(token)
     if item is None:
         return render(request, "agreements/verify.html", {"unknown": True}, status=404)
-    state, label = VERIFY_STATUS.get(item.status, VOID)
     form = VerifyUploadForm(request.POST or None, request.FILES or None)
     result, limited, status = None, False, 200
     if request.method == "POST" and not upload_check_allowed(client_ip(request)):
         form, limited, status = VerifyUploadForm(), True, 429  # the file is not checked
     elif request.method == "POST" and form.is_valid():
         result = compare_upload(item, form.cleaned_data["file"].read())
-    name = item.student.real_name
     response = render(
         request,
         "agreements/verify.html",
         {
             "agreement": item,
-            "unit_name": (item.unit_name or item.employer.name)
-            if isinstance(item, Agreement)
-            else item.unit_name,
-            "state": state,
-            "state_label": label,
-            "masked_name": name[:1] + "*" * (len(name) - 1),
+            **verification_facts(item),
             "form": form,
             "result": result,
             "limited": limited,

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
     "destreg",  # destreg/apps.py: the cache invalidation rules
     "destreg.accounts",
     "destreg.reference",
@@ -308,6 +310,31 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # With a shared cache, sessions are read from it and written through to the database.
 if CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# --- The REST API for units' HR systems (agreements/api/, docs/api.md) ------
+# Calls a key may make per minute; counted in the cache above (shared with CACHE_URL).
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 60, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["agreements.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["agreements.api.permissions.KeyScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["agreements.api.throttling.PerKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+# The schema is served by the app itself (no Swagger UI from a CDN: the CSP forbids it);
+# /api/docs/ is its server-rendered page.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "destreg HR API",
+    "DESCRIPTION": "Signing invitations and agreements for units' HR systems (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- Background tasks (django-tasks) ---------------------------------------
 # Embedded default: tasks run in-process right after the request's transaction

@@ -15,6 +15,7 @@ urlpatterns = [
     path("employers/", include("employers.urls")),
     path("reviews/", include("reviews.urls")),
     path("agreements/", include("agreements.urls")),
+    path("api/", include("agreements.api.urls")),
     path("notifications/", include("destreg.audit.urls")),
     path("reference/", include("destreg.reference.urls")),
 ]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.actions import attempt
 from employers import services
-from employers.models import Employer, EmployerVerification
+from employers.models import ApiCall, ApiToken, Employer, EmployerVerification
 
 
 class EmployerVerificationInline(admin.TabularInline):
@@ -94,3 +94,33 @@ class EmployerAdmin(admin.ModelAdmin):
             self.message_user(request, _("%d employers verified.") % verified, messages.SUCCESS)
         for line in refused:
             self.message_user(request, line, messages.WARNING)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen, never changed here: keys are made and revoked by the unit's administrators (who
+    are audited), and the call log is evidence."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["name", "prefix", "employer", "scope", "created_by", "expires_at", "revoked_at"]
+    list_select_related = ["employer", "created_by"]
+    search_fields = ["name", "prefix", "employer__name"]
+    exclude = ["digest"]
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(ReadOnlyAdmin):
+    list_display = ["at", "token_name", "prefix", "method", "path", "status"]
+    list_filter = ["status", "method"]
+    search_fields = ["token_name", "prefix", "path"]
+    date_hierarchy = "at"

@@ -7,7 +7,7 @@ from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_mobile, validate_single_line, validate_uscc
 from destreg.reference.models import Code, CodeTable, Region
 from destreg.reference.widgets import RegionPicker
-from employers.models import Employer
+from employers.models import ApiToken, Employer
 
 
 class RegionField(forms.ModelChoiceField):
@@ -140,3 +140,18 @@ class ColleagueJoinForm(NewAccountFields):
     display_name = forms.CharField(label=_("Your name"), max_length=50)
 
     field_order = ["display_name", "username", "password1", "password2"]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Key name"),
+        max_length=60,
+        validators=[validate_single_line],
+        help_text=_("Which system uses the key, e.g. “HR system (production)”."),
+    )
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiToken.Scope.choices, initial="read")
+    expires_on = forms.DateField(
+        label=_("Valid until"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("At most a year from today."),
+    )

@@ -229,3 +229,112 @@ class ColleagueInvitation(models.Model):
     @staticmethod
     def digest(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A key a unit's HR system uses for the REST API (agreements/api/). Made by a unit
+    administrator, shown once; only its ``prefix`` (to tell keys apart) and the SHA-256
+    ``digest`` of the whole key are stored. The API acts as ``created_by``, so the portal's
+    permissions apply unchanged; the key stops working once it expires, is revoked, or its
+    creator is removed or no longer an administrator of the unit."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and send invitations")
+
+    MAX_DAYS = 365
+    PREFIX_LENGTH = 12
+
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("key name"), max_length=60)
+    scope = models.CharField(_("scope"), max_length=5, choices=Scope.choices)
+    prefix = models.CharField(_("key prefix"), max_length=PREFIX_LENGTH, unique=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def creator_still_admin(self) -> bool:
+        creator = self.created_by
+        return (
+            creator.is_active and creator.is_unit_admin and creator.employer_id == self.employer_id
+        )
+
+    @property
+    def state(self) -> str:
+        """active, revoked (by an administrator), ended (its creator left or was demoted)
+        or expired; only an active key is accepted."""
+        if self.revoked_at is not None:
+            return "revoked" if self.revoked_by_id else "ended"
+        if not self.creator_still_admin:
+            return "ended"
+        if self.is_expired:
+            return "expired"
+        return "active"
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "active"
+
+
+class ApiCall(models.Model):
+    """One request to the REST API, answered or refused: which key (its name kept even if
+    the key goes), what was asked and the answer's status."""
+
+    token = models.ForeignKey(
+        ApiToken,
+        verbose_name=_("API key"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    token_name = models.CharField(_("key name"), max_length=60, blank=True)
+    prefix = models.CharField(_("key prefix"), max_length=ApiToken.PREFIX_LENGTH, blank=True)
+    method = models.CharField(_("HTTP method"), max_length=10)
+    path = models.CharField(_("request path"), max_length=300)
+    status = models.PositiveSmallIntegerField(_("status"))
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API call")
+        verbose_name_plural = _("API calls")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["token", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

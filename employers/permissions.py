@@ -111,3 +111,27 @@ def get_verification_evidence_for(user: User, pk: int) -> EmployerVerification:
     verification = get_object_or_404(EmployerVerification.objects.select_related("employer"), pk=pk)
     get_employer_evidence_for(user, verification.employer_id)
     return verification
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def can_view_api_tokens(user: User) -> Decision:
+    """Every colleague of the unit sees its API keys (names, scopes, who made them)."""
+    if not (user.is_authenticated and user.is_employer and user.employer_id):
+        return deny(_("Only employers have API keys."))
+    return ALLOW
+
+
+def can_manage_api_tokens(user: User) -> Decision:
+    """A unit administrator of a verified unit creates and revokes its API keys."""
+    seen = can_view_api_tokens(user)
+    if not seen:
+        return seen
+    if not user.is_unit_admin:
+        return deny(_("Only the unit's administrators create and revoke API keys."))
+    if not user.employer.is_verified:  # type: ignore[union-attr]
+        return deny(
+            _("Your unit is waiting for verification; you can create API keys once verified.")
+        )
+    return ALLOW

@@ -20,6 +20,7 @@ from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
 from destreg.audit.tasks import email_after_commit
 from destreg.lib.permissions import require
+from employers.api_tokens import end_api_tokens_of
 from employers.models import ColleagueInvitation, Employer, EmployerVerification
 from employers.permissions import (
     can_change_colleague,
@@ -145,10 +146,12 @@ INVITATIONS_PER_HOUR = 10
 
 
 def _end_invitations_of(user: User) -> None:
-    """A colleague removed or no longer an administrator: the links they sent end."""
+    """A colleague removed or no longer an administrator: the links they sent end, and so
+    do the API keys they made."""
     ColleagueInvitation.objects.filter(invited_by=user, used_at=None).update(
         expires_at=timezone.now()
     )
+    end_api_tokens_of(user)
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ urlpatterns = [
         views.colleague_invitation_revoke,
         name="colleague_invitation_revoke",
     ),
+    path("api-tokens/", views.api_token_list, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("join/<str:token>/", views.join, name="join"),
     path("<int:pk>/documents/<str:which>/", views.document, name="document"),
     path(

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
@@ -13,8 +15,9 @@ from destreg.accounts.models import Role, UnitRole
 from destreg.lib.actions import attempt
 from destreg.lib.permissions import enforce
 from destreg.lib.uploads import document_response
-from employers import services
+from employers import api_tokens, services
 from employers.forms import (
+    ApiTokenForm,
     ColleagueInviteForm,
     ColleagueJoinForm,
     ColleagueRoleForm,
@@ -22,10 +25,12 @@ from employers.forms import (
     EmployerEvidenceForm,
     EmployerRegistrationForm,
 )
-from employers.models import ColleagueInvitation, Employer, EmployerVerification
+from employers.models import ApiToken, ColleagueInvitation, Employer, EmployerVerification
 from employers.permissions import (
     can_change_unit_details,
+    can_manage_api_tokens,
     can_manage_colleagues,
+    can_view_api_tokens,
     get_colleague_for,
     get_employer_evidence_for,
     get_verification_evidence_for,
@@ -236,3 +241,57 @@ def details(request):
     return render(
         request, "employers/details.html", {"form": form, "employer": employer}, status=status
     )
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def _api_tokens_page(request, form: ApiTokenForm, *, new_key: str = "", status: int = 200):
+    decision = can_view_api_tokens(request.user)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    tokens = ApiToken.objects.filter(employer_id=request.user.employer_id).select_related(
+        "created_by", "revoked_by"
+    )
+    context = {
+        "tokens": tokens,
+        "may_manage": can_manage_api_tokens(request.user),
+        "form": form,
+        "new_key": new_key,
+    }
+    response = render(request, "employers/api_tokens.html", context, status=status)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the key is shown once: keep it out of caches
+    return response
+
+
+@role_required(Role.EMPLOYER)
+@sensitive_post_parameters()
+def api_token_list(request):
+    """The unit's API keys; its administrators create them (the key is shown once, on the
+    answer to the POST) and revoke them."""
+    initial = {"expires_on": timezone.localdate() + timedelta(days=90)}
+    form = ApiTokenForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            made = attempt(
+                lambda: api_tokens.api_token_create(by=request.user, **form.cleaned_data),
+                form=form,
+            )
+            if made.value is not None:
+                return _api_tokens_page(
+                    request, ApiTokenForm(initial=initial), new_key=made.value[1]
+                )
+        return _api_tokens_page(request, form, status=400)
+    return _api_tokens_page(request, form)
+
+
+@role_required(Role.EMPLOYER)
+@require_POST
+def api_token_revoke(request, pk: int):
+    token = ApiToken.objects.filter(pk=pk, employer_id=request.user.employer_id).first()
+    if token is None:
+        raise Http404
+    if attempt(lambda: api_tokens.api_token_revoke(by=request.user, token=token), request=request):
+        messages.success(request, _("The key is revoked; calls with it are refused from now on."))
+    return redirect("employers:api_tokens")

@@ -14,6 +14,8 @@ ADMIN_PAGES = [
     "admin:agreements_evidencerule_changelist",
     "admin:accounts_user_changelist",
     "admin:audit_auditevent_changelist",
+    "admin:employers_apitoken_changelist",
+    "admin:employers_apicall_changelist",
 ]
 
 

@@ -30,7 +30,8 @@ from agreements.webhooks.models import WebhookDelivery
 from destreg.accounts.models import User
 from destreg.audit.models import Notification
 from employers import services as employer_services
-from employers.models import ColleagueInvitation
+from employers.api_tokens import api_token_create, api_token_revoke
+from employers.models import ApiToken, ColleagueInvitation
 from reviews import verification as sampling
 from reviews.models import AnnualReport, ExportJob, VerificationItem
 from reviews.services import snapshot_take
@@ -187,6 +188,13 @@ MATRIX = {
     "reviews:report_handle": ("report", [403, 403, 403, 403, 405, 405, 405, 405, 302]),
     # Anyone may start a school's sign-on: a redirect to its provider.
     "sso:login": ("school_code", [302, 302, 302, 302, 302, 302, 302, 302, 302]),
+    # A unit's API keys: revoked by its administrators (POST only).
+    "employers:api_token_revoke": ("api_token", [403, 403, 405, 405, 403, 403, 403, 403, 302]),
+    # The HR API answers API keys only: a signed-in session is no key (API_MATRIX below).
+    "api:invitation": ("invitation", [401] * 9),
+    "api:agreement": ("agreement", [401] * 9),
+    "api:agreement_pdf": ("agreement", [401] * 9),
+    "api:agreement_verification": ("agreement", [401] * 9),
 }
 
 
@@ -355,6 +363,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
                 employer=unit, created_by=employer_user, template_name="t", filename="a.csv"
             ).pk
         },
+        "api_token": {"pk": _api_key(employer_user)[0].pk},
         "term_template": {
             "pk": TermTemplate.objects.create(
                 employer=unit,
@@ -367,6 +376,12 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
             ).pk
         },
     }
+
+
+def _api_key(user, scope: str = "read") -> tuple[ApiToken, str]:
+    return api_token_create(
+        by=user, name=scope, scope=scope, expires_on=timezone.localdate() + timedelta(days=9)
+    )
 
 
 def _sign_on(school) -> SchoolSignOn:
@@ -397,3 +412,57 @@ def test_each_role_gets_the_expected_answer(client, request, objects, name):
             client.force_login(getattr(user, "user", user))
         answers.append(client.get(url).status_code)
     assert answers == expected, dict(zip(ROLES, answers, strict=True))
+
+
+# --- the HR API, called with API keys ---------------------------------------------------------
+
+KEYS = ["own_read", "own_write", "other_read", "other_write", "own_revoked", "own_expired", "none"]
+API_MATRIX = {
+    # name: (object, [expected status per key in KEYS order])
+    "api:invitation": ("invitation", [200, 200, 404, 404, 401, 401, 401]),
+    "api:agreement": ("agreement", [200, 200, 404, 404, 401, 401, 401]),
+    # signed, its PDF still being made here (tasks run on commit)
+    "api:agreement_pdf": ("agreement", [202, 202, 404, 404, 401, 401, 401]),
+    "api:agreement_verification": ("agreement", [200, 200, 404, 404, 401, 401, 401]),
+}
+
+
+def test_every_api_object_view_is_in_the_api_matrix():
+    assert {name for name in _object_views() if name.startswith("api:")} == set(API_MATRIX)
+
+
+@pytest.fixture
+def api_keys(employer_user, other_employer_user):
+    keys = {
+        "own_read": _api_key(employer_user)[1],
+        "own_write": _api_key(employer_user, "write")[1],
+        "other_read": _api_key(other_employer_user)[1],
+        "other_write": _api_key(other_employer_user, "write")[1],
+    }
+    revoked, keys["own_revoked"] = _api_key(employer_user)
+    api_token_revoke(by=employer_user, token=revoked)
+    expired, keys["own_expired"] = _api_key(employer_user)
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    return keys
+
+
+@pytest.mark.parametrize("name", sorted(API_MATRIX))
+def test_each_api_key_gets_the_expected_answer(client, objects, api_keys, name):
+    kind, expected = API_MATRIX[name]
+    url = reverse(name, kwargs=objects[kind])
+    answers = []
+    for holder in KEYS:
+        headers = {"Authorization": f"Bearer {api_keys[holder]}"} if holder != "none" else {}
+        answers.append(client.get(url, headers=headers).status_code)
+    assert answers == expected, dict(zip(KEYS, answers, strict=True))
+
+
+@pytest.mark.parametrize("name", ["api:invitations", "api:agreements"])
+def test_another_units_key_lists_nothing(client, objects, api_keys, name):
+    counts = [
+        client.get(reverse(name), headers={"Authorization": f"Bearer {api_keys[k]}"}).json()[
+            "count"
+        ]
+        for k in ("own_read", "other_read")
+    ]
+    assert counts[0] >= 1 and counts[1] == 0

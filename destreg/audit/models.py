@@ -102,6 +102,8 @@ class AuditAction(models.TextChoices):
     SEND_UNIT_SIGNING_LINK = "send_unit_signing_link", _("Signing link e-mailed to the unit")
     UNIT_CONFIRM = "unit_confirm", _("Confirmed by the unit through its link")
     HAND_OVER_TO_UNIT = "hand_over_to_unit", _("Handed over to the unit's verified account")
+    CREATE_API_TOKEN = "create_api_token", _("API key created")
+    REVOKE_API_TOKEN = "revoke_api_token", _("API key revoked")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -4,14 +4,16 @@
                                            [--pairs 20]
 
 A scratch database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_tallies)
-with 300 schools in 10 provinces (30 each; a province is the schools' code prefix, the model
-has no province), 4 colleges x 3 majors per school, two education levels. Filled with SQL
+with 300 schools in 10 provinces (30 each, ``School.province``), 4 colleges x 3 majors per
+school, two education levels. Filled with SQL
 (generate_series) for ``--small`` then ``--large`` graduates of this year (a quarter without
 a destination), the tallies filled by the same GROUP BY as ``recount``, then VACUUM (ANALYZE).
 
 (a) For a school reviewer, a college reviewer and the platform admin: ``reviews.stats.counts``
-    (every count on the statistics page, from the tallies; no cache), min and median of
-    ``--runs``; the ratio large/small of the medians must be <= 1.5. For comparison it also
+    (every count on the statistics page, from the tallies; no cache), and the figures of the
+    oversight pages (reviews/oversight_views.py) of a province's staff (their province: by
+    school) and of the Ministry (the country: by province), min and median of ``--runs``;
+    the ratio large/small of the medians must be <= 1.5. For comparison it also
     prints the whole page's figures (``compute``: with the weekly curve and pending work,
     which still read rows) and the counts from the rows as the page did before.
 (b) At the large size: the school stage approval of an online agreement (the service, as a
@@ -51,8 +53,8 @@ from django.utils import timezone
 
 from agreements.online import services
 from destreg.accounts.models import Role, User
-from destreg.reference.models import Code, College, Major, School
-from reviews import stats
+from destreg.reference.models import Code, College, Major, Region, School
+from reviews import oversight, stats
 from students.models import RegistryRecord, current_graduation_year
 from students.tallies import COUNTED, destination_set, upkeep_paused
 
@@ -64,8 +66,9 @@ DESTINATIONS = ["10", "11", "12", "27", "46", "502", "70", "72", "75", "76", "80
 def setup_reference() -> dict[str, User]:
     call_command("migrate", verbosity=0)
     levels = list(Code.objects.filter(table="education_level", code__in=["11", "31"]))
+    provinces = list(Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"))
     School.objects.bulk_create(
-        School(code=f"{p + 1:02d}{s:03d}", name=f"基准省{p + 1}大学{s}")
+        School(code=f"{p + 1:02d}{s:03d}", name=f"基准省{p + 1}大学{s}", province=provinces[p])
         for p in range(PROVINCES)
         for s in range(SCHOOLS_PER_PROVINCE)
     )
@@ -99,7 +102,27 @@ def setup_reference() -> dict[str, User]:
         "platform": User.objects.create(
             username="bench-admin", role=Role.PLATFORM_ADMIN, is_staff=True
         ),
+        "province": User.objects.create(
+            username="bench-province", role=Role.PROVINCE_STAFF, province=provinces[0]
+        ),
+        "ministry": User.objects.create(username="bench-ministry", role=Role.MINISTRY_STAFF),
     }
+
+
+def oversight_figures(user: User) -> None:
+    """What the oversight page of ``user`` computes: their province by school, or the
+    country by province, with the waiting work and the level/gender/destination rows."""
+    schools = oversight.schools_overseen_by(user)
+    tallies = oversight.graduates_of(schools)
+    group, rates = (
+        ("school_id", oversight.rates_of_schools)
+        if user.role == Role.PROVINCE_STAFF
+        else ("school__province_id", oversight.rates_of_provinces)
+    )
+    oversight.overall(tallies)
+    rates(tallies)
+    oversight.waiting_by(schools, group)
+    oversight.breakdowns(tallies)
 
 
 def fill(count: int) -> None:
@@ -178,7 +201,12 @@ def statistics_round(users: dict[str, User], count: int, runs: int) -> dict[str,
     fill(count)
     results = {}
     for scope, user in users.items():
-        results[f"{scope} counts (tallies)"] = timed(lambda u=user: stats.counts(u), runs)
+        if scope in ("province", "ministry"):
+            results[f"{scope} page figures (tallies)"] = timed(
+                lambda u=user: oversight_figures(u), runs
+            )
+        else:
+            results[f"{scope} counts (tallies)"] = timed(lambda u=user: stats.counts(u), runs)
     # For comparison only (not a target): the whole page's figures and the rows' counts.
     for scope in ("school", "college"):
         user = users[scope]

@@ -2,9 +2,12 @@
 the signed destination and the public verification token."""
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from destreg.reference.models import Code, CodeTable, code_field
@@ -17,6 +20,20 @@ class Hukou(models.TextChoices):
     CUSTODIAN = "custodian", _("Received by a custodian unit")
     SUPERIOR = "superior", _("Received by the superior unit")
     NONE = "none", _("Not received")
+
+
+def terms_problems(terms: Mapping[str, Any]) -> dict[str, Any]:
+    """What is wrong with a set of terms as a whole (field by field each is checked by its
+    field): the form and the invitation service both ask, so a batch row or an API call
+    cannot offer what the portal's form refuses."""
+    problems: dict[str, Any] = {}
+    probation, salary = terms.get("probation_salary"), terms.get("salary")
+    if probation is not None and salary is not None and probation > salary:
+        problems["probation_salary"] = _("The probation salary exceeds the salary.")
+    report = terms.get("report_deadline")
+    if report and report < timezone.localdate():
+        problems["report_deadline"] = _("The report date cannot be in the past.")
+    return problems
 
 
 class Terms(models.Model):

@@ -90,7 +90,11 @@ def _send(user, row) -> tuple[Invitation | None, dict]:
     (None, errors). A graduate who cannot be invited gets the service's one answer."""
     if not isinstance(row, dict):
         return None, {"non_field_errors": [_("Each row must be a JSON object.")]}
-    form = InvitationForm(data={k: ("" if v is None else v) for k, v in row.items()})
+    nested = [key for key, value in row.items() if isinstance(value, list | dict)]
+    if nested:
+        return None, {key: [_("Give a single value.")] for key in nested}
+    # As a browser's form would post them: every value a string (a number or a date alike).
+    form = InvitationForm(data={k: ("" if v is None else str(v)) for k, v in row.items()})
     if not form.is_valid():
         return None, _form_errors(form)
     try:

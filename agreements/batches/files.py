@@ -107,7 +107,7 @@ def _row(line: int, values: list, where: dict[str, int]) -> ParsedRow:
         try:
             value: Any = text
             if name == "salary":
-                if not text.isdigit():
+                if not (text.isascii() and text.isdigit()):  # int() refuses "²"
                     raise ValidationError(_("Write the salary as a whole number of yuan."))
                 value = int(text)
             row.overrides[name] = model_field.clean(value, None)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.forms import DATE, TERM_FIELDS
 from agreements.models import Invitation, TermTemplate
+from agreements.terms import terms_problems
 from destreg.lib.uploads import DocumentField, DocumentForm
 from destreg.lib.validators import validate_id_number
 from destreg.reference.models import Code, CodeTable
@@ -29,12 +30,8 @@ class TermsForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean() or {}
-        probation, salary = cleaned.get("probation_salary"), cleaned.get("salary")
-        if probation is not None and salary is not None and probation > salary:
-            self.add_error("probation_salary", _("The probation salary exceeds the salary."))
-        report = cleaned.get("report_deadline")
-        if report and report < timezone.localdate():
-            self.add_error("report_deadline", _("The report date cannot be in the past."))
+        for field, problem in terms_problems(cleaned).items():
+            self.add_error(field, problem)
         return cleaned
 
     def terms(self) -> dict:

@@ -40,6 +40,7 @@ from agreements.online.permissions import (
 )
 from agreements.registrations.permissions import can_withdraw_change
 from agreements.tasks import render_agreement
+from agreements.terms import terms_problems
 from destreg.accounts.models import User
 from destreg.audit.changes import Notice, change_state, record_event
 from destreg.audit.models import AuditAction
@@ -145,6 +146,8 @@ def invitation_send(
     ``lookup`` (made for this ``sender``) answers the reads ahead of the lock from what it
     loaded for many graduates at once; the graduate is checked again under the lock."""
     require(can_invite(sender))
+    if problems := terms_problems(terms):
+        raise ValidationError(list(problems.values()))
     employer_id = cast(int, sender.employer_id)  # can_invite checked it is set
     if lookup is not None and lookup.sender is not sender:
         raise ValueError("the lookup was made for another sender")

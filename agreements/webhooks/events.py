@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agreements.online.models import Agreement, Invitation, Termination
 from agreements.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from destreg.accounts.models import UnitRole
 from destreg.audit.models import AuditEvent
 
 INVITATION_EVENTS: dict[str, WebhookEvent] = {
@@ -106,10 +107,15 @@ def on_recorded(sender, item, event: AuditEvent, before: str, **kwargs) -> None:
     if found is None:
         return
     name, unit_id = found
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(employer_id=unit_id, active=True)
-        if name in endpoint.events
-    ]
+    # Like the API keys: an endpoint works while whoever set it up is still an administrator
+    # of the unit; a removed or demoted colleague's address hears nothing more.
+    live = WebhookEndpoint.objects.filter(
+        employer_id=unit_id,
+        active=True,
+        created_by__is_active=True,
+        created_by__employer_id=unit_id,
+        created_by__unit_role=UnitRole.ADMIN,
+    )
+    endpoints = [endpoint for endpoint in live if name in endpoint.events]
     if endpoints:
         queue_deliveries(endpoints, name, payload(name, data_of(item)))

@@ -57,6 +57,10 @@ def check_url(url: str) -> None:
         raise ValidationError(_("Enter the full address, starting with https://."))
     if parts.username or parts.password:
         raise ValidationError(_("The address may not contain a user name or password."))
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValidationError(_("This address's port is not valid.")) from None
     if allows_plain_http(host) and parts.scheme in ("http", "https"):
         return
     if parts.scheme != "https":
@@ -72,16 +76,14 @@ def check_url(url: str) -> None:
 
 
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-    )
+    """Globally reachable (``is_global``: not private, loopback, link-local, reserved, nor the
+    carrier-grade 100.64.0.0/10 where cloud metadata services live), and not multicast; an
+    IPv6 address wrapping an IPv4 one (mapped, 6to4, Teredo) is judged by the one it wraps."""
+    if isinstance(address, ipaddress.IPv6Address):
+        wrapped = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if wrapped is not None:
+            address = wrapped
+    return address.is_global and not address.is_multicast
 
 
 def check_destination(url: str) -> None:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from agreements.batches.files import HEADINGS as BATCH_HEADINGS
 from agreements.models import TermTemplate
 from agreements.online import services as online
 from agreements.registrations import services as registrations
@@ -40,6 +41,10 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 ALLOWED = ["中文", *COLUMNS, *ALIASES]
 # The values the 学习形式 column takes, as the file must say them.
 ALLOWED += ["非全日制", "全日制"]
+# A batch invitation file's column headings, as the file must say them.
+ALLOWED += BATCH_HEADINGS
+# The API's reference names each field by the product's own word, for the HR developer.
+ALLOWED += ["就业协议", "下载协议书", "签约邀请", "职位类别", "协议书编号"]
 # django-otp's admin words its search hint once, at import, in the default language.
 ALLOWED += ["用户名", "电子邮件地址"]
 MASKED_NAME = re.compile(r"[\u3400-\u9fff]\*+")  # 李* on the public verification page
@@ -48,7 +53,7 @@ MAX_PAGES = 60  # per role
 MAX_PER_PATH = 2  # query-string variants (filters, sorting, pages) of one path
 # Links that leave, change state or return files: never followed.
 SKIP = re.compile(
-    r"/logout/|/login/|/i18n/|/set-language|/download|/pdf/|\.pdf$|/scan/|/export|\.csv|\.xlsx"
+    r"/logout/|/login/|/i18n/|/set-language|/download|/pdf/|\.pdf$|/scan/|/export|\.csv|\.xlsx|/api/schema/|/batches/\d+/result/"
     r"|/media/|/static/|/second-factor|/sso/|/admin/.+/(add|delete|history)/|/admin/logout"
     r"|/admin/.+/\d+/change/|/admin/jsi18n|/admin/r/|[?&]download="
 )

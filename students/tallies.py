@@ -97,6 +97,7 @@ def tally_move(before: Counter[Key], after: Counter[Key]) -> None:
     tally_apply(deltas)
 
 
+@transaction.atomic
 def destination_set(
     records: QuerySet[RegistryRecord], destination: Any, at: datetime | None
 ) -> int:
@@ -115,6 +116,7 @@ def destination_set(
     return changed
 
 
+@transaction.atomic
 def record_save(record: RegistryRecord, **kwargs) -> RegistryRecord:
     """Save a record (new or not) and move it between counters if a counted field changed.
     For the writers that save one record at a time: the admin, a registry request, the
@@ -129,6 +131,7 @@ def record_save(record: RegistryRecord, **kwargs) -> RegistryRecord:
     return record
 
 
+@transaction.atomic
 def record_delete(records: QuerySet[RegistryRecord]) -> None:
     """Delete records and take them off their counters (the admin)."""
     records = records.select_for_update(of=("self",))

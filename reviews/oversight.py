@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from destreg.audit.models import ReviewTask
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import College, Region, School
-from reviews.stats import TALLY_PLACED, Rate, rates_by, rates_by_major
+from reviews.stats import TALLY_PLACED, Rate, rates_by_major, tally_breakdowns
 from students.models import DestinationTally, current_graduation_year
 
 # How many of a school's longest-waiting items its page lists.
@@ -115,23 +115,7 @@ def rates_of_colleges(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
 
 def breakdowns(tallies: QuerySet[DestinationTally]) -> dict:
     """By level, gender and destination: the same rows as the schools' statistics page."""
-    return {
-        "by_level": rates_by(
-            tallies,
-            "education_level_id",
-            "education_level__name",
-            "education_level__name_en",
-            placed=TALLY_PLACED,
-            counted=Sum,
-        ),
-        "by_gender": rates_by(tallies, "gender", "gender", placed=TALLY_PLACED, counted=Sum),
-        "by_destination": list(
-            tallies.exclude(destination=None)
-            .values("destination__code", "destination__name", "destination__name_en")
-            .annotate(n=Sum("count"))
-            .order_by("destination__code")
-        ),
-    }
+    return tally_breakdowns(tallies)
 
 
 def majors(tallies: QuerySet[DestinationTally]) -> list[Rate]:

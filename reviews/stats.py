@@ -252,19 +252,10 @@ def weekly_progress(user, year: int | None = None, *, today: date | None = None)
 # --- all figures, cached per scope ----------------------------------------------------------
 
 
-def counts(user) -> dict:
-    """The figures that are counts: read from the destination tallies (a few hundred
-    counters per school), not from the graduates' rows."""
-    tallies = tallies_in_scope(user)
-    overall = tallies.aggregate(
-        total=Sum("count", default=0), placed=Sum("count", filter=TALLY_PLACED, default=0)
-    )
+def tally_breakdowns(tallies: QuerySet[DestinationTally]) -> dict:
+    """The level, gender and destination rows of some counters (the statistics page's and
+    the oversight pages')."""
     return {
-        "overall": Rate("", overall["total"], overall["placed"]),
-        "by_college": rates_by(
-            tallies, "college_id", "college__name", placed=TALLY_PLACED, counted=Sum
-        ),
-        "by_major": rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum),
         "by_level": rates_by(
             tallies,
             "education_level_id",
@@ -280,6 +271,23 @@ def counts(user) -> dict:
             .annotate(n=Sum("count"))
             .order_by("destination__code")
         ),
+    }
+
+
+def counts(user) -> dict:
+    """The figures that are counts: read from the destination tallies (a few hundred
+    counters per school), not from the graduates' rows."""
+    tallies = tallies_in_scope(user)
+    overall = tallies.aggregate(
+        total=Sum("count", default=0), placed=Sum("count", filter=TALLY_PLACED, default=0)
+    )
+    return {
+        "overall": Rate("", overall["total"], overall["placed"]),
+        "by_college": rates_by(
+            tallies, "college_id", "college__name", placed=TALLY_PLACED, counted=Sum
+        ),
+        "by_major": rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum),
+        **tally_breakdowns(tallies),
     }
 
 

@@ -39,6 +39,17 @@ def _labelled(tallies) -> dict:
     return {key: shown[key] for key in rows}
 
 
+def _figures(schools, rates, group: str, url_name: str) -> dict:
+    """A country or province page: the overall rate, one row per province or school (by
+    ``rates``, grouped on ``group``) with its waiting work and link, and the breakdowns."""
+    tallies = oversight.graduates_of(schools)
+    return {
+        "overall": oversight.overall(tallies),
+        "rows": _rows(rates(tallies), url_name, oversight.waiting_by(schools, group)),
+        **_labelled(tallies),
+    }
+
+
 def _flag_counts(found: flags.Flags) -> dict:
     """Per kind of flag: its label, how many are raised and how many not yet explained."""
     return {
@@ -56,14 +67,12 @@ def home(request):
     """The Ministry's country page (by province); provincial staff go to their province."""
     if request.user.role == Role.PROVINCE_STAFF:
         return redirect("reviews:oversight_province", code=request.user.province_id)
-    schools = oversight.schools_overseen_by(request.user)
-    tallies = oversight.graduates_of(schools)
-    rows = _rows(
-        oversight.rates_of_provinces(tallies),
+    context = _figures(
+        oversight.schools_overseen_by(request.user),
+        oversight.rates_of_provinces,
+        "school__province_id",
         "reviews:oversight_province",
-        oversight.waiting_by(schools, "school__province_id"),
     )
-    context = {"overall": oversight.overall(tallies), "rows": rows, **_labelled(tallies)}
     return render(request, "reviews/oversight/country.html", context)
 
 
@@ -83,19 +92,8 @@ def province(request, code: str):
             oversight.can_oversee_province,
         )
         schools = oversight.schools_overseen_by(request.user).filter(province=region)
-    tallies = oversight.graduates_of(schools)
-    rows = _rows(
-        oversight.rates_of_schools(tallies),
-        "reviews:oversight_school",
-        oversight.waiting_by(schools, "school_id"),
-    )
-    context = {
-        "region": region,
-        "overall": oversight.overall(tallies),
-        "rows": rows,
-        **_labelled(tallies),
-    }
-    return render(request, "reviews/oversight/province.html", context)
+    context = _figures(schools, oversight.rates_of_schools, "school_id", "reviews:oversight_school")
+    return render(request, "reviews/oversight/province.html", {"region": region, **context})
 
 
 @overseer_required

@@ -7,6 +7,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from destreg.audit.models import AuditEvent
 from students import binding, services
@@ -108,7 +109,7 @@ def test_the_record_page_masks_the_id_number_and_contacts(client, bound, record,
     assert "138****5678" in page and "13812345678" not in page
     assert "p*****@school.example.edu.cn" in page and "pengye@" not in page
     assert bound.user.username in page
-    assert bound.confirmed_at.strftime("%Y-%m-%d") in page
+    assert timezone.localtime(bound.confirmed_at).strftime("%Y-%m-%d %H:%M") in page
 
 
 @pytest.mark.parametrize("stranger", ["other_college_reviewer", "other_school_reviewer"])

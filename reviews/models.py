@@ -65,10 +65,6 @@ class ExportJob(models.Model):
         }
 
     @property
-    def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 0
 

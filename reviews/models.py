@@ -24,14 +24,45 @@ class ExportJob(models.Model):
     snapshot = models.ForeignKey(
         "Snapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The scope it was made for (reviews.stats.scope_of): the user's role then, and the
+    # province, school or college that role covered (none: the country). The file is
+    # served only while this is still the user's scope.
+    role = models.CharField(max_length=20, blank=True)
+    province = models.ForeignKey(
+        "reference.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    school = models.ForeignKey(
+        "reference.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    college = models.ForeignKey(
+        "reference.College", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # Each one streams up to every graduate of the country through a worker.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_export_in_progress_per_user",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.fmt} export #{self.pk} ({self.status})"
+
+    @property
+    def scope(self) -> dict[str, object]:
+        """The scope it was made for, in the shape of ``reviews.stats.scope_of``."""
+        return {
+            "role": self.role,
+            "province_id": self.province_id,
+            "school_id": self.school_id,
+            "college_id": self.college_id,
+        }
 
     @property
     def percent(self) -> int:

@@ -1,5 +1,5 @@
-"""Who may do what in the reviewer area's own objects (annual reports, snapshots, reporting
-dates; the items under review have theirs in their apps)."""
+"""Who may do what in the reviewer area's own objects (exports, annual reports, snapshots,
+reporting dates; the items under review have theirs in their apps)."""
 
 from typing import Any
 
@@ -7,7 +7,32 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from destreg.lib.permissions import ALLOW, Decision, deny, load_for
-from reviews.models import AnnualReport, Snapshot
+from reviews.models import AnnualReport, ExportJob, Snapshot
+from reviews.stats import scope_of
+
+
+def can_view_export(user, job: ExportJob) -> Decision:
+    """Its page is the user's who started it; nobody else learns that it exists."""
+    if job.user_id != user.pk:
+        return deny(_("This export is somebody else's."), visible=False)
+    return ALLOW
+
+
+def can_download_export(user, job: ExportJob) -> Decision:
+    """Its file only while the graduates in it are still the user's to see: an active
+    account with the role, and the province, school or college, it was started with."""
+    if not user.is_active or job.scope != scope_of(user):
+        return deny(
+            _(
+                "This export was made for graduates you no longer oversee: "
+                "start a new export of your current graduates."
+            )
+        )
+    return ALLOW
+
+
+def get_export_for(user, pk) -> ExportJob:
+    return load_for(user, ExportJob.objects.all(), pk, can_view_export)
 
 
 def can_request_annual_report(user) -> Decision:

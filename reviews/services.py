@@ -39,22 +39,41 @@ from reviews.permissions import (
     can_set_reporting_dates,
 )
 from reviews.snapshots import graduates_of, reporting_dates
-from reviews.stats import PLACED
+from reviews.stats import PLACED, scope_of
 from reviews.tasks import run_annual_report, run_export
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
+# Far longer than the whole country's export takes (docs/deploy.md: about 100 s a million
+# graduates); recover_tasks never restarts an export, so a dead worker's job would otherwise
+# hold its user's place for ever.
+EXPORT_STALE_AFTER = timedelta(hours=2)
+
+
 @transaction.atomic
 def export_start(*, user: User, fmt: str, snapshot: Snapshot | None = None) -> ExportJob:
-    """Create an export of the graduates ``user`` may see, live or as of ``snapshot``; the
-    file is written in the background once the job row is committed (its page shows the
-    progress)."""
+    """Create an export of the graduates ``user`` may see, live or as of ``snapshot``,
+    recording their scope (reviews.stats.scope_of); the file is written in the background
+    once the job row is committed (its page shows the progress). Raises ValidationError
+    while another export of the user's is queued or running (one started more than
+    EXPORT_STALE_AFTER ago is marked failed first)."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     if snapshot is not None:
         require(can_see_snapshot(user, snapshot))
-    job = ExportJob.objects.create(user=user, fmt=fmt, snapshot=snapshot)
+    ExportJob.objects.filter(
+        user=user,
+        status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING],
+        created_at__lt=timezone.now() - EXPORT_STALE_AFTER,
+    ).update(status=ExportJob.Status.FAILED)
+    try:
+        with transaction.atomic():
+            job = ExportJob.objects.create(user=user, fmt=fmt, snapshot=snapshot, **scope_of(user))
+    except IntegrityError:  # one_export_in_progress_per_user
+        raise ValidationError(
+            _("An export of yours is still being written: wait until it is finished.")
+        ) from None
     transaction.on_commit(lambda: run_export.enqueue(job.pk))
     return job
 

@@ -69,6 +69,23 @@ def _in_scope(user, records: QuerySet) -> QuerySet:
     return records.none()
 
 
+# The place each role's scope covers (``_in_scope``); the others see the country or nobody.
+SCOPE_PLACE = {
+    "province_staff": "province_id",
+    "school_reviewer": "school_id",
+    "college_reviewer": "college_id",
+}
+
+
+def scope_of(user) -> dict[str, Any]:
+    """What ``_in_scope`` reads of ``user``: the role and the place it covers, if any (keyed
+    like ExportJob's fields, which record it)."""
+    scope: dict[str, Any] = dict.fromkeys(["province_id", "school_id", "college_id"])
+    if place := SCOPE_PLACE.get(user.role):
+        scope[place] = getattr(user, place)
+    return {"role": user.role, **scope}
+
+
 def graduates_in_scope(user) -> QuerySet[RegistryRecord]:
     """This year's graduates a user may report on."""
     return _in_scope(user, RegistryRecord.objects.current())

@@ -11,7 +11,7 @@ from destreg.lib.replica import reads_from_replica
 from reviews import exporting
 from reviews.annual_report import annual_report_now
 from reviews.models import ExportJob
-from reviews.permissions import can_see_snapshot
+from reviews.permissions import can_download_export, can_see_snapshot
 from reviews.snapshots import snapshot_rows_for
 from reviews.stats import graduates_in_scope
 
@@ -19,8 +19,14 @@ from reviews.stats import graduates_in_scope
 def export_now(job_id: int) -> None:
     """Write the job's file, recording progress every chunk; a failure is recorded too.
     The job is read from the primary (it was just created there), the graduates from the
-    replica when there is one (destreg/lib/replica.py)."""
+    replica when there is one (destreg/lib/replica.py). A job whose user's scope changed
+    before it ran fails unwritten; so does one given up as stale while it waited."""
     job = ExportJob.objects.select_related("user", "snapshot").get(pk=job_id)
+    if not can_download_export(job.user, job):  # their scope changed while it waited
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.FAILED, finished_at=timezone.now()
+        )
+        return
     records: QuerySet = graduates_in_scope(job.user)
     if job.snapshot is not None:  # as of the snapshot, for whom may still see it
         records = snapshot_rows_for(job.user, job.snapshot)
@@ -28,7 +34,9 @@ def export_now(job_id: int) -> None:
             records = records.none()
     with reads_from_replica():
         total = records.count()
-    ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.RUNNING, total=total)
+    queued = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED)
+    if not queued.update(status=ExportJob.Status.RUNNING, total=total):
+        return  # given up as stale meanwhile (services.EXPORT_STALE_AFTER)
 
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job_id).update(done=done)

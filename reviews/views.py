@@ -41,7 +41,12 @@ from reviews.decisions import (
 )
 from reviews.forms import BulkDecisionForm, DecisionForm
 from reviews.models import ExportJob
-from reviews.permissions import get_snapshot_for, visible_snapshots
+from reviews.permissions import (
+    can_download_export,
+    get_export_for,
+    get_snapshot_for,
+    visible_snapshots,
+)
 from reviews.services import EXPORT_FORMATS, review_bulk
 from reviews.services import export_start as export_start_service
 from students.coercion import open_reports
@@ -396,21 +401,34 @@ def export_start(request):
     snapshot = None
     if (chosen := parse_id(request.POST.get("as_of"))) is not None:
         snapshot = get_snapshot_for(request.user, chosen)
-    job = export_start_service(user=request.user, fmt=fmt, snapshot=snapshot)
-    return redirect("reviews:export", pk=job.pk)
+    started = attempt(
+        lambda: export_start_service(user=request.user, fmt=fmt, snapshot=snapshot),
+        request=request,
+        catch=ValidationError,
+    )
+    if started.value is None:  # one is still being written (so it is their latest): its page
+        running = ExportJob.objects.filter(user=request.user).latest("pk")
+        return redirect("reviews:export", pk=running.pk)
+    return redirect("reviews:export", pk=started.value.pk)
 
 
 @exporter_required
 @reads_from_replica()  # the worker's progress; after export_start the browser is pinned
 def export(request, pk: int):
-    job = ExportJob.objects.filter(pk=pk, user=request.user).first()
-    if job is None:
-        raise Http404
+    """The job's progress (the page refreshes itself), then its file, while the graduates
+    in it are still the user's to see."""
+    job = get_export_for(request.user, pk)
+    may_download = can_download_export(request.user, job)
+    context = {"job": job, "may_download": may_download}
     if request.GET.get("download") and job.status == ExportJob.Status.DONE:
-        return FileResponse(
-            job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
-        )
-    return render(request, "reviews/export.html", {"job": job})
+        if not may_download:
+            return render(request, "reviews/export.html", context, status=403)
+        try:
+            handle = job.file.open("rb")
+        except FileNotFoundError:  # lost from the storage: a new export, not a 500
+            raise Http404 from None
+        return FileResponse(handle, as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+    return render(request, "reviews/export.html", context)
 
 
 # --- registry records: lookup, activation codes, unlinking -------------------

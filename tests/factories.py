@@ -267,3 +267,11 @@ def seal_png(size: int = 400) -> bytes:
     buffer = BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def make_export(user: User, **fields):
+    """An export job as ``export_start`` records it (the user's scope), not queued to run."""
+    from reviews.models import ExportJob
+    from reviews.stats import scope_of
+
+    return ExportJob.objects.create(user=user, **scope_of(user), **fields)

@@ -88,9 +88,6 @@ def test_held_change_unbinding_does_not_lose_a_destination_approved_meanwhile(
     assert record.destination is not None, "signed graduate not counted as placed"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open: an export job does not record the scope it was made for"
-)
 def test_an_export_does_not_outlive_the_staffs_move_to_another_province(
     client, province_staff, provinces, world, django_capture_on_commit_callbacks
 ):
@@ -108,7 +105,6 @@ def test_an_export_does_not_outlive_the_staffs_move_to_another_province(
     assert "北京学生".encode() not in body
 
 
-@pytest.mark.xfail(strict=True, reason="open: no limit on queued exports per user")
 def test_an_overseer_cannot_queue_national_exports_without_limit(client, ministry_staff, world):
     """reviews/services.py ``export_start``: no limit on jobs queued or running per user
     (the annual report has one per school). Each Ministry export streams every graduate of

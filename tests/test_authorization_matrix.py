@@ -33,7 +33,7 @@ from employers import services as employer_services
 from employers.api_tokens import api_token_create, api_token_revoke
 from employers.models import ApiToken, ColleagueInvitation
 from reviews import verification as sampling
-from reviews.models import AnnualReport, ExportJob, VerificationItem
+from reviews.models import AnnualReport, VerificationItem
 from reviews.services import snapshot_take
 from students import services as student_services
 from students.coercion import coercion_report_file
@@ -306,7 +306,7 @@ def objects(student, other_student, employer_user, college_reviewer, school_revi
         "termination": {"pk": Termination.objects.get(pk=termination.pk).pk},
         "registration": {"pk": registration.pk},
         "file": {"pk": registration.pk, "which": "proof"},
-        "export": {"pk": ExportJob.objects.create(user=college_reviewer, fmt="csv").pk},
+        "export": {"pk": f.make_export(college_reviewer, fmt="csv").pk},
         "annual_report": {
             "pk": AnnualReport.objects.create(
                 school=student.record.school, year=2026, requested_by=school_reviewer

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from agreements.models import Invitation, Registration, Termination
 from destreg.accounts.models import User
 from employers.models import Employer
-from reviews.models import AnnualReport, ExportJob
+from reviews.models import AnnualReport
 from reviews.queue import FACETS
 from students.models import RegistryRequest, Student
 from tests import factories as f
@@ -237,7 +237,7 @@ def unconfirmed_student(reference_data):
 def _list_url(name: str, agreement, reviewer) -> str:
     name = name.split("#")[0]
     if name == "reviews:export":
-        job = ExportJob.objects.create(user=reviewer, fmt="csv")
+        job = f.make_export(reviewer, fmt="csv")
         return reverse(name, args=[job.pk])
     if name == "reviews:annual_report":
         report = AnnualReport.objects.create(school=reviewer.school, year=2026, status="done")

@@ -244,7 +244,7 @@ def expected(world, signed, school_reviewer) -> dict[str, dict[str, str]]:
 
 
 def _export(user, fmt: str) -> bytes:
-    job = ExportJob.objects.create(user=user, fmt=fmt)
+    job = f.make_export(user, fmt=fmt)
     export_now(job.pk)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE

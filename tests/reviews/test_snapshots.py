@@ -228,7 +228,7 @@ def test_the_export_as_of_a_snapshot_has_the_values_it_froze(world, cohort, scho
     _a1_placed, a1_open, _a2, _other = cohort
     snapshot = _take_this_class(world)
     _placed(a1_open, "11")
-    job = ExportJob.objects.create(user=school_reviewer, fmt="csv", snapshot=snapshot)
+    job = f.make_export(school_reviewer, fmt="csv", snapshot=snapshot)
     export_now(job.pk)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.total == 3

@@ -126,11 +126,8 @@ def test_exports_and_statistics_are_for_reviewers(client, student, employer_user
 def test_an_export_shows_progress_and_belongs_to_its_reviewer(
     client, college_reviewer, other_college_reviewer
 ):
-    from reviews.models import ExportJob
 
-    job = ExportJob.objects.create(
-        user=college_reviewer, fmt="csv", status="running", total=100_000, done=42_000
-    )
+    job = f.make_export(college_reviewer, fmt="csv", status="running", total=100_000, done=42_000)
     client.force_login(college_reviewer)
     page = client.get(reverse("reviews:export", args=[job.pk])).content.decode()
     assert "42000" in page.replace(",", "") and 'http-equiv="refresh"' in page
@@ -140,14 +137,13 @@ def test_an_export_shows_progress_and_belongs_to_its_reviewer(
 
 def test_the_export_writes_in_chunks_with_progress(world, school_reviewer, monkeypatch):
     from reviews import exporting
-    from reviews.models import ExportJob
     from reviews.tasks import export_now
 
     monkeypatch.setattr(exporting, "CHUNK", 3)
     for _ in range(7):
         f.make_record(world.major_a1)
 
-    job = ExportJob.objects.create(user=school_reviewer, fmt="csv")
+    job = f.make_export(school_reviewer, fmt="csv")
     export_now(job.pk)
     job.refresh_from_db()
     assert (job.status, job.total, job.done) == ("done", 7, 7)

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - xfail reasons spelled out
 """Attacks on the REST API (agreements/api/, employers/api_tokens.py) and the webhooks
 (agreements/webhooks/): security review of 2026-12-02.
 

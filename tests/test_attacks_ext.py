@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - xfail reasons spelled out
 """Attacks on the REST API (agreements/api/, employers/api_tokens.py) and the webhooks
 (agreements/webhooks/): security review of 2026-12-02.
 
@@ -173,10 +172,6 @@ def test_a_demoted_admins_webhook_receives_no_more_of_the_units_events(
 # ApiCall row (ApiView.finalize_response): anyone can write rows without limit.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: refused keys are not rate-limited before recognition (each writes an ApiCall row)",
-)
 def test_calls_with_an_unknown_key_are_rate_limited(db, settings):
     settings.API_RATE_PER_MINUTE = 5
     codes = [
@@ -187,10 +182,6 @@ def test_calls_with_an_unknown_key_are_rate_limited(db, settings):
     assert ApiCall.objects.count() <= 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: refused keys are not rate-limited before recognition (each writes an ApiCall row)",
-)
 def test_calls_with_a_revoked_key_are_rate_limited(employer_user, settings):
     settings.API_RATE_PER_MINUTE = 5
     key = key_for(employer_user)
@@ -291,9 +282,6 @@ def test_deeply_nested_json_is_a_400_not_a_500(employer_user, path):
 # down to 0.5 s and a receiver dribbling for ~4 s.
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open: requests timeouts bound each read, not the whole reply"
-)
 def test_a_dribbling_receiver_cannot_hold_a_try_past_its_timeout(
     employer_user, settings, monkeypatch
 ):

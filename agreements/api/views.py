@@ -1,6 +1,7 @@
 """The API's endpoints. Each loads through the portal's loaders (``get_invitation_for``,
 ``get_agreement_for``: another unit's ids are 404) and writes through its services
-(``invitation_send``); every call, refused ones included, leaves an ``ApiCall`` row."""
+(``invitation_send``); every call, refused ones included, leaves an ``ApiCall`` row, except
+refusals beyond the client address's rate (``RefusedCallThrottle``)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,6 +24,7 @@ from agreements.api.serializers import (
     InvitationSerializer,
     VerificationSerializer,
 )
+from agreements.api.throttling import RefusedCallThrottle
 from agreements.models import Agreement, Invitation
 from agreements.online import services
 from agreements.online.forms import InvitationForm
@@ -39,8 +42,23 @@ class ApiView(GenericAPIView):
     # Records every call, answered or refused, with the key it came with. (No docstring:
     # drf-spectacular would show it as every endpoint's description.)
 
+    logged = True
+
+    def handle_exception(self, exc):
+        # A refused key is refused before PerKeyThrottle could count it: refusals are counted
+        # per client address, and those beyond the rate are neither answered 401 nor logged
+        # (else anyone could write ApiCall rows without end).
+        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
+            throttle = RefusedCallThrottle()
+            if not throttle.allow_request(self.request, self):
+                self.logged = False
+                exc = Throttled(throttle.wait())
+        return super().handle_exception(exc)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if not self.logged:
+            return response
         token = getattr(request._request, "api_token", None)
         ApiCall.objects.create(
             token=token,

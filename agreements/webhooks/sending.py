@@ -1,14 +1,18 @@
 """One try of a delivery: refuse addresses inside our network, POST the signed body with
-short timeouts, record the answer and schedule the next try (exponential backoff).
+short timeouts and a deadline for the whole try, record the answer and schedule the next try
+(exponential backoff).
 
 A try is claimed before the network is touched (``next_attempt_at`` pushed past the try's
 longest duration under the row lock), so a worker and ``manage.py send_webhooks`` never send
 the same try twice at once, and no transaction stays open while the receiver answers.
 """
 
+import contextlib
 import ipaddress
 import socket
+import threading
 import time
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -33,7 +37,7 @@ from agreements.webhooks.signing import (
     signature,
 )
 
-TIMEOUT = (5, 5)  # connect, read (seconds): a worker is never held for long
+TIMEOUT = (5, 5)  # connect, read (seconds); the whole try gets their sum (_Deadline)
 CLAIM = timedelta(minutes=1)  # longer than a try can take
 USER_AGENT = "destreg-webhooks/1"
 LOCALHOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -108,6 +112,55 @@ def check_destination(url: str) -> None:
 PRIVATE_PEER = "refused: the peer is inside a private network"
 
 
+class _Deadline:
+    """A time limit for the whole try. requests' timeouts bound each socket operation, not
+    the answer: a receiver sending its status line a byte at a time could hold the worker for
+    ever (and, past CLAIM, get the same try again from the next sender). When the time is up,
+    a timer shuts the try's connections down, which ends the read or write waiting on them;
+    ``passed`` then tells the try it timed out. The timer is stopped and joined on exit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.passed = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._watching = _current_deadline.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+        self._timer.join()
+        _current_deadline.reset(self._watching)
+        for sock in self._sockets:
+            sock.close()
+
+    def watch(self, sock: socket.socket) -> None:
+        # A duplicate: TLS takes the socket itself over (detaching it), but shutting the
+        # duplicate down shuts the one connection down all the same.
+        with self._lock:
+            self._sockets.append(sock.dup())
+            if self.passed:
+                self._shut(self._sockets[-1])
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            for sock in self._sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # already closed by the other side
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_current_deadline: ContextVar[_Deadline | None] = ContextVar("webhook_deadline", default=None)
+
+
 class _CheckedPeer:
     """Connections that look at the address actually connected to, before a byte is sent,
     and refuse one inside our network: a name that resolved to a public address at the check
@@ -121,6 +174,9 @@ class _CheckedPeer:
         if not (_is_public(peer) or (allows_plain_http(self.host) and peer.is_loopback)):
             sock.close()
             raise NewConnectionError(self, PRIVATE_PEER)  # type: ignore[arg-type]
+        deadline = _current_deadline.get()
+        if deadline is not None:
+            deadline.watch(sock)
         return sock
 
 
@@ -201,9 +257,11 @@ def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
         EVENT_HEADER: delivery.event,
         DELIVERY_HEADER: str(delivery.uuid),
     }
+    deadline = _Deadline(sum(TIMEOUT))
     try:
         # No redirects: a 3xx to an internal address must not be followed (SSRF).
         with (
+            deadline,
             _session() as session,
             session.post(
                 endpoint.url,
@@ -215,12 +273,14 @@ def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
             ) as response,
         ):
             code = response.status_code
-    except requests.Timeout:
-        return None, _("The endpoint did not answer in time.")
     except requests.RequestException as error:
+        if deadline.passed or isinstance(error, requests.Timeout):
+            return None, _("The endpoint did not answer in time.")
         if PRIVATE_PEER in str(error):
             return None, _("The address resolves inside a private network.")
         return None, (_("Could not connect: %(error)s") % {"error": type(error).__name__})
+    if deadline.passed:  # what came before the deadline cut it off may look like an answer
+        return None, _("The endpoint did not answer in time.")
     if 200 <= code < 300:
         return code, ""
     return code, _("The endpoint answered %(code)s.") % {"code": code}

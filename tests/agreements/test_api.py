@@ -171,6 +171,62 @@ def test_calls_beyond_the_rate_are_429_with_retry_after(api, employer_user, sett
     assert answers == [403, 403, 429]
 
 
+def _from(address: str) -> dict:
+    # As nginx (TRUSTED_PROXY_COUNT=1) passes on the address it saw.
+    return {"Cookie": "django_language=en", "X-Forwarded-For": address}
+
+
+def test_refused_calls_beyond_the_rate_are_429_with_retry_after_and_not_logged(
+    api, employer_user, settings
+):
+    settings.API_RATE_PER_MINUTE = 3
+    settings.TRUSTED_PROXY_COUNT = 1
+    unknown = "dra_" + "0" * 12 + "x" * 43
+    revoked = key_for(employer_user, "read")
+    api_token_revoke(by=employer_user, token=ApiToken.objects.get())
+    # Every kind of refusal counts against the address: no key, an unknown or a revoked one.
+    answers = [
+        api("GET", "/api/v1/agreements/", headers=_from("203.0.113.7")).status_code,
+        api("GET", "/api/v1/agreements/", unknown, headers=_from("203.0.113.7")).status_code,
+        api("GET", "/api/v1/agreements/", revoked, headers=_from("203.0.113.7")).status_code,
+    ]
+    assert answers == [401, 401, 401]
+    for key in (None, unknown, revoked):
+        limited = api("GET", "/api/v1/agreements/", key, headers=_from("203.0.113.7"))
+        assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
+        assert limited.json()["detail"]
+    assert ApiCall.objects.count() == 3  # the calls beyond the rate wrote nothing
+    # Another address has a budget of its own.
+    assert (
+        api("GET", "/api/v1/agreements/", unknown, headers=_from("203.0.113.8")).status_code == 401
+    )
+
+
+def test_a_working_key_is_not_held_back_by_refused_calls(api, employer_user, settings):
+    settings.API_RATE_PER_MINUTE = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    unknown = "dra_" + "0" * 12 + "x" * 43
+    answers = [
+        api("GET", "/api/v1/agreements/", unknown, headers=_from("203.0.113.7")).status_code
+        for _ in range(3)
+    ]
+    assert answers == [401, 401, 429]
+    key = key_for(employer_user, "read")
+    assert api("GET", "/api/v1/agreements/", key, headers=_from("198.51.100.9")).status_code == 200
+    # Only refusals are counted: even from the refused address, a working key is answered.
+    assert api("GET", "/api/v1/agreements/", key, headers=_from("203.0.113.7")).status_code == 200
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_refused_calls_rate(api, settings):
+    settings.API_RATE_PER_MINUTE = 2
+    settings.TRUSTED_PROXY_COUNT = 0  # no proxy: the header is the client's own writing
+    answers = [
+        api("GET", "/api/v1/agreements/", headers=_from(f"198.51.100.{n}")).status_code
+        for n in range(3)
+    ]
+    assert answers == [401, 401, 429]
+
+
 def test_every_call_is_logged_with_the_keys_name(api, employer_user, student):
     read = key_for(employer_user, "read")
     api("GET", "/api/v1/invitations/?status=pending", read)

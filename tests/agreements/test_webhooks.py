@@ -2,6 +2,7 @@
 
 import json
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -32,7 +33,7 @@ from agreements.webhooks.sending import (
 from agreements.webhooks.signing import body_of, signature, verify
 from destreg.accounts.models import Role
 from tests import factories as f
-from tests.agreements.webhook_receiver import receiver
+from tests.agreements.webhook_receiver import dribbler, receiver
 
 ALL = ["invitation.accepted", "invitation.declined", "agreement.signed", "termination.requested"]
 
@@ -336,6 +337,44 @@ def test_a_slow_receiver_neither_slows_the_action_nor_holds_the_worker(
         assert time.monotonic() - started < 2.5  # the worker gave up at the read timeout
     delivery = WebhookDelivery.objects.get()
     assert delivery.response_code is None and delivery.last_error
+
+
+# A status line and the start of a header, then a byte at a time: each read gets its byte
+# well within the read timeout, and what arrived by the deadline parses as a 200.
+DRIBBLED_ANSWER = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # self-signed
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_receiver_dribbling_its_answer_gets_a_timed_out_try_retried_later(
+    monkeypatch, tmp_path, employer_user, scheme
+):
+    from agreements.webhooks import sending
+
+    monkeypatch.setattr(sending, "TIMEOUT", (0.5, 0.5))  # the whole try: 1 s
+    tls_in = None
+    if scheme == "https":  # the receiver's certificate is self-signed: trust it
+        tls_in, make_session = tmp_path, sending._session
+
+        def trusting_session():
+            session = make_session()
+            session.verify = False
+            return session
+
+        monkeypatch.setattr(sending, "_session", trusting_session)
+    with dribbler(DRIBBLED_ANSWER, tls_in=tls_in) as port:
+        endpoint, _secret = _endpoint(employer_user, f"{scheme}://127.0.0.1:{port}/hooks")
+        delivery = webhooks.webhook_endpoint_send_test(user=employer_user, endpoint=endpoint)
+        _due_now(delivery)
+        started = time.monotonic()
+        assert attempt(delivery.pk) == DeliveryStatus.FAILED
+        assert time.monotonic() - started < 2
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.response_code) == (1, None)
+    assert delivery.last_error == gettext("The endpoint did not answer in time.")
+    assert delivery.next_attempt_at - delivery.last_attempt_at == BACKOFF[0]
+    # The deadline's timer does not outlive the try.
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
 
 
 def test_a_redirect_is_not_followed(employer_user):

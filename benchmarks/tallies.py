@@ -1,21 +1,24 @@
 """Statistics from the destination tallies, and what their upkeep costs (PostgreSQL).
 
-    .venv/bin/python benchmarks/tallies.py [--small 10000] [--large 1000000] [--runs 30]
-                                           [--pairs 20]
+    .venv/bin/python benchmarks/tallies.py [--small 10000 100000] [--large 1000000]
+                                           [--runs 30] [--pairs 20]
 
 A scratch database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_tallies)
 with 300 schools in 10 provinces (30 each, ``School.province``), 4 colleges x 3 majors per
-school, two education levels. Filled with SQL
-(generate_series) for ``--small`` then ``--large`` graduates of this year (a quarter without
-a destination), the tallies filled by the same GROUP BY as ``recount``, then VACUUM (ANALYZE).
+school, two education levels. Every size is its own graduation year in the one database (the
+``--large`` graduates are this year's, each ``--small`` size an earlier year's, as a real
+database keeps three years), filled with SQL (generate_series; a quarter without a
+destination), the tallies filled by the same GROUP BY as ``recount``, then VACUUM (ANALYZE).
 
 (a) For a school reviewer, a college reviewer and the platform admin: ``reviews.stats.counts``
     (every count on the statistics page, from the tallies; no cache), and the figures of the
     oversight pages (reviews/oversight_views.py) of a province's staff (their province: by
-    school) and of the Ministry (the country: by province), min and median of ``--runs``;
-    the ratio large/small of the medians must be <= 1.5. For comparison it also
-    prints the whole page's figures (``compute``: with the weekly curve and pending work,
-    which still read rows) and the counts from the rows as the page did before.
+    school) and of the Ministry (the country: by province). Each is timed at every size in
+    turn, ``--runs`` rounds side by side (the "current year" switched between the sizes' years),
+    so the machine's load falls on all sizes alike; min and median of each; the ratio
+    large/small of the medians must be <= 1.5. For comparison it also prints the whole page's
+    figures (``compute``: with the weekly curve and pending work, which still read rows) and
+    the counts from the rows as the page did before.
 (b) At the large size: the school stage approval of an online agreement (the service, as a
     reviewer's click runs it; tasks queued to the database as in production), alternately
     with the tallies' upkeep and without it (``students.tallies.upkeep_paused``), ``--pairs``
@@ -30,7 +33,9 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,7 +60,7 @@ from agreements.online import services
 from destreg.accounts.models import Role, User
 from destreg.reference.models import Code, College, Major, Region, School
 from reviews import oversight, stats
-from students.models import RegistryRecord, current_graduation_year
+from students.models import RegistryRecord, current_graduation_year, people
 from students.tallies import COUNTED, destination_set, upkeep_paused
 
 PROVINCES, SCHOOLS_PER_PROVINCE, COLLEGES, MAJORS = 10, 30, 4, 3
@@ -125,20 +130,16 @@ def oversight_figures(user: User) -> None:
     oversight.breakdowns(tallies)
 
 
-def fill(count: int) -> None:
-    """Replace every graduate by ``count`` of them spread over all majors, and the tallies
-    by their recount; then VACUUM (ANALYZE)."""
+def fill(count: int, year: int) -> None:
+    """Add ``count`` graduates of ``year`` spread over all majors, and their tallies as
+    ``recount`` makes them."""
     destinations = list(
         Code.objects.filter(table="destination", code__in=DESTINATIONS).values_list("pk", flat=True)
     )
     ethnicity = Code.objects.get(table="ethnicity", code="01").pk
     political = Code.objects.get(table="political_status", code="03").pk
-    year = current_graduation_year()
     columns = ", ".join(COUNTED)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE students_registryrecord, students_destinationtally RESTART IDENTITY CASCADE"
-        )
         cursor.execute("""
             CREATE TEMP TABLE IF NOT EXISTS bench_majors AS
             SELECT m.id AS major_id, c.id AS college_id, c.school_id, m.education_level_id,
@@ -156,9 +157,9 @@ def fill(count: int) -> None:
                 graduation_date, graduation_year, origin_region_id, id_number_cipher,
                 id_number_digest, updated_at, destination_id, destination_at, sponsor_unit,
                 study_form, candidate_no, mobile, email)
-            SELECT m.school_id, 'S' || g, '学生' || g, (g / {majors}) %% 2 + 1, %s, %s,
+            SELECT m.school_id, %s || g, '学生' || g, (g / {majors}) %% 2 + 1, %s, %s,
                    m.college_id, m.major_id, m.education_level_id, make_date(%s, 6, 30), %s,
-                   '110108', '', md5(g::text), now(),
+                   '110108', '', md5(%s || g), now(),
                    CASE WHEN h %% 4 = 0 THEN NULL
                         ELSE (%s::bigint[])[h %% {len(destinations)} + 1] END,
                    CASE WHEN h %% 4 = 0 THEN NULL ELSE now() END, '', '', '', '', ''
@@ -166,28 +167,39 @@ def fill(count: int) -> None:
             CROSS JOIN LATERAL (SELECT abs(hashtext(g::text)) AS h) r
             JOIN bench_majors m ON m.n = g %% {majors}
         """,
-            [ethnicity, political, year, year, destinations, count],
+            [f"S{year}-", ethnicity, political, year, year, f"{year}-", destinations, count],
         )
         cursor.execute(
             f"""
             INSERT INTO students_destinationtally ({columns}, count)
-            SELECT {columns}, count(*) FROM students_registryrecord GROUP BY {columns}
-        """
+            SELECT {columns}, count(*) FROM students_registryrecord
+            WHERE graduation_year = %s GROUP BY {columns}
+        """,
+            [year],
         )
-        cursor.execute("VACUUM (ANALYZE) students_registryrecord")
-        cursor.execute("VACUUM (ANALYZE) students_destinationtally")
-        cursor.execute("SELECT count(*) FROM students_destinationtally")
-        print(f"  {count:,} graduates, {cursor.fetchone()[0]:,} tally rows", flush=True)
+        cursor.execute(
+            "SELECT count(*) FROM students_destinationtally WHERE graduation_year = %s", [year]
+        )
+        print(f"  {year}: {count:,} graduates, {cursor.fetchone()[0]:,} tally rows", flush=True)
 
 
-def timed(action: Callable[[], object], runs: int) -> list[float]:
-    action()  # warm
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return timings
+@contextmanager
+def graduation_year(year: int) -> Iterator[None]:
+    """Make ``year`` the current graduation year for the code under test (every module that
+    imported ``current_graduation_year``), so one database serves every size."""
+    original = people.current_graduation_year
+    modules = [
+        module
+        for module in list(sys.modules.values())
+        if getattr(module, "current_graduation_year", None) is original
+    ]
+    for module in modules:
+        module.current_graduation_year = lambda: year  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.current_graduation_year = original  # type: ignore[attr-defined]
 
 
 def line(name: str, timings: list[float]) -> str:
@@ -197,27 +209,43 @@ def line(name: str, timings: list[float]) -> str:
     )
 
 
-def statistics_round(users: dict[str, User], count: int, runs: int) -> dict[str, list[float]]:
-    fill(count)
-    results = {}
+def side_by_side(action: Callable[[], object], years: list[int], runs: int) -> list[list[float]]:
+    """``action`` timed in each of ``years`` in turn, ``runs`` rounds (the order rotated each
+    round), after one warm-up each: a list of timings per year."""
+    timings: list[list[float]] = [[] for _ in years]
+    for n in range(runs + 1):
+        order = [(n + k) % len(years) for k in range(len(years))]
+        for i in order:
+            with graduation_year(years[i]):
+                start = time.perf_counter()
+                action()
+                if n:
+                    timings[i].append(time.perf_counter() - start)
+    return timings
+
+
+def statistics_rounds(users: dict[str, User], years: list[int], runs: int) -> dict:
+    """{figure: [timings per year]} for every target figure and the comparisons."""
+    figures: dict[str, tuple[Callable[[], object], int]] = {}
     for scope, user in users.items():
         if scope in ("province", "ministry"):
-            results[f"{scope} page figures (tallies)"] = timed(
-                lambda u=user: oversight_figures(u), runs
-            )
+            figures[f"{scope} page figures (tallies)"] = (partial(oversight_figures, user), runs)
         else:
-            results[f"{scope} counts (tallies)"] = timed(lambda u=user: stats.counts(u), runs)
+            figures[f"{scope} counts (tallies)"] = (partial(stats.counts, user), runs)
     # For comparison only (not a target): the whole page's figures and the rows' counts.
+    few = max(3, runs // 5)
     for scope in ("school", "college"):
         user = users[scope]
-        results[f"{scope} page figures (compute)"] = timed(
-            lambda u=user: stats.compute(u), max(3, runs // 5)
+        figures[f"{scope} page figures (compute)"] = (partial(stats.compute, user), few)
+        figures[f"{scope} counts from rows (before)"] = (
+            partial(stats.counts_from_rows, user),
+            few,
         )
-        results[f"{scope} counts from rows (before)"] = timed(
-            lambda u=user: stats.counts_from_rows(u), max(3, runs // 5)
-        )
-    for name, timings in results.items():
-        print("  " + line(name, timings), flush=True)
+    results = {}
+    for name, (action, rounds) in figures.items():
+        results[name] = side_by_side(action, years, rounds)
+        for year, timings in zip(years, results[name], strict=True):
+            print(f"  {year} " + line(name, timings), flush=True)
     return results
 
 
@@ -293,26 +321,41 @@ def approvals(pairs: int) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--small", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--pairs", type=int, default=20)
     args = parser.parse_args()
     users = setup_reference()
-    print(f"small: {args.small:,}")
-    small = statistics_round(users, args.small, args.runs)
-    print(f"large: {args.large:,}")
-    large = statistics_round(users, args.large, args.runs)
+    sizes = [*args.small, args.large]
+    this_year = current_graduation_year()
+    years = [this_year - len(args.small) + i for i in range(len(sizes))]  # large: this year
+    for size, year in zip(sizes, years, strict=True):
+        fill(size, year)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) students_registryrecord")
+        cursor.execute("VACUUM (ANALYZE) students_destinationtally")
+    results = statistics_rounds(users, years, args.runs)
+
     ok = True
-    print(f"\n{'figures':34} {'small':>9} {'large':>9} {'ratio':>6}  (medians; min ratio)")
-    for name in small:
-        s, g = statistics.median(small[name]), statistics.median(large[name])
+    heads = "".join(f"{size:>11,}" for size in sizes)
+    ratios = "".join(f"  {args.large // size:>4}x" for size in args.small)
+    print(f"\n{'medians (ms)':34}{heads}  large/small: median (min)")
+    print(f"{'':34}{'':>{11 * len(sizes)}}{ratios}")
+    for name, per_year in results.items():
+        medians = [statistics.median(timings) for timings in per_year]
+        mins = [min(timings) for timings in per_year]
         target = "(tallies)" in name
-        ratio, ratio_min = g / s, min(large[name]) / min(small[name])
-        if target:
-            ok &= ratio <= STATS_TARGET
+        cells = ""
+        for i in range(len(args.small)):
+            ratio = medians[-1] / medians[i]
+            cells += f"  {ratio:5.2f} ({mins[-1] / mins[i]:4.2f})"
+            if target:
+                ok &= ratio <= STATS_TARGET
         print(
-            f"{name:34} {s * 1000:8.2f}m {g * 1000:8.2f}m {ratio:6.2f}  {ratio_min:6.2f}"
+            f"{name:34}"
+            + "".join(f"{m * 1000:11.2f}" for m in medians)
+            + cells
             + ("  <- target" if target else "")
         )
     print(f"statistics target: ratio <= {STATS_TARGET} -> {'met' if ok else 'MISSED'}")

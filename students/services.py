@@ -144,7 +144,9 @@ def registry_request_submit(
         raise ValidationError(_("Your registry is already confirmed."))
     if kind == RegistryRequest.Kind.IMPORT and student.record_id is not None:
         # Its identity was corrected (students/registry_changes.py): confirm that record.
-        raise ValidationError(_("Your account is linked to a registry record: confirm it."))
+        raise ValidationError(
+            _("Your account is already linked to a registry record; confirm it on your home page.")
+        )
     if kind == RegistryRequest.Kind.UPDATE and not student.is_confirmed:
         raise ValidationError(_("Confirm your registry before asking to correct it."))
     request = RegistryRequest.objects.create(

@@ -120,8 +120,8 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
     an open cross-school case holds (students/conflicts.py), a record bound to another
     account, an account bound to another record (confirmed or not), and an account whose ID
     number is not the record's. An unconfirmed account still linked to ``record`` (after a
-    held registry change was applied) confirms it again. Withdraws the student's open 信息导入 request and voids the
-    record's other live codes.
+    held registry change was applied) confirms it again. Withdraws the student's open
+    信息导入 request and voids the record's other live codes.
     """
     if method not in BindingMethod.values:
         raise ValueError(f"unknown binding method {method!r}")

@@ -65,9 +65,26 @@ def find_current_record(student: Student) -> RegistryRecord | None:
     return None
 
 
+def record_to_confirm(student: Student) -> RegistryRecord | None:
+    """The record an unconfirmed account is asked to confirm.
+
+    An account still linked to its record (the school corrected the record's name or ID
+    number, students/registry_changes.py) confirms that record, whatever year it is of;
+    any other account the current record that matches it (``find_current_record``).
+    """
+    if student.record_id is not None:
+        return RegistryRecord.objects.for_display().get(pk=student.record_id)
+    return find_current_record(student)
+
+
 def record_holder(record: RegistryRecord) -> Student | None:
-    """The account bound to ``record``, if any (read afresh)."""
+    """The account bound to ``record``, if any (read afresh). It may be unconfirmed: a
+    record whose name or ID number the school corrected stays linked to its graduate."""
     return Student.objects.filter(record=record).select_related("user").first()
+
+
+def _held_by_another(record: RegistryRecord, student: Student) -> bool:
+    return Student.objects.filter(record=record).exclude(pk=student.pk).exists()
 
 
 def _record_taken() -> str:
@@ -101,9 +118,10 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
     graduate (a code sent to the record's contacts, an activation code, the school's SSO).
     ``method`` is a ``BindingMethod`` and is stored as ``confirmed_via``. Refuses a record
     an open cross-school case holds (students/conflicts.py), a record bound to another
-    account, an account bound to another record, and an account whose ID
-    number is not the record's. Withdraws the student's open 信息导入 request and voids the
-    record's other live codes.
+    account, an account bound to another record (confirmed or not), and an account whose ID
+    number is not the record's. An unconfirmed account still linked to ``record`` (after a
+    held registry change was applied) confirms it again. Withdraws the student's open
+    信息导入 request and voids the record's other live codes.
     """
     if method not in BindingMethod.values:
         raise ValueError(f"unknown binding method {method!r}")
@@ -113,11 +131,13 @@ def registry_bind(*, student: Student, record: RegistryRecord, method: str, acto
         if student.record_id == record.pk:
             return student
         raise ValidationError(_("Your registry is already confirmed."))
+    if student.record_id not in (None, record.pk):
+        raise ValidationError(_("Your account is linked to another registry record."))
     if student.id_number_digest != record.id_number_digest:
         raise ValidationError(_("This registry record is not for your ID number."))
     if is_disputed(record):
         raise ValidationError(disputed_message(), code="disputed")
-    if Student.objects.filter(record=record).exists():
+    if _held_by_another(record, student):
         raise ValidationError(_record_taken())
     now = timezone.now()
     student.record = record
@@ -170,13 +190,13 @@ def _lock_record_to_confirm(student: Student) -> tuple[Student, RegistryRecord]:
     student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
     if student.is_confirmed:
         raise ValidationError(_("Your registry is already confirmed."))
-    found = find_current_record(student)
+    found = record_to_confirm(student)
     if found is None:
         raise ValidationError(_("No current-year registry record matches your name and ID number."))
     record = RegistryRecord.objects.select_for_update(of=("self",)).get(pk=found.pk)
     if is_disputed(record):
         raise ValidationError(disputed_message(), code="disputed")
-    if Student.objects.filter(record=record).exists():
+    if _held_by_another(record, student):
         raise ValidationError(_record_taken())
     return student, record
 

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.cache import forget, remember
 from destreg.reference import cache as references
-from students.binding import find_current_record
+from students.binding import record_to_confirm
 from students.models import RegistryRecord, RegistryRequest, Student
 
 HOME_CACHE_SECONDS = 60
@@ -136,10 +136,11 @@ def home_cache_key(student_id) -> str:
 
 def home_for(student: Student) -> Home:
     """The record and latest requests to show. A graduate who has not confirmed their
-    registry yet is shown the current record that matches them, read afresh each time."""
+    registry yet is shown the record to confirm (``record_to_confirm``), read afresh each
+    time."""
     if not student.is_confirmed:
         try:
-            record = find_current_record(student)
+            record = record_to_confirm(student)
         except ValidationError as refused:
             return Home(None, _recent_requests(student), problem=" ".join(refused.messages))
         return Home(record, _recent_requests(student))

@@ -6,9 +6,10 @@ validated before anything is written. Then either every row is imported in one
 transaction, or, when any row is invalid, nothing is (unless the caller asked
 for the valid rows only). Rows are upserted by (school, 学号).
 
-A graduate who has confirmed a record keeps its name and ID number: a row that
-would change them has its other fields applied and its new identity held back
-as a ``HeldRegistryChange`` for a school reviewer (students/registry_changes.py).
+A record linked to a graduate's account (confirmed, or waiting to be confirmed again
+after a corrected identity) keeps its name and ID number: a row that would change them
+has its other fields applied and its new identity held back as a ``HeldRegistryChange``
+for a school reviewer (students/registry_changes.py).
 """
 
 import io
@@ -561,9 +562,11 @@ def _other_values(record: RegistryRecord) -> dict[str, str]:
 def _hold_identity_changes(
     *, school: School, records: list[RegistryRecord], actor, filename: str, job=None
 ) -> int:
-    """Keep the name and ID number of confirmed records; hold the file's new ones back.
+    """Keep the name and ID number of records linked to an account; hold the file's new
+    ones back. The account copies the record's identity (students/registry_changes.py),
+    so a linked record whose account is waiting to confirm again is held back too.
 
-    Runs inside the import's transaction, before the upsert, and locks the confirmed
+    Runs inside the import's transaction, before the upsert, and locks the linked
     records it reads. The row's other fields still apply: they do not decide who the
     graduate is. A newer file replaces a change still held for the same record.
     """
@@ -571,16 +574,16 @@ def _hold_identity_changes(
     by_no = {record.student_no: record for record in records}
     numbers = list(by_no)
     for start in range(0, len(numbers), BATCH):
-        confirmed = (
+        linked = (
             RegistryRecord.objects.select_for_update(of=("self",))
             .filter(
                 any_of("student_no", numbers[start : start + BATCH]),
                 school=school,
-                student__confirmed_at__isnull=False,
+                student__isnull=False,
             )
             .values_list("pk", "student_no", *IDENTITY_FIELDS)
         )
-        for pk, student_no, name, cipher, digest in confirmed:
+        for pk, student_no, name, cipher, digest in linked:
             record = by_no[student_no]
             if record.name == name and record.id_number_digest == digest:
                 continue

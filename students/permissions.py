@@ -138,7 +138,8 @@ def can_issue_activation_code(
     seen = can_view_record(user, record)
     if not seen:
         return seen
-    if holder is not None:
+    # An unconfirmed holder (its identity corrected) confirms again, with a code if need be.
+    if holder is not None and holder.is_confirmed:
         return deny(_("This record is already linked to an account."))
     if RegistryConflict.objects.open().filter(record_id=record.pk).exists():
         return deny(

@@ -1,8 +1,9 @@
 """Held-back registry changes: a re-import's new name or ID number for a confirmed record.
 
-The import (students/importing.py) never changes who a confirmed record belongs to. A
-school reviewer either applies the held change, after which the graduate must confirm
-again, or drops it. Both are audited.
+The import (students/importing.py) never changes the identity of a record an account is
+linked to. A school reviewer either applies the held change, after which the graduate must
+confirm again (still linked to the record, so their destination stays on it), or drops it.
+Both are audited.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,10 +36,14 @@ def _lock(change: HeldRegistryChange, reviewer: User) -> HeldRegistryChange:
 
 @transaction.atomic
 def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegistryChange:
-    """Give the record the held name and ID number and unbind its graduate.
+    """Give the record the held name and ID number; its graduate must confirm them again.
 
-    The graduate's account takes the record's new name and ID number, loses its
-    confirmation and record link (so the first-login check runs again), and is notified.
+    It is the same graduate with a corrected identity, so the account stays linked to the
+    record: its destination (agreements, registrations, in progress or approved) and every
+    later change to it keep finding the record (students/tallies.py ``destination_set``).
+    The account takes the record's new name and ID number, loses its confirmation (so the
+    first-login check asks again, against the new identity, before anything new can be
+    signed or registered), and is notified.
     Raises ValidationError if another confirmed account already holds the new ID number, or
     another record of the same graduation year has it.
     """
@@ -84,7 +89,6 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
     if student is not None:
         student.real_name = record.name
         student.id_number = new_id
-        student.record = None
         student.confirmed_at = None
         student.confirmed_via = ""
         student.save(
@@ -92,7 +96,6 @@ def held_change_apply(*, change: HeldRegistryChange, reviewer: User) -> HeldRegi
                 "real_name",
                 "id_number_cipher",
                 "id_number_digest",
-                "record",
                 "confirmed_at",
                 "confirmed_via",
             ]

@@ -142,6 +142,11 @@ def registry_request_submit(
         raise ValidationError(_("You already have a request of this kind waiting for review."))
     if kind == RegistryRequest.Kind.IMPORT and student.is_confirmed:
         raise ValidationError(_("Your registry is already confirmed."))
+    if kind == RegistryRequest.Kind.IMPORT and student.record_id is not None:
+        # Its identity was corrected (students/registry_changes.py): confirm that record.
+        raise ValidationError(
+            _("Your account is already linked to a registry record; confirm it on your home page.")
+        )
     if kind == RegistryRequest.Kind.UPDATE and not student.is_confirmed:
         raise ValidationError(_("Confirm your registry before asking to correct it."))
     request = RegistryRequest.objects.create(
@@ -230,7 +235,7 @@ def _approve(
 
     def apply(request: RegistryRequest) -> dict:
         if request.kind == RegistryRequest.Kind.IMPORT:
-            if student.is_confirmed:
+            if student.record_id is not None:
                 raise ValidationError(
                     _("The student has confirmed a registry record since; reject this request.")
                 )

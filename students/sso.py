@@ -146,7 +146,8 @@ def _create_account(record: RegistryRecord) -> Student:
 @transaction.atomic
 def student_for_record(*, school: School, student_no: str) -> Student:
     """The account of the graduate the school's provider vouched for: the one bound to their
-    current-year record, or a new confirmed account for it.
+    current-year record (confirmed again if a corrected identity unconfirmed it), or a new
+    confirmed account for it.
 
     Raises ``SignOnRefused`` when the registry has no such record. An unconfirmed account
     with the same ID number is left alone: proving one's 学号 to the school is not proof of
@@ -167,9 +168,11 @@ def student_for_record(*, school: School, student_no: str) -> Student:
             % {"no": student_no}
         )
     bound = Student.objects.select_related("user").filter(record=record).first()
-    if bound is not None:
+    if bound is not None and bound.is_confirmed:
         return bound
-    student = _create_account(record)
+    # Still linked but unconfirmed: the school corrected the record's name or ID number
+    # (students/registry_changes.py), and its sign-on confirms the graduate again.
+    student = bound or _create_account(record)
     try:
         return registry_bind(
             student=student, record=record, method=BindingMethod.SSO, actor=student.user

@@ -87,7 +87,7 @@ def home(request):
     if not student.is_confirmed and home.record is not None:
         context |= {
             "record_disputed": is_disputed(home.record) and disputed_message(),
-            "record_taken": binding.record_holder(home.record) is not None,
+            "record_taken": binding.record_holder(home.record) not in (None, student),
             "send_form": SendCodeForm(record=home.record),
             "code_form": ConfirmCodeForm(),
         }

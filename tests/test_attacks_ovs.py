@@ -44,50 +44,6 @@ def _apply_held_identity_change(world, student, school_reviewer):
 # =============================================================================================
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open: held_change_apply unbinds a graduate who holds a destination"
-)
-def test_held_change_unbinding_does_not_leave_a_terminated_destination_counted(
-    world, signed, student, employer_user, college_reviewer, school_reviewer
-):
-    """held_change_apply (students/registry_changes.py) unbinds the graduate even while they
-    hold an approved destination (registry_unbind refuses exactly that). Afterwards
-    claim_release/claim_approve call destination_set(RegistryRecord.objects.filter(
-    student=student)), which matches no record: a termination approved by both reviewers
-    leaves the record, and the tallies the oversight pages add up, saying 'placed'."""
-    record = _apply_held_identity_change(world, student, school_reviewer)
-    assert student.record_id is None  # unbound, yet the agreement stays signed
-
-    termination = agreement_services.termination_request(
-        agreement=signed, user=student.user, reason="个人原因"
-    )
-    agreement_services.termination_answer(termination=termination, user=employer_user, agree=True)
-    for reviewer in (college_reviewer, school_reviewer):
-        agreement_services.termination_approve(termination=termination, reviewer=reviewer)
-
-    record.refresh_from_db()
-    assert record.destination is None, "terminated agreement still counted as placed"
-    assert tallied()[key_of(record)] == 1 and key_of(record)[-1] is None
-
-
-@pytest.mark.xfail(
-    strict=True, reason="open: held_change_apply unbinds a graduate who holds a destination"
-)
-def test_held_change_unbinding_does_not_lose_a_destination_approved_meanwhile(
-    world, agreement, student, college_reviewer, school_reviewer
-):
-    """Same door: the graduate's agreement in review is approved by the school after the
-    held change unbound them; claim_approve sets the destination of no record, so the
-    signed graduate is never counted as placed (the record keeps 'no destination')."""
-    record = _apply_held_identity_change(world, student, school_reviewer)
-    agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
-    agreement_services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
-    agreement.refresh_from_db()
-    assert agreement.status == agreement.Status.SIGNED
-    record.refresh_from_db()
-    assert record.destination is not None, "signed graduate not counted as placed"
-
-
 def test_an_export_does_not_outlive_the_staffs_move_to_another_province(
     client, province_staff, provinces, world, django_capture_on_commit_callbacks
 ):
@@ -120,6 +76,45 @@ def test_an_overseer_cannot_queue_national_exports_without_limit(client, ministr
 # =============================================================================================
 # HELD (pass: regression guards)
 # =============================================================================================
+
+
+def test_held_change_unbinding_does_not_leave_a_terminated_destination_counted(
+    world, signed, student, employer_user, college_reviewer, school_reviewer
+):
+    """held_change_apply (students/registry_changes.py) once unbound the graduate even while
+    they held an approved destination (registry_unbind refuses exactly that). Afterwards
+    claim_release/claim_approve called destination_set(RegistryRecord.objects.filter(
+    student=student)), which matched no record: a termination approved by both reviewers
+    left the record, and the tallies the oversight pages add up, saying 'placed'. Applying
+    now keeps the link and only asks the graduate to confirm again."""
+    record = _apply_held_identity_change(world, student, school_reviewer)
+    assert student.record_id == record.pk and not student.is_confirmed
+
+    termination = agreement_services.termination_request(
+        agreement=signed, user=student.user, reason="个人原因"
+    )
+    agreement_services.termination_answer(termination=termination, user=employer_user, agree=True)
+    for reviewer in (college_reviewer, school_reviewer):
+        agreement_services.termination_approve(termination=termination, reviewer=reviewer)
+
+    record.refresh_from_db()
+    assert record.destination is None, "terminated agreement still counted as placed"
+    assert tallied()[key_of(record)] == 1 and key_of(record)[-1] is None
+
+
+def test_held_change_unbinding_does_not_lose_a_destination_approved_meanwhile(
+    world, agreement, student, college_reviewer, school_reviewer
+):
+    """Same door: the graduate's agreement in review is approved by the school after the
+    held change was applied; were the graduate unbound, claim_approve would set the
+    destination of no record, and the signed graduate would never be counted as placed."""
+    record = _apply_held_identity_change(world, student, school_reviewer)
+    agreement_services.agreement_approve(agreement=agreement, reviewer=college_reviewer)
+    agreement_services.agreement_approve(agreement=agreement, reviewer=school_reviewer)
+    agreement.refresh_from_db()
+    assert agreement.status == agreement.Status.SIGNED
+    record.refresh_from_db()
+    assert record.destination is not None, "signed graduate not counted as placed"
 
 
 @pytest.mark.parametrize("who", ["anonymous", "student", "employer", "college", "school"])

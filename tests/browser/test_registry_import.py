@@ -51,4 +51,6 @@ def test_a_held_back_rename_is_applied_by_the_school(
 
     assert HeldRegistryChange.objects.get().status == "applied"
     student = Student.objects.get(pk=student.pk)
-    assert student.record_id is None and student.real_name == "彭也新"
+    # Still the graduate's record (their destination stays on it); they confirm it again.
+    assert student.record_id == record.pk and not student.is_confirmed
+    assert student.real_name == "彭也新"

@@ -1,11 +1,15 @@
-"""A re-import may not change who a confirmed record belongs to; reviewers decide."""
+"""A re-import may not change the identity of a record linked to an account; reviewers
+decide, and an applied change keeps the graduate (and their destination) on the record."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from destreg.audit.models import AuditEvent, Notification
+from students import binding, services
 from students.importing import registry_import
-from students.models import HeldRegistryChange, RegistryRecord, Student
+from students.models import HeldRegistryChange, RegistryRecord, RegistryRequest, Student
+from students.tallies import recount, tallied
 from tests import factories as f
 
 
@@ -89,19 +93,24 @@ def test_school_reviewers_see_the_held_changes_of_their_school_only(
     assert client.get(url).status_code == 403
 
 
-def test_applying_unbinds_the_graduate_who_must_confirm_again(
-    client, world, student, held, school_reviewer
-):
-    change, new_id = held
-    client.force_login(school_reviewer)
+def _apply(client, change, reviewer):
+    client.force_login(reviewer)
     response = client.post(
         reverse("reviews:held_change_decide", args=[change.pk]), {"decision": "apply"}
     )
     assert response.status_code == 302
+
+
+def test_applying_keeps_the_graduate_linked_who_must_confirm_again(
+    client, world, student, held, school_reviewer
+):
+    change, new_id = held
+    _apply(client, change, school_reviewer)
     record = RegistryRecord.objects.get(pk=change.record_id)
     assert (record.name, record.id_number) == ("改名", new_id)
     student = Student.objects.select_related("user").get(pk=student.pk)
-    assert student.record_id is None and student.confirmed_at is None
+    assert student.record_id == record.pk and student.confirmed_at is None
+    assert student.confirmed_via == ""
     assert (student.real_name, student.id_number) == ("改名", new_id)
     assert student.user.display_name == "改名"
     assert Notification.objects.filter(user=student.user).exists()
@@ -110,6 +119,84 @@ def test_applying_unbinds_the_graduate_who_must_confirm_again(
     assert AuditEvent.objects.for_object(change).get().action == "held_change_apply"
     event = AuditEvent.objects.for_object(student).get(action="registry_reconfirm")
     assert event.actor == school_reviewer and new_id not in str(event.changes)
+
+
+def test_a_placed_graduate_confirms_the_corrected_identity_and_keeps_the_destination(
+    client, world, signed, student, school_reviewer, sms_outbox
+):
+    RegistryRecord.objects.filter(pk=student.record_id).update(mobile="13812345678")
+    _import(world, [_row(world, student, 姓名="改名", 身份证号=f.new_id_number())])
+    _apply(client, HeldRegistryChange.objects.get(), school_reviewer)
+    record = RegistryRecord.objects.get(pk=student.record_id)
+    student.refresh_from_db()
+    assert student.record_id == record.pk and not student.is_confirmed
+    assert record.destination is not None and tallied() == recount()
+
+    client.force_login(student.user)
+    page = client.get(reverse("students:home")).content.decode()
+    assert "改名" in page and 'id="confirm-code"' in page and 'id="record-taken"' not in page
+    code = f.send_code(client)
+    client.post(reverse("students:confirm"), {"code": code})
+
+    student.refresh_from_db()
+    assert student.is_confirmed and student.confirmed_via == "code"
+    assert student.record_id == record.pk
+    signed.refresh_from_db()
+    assert signed.status == signed.Status.SIGNED
+    record.refresh_from_db()
+    assert record.destination is not None and tallied() == recount()
+    page = client.get(reverse("students:home")).content.decode()
+    assert 'id="confirm-code"' not in page
+
+
+def test_the_school_issues_an_activation_code_to_a_graduate_confirming_again(
+    client, world, student, held, school_reviewer
+):
+    change, _new_id = held
+    _apply(client, change, school_reviewer)
+    url = reverse("reviews:record", args=[change.record_id])
+    page = client.get(url).content.decode()
+    assert 'id="awaiting-confirmation"' in page and 'id="activation"' in page
+    client.post(reverse("reviews:record_activation", args=[change.record_id]))
+    code = client.session[f"reviews:activation_code:{change.record_id}"]
+    student.refresh_from_db()
+    binding.registry_confirm(student=student, code=code)
+    student.refresh_from_db()
+    assert student.is_confirmed and student.record_id == change.record_id
+    assert student.confirmed_via == "activation"
+    assert 'id="activation"' not in client.get(url).content.decode()
+
+
+def test_nobody_else_can_take_the_record_of_a_graduate_confirming_again(
+    client, world, student, held, school_reviewer
+):
+    change, new_id = held
+    _apply(client, change, school_reviewer)
+    intruder = f.make_student(real_name="改名", id_number=new_id, confirmed=False)
+    client.force_login(intruder.user)
+    assert 'id="record-taken"' in client.get(reverse("students:home")).content.decode()
+    record = RegistryRecord.objects.get(pk=change.record_id)
+    with pytest.raises(ValidationError):
+        binding.registry_bind(student=intruder, record=record, method="code", actor=None)
+    with pytest.raises(ValidationError):
+        services.registry_request_submit(
+            student=Student.objects.get(pk=student.pk),
+            kind=RegistryRequest.Kind.IMPORT,
+            school=world.school_a,
+            data={},
+        )
+    assert Student.objects.get(record=record) == student
+
+
+def test_a_reimport_while_the_graduate_confirms_again_is_held_back_too(
+    client, world, student, held, school_reviewer
+):
+    change, new_id = held
+    _apply(client, change, school_reviewer)
+    row = f.registry_row(world, change.record.student_no, "又改名", f.new_id_number())
+    assert _import(world, [row]).held == 1
+    record = RegistryRecord.objects.get(pk=change.record_id)
+    assert (record.name, record.id_number) == ("改名", new_id)
 
 
 def test_dropping_keeps_the_confirmed_identity(client, student, held, school_reviewer):

@@ -153,6 +153,27 @@ def test_an_account_already_bound_to_the_record_is_signed_in(client, sign_on, re
     assert Student.objects.count() == 1
 
 
+def test_sso_confirms_again_an_account_whose_identity_the_school_corrected(
+    client, world, sign_on, record, school_reviewer
+):
+    from students.importing import registry_import
+    from students.models import HeldRegistryChange
+    from students.registry_changes import held_change_apply
+
+    existing = f.make_student(record)
+    row = f.registry_row(world, "2021001", "赵二", f.new_id_number())
+    registry_import(
+        school=world.school_a, handle=f.registry_csv([row]), filename="a.csv", actor=None
+    )
+    held_change_apply(change=HeldRegistryChange.objects.get(), reviewer=school_reviewer)
+    sso_login(client, sign_on.school, "2021001")
+    assert signed_in_user_id(client) == str(existing.user_id)
+    existing.refresh_from_db()
+    assert existing.is_confirmed and existing.confirmed_via == "sso"
+    assert existing.record_id == record.pk and existing.real_name == "赵二"
+    assert Student.objects.count() == 1
+
+
 def test_the_student_number_claim_is_configurable(client, world, oidc_provider, record):
     # This provider's sub is its internal user id, not the 学号: bound to nothing.
     sign_on = make_sign_on(world.school_a, oidc_provider, student_no_claim="sub")

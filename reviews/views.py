@@ -19,6 +19,7 @@ from agreements.registrations.permissions import (
     get_registration_for,
 )
 from agreements.registrations.presenters import registration_context
+from agreements.scansign.marks import scan_sign_marks
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
@@ -76,8 +77,17 @@ def queue(request, results=None, decision: str = ""):
     school = request.user.school
     sla_days = school.review_sla_days if school else 3
     overdue = review_queue.overdue_after(sla_days)
+    # 扫码签约 agreements are marked: the platform cannot prove who confirmed for the unit.
+    marks = scan_sign_marks(
+        task.object_id for task in current.tasks if task.kind == ReviewTask.Kind.ONLINE
+    )
     rows = [
-        (task, review_queue.detail_url(task), task.waiting_since <= overdue)
+        (
+            task,
+            review_queue.detail_url(task),
+            task.waiting_since <= overdue,
+            marks.get(task.object_id) if task.kind == ReviewTask.Kind.ONLINE else None,
+        )
         for task in current.tasks
     ]
     params = request.GET.copy()

@@ -77,19 +77,14 @@ def queue(request, results=None, decision: str = ""):
     school = request.user.school
     sla_days = school.review_sla_days if school else 3
     overdue = review_queue.overdue_after(sla_days)
-    # 扫码签约 agreements are marked: the platform cannot prove who confirmed for the unit.
-    marks = scan_sign_marks(
-        task.object_id for task in current.tasks if task.kind == ReviewTask.Kind.ONLINE
-    )
     rows = [
-        (
-            task,
-            review_queue.detail_url(task),
-            task.waiting_since <= overdue,
-            marks.get(task.object_id) if task.kind == ReviewTask.Kind.ONLINE else None,
-        )
+        (task, review_queue.detail_url(task), task.waiting_since <= overdue)
         for task in current.tasks
     ]
+    online = {
+        task.pk: task.object_id for task in current.tasks if task.kind == ReviewTask.Kind.ONLINE
+    }
+    marks = scan_sign_marks(online.values())
     params = request.GET.copy()
     params.pop("after", None)
     params.pop("page", None)
@@ -120,6 +115,8 @@ def queue(request, results=None, decision: str = ""):
             "states": decision_states(current.tasks),
             # 这不是我本人的意愿 reports waiting for this reviewer's school or college.
             "open_reports": open_reports(request.user).count(),
+            # 扫码签约 agreements, by task id: the platform cannot prove who confirmed.
+            "scan_signs": {pk: marks[item] for pk, item in online.items() if item in marks},
         },
     )
 

@@ -19,7 +19,6 @@ from agreements.models import Agreement
 @dataclass(frozen=True)
 class ScanSignMark:
     unit: Promise  # placeholder, registered, or registered and verified
-    unit_verified: bool
     contact_name: str
     contact_email: str
     warning: Promise | None  # the contact e-mail is the graduate's own
@@ -50,7 +49,6 @@ def _mark(agreement: Agreement) -> ScanSignMark:
         unit = _("Registered unit, not verified")
     return ScanSignMark(
         unit=unit,
-        unit_verified=employer.is_verified and not employer.placeholder,
         contact_name=request.contact_name if request else employer.contact_name,
         contact_email=request.contact_email if request else employer.contact_email,
         warning=_own_contact(emails, agreement),

@@ -23,12 +23,14 @@ from agreements.models import (
     UnitSigningRequest,
 )
 from agreements.retention import evidence_purge
+from destreg.lib.admin import ShownNotEditedAdmin
 from destreg.lib.permissions import error_text
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
-    """View only. Deleting would orphan audit rows, queue rows and destination claims, and
-    remove proofs the school must keep (agreements/retention.py)."""
+class NoDeleteAdmin(ShownNotEditedAdmin):
+    """View only: no field editable (ShownNotEditedAdmin). Deleting would orphan audit rows,
+    queue rows and destination claims, and remove proofs the school must keep
+    (agreements/retention.py)."""
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.actions import attempt
+from destreg.lib.admin import ShownNotEditedAdmin, read_only_names
 from employers import services
 from employers.models import ApiCall, ApiToken, Employer, EmployerVerification
 
@@ -55,6 +56,16 @@ class EmployerAdmin(admin.ModelAdmin):
     inlines = [EmployerVerificationInline]
     actions = ["verify"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Shown only: the unit's administrators change its details (employer_update_details
+        audits them, and a new name or credit code sends the unit back to verification), the
+        verification is the action below, and ``placeholder`` (a 扫码签约 unit without an
+        account) is what reviewers are told about the unit."""
+        return read_only_names(self)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # units sign up (employer_register) or come from 扫码签约
+
     @admin.display(description=_("business licence"))
     def licence(self, obj: Employer) -> str:
         return self._document_link(obj, obj.business_licence, "licence")
@@ -96,7 +107,7 @@ class EmployerAdmin(admin.ModelAdmin):
             self.message_user(request, line, messages.WARNING)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ShownNotEditedAdmin):
     """Seen, never changed here: keys are made and revoked by the unit's administrators (who
     are audited), and the call log is evidence."""
 

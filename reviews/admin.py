@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from destreg.lib.admin import ShownNotEditedAdmin
 from reviews.models import FlagExplanation, VerificationSettings
 
 
@@ -19,7 +20,7 @@ class VerificationSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(FlagExplanation)
-class FlagExplanationAdmin(admin.ModelAdmin):
+class FlagExplanationAdmin(ShownNotEditedAdmin):
     """Read only: explanations are made on the 核查 page, audited there."""
 
     list_display = ["key", "school", "college", "explained_by", "explained_at"]
@@ -30,3 +31,6 @@ class FlagExplanationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a flag explained and audited would silently come back unexplained

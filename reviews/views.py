@@ -19,6 +19,7 @@ from agreements.registrations.permissions import (
     get_registration_for,
 )
 from agreements.registrations.presenters import registration_context
+from agreements.scansign.marks import scan_sign_marks
 from destreg.accounts.decorators import role_required
 from destreg.accounts.models import Role
 from destreg.audit.models import AuditEvent, ReviewTask
@@ -85,6 +86,10 @@ def queue(request, results=None, decision: str = ""):
         (task, review_queue.detail_url(task), task.waiting_since <= overdue)
         for task in current.tasks
     ]
+    online = {
+        task.pk: task.object_id for task in current.tasks if task.kind == ReviewTask.Kind.ONLINE
+    }
+    marks = scan_sign_marks(online.values())
     params = request.GET.copy()
     params.pop("after", None)
     params.pop("page", None)
@@ -115,6 +120,8 @@ def queue(request, results=None, decision: str = ""):
             "states": decision_states(current.tasks),
             # 这不是我本人的意愿 reports waiting for this reviewer's school or college.
             "open_reports": open_reports(request.user).count(),
+            # 扫码签约 agreements, by task id: the platform cannot prove who confirmed.
+            "scan_signs": {pk: marks[item] for pk, item in online.items() if item in marks},
         },
     )
 

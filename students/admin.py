@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from destreg.lib.actions import attempt
+from destreg.lib.admin import ShownNotEditedAdmin, read_only_names
 from students.conflicts import conflict_resolve
 from students.forms import AdminRegistryImportForm
 from students.import_jobs import import_job_start
@@ -41,6 +42,16 @@ class RegistryRecordAdmin(admin.ModelAdmin):
     exclude = ["mobile", "email"]
     readonly_fields = ["id_number_masked", "mobile_masked", "email_masked"]
     change_list_template = "admin/students/registryrecord/change_list.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        """A graduate's record (bound to an account) changes through the school's re-import,
+        whose identity changes a reviewer applies, or the graduate's 信息更新 request: here it
+        is only shown. Any record keeps its school and student number, the import's key."""
+        if obj is None:
+            return self.readonly_fields
+        if Student.objects.filter(record_id=obj.pk).exists():
+            return read_only_names(self)
+        return [*self.readonly_fields, "school", "student_no"]
 
     # An edit or a delete here moves the record between the destination tallies.
     def save_model(self, request, obj, form, change):
@@ -117,26 +128,44 @@ class RegistryRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(ShownNotEditedAdmin):
     list_display = ["real_name", "user", "record", "confirmed_at", "confirmed_via"]
     search_fields = ["real_name", "user__username"]
     list_select_related = ["user", "record"]
     # Binding goes through the first-login check and unlinking through the record page
     # (students.services), which audit it; the admin only shows it. Nor may it give the
-    # profile (and with it the graduate's destination) to another account.
+    # profile (and with it the graduate's destination) to another account, rename the
+    # graduate or change the mobile unaudited (student_update_contact).
     readonly_fields = ["user", "id_number_masked", "record", "confirmed_at", "confirmed_via"]
 
     def has_add_permission(self, request) -> bool:
         return False  # accounts are made by signing up (students.services.student_register)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # It would free the graduate's record unaudited (registry_unbind checks and audits)
+        # and drop their registry requests under the review queue's rows.
+        return False
+
 
 @admin.register(RegistryRequest)
-class RegistryRequestAdmin(admin.ModelAdmin):
+class RegistryRequestAdmin(ShownNotEditedAdmin):
+    """信息导入 / 信息更新 requests, shown only: the graduate files them and the school decides
+    them through students.services, which audit them and keep the review queue in step."""
+
     list_display = ["id", "kind", "student", "school", "status", "created_at"]
     list_filter = ["kind", "status", "school"]
     list_select_related = ["student", "school"]
     readonly_fields = ["status"]
     raw_id_fields = ["student", "reviewed_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # registry_request_submit, in the graduate's name
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its review-queue row and audit trail would be left behind
 
 
 class ResolveConflictForm(forms.Form):

@@ -1,4 +1,4 @@
-# ruff: noqa: F811, E501 - pytest fixtures imported by name; xfail reasons spelled out
+# ruff: noqa: F811 - pytest fixtures imported by name
 """Attacks on batch invitations (批量邀请) and 扫码签约 (scan-to-sign).
 
 FINDINGS: the tests in the first section fail until the hole is fixed.
@@ -7,12 +7,13 @@ HELD: the second section passes and guards against regressions.
 
 import io
 
-import pytest
 from django.urls import reverse
 
 from agreements.batches import files, services
 from agreements.models import Invitation, UnitSigningRequest
+from agreements.online import services as online
 from agreements.scansign import views as scan_views
+from tests import factories as f
 from tests.agreements.test_batch_invitations import (
     csv_file,
     template,  # noqa: F401 (a fixture)
@@ -56,26 +57,74 @@ def test_batch_row_salary_cannot_undercut_the_probation_salary(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: 扫码签约 cannot prove the confirming person is the unit (the graduate chooses the contact e-mail); reviewers see the 扫码签约 mark",
-)
-def test_the_graduate_cannot_confirm_their_own_scan_to_sign_request(client, student):
-    """The graduate holds the link (QR shown from their session) and typed the credit code:
-    'whoever holds the link must know the code' proves nothing about the unit. A graduate can
-    fabricate an agreement with any unregistered company, with their own e-mail as contact."""
+def _scan_signed(client, student, contact_email):
+    """扫码签约 as the graduate can do it alone: start it for an unregistered unit, confirm
+    through the link (the graduate holds it), accept the invitation."""
     client.force_login(student.user)
     response = client.post(
         reverse("agreements:unit_request_new"),
         {"unit_name": "北京未注册科技有限公司", "unit_uscc": USCC,
-         "contact_name": "王经理", "contact_email": "me@student.example.com"},
+         "contact_name": "王经理", "contact_email": contact_email},
     )  # fmt: skip
     assert response.status_code == 302
     token = next(iter(client.session[scan_views.SESSION_KEY].values()))
-    response = client.post(reverse("agreements:unit_sign", args=[token]), _unit_form())
-    assert not Invitation.objects.filter(student=student).exists(), (
-        "the graduate confirmed the unit's side of their own agreement"
+    client.post(reverse("agreements:unit_sign", args=[token]), _unit_form())
+    invitation = Invitation.objects.get(student=student)
+    return online.invitation_accept(invitation=invitation, user=student.user)
+
+
+def test_reviewers_are_warned_when_the_graduate_confirmed_their_own_scan_to_sign_request(
+    client, student, college_reviewer
+):
+    """An inherent limit of 扫码签约, not a hole to close: the graduate holds the link (the QR
+    code is shown in their session) and chooses the contact e-mail it goes to, and "whoever
+    holds the link must know the credit code" proves nothing about the unit. So a graduate can
+    confirm the unit's side of an agreement with any unregistered company themselves. The
+    mitigation is that the reviewers who approve it see where it came from: the 扫码签约 mark,
+    the unit as a placeholder, who confirmed, and a warning when the contact e-mail is the
+    graduate's own."""
+    agreement = _scan_signed(client, student, student.user.email.upper())
+    client.force_login(college_reviewer)
+    queue = client.get(reverse("reviews:queue")).content.decode()
+    assert "data-scan-sign>扫码签约<" in queue
+    assert "确认人为毕业生本人联系方式" in queue
+    page = client.get(reverse("reviews:agreement", args=[agreement.pk])).content.decode()
+    assert 'id="scan-sign-review"' in page
+    assert "未注册单位（占位，未经核验）" in page
+    assert f"王经理 · {student.user.email.upper()}" in page
+    assert "确认人邮箱与毕业生本人邮箱相同" in page
+
+
+def test_a_contact_mailbox_named_after_the_graduates_mobile_is_warned_about(
+    client, student, college_reviewer
+):
+    agreement = _scan_signed(client, student, f"{student.mobile}@qq.com")
+    client.force_login(college_reviewer)
+    page = client.get(reverse("reviews:agreement", args=[agreement.pk])).content.decode()
+    assert "确认人邮箱以毕业生本人手机号命名" in page
+
+
+def test_the_scan_to_sign_mark_warns_only_when_the_contact_is_the_graduates_own(
+    client, student, college_reviewer, other_student, employer_user
+):
+    scan_signed = _scan_signed(client, student, "hr@unit.example.com")
+    usual = online.invitation_accept(
+        invitation=f.make_invitation(employer_user.employer, other_student),
+        user=other_student.user,
     )
+    client.force_login(college_reviewer)
+    queue = client.get(reverse("reviews:queue")).content.decode()
+    assert queue.count("data-scan-sign>") == 1
+    assert "data-scan-sign-warning" not in queue
+    page = client.get(reverse("reviews:agreement", args=[scan_signed.pk])).content.decode()
+    assert 'id="scan-sign-review"' in page and "hr@unit.example.com" in page
+    assert 'id="scan-sign-warning"' not in page
+    page = client.get(reverse("reviews:agreement", args=[usual.pk])).content.decode()
+    assert 'id="scan-sign-review"' not in page
+    # The graduate's own page keeps the plain badge only.
+    client.force_login(student.user)
+    page = client.get(reverse("agreements:agreement", args=[scan_signed.pk])).content.decode()
+    assert "scan-sign-mark" in page and 'id="scan-sign-review"' not in page
 
 
 def test_batch_does_not_send_a_report_date_already_past(

@@ -256,7 +256,7 @@ def test_an_overseer_without_the_second_factor_is_kept_out(client, ministry_staf
     assert world.school_a.name.encode() not in answer.content
 
 
-# --- admin edits that move a graduate's destination behind the tallies' back (findings) ---
+# --- admin edits that would move a graduate's destination behind the tallies' back ---
 
 
 def _admin_editable(model, obj, platform_admin):
@@ -271,10 +271,6 @@ def _admin_editable(model, obj, platform_admin):
     return set(form.base_fields) - readonly
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the Django admin leaves student/school/college editable on agreements",
-)
 def test_admin_cannot_hand_a_signed_agreement_to_another_graduate(signed, platform_admin):
     """agreements/admin.py AgreementAdmin: ``student`` (and school, college) stay editable
     on a SIGNED agreement. Re-pointing it at another graduate skips the state-change door
@@ -286,10 +282,6 @@ def test_admin_cannot_hand_a_signed_agreement_to_another_graduate(signed, platfo
     assert not editable & {"student", "school", "college"}, editable
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the Django admin leaves destination editable on approved registrations",
-)
 def test_admin_cannot_change_the_destination_of_an_approved_registration(
     world, student, platform_admin
 ):

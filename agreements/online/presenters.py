@@ -15,6 +15,7 @@ from agreements.online.permissions import (
     can_request_termination,
 )
 from agreements.registrations.permissions import can_withdraw_change
+from agreements.scansign.marks import scan_sign_mark
 from destreg.accounts.models import User
 from destreg.audit.models import AuditEvent
 from students import home
@@ -60,6 +61,12 @@ def agreement_context(user: User, agreement: Agreement) -> dict:
         "agreement": agreement,
         # 扫码签约: the unit had no account and confirmed through its one-time link.
         "by_unit_link": agreement.invitation.by_unit_link,
+        # What reviewers are told about it: the platform cannot prove who confirmed.
+        "scan_sign": (
+            scan_sign_mark(agreement)
+            if agreement.invitation.by_unit_link and (user.is_reviewer or user.is_platform_admin)
+            else None
+        ),
         "shown": agreement_status(agreement),
         "failed": agreement.status == Agreement.Status.FAILED,
         "found_untrue": agreement.status == Agreement.Status.FOUND_UNTRUE,

@@ -1,0 +1,69 @@
+"""What reviewers are told about an agreement made through 扫码签约.
+
+The platform cannot prove that whoever confirmed through the one-time link is the unit: the
+graduate chose the contact e-mail the link went to (and holds the QR code). So reviewers see
+where an agreement came from, what the unit is (an unregistered placeholder, or a registered
+and verified account it was handed to), who confirmed, and a warning when the contact e-mail
+is the graduate's own e-mail or mobile number on file.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Agreement
+
+
+@dataclass(frozen=True)
+class ScanSignMark:
+    unit: Promise  # placeholder, registered, or registered and verified
+    contact_name: str
+    contact_email: str
+    warning: Promise | None  # the contact e-mail is the graduate's own
+
+
+def scan_sign_marks(agreement_ids: Iterable[int]) -> dict[int, ScanSignMark]:
+    """The mark of each of these agreements that came from 扫码签约, by id (one query)."""
+    agreements = Agreement.objects.filter(
+        pk__in=list(agreement_ids), invitation__sent_by__isnull=True
+    ).select_related("employer", "student__user", "student__record", "invitation__unit_request")
+    return {agreement.pk: _mark(agreement) for agreement in agreements}
+
+
+def scan_sign_mark(agreement: Agreement) -> ScanSignMark | None:
+    return scan_sign_marks([agreement.pk]).get(agreement.pk)
+
+
+def _mark(agreement: Agreement) -> ScanSignMark:
+    employer = agreement.employer
+    request = getattr(agreement.invitation, "unit_request", None)
+    emails = [request.contact_email] if request else []
+    if employer.placeholder:  # the details the confirming person typed in
+        emails.append(employer.contact_email)
+        unit = _("Unregistered unit (placeholder, not verified)")
+    elif employer.is_verified:
+        unit = _("Registered unit, verified")
+    else:
+        unit = _("Registered unit, not verified")
+    return ScanSignMark(
+        unit=unit,
+        contact_name=request.contact_name if request else employer.contact_name,
+        contact_email=request.contact_email if request else employer.contact_email,
+        warning=_own_contact(emails, agreement),
+    )
+
+
+def _own_contact(emails: list[str], agreement: Agreement) -> Promise | None:
+    student = agreement.student
+    record = student.record
+    own_emails = {student.user.email, record.email if record else ""}
+    own_mobiles = {student.mobile, record.mobile if record else ""}
+    given = {email.strip().lower() for email in emails if email}
+    if given & {email.strip().lower() for email in own_emails if email}:
+        return _("The confirming contact's e-mail is the graduate's own e-mail.")
+    # e.g. 13912345678@qq.com: a mailbox named after the graduate's mobile number
+    if {email.partition("@")[0] for email in given} & {m for m in own_mobiles if m}:
+        return _("The confirming contact's e-mail is named after the graduate's own mobile number.")
+    return None

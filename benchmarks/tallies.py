@@ -115,19 +115,13 @@ def setup_reference() -> dict[str, User]:
 
 
 def oversight_figures(user: User) -> None:
-    """What the oversight page of ``user`` computes: their province by school, or the
-    country by province, with the waiting work and the level/gender/destination rows."""
+    """What the oversight page of ``user`` computes (reviews/oversight_views.py): their
+    province by school, or the country by province, with the waiting work and the
+    level/gender/destination rows."""
     schools = oversight.schools_overseen_by(user)
-    tallies = oversight.graduates_of(schools)
-    group, rates = (
-        ("school_id", oversight.rates_of_schools)
-        if user.role == Role.PROVINCE_STAFF
-        else ("school__province_id", oversight.rates_of_provinces)
-    )
-    oversight.overall(tallies)
-    rates(tallies)
-    oversight.waiting_by(schools, group)
-    oversight.breakdowns(tallies)
+    rows = oversight.SCHOOLS if user.role == Role.PROVINCE_STAFF else oversight.PROVINCES
+    oversight.figures(oversight.graduates_of(schools), rows)
+    oversight.waiting_by(schools, rows[0])
 
 
 def fill(count: int, year: int) -> None:

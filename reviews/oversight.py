@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from destreg.audit.models import ReviewTask
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import College, Region, School
-from reviews.stats import TALLY_PLACED, Rate, rates_by_major, tally_breakdowns
+from reviews.stats import TALLY_PLACED, Rate, rates_by_major
 from students.models import DestinationTally, current_graduation_year
 
 # How many of a school's longest-waiting items its page lists.
@@ -85,37 +85,87 @@ def _sums(**extra: Any) -> dict[str, Sum]:
     }
 
 
-def overall(tallies: QuerySet[DestinationTally]) -> Rate:
-    totals = tallies.aggregate(**_sums())
-    return Rate("", totals["total"], totals["placed"])
+# What a page's rows are: the grouping field, its label, and its code if it has one (rows
+# sort by the code, else by the label). The country page's rows are provinces, a province's
+# schools, a school's colleges.
+Rows = tuple[str, str, str]
+PROVINCES: Rows = ("school__province_id", "school__province__name", "school__province_id")
+SCHOOLS: Rows = ("school_id", "school__name", "school__code")
+COLLEGES: Rows = ("college_id", "college__name", "")
+
+LEVEL = ("education_level_id", "education_level__name", "education_level__name_en")
+DESTINATION = ("destination__code", "destination__name", "destination__name_en")
 
 
-def _rates(tallies: QuerySet[DestinationTally], key: str, name: str, code: str = "") -> list[Keyed]:
-    fields = [key, name, *filter(None, [code])]
-    rows = tallies.values(*fields).annotate(**_sums()).order_by(code or name, key)
-    return [
-        (row[key], Rate(row[name] or "", row["total"], row["placed"], code=row.get(code) or ""))
-        for row in rows
+@dataclass
+class Figures:
+    """A page's figures: the overall rate, one rate per row (keyed by what the row links to)
+    and the level, gender and destination breakdowns, shaped as the statistics page's."""
+
+    overall: Rate
+    rows: list[Keyed]
+    breakdowns: dict[str, list]
+
+
+class _Sums(dict):
+    """Counts added up per key, with the first group seen for each key (for its labels)."""
+
+    def add(self, key: Any, group: dict) -> None:
+        entry = self.setdefault(key, [group, 0, 0])
+        entry[1] += group["total"]
+        entry[2] += group["placed"]
+
+
+def figures(tallies: QuerySet[DestinationTally], rows: Rows) -> Figures:
+    """Every figure of a country, province or school page from one GROUP BY over the counters
+    (by row, level, gender and destination: a few hundred groups a province), added up here,
+    so the counters are read once rather than once per breakdown. Which destinations count as
+    placed is the database's to say (TALLY_PLACED), as on every other page."""
+    key, name, code = rows
+    fields = dict.fromkeys([key, name, *filter(None, [code]), *LEVEL, "gender", *DESTINATION])
+    by_row, by_level, by_gender, by_destination = _Sums(), _Sums(), _Sums(), _Sums()
+    for group in tallies.values(*fields).annotate(**_sums()).order_by():
+        by_row.add(group[key], group)
+        by_level.add(group[LEVEL[0]], group)
+        by_gender.add(group["gender"], group)
+        if group[DESTINATION[0]] is not None:
+            by_destination.add(group[DESTINATION[0]], group)
+    row_rates = [
+        (at, Rate(group[name] or "", total, placed, code=group.get(code) or ""))
+        for at, (group, total, placed) in by_row.items()
     ]
+    levels = [
+        Rate(str(group[LEVEL[1]]), total, placed, label_en=group[LEVEL[2]] or "")
+        for group, total, placed in by_level.values()
+    ]
+    return Figures(
+        overall=Rate(
+            "",
+            sum(total for _, total, _ in by_row.values()),
+            sum(placed for _, _, placed in by_row.values()),
+        ),
+        rows=sorted(
+            row_rates, key=lambda row: (row[1].code or row[1].label, _last_if_none(row[0]))
+        ),
+        breakdowns={
+            "by_level": sorted(levels, key=lambda rate: rate.label),
+            "by_gender": sorted(
+                (
+                    Rate(str(gender), total, placed)
+                    for gender, (_, total, placed) in by_gender.items()
+                ),
+                key=lambda rate: rate.label,
+            ),
+            "by_destination": [
+                {**{field: group[field] for field in DESTINATION}, "n": total}
+                for _, (group, total, _) in sorted(by_destination.items())
+            ],
+        },
+    )
 
 
-def rates_of_provinces(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
-    """One row per province, keyed by its code; schools with no province set form one row
-    keyed None, so no graduate drops out of the national figure."""
-    return _rates(tallies, "school__province_id", "school__province__name", "school__province_id")
-
-
-def rates_of_schools(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
-    return _rates(tallies, "school_id", "school__name", "school__code")
-
-
-def rates_of_colleges(tallies: QuerySet[DestinationTally]) -> list[Keyed]:
-    return _rates(tallies, "college_id", "college__name")
-
-
-def breakdowns(tallies: QuerySet[DestinationTally]) -> dict:
-    """By level, gender and destination: the same rows as the schools' statistics page."""
-    return tally_breakdowns(tallies)
+def _last_if_none(value: Any) -> tuple[bool, Any]:
+    return (value is None, value or 0)
 
 
 def majors(tallies: QuerySet[DestinationTally]) -> list[Rate]:

@@ -32,22 +32,23 @@ def _rows(keyed: list[oversight.Keyed], url_name: str, waiting: dict | None = No
     ]
 
 
-def _labelled(tallies) -> dict:
-    """Level, gender and destination rows labelled in the reader's language."""
-    rows = oversight.breakdowns(tallies)
-    shown = present({**rows, "by_major": [], "pending": [], "progress": []})
-    return {key: shown[key] for key in rows}
-
-
-def _figures(schools, rates, group: str, url_name: str) -> dict:
-    """A country or province page: the overall rate, one row per province or school (by
-    ``rates``, grouped on ``group``) with its waiting work and link, and the breakdowns."""
-    tallies = oversight.graduates_of(schools)
+def _shown(found: oversight.Figures, by_major: list | None = None) -> dict:
+    """The overall rate and the breakdowns (and a college's majors), labelled in the
+    reader's language."""
+    shown = present({**found.breakdowns, "by_major": by_major or [], "pending": [], "progress": []})
     return {
-        "overall": oversight.overall(tallies),
-        "rows": _rows(rates(tallies), url_name, oversight.waiting_by(schools, group)),
-        **_labelled(tallies),
+        "overall": found.overall,
+        **{key: shown[key] for key in found.breakdowns},
+        **({"majors": shown["by_major"]} if by_major is not None else {}),
     }
+
+
+def _figures(schools, rows: oversight.Rows, url_name: str) -> dict:
+    """A country or province page: one row per province or school with its waiting work and
+    link, the overall rate and the breakdowns."""
+    found = oversight.figures(oversight.graduates_of(schools), rows)
+    waiting = oversight.waiting_by(schools, rows[0])
+    return {"rows": _rows(found.rows, url_name, waiting), **_shown(found)}
 
 
 def _flag_counts(found: flags.Flags) -> dict:
@@ -69,8 +70,7 @@ def home(request):
         return redirect("reviews:oversight_province", code=request.user.province_id)
     context = _figures(
         oversight.schools_overseen_by(request.user),
-        oversight.rates_of_provinces,
-        "school__province_id",
+        oversight.PROVINCES,
         "reviews:oversight_province",
     )
     return render(request, "reviews/oversight/country.html", context)
@@ -92,7 +92,7 @@ def province(request, code: str):
             oversight.can_oversee_province,
         )
         schools = oversight.schools_overseen_by(request.user).filter(province=region)
-    context = _figures(schools, oversight.rates_of_schools, "school_id", "reviews:oversight_school")
+    context = _figures(schools, oversight.SCHOOLS, "reviews:oversight_school")
     return render(request, "reviews/oversight/province.html", {"region": region, **context})
 
 
@@ -102,11 +102,12 @@ def school(request, pk: int):
     school = load_for(
         request.user, School.objects.select_related("province"), pk, oversight.can_oversee_school
     )
-    tallies = oversight.graduates_of(School.objects.filter(pk=school.pk))
+    found = oversight.figures(
+        oversight.graduates_of(School.objects.filter(pk=school.pk)), oversight.COLLEGES
+    )
     context = {
         "school": school,
-        "overall": oversight.overall(tallies),
-        "rows": _rows(oversight.rates_of_colleges(tallies), "reviews:oversight_college"),
+        "rows": _rows(found.rows, "reviews:oversight_college"),
         "waiting": oversight.waiting_by(School.objects.filter(pk=school.pk), "school_id").get(
             school.pk, oversight.Waiting()
         ),
@@ -114,7 +115,7 @@ def school(request, pk: int):
         # The school's 核查 flags as its own staff see them (cached per school: seconds to
         # compute on a large school, so only here, one school at a time).
         "flags": _flag_counts(flags.cached(flags.Scope(school.pk))),
-        **_labelled(tallies),
+        **_shown(found),
     }
     return render(request, "reviews/oversight/school.html", context)
 
@@ -131,20 +132,10 @@ def college(request, pk: int):
     tallies = oversight.graduates_of(School.objects.filter(pk=college.school_id)).filter(
         college=college
     )
-    shown = present(
-        {
-            **oversight.breakdowns(tallies),
-            "by_major": oversight.majors(tallies),
-            "pending": [],
-            "progress": [],
-        }
-    )
     context = {
         "college": college,
         "school": college.school,
-        "overall": oversight.overall(tallies),
-        "majors": shown["by_major"],
         "oldest": oversight.oldest_items(college.school, college),
-        **{key: shown[key] for key in ("by_level", "by_gender", "by_destination")},
+        **_shown(oversight.figures(tallies, oversight.COLLEGES), oversight.majors(tallies)),
     }
     return render(request, "reviews/oversight/college.html", context)

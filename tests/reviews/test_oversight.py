@@ -176,3 +176,44 @@ def test_the_school_page_counts_its_verification_flags(client, ministry_staff, w
     assert len(rows) == 6
     assert rows["去向占比"] == ["1", "1"]
     assert sum(int(raised) for raised, _ in rows.values()) == 1
+
+
+def test_one_scan_figures_equal_each_breakdown_counted_on_its_own(world, provinces):
+    """oversight.figures reads the counters once and adds up every breakdown itself: on a
+    random set of graduates (levels, genders, destinations placed or not, none) each of its
+    figures equals the same figure counted by its own GROUP BY (as the statistics page
+    counts), at the country, province and school levels."""
+    import random
+
+    from django.db.models import Sum
+
+    from reviews.stats import TALLY_PLACED, rates_by, tally_breakdowns
+
+    draw = random.Random(19)
+    majors = [world.major_a1, world.major_a2, world.major_b1]
+    codes = ["10", "11", "46", "70", "75", "80", "85", None]
+    for _ in range(60):
+        _with_destination(
+            draw.choice(majors),
+            draw.choice(codes),
+            gender=draw.choice([Gender.MALE, Gender.FEMALE]),
+        )
+    all_schools = School.objects.all()
+    for schools, rows in (
+        (all_schools, oversight.PROVINCES),
+        (all_schools.filter(province=provinces[0]), oversight.SCHOOLS),
+        (all_schools.filter(pk=world.school_a.pk), oversight.COLLEGES),
+    ):
+        tallies = oversight.graduates_of(schools)
+        found = oversight.figures(tallies, rows)
+        assert found.breakdowns == tally_breakdowns(tallies)
+        expected_rows = rates_by(tallies, rows[0], rows[1], placed=TALLY_PLACED, counted=Sum)
+        assert sorted((rate.label, rate.total, rate.placed) for _, rate in found.rows) == sorted(
+            (rate.label, rate.total, rate.placed) for rate in expected_rows
+        )
+        total = sum(rate.total for rate in expected_rows)
+        assert (found.overall.total, found.overall.placed) == (
+            total,
+            sum(rate.placed for rate in expected_rows),
+        )
+        assert total == 60 if rows is oversight.PROVINCES else total > 0

@@ -61,7 +61,7 @@ from destreg.accounts.models import Role, User
 from destreg.reference.models import Code, College, Major, Region, School
 from reviews import oversight, stats
 from students.models import RegistryRecord, current_graduation_year, people
-from students.tallies import COUNTED, destination_set, upkeep_paused
+from students.tallies import COUNTED, SCHOOLS, destination_set, upkeep_paused
 
 PROVINCES, SCHOOLS_PER_PROVINCE, COLLEGES, MAJORS = 10, 30, 4, 3
 STATS_TARGET, UPKEEP_TARGET = 1.5, 1.2
@@ -120,7 +120,7 @@ def oversight_figures(user: User) -> None:
     level/gender/destination rows."""
     schools = oversight.schools_overseen_by(user)
     rows = oversight.SCHOOLS if user.role == Role.PROVINCE_STAFF else oversight.PROVINCES
-    oversight.figures(oversight.graduates_of(schools), rows)
+    oversight.figures(oversight.graduates_of(schools, by_major=False), rows)
     oversight.waiting_by(schools, rows[0])
 
 
@@ -171,10 +171,24 @@ def fill(count: int, year: int) -> None:
         """,
             [year],
         )
+        school_columns = ", ".join(SCHOOLS.fields)
         cursor.execute(
-            "SELECT count(*) FROM students_destinationtally WHERE graduation_year = %s", [year]
+            f"""
+            INSERT INTO students_schooltally ({school_columns}, count)
+            SELECT {school_columns}, count(*) FROM students_registryrecord
+            WHERE graduation_year = %s GROUP BY {school_columns}
+        """,
+            [year],
         )
-        print(f"  {year}: {count:,} graduates, {cursor.fetchone()[0]:,} tally rows", flush=True)
+        sizes = []
+        for table in ("students_destinationtally", "students_schooltally"):
+            cursor.execute(f"SELECT count(*) FROM {table} WHERE graduation_year = %s", [year])
+            sizes.append(cursor.fetchone()[0])
+        print(
+            f"  {year}: {count:,} graduates, {sizes[0]:,} tallies per major, "
+            f"{sizes[1]:,} per school",
+            flush=True,
+        )
 
 
 @contextmanager
@@ -329,6 +343,7 @@ def main() -> int:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) students_registryrecord")
         cursor.execute("VACUUM (ANALYZE) students_destinationtally")
+        cursor.execute("VACUUM (ANALYZE) students_schooltally")
     results = statistics_rounds(users, years, args.runs)
 
     ok = True

@@ -6,10 +6,11 @@ school, by province first. Both only read: the permission functions of the items
 The pages drill down province → school → college → major and show counts, rates and waiting
 work, never a graduate's name or ID number.
 
-Every figure adds up the destination tallies (students/tallies.py: counters per year, school,
-college, major, level, gender and destination, kept in the transaction of each change), as
-the schools' own statistics page does, so a province of 800,000 graduates costs what its
-few thousand counters cost, not its rows (benchmarks/tallies.py).
+Every figure adds up counters kept in the transaction of each change (students/tallies.py):
+a school's and a college's pages the destination tallies per major, as the schools' own
+statistics page does; the provincial and national pages the school tallies (per year, school,
+level, gender and destination), so a province of 800,000 graduates costs what its schools'
+few dozen counters each cost, not its rows or its majors (benchmarks/tallies.py).
 """
 
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from destreg.audit.models import ReviewTask
 from destreg.lib.permissions import ALLOW, Decision, deny
 from destreg.reference.models import College, Region, School
 from reviews.stats import TALLY_PLACED, Rate, rates_by_major
-from students.models import DestinationTally, current_graduation_year
+from students.models import DestinationTally, SchoolTally, current_graduation_year
 
 # How many of a school's longest-waiting items its page lists.
 OLDEST_SHOWN = 10
@@ -70,9 +71,13 @@ def can_oversee_college(user: Any, college: College) -> Decision:
 # --- figures ----------------------------------------------------------------------------------
 
 
-def graduates_of(schools: QuerySet[School]) -> QuerySet[DestinationTally]:
-    """The counters of this year's graduates of ``schools`` (the empty ones left out)."""
-    return DestinationTally.objects.filter(
+def graduates_of(schools: QuerySet[School], by_major: bool = True) -> QuerySet:
+    """The counters of this year's graduates of ``schools`` (the empty ones left out): per
+    major (DestinationTally: a school's and a college's pages), or with ``by_major=False``
+    per school only (SchoolTally: the provincial and national pages, whose counters do not
+    multiply with the majors of every school)."""
+    counters = DestinationTally if by_major else SchoolTally
+    return counters.objects.filter(
         graduation_year=current_graduation_year(), school__in=schools, count__gt=0
     )
 
@@ -116,7 +121,7 @@ class _Sums(dict):
         entry[2] += group["placed"]
 
 
-def figures(tallies: QuerySet[DestinationTally], rows: Rows) -> Figures:
+def figures(tallies: QuerySet, rows: Rows) -> Figures:
     """Every figure of a country, province or school page from one GROUP BY over the counters
     (by row, level, gender and destination: a few hundred groups a province), added up here,
     so the counters are read once rather than once per breakdown. Which destinations count as

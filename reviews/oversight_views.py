@@ -46,7 +46,7 @@ def _shown(found: oversight.Figures, by_major: list | None = None) -> dict:
 def _figures(schools, rows: oversight.Rows, url_name: str) -> dict:
     """A country or province page: one row per province or school with its waiting work and
     link, the overall rate and the breakdowns."""
-    found = oversight.figures(oversight.graduates_of(schools), rows)
+    found = oversight.figures(oversight.graduates_of(schools, by_major=False), rows)
     waiting = oversight.waiting_by(schools, rows[0])
     return {"rows": _rows(found.rows, url_name, waiting), **_shown(found)}
 

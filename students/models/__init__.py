@@ -38,7 +38,7 @@ from students.models.school import (
     SchoolSignOn,
     SchoolSignOnQuerySet,
 )
-from students.models.tallies import DestinationTally
+from students.models.tallies import DestinationTally, SchoolTally
 
 __all__ = [
     "CODE_FIELDS",
@@ -69,6 +69,7 @@ __all__ = [
     "RegistryRequestStatus",
     "SchoolSignOn",
     "SchoolSignOnQuerySet",
+    "SchoolTally",
     "Student",
     "StudyForm",
     "current_graduation_year",

@@ -1,6 +1,7 @@
-"""Counts of graduates per (year, school, college, major, level, gender, destination), kept
+"""Counts of graduates per (year, school, college, major, level, gender, destination), and
+per (year, school, level, gender, destination) for the provincial and national pages, kept
 in the same transaction as each change of those fields (students/tallies.py), so the
-statistics at every level read a few hundred counters instead of scanning graduates."""
+statistics at every level read counters instead of scanning graduates."""
 
 from django.db import models
 from django.db.models import Q
@@ -62,3 +63,46 @@ class DestinationTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.graduation_year} {self.school_id}/{self.college_id}: {self.count}"
+
+
+SCHOOL_KEY_WITHOUT_DESTINATION = ["graduation_year", "school", "education_level", "gender"]
+
+
+class SchoolTally(models.Model):
+    """The same counts without the college and the major: what the provincial and Ministry
+    pages add up (a few dozen counters a school, however many majors and graduates it has).
+    Kept with DestinationTally, in the same transaction; never deleted by the upkeep."""
+
+    graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="+"
+    )
+    education_level = code_field(CodeTable.EDUCATION_LEVEL, _("education level"))
+    gender = models.PositiveSmallIntegerField(_("gender"), choices=Gender.choices)
+    destination = code_field(
+        CodeTable.DESTINATION, _("graduate destination"), null=True, blank=True
+    )
+    count = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("school destination tally")
+        verbose_name_plural = _("school destination tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[*SCHOOL_KEY_WITHOUT_DESTINATION, "destination"],
+                condition=Q(destination__isnull=False),
+                name="one_school_tally_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=SCHOOL_KEY_WITHOUT_DESTINATION,
+                condition=Q(destination__isnull=True),
+                name="one_unplaced_school_tally_per_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=0), name="school_tally_count_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["graduation_year", "school"])]
+
+    def __str__(self) -> str:
+        return f"{self.graduation_year} {self.school_id}: {self.count}"

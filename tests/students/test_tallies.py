@@ -15,8 +15,15 @@ from agreements.online import services as agreement_services
 from destreg.accounts.models import Role
 from reviews import stats
 from students.importing import registry_import
-from students.models import DestinationTally, Gender, RegistryRecord, current_graduation_year
+from students.models import (
+    DestinationTally,
+    Gender,
+    RegistryRecord,
+    SchoolTally,
+    current_graduation_year,
+)
 from students.tallies import (
+    SCHOOLS,
     destination_set,
     differences,
     key_of,
@@ -142,6 +149,7 @@ def test_the_tallies_equal_a_recount_after_any_writes(world, steps):
     with transaction.atomic():
         _run(world, steps)
         assert tallied() == recount()
+        assert tallied(SCHOOLS) == recount(level=SCHOOLS)
         assert differences() == {}
         for viewer in viewers:
             assert stats.counts(viewer) == stats.counts_from_rows(viewer), viewer.role
@@ -206,6 +214,20 @@ def test_the_recount_command_reports_a_planted_difference_and_fixes_it(world, ca
     call_command("recount_tallies")
 
 
+def test_the_recount_checks_the_school_counters_too(world, capsys):
+    f.make_record(world.major_a1)
+    f.make_record(world.major_a2)  # another college of the same school: one school counter
+    assert len(tallied()) == 2 and list(tallied(SCHOOLS).values()) == [2]
+    SchoolTally.objects.update(count=3)
+    with pytest.raises(CommandError, match="1 destination tallies differ"):
+        call_command("recount_tallies")
+    out = capsys.readouterr().out
+    assert "SchoolTally" in out and f"school_id={world.school_a.pk}" in out
+    assert "kept 3, recounted 2" in out
+    call_command("recount_tallies", "--fix")
+    assert list(tallied(SCHOOLS).values()) == [2] and differences() == {}
+
+
 def test_the_data_migration_fills_the_counters_from_existing_rows(world):
     from importlib import import_module
 
@@ -219,3 +241,7 @@ def test_the_data_migration_fills_the_counters_from_existing_rows(world):
     migration.fill_tallies(apps, None)
     assert differences() == {}
     assert sum(tallied().values()) == 3
+    SchoolTally.objects.all().delete()
+    import_module("students.migrations.0014_school_tally").fill_school_tallies(apps, None)
+    assert differences() == {}
+    assert sum(tallied(SCHOOLS).values()) == 3

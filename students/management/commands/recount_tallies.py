@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from students.tallies import COUNTED, differences, tally_rebuild
+from students.tallies import differences, tally_rebuild
 
 
 class Command(BaseCommand):
@@ -17,9 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, fix=False, **options):
         found = differences()
-        for key, (kept, counted) in found.items():
-            where = " ".join(f"{name}={value}" for name, value in zip(COUNTED, key, strict=True))
-            self.stdout.write(f"{where}: kept {kept}, recounted {counted}")
+        for (level, key), (kept, counted) in found.items():
+            where = " ".join(f"{name}={value}" for name, value in level.where(key).items())
+            self.stdout.write(f"{level.model.__name__} {where}: kept {kept}, recounted {counted}")
         if not found:
             self.stdout.write("The destination tallies equal the recount.")
             return

@@ -115,12 +115,13 @@ def fill(rows: int) -> None:
             """
             INSERT INTO employers_employer (id, name, uscc, address, contact_name, contact_phone,
                 contact_mobile, contact_email, created_at, industry_id, nature_id, region_id,
-                authorisation_letter, business_licence, verified_at)
+                authorisation_letter, business_licence, verified_at, placeholder)
             SELECT e, '基准单位' || e || '有限公司', '91' || lpad(e::text, 16, '0'),
                    '某区某路' || e || '号', '联系人', '', '', '', now(),
                    (%(ind)s::bigint[])[e %% cardinality(%(ind)s::bigint[]) + 1],
                    (%(nat)s::bigint[])[e %% cardinality(%(nat)s::bigint[]) + 1],
-                   (%(reg)s::text[])[e %% cardinality(%(reg)s::text[]) + 1], '', '', now()
+                   (%(reg)s::text[])[e %% cardinality(%(reg)s::text[]) + 1], '', '', now(),
+                   false
             FROM generate_series(1, %(n)s) e
             """,
             {"ind": industries, "nat": natures, "reg": regions, "n": EMPLOYERS},
@@ -396,6 +397,9 @@ def main() -> int:
         )
     year = current_graduation_year()
     records = RegistryRecord.objects.filter(graduation_year=year)  # the "all" scope
+    if args.keep and records.count() != args.rows:
+        print(f"--keep: the database holds {records.count():,} graduates, not {args.rows:,}")
+        return 2
     exports, copies = [], []
     for n in range(args.rounds):
         seconds, count = time_export(records)

@@ -4,9 +4,11 @@ The platform cannot prove that whoever confirmed through the one-time link is th
 graduate chose the contact e-mail the link went to (and holds the QR code). So reviewers see
 where an agreement came from, what the unit is (an unregistered placeholder, or a registered
 and verified account it was handed to), who confirmed, and a warning when the contact e-mail
-is the graduate's own e-mail or mobile number on file.
+is the graduate's own e-mail or mobile number on file (however it is written: case,
+spaces, a +tag, Gmail's dots, +86).
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -60,10 +62,39 @@ def _own_contact(emails: list[str], agreement: Agreement) -> Promise | None:
     record = student.record
     own_emails = {student.user.email, record.email if record else ""}
     own_mobiles = {student.mobile, record.mobile if record else ""}
-    given = {email.strip().lower() for email in emails if email}
-    if given & {email.strip().lower() for email in own_emails if email}:
+    given = {_mailbox(email) for email in emails if email}
+    if given & {_mailbox(email) for email in own_emails if email}:
         return _("The confirming contact's e-mail is the graduate's own e-mail.")
     # e.g. 13912345678@qq.com: a mailbox named after the graduate's mobile number
-    if {email.partition("@")[0] for email in given} & {m for m in own_mobiles if m}:
+    own_numbers = {_mobile(mobile) for mobile in own_mobiles} - {""}
+    if any(_numbers(email) & own_numbers for email in emails if email):
         return _("The confirming contact's e-mail is named after the graduate's own mobile number.")
     return None
+
+
+GMAIL = {"gmail.com", "googlemail.com"}
+
+
+def _mailbox(email: str) -> str:
+    """The mailbox an address delivers to, as far as the address tells: case, spaces and a
+    +tag (a+x@ is a@) make no difference, nor, at Gmail, dots in the name."""
+    name, _at, domain = email.strip().lower().partition("@")
+    name = name.split("+", 1)[0] or name
+    if domain in GMAIL:
+        name, domain = name.replace(".", ""), "gmail.com"
+    return f"{name}@{domain}"
+
+
+def _numbers(email: str) -> set[str]:
+    """The mobile numbers an address's name may be: the whole name, or a side of its +."""
+    name = email.strip().partition("@")[0]
+    return {_mobile(part) for part in [name, *name.split("+")]} - {""}
+
+
+def _mobile(text: str) -> str:
+    """A mobile number's digits, without separators or the country code (+86, 0086)."""
+    digits = re.sub(r"\D", "", text)
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
+            return digits[len(prefix) :]
+    return digits

@@ -4,10 +4,11 @@ them: a graduate left linked but unconfirmed after a held registry change, expor
 the scope they were made for, the limit on refused API calls, the webhook try's deadline, the
 read-only admin and the 扫码签约 warning for reviewers.
 
-Passing tests guard what held. Two holes were closed here: the refused-call limit was per
-IPv6 address (agreements/api/throttling.py), and the scan-to-sign warning missed the
-graduate's own e-mail written another way (agreements/scansign/marks.py). A strict xfail
-names what is still open.
+Passing tests guard what held. Holes closed here: the refused-call limit was per IPv6
+address (agreements/api/throttling.py); the scan-to-sign warning missed the graduate's own
+e-mail written another way or their mobile behind +86, and vanished when the graduate changed
+their e-mail afterwards (agreements/scansign/marks.py). A strict xfail names what is still
+open.
 """
 
 import os
@@ -356,6 +357,25 @@ def test_a_mailbox_named_after_the_graduates_mobile_with_a_country_code_is_warne
     assert mark is not None and mark.warning is not None
     with override("en"):
         assert "mobile number" in str(mark.warning)
+
+
+def test_changing_ones_own_e_mail_afterwards_does_not_clear_the_warning(
+    client, student, college_reviewer
+):
+    """Fixed (``_former_contacts``): the graduate confirmed the unit's side with their own
+    e-mail, then changed the account's e-mail (and mobile) before the college looked; the
+    warning, worked out when shown, went with it."""
+    own_email = student.user.email
+    agreement = _scan_signed(client, student, own_email)
+    services.student_update_contact(student=student, mobile="13700000000", email="new@x.example")
+    warned = scan_sign_mark(agreement).warning
+    with override("en"):
+        assert "own e-mail" in str(warned)
+    other = _scan_signed(client, f.make_student(f.make_record(student.record.major)), "a@b.cn")
+    assert scan_sign_mark(other).warning is None  # another graduate's change warns nobody else
+    client.force_login(college_reviewer)
+    page = client.get(reverse("reviews:agreement", args=[agreement.pk])).content.decode()
+    assert 'id="scan-sign-warning"' in page
 
 
 def test_another_mailbox_at_the_same_provider_is_not_warned_about(client, student):

@@ -350,7 +350,7 @@ def test_a_mailbox_named_after_the_graduates_mobile_with_a_country_code_is_warne
     client, student, given
 ):
     """Fixed (``_numbers``, ``_mobile``): the number behind +86 or 0086, or before a +tag."""
-    Student.objects.filter(pk=student.pk).update(mobile="+86 139 1234 5678")
+    Student.objects.filter(pk=student.pk).update(mobile="13912345678")
     student.refresh_from_db()
     agreement = _scan_signed(client, student, given)
     mark = scan_sign_mark(agreement)

@@ -1,5 +1,7 @@
 """``API_RATE_PER_MINUTE`` calls per key and minute, and as many refused calls per client
-address, counted in the default cache."""
+address (an IPv6 client's /64), counted in the default cache."""
+
+from ipaddress import ip_address, ip_network
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -32,4 +34,16 @@ class RefusedCallThrottle(_PerMinute):
     scope = "api_refused"
 
     def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+        return self.cache_format % {"scope": self.scope, "ident": _network(client_ip(request))}
+
+
+def _network(address: str) -> str:
+    """An IPv6 client is given a whole /64 (and picks any address in it at will): its
+    addresses share one budget, as an IPv4 client's one address has."""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ip_network(f"{ip}/64", strict=False))
+    return str(ip)

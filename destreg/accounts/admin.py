@@ -137,6 +137,7 @@ class UserAdmin(BaseUserAdmin):
     def delete_model(self, request, obj) -> None:
         services.user_delete(user=obj, actor=request.user)
 
+    @method_decorator(transaction.atomic)
     def delete_queryset(self, request, queryset) -> None:
         for user in queryset:
             services.user_delete(user=user, actor=request.user)

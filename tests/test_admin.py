@@ -153,3 +153,48 @@ def test_the_admin_cannot_rename_or_unmark_a_unit(client, platform_admin, employ
     employer.refresh_from_db()
     assert employer.name != "别的单位" and employer.placeholder
     assert client.get(reverse("admin:employers_employer_add")).status_code == 403
+
+
+# --- reference rows the statistics count graduates under -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "row", "field"),
+    [
+        ("reference.School", "school_a", "province"),
+        ("reference.College", "a1", "school"),
+        ("reference.Major", "major_a1", "college"),
+    ],
+)
+def test_a_row_graduates_are_counted_under_keeps_its_parent(
+    world, platform_admin, label, row, field
+):
+    model_admin = _admin_of(label)
+    obj = getattr(world, row)
+    assert field in _editable(model_admin, obj, platform_admin)  # nobody counted yet
+    f.make_record(world.major_a1)  # a graduate (and the counters) under school A, A1, major A1
+    assert field not in _editable(model_admin, obj, platform_admin)
+    assert field in _editable(model_admin, model_admin.model(), platform_admin)  # a new row
+
+
+def test_the_admin_says_why_a_college_keeps_its_school(client, platform_admin, world):
+    from django.utils import translation
+
+    from destreg.reference.admin import COUNTED_HELP
+
+    f.make_record(world.major_a1)
+    client.force_login(platform_admin)
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        why = str(COUNTED_HELP)
+    page = client.get(reverse("admin:reference_college_change", args=[world.a1.pk]))
+    assert why in page.content.decode()
+    client.post(
+        reverse("admin:reference_college_change", args=[world.a1.pk]),
+        {"school": world.school_b.pk, "code": world.a1.code, "name": world.a1.name},
+    )
+    world.a1.refresh_from_db()
+    assert world.a1.school_id == world.school_a.pk
+    # An unused college may still move.
+    page = client.get(reverse("admin:reference_college_change", args=[world.a2.pk]))
+    assert why not in page.content.decode()

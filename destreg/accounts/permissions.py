@@ -7,10 +7,15 @@ their role. College reviewers and employers may turn it on. Students prove thems
 otherwise (their registry record) and do not get it.
 """
 
+from functools import cache
+
+from django.apps import apps
 from django.conf import settings
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from destreg.accounts.models import Role
+from destreg.audit.models import AuditEvent
 from destreg.lib.permissions import ALLOW, Decision, deny
 
 REQUIRED_ROLES = frozenset(
@@ -67,4 +72,74 @@ def can_reset_second_factor(actor, user) -> Decision:
         return deny(_("Only a platform administrator can reset a second factor."))
     if actor.pk == user.pk:
         return deny(_("Ask another platform administrator to reset your own second factor."))
+    return ALLOW
+
+
+# What points at a user without being evidence of anything they did: their own notices,
+# devices and downloads, which go with the account. Every other relation to the user (an
+# audit row they wrote, a graduate's profile, an invitation they sent, a decision they
+# recorded, the Django admin's own log of their changes...) is history, and so is a new
+# relation nobody listed here: the safe side.
+DISPOSABLE = frozenset(
+    {"audit.Notification", "otp_totp.TOTPDevice", "otp_static.StaticDevice", "reviews.ExportJob"}
+)
+
+
+@cache
+def _relations_to_users() -> list[tuple[type[Model], str]]:
+    """(model, field) for every foreign key or one-to-one field to the user model, hidden
+    ones (``related_name="+"``, most of the evidence) included, but DISPOSABLE."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        if model._meta.label not in DISPOSABLE
+        for field in model._meta.get_fields()
+        if field.concrete
+        and (field.many_to_one or field.one_to_one)
+        and field.related_model is user_model
+    ]
+
+
+def user_history(user) -> list[str]:
+    """What the records say ``user`` did or was: the names (plural, translated) of the
+    kinds of rows that point at them, audit rows about them included. Empty for an account
+    with nothing behind it. One EXISTS query per relation (a few dozen): the admin asks for
+    one user at a time."""
+    found: list[str] = []
+    if AuditEvent.objects.for_object(user).exists():
+        found.append(str(AuditEvent._meta.verbose_name_plural))
+    for model, field in _relations_to_users():
+        name = str(model._meta.verbose_name_plural)
+        if name not in found and model._base_manager.filter(**{field: user.pk}).exists():
+            found.append(name)
+    return found
+
+
+def can_delete_user(actor, user) -> Decision:
+    """A platform admin deletes an account only if nothing points at it (a mistyped or
+    unused account); one with history is deactivated instead, so that the audit trail
+    keeps saying who did what."""
+    if not (actor.is_authenticated and actor.is_staff and actor.is_active):
+        return deny(_("Only a platform administrator can delete an account."))
+    if actor.pk == user.pk:
+        return deny(_("You cannot delete your own account."))
+    history = user_history(user)
+    if history:
+        return deny(
+            _(
+                "%(name)s has history (%(history)s) and cannot be deleted: deactivate the "
+                "account instead (untick “Active”, or the action “Deactivate selected users”)."
+            )
+            % {"name": user, "history": ", ".join(history)}
+        )
+    return ALLOW
+
+
+def can_deactivate_user(actor, user) -> Decision:
+    """A platform admin deactivates anybody's account but their own (somebody else must)."""
+    if not (actor.is_authenticated and actor.is_staff and actor.is_active):
+        return deny(_("Only a platform administrator can deactivate an account."))
+    if actor.pk == user.pk:
+        return deny(_("Ask another platform administrator to deactivate your own account."))
     return ALLOW

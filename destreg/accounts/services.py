@@ -1,8 +1,12 @@
-"""Writes on accounts: enrolling, renewing and resetting a second factor (django-otp).
+"""Writes on accounts: enrolling, renewing and resetting a second factor (django-otp), and the
+platform admin's changes to a person's access (role, scope, flags, groups, permissions).
 
 A person's second factor is one confirmed ``TOTPDevice`` (the authenticator app) plus one
 ``StaticDevice`` named "recovery" holding their unused one-time recovery codes.
 """
+
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,6 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from destreg.accounts.models import User
 from destreg.accounts.permissions import (
+    can_deactivate_user,
+    can_delete_user,
     can_reset_second_factor,
     can_turn_off_second_factor,
     can_use_second_factor,
@@ -23,7 +29,7 @@ from destreg.accounts.permissions import (
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
 from destreg.audit.notify import notify
-from destreg.lib.permissions import require
+from destreg.lib.permissions import deny, require
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_DEVICE_NAME = "recovery"
@@ -139,3 +145,124 @@ def second_factor_reset(*, user: User, actor: User, comment: str = "") -> None:
         ),
         reverse("account_security"),
     )
+
+
+# --- a person's access, as the Django admin changes it -----------------------------------
+
+# What decides what a person may see and do; the audit row of a change lists each one that
+# changed, old and new. The password hash is not among them, nor ever written to the log.
+ACCESS_VALUES = ("role", "unit_role", "is_active", "is_staff", "is_superuser")
+ACCESS_ROWS = ("school", "college", "employer", "province")
+ACCESS_FIELDS = (*ACCESS_VALUES, *ACCESS_ROWS, "groups", "user_permissions")
+# What a new account is compared with: its first audit row lists what it was given.
+_NOTHING: dict[str, Any] = {
+    **dict.fromkeys(("role", "unit_role"), ""),
+    **dict.fromkeys(("is_active", "is_staff", "is_superuser"), False),
+    **dict.fromkeys(ACCESS_ROWS),
+    "groups": [],
+    "user_permissions": [],
+}
+
+
+def user_access(user_id: int) -> dict[str, Any]:
+    """The access of user ``user_id`` as the database holds it, in the audit row's terms:
+    rows as ``{"id", "name"}``, groups by name, permissions as ``app_label.codename``."""
+    user = User.objects.select_related(*ACCESS_ROWS).get(pk=user_id)
+    access: dict[str, Any] = {name: getattr(user, name) for name in ACCESS_VALUES}
+    for name in ACCESS_ROWS:
+        row = getattr(user, name)
+        access[name] = None if row is None else {"id": row.pk, "name": str(row)}
+    access["groups"] = sorted(user.groups.values_list("name", flat=True))
+    permissions = user.user_permissions.values_list("content_type__app_label", "codename")
+    access["user_permissions"] = sorted(f"{app}.{codename}" for app, codename in permissions)
+    return access
+
+
+def _difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"old": before[name], "new": after[name]}
+        for name in ACCESS_FIELDS
+        if before[name] != after[name]
+    }
+
+
+@transaction.atomic
+def user_save(
+    *, user: User, actor: User, save: Callable[[], object], created: bool, comment: str = ""
+) -> dict[str, dict[str, Any]]:
+    """Save ``user`` with ``save`` (the admin's: the row, then its groups and permissions)
+    and write ONE audit row (``CHANGE_USER_ACCESS``) listing every access field that
+    changed, old and new, as stored before and after; none when nothing did. Returns those
+    changes.
+
+    ``user`` must be saved already unless ``created``; it is locked before ``save`` runs.
+    Only a superuser may make or unmake a superuser (PermissionDenied, nothing saved)."""
+    if created:
+        before = _NOTHING
+    else:
+        User.objects.select_for_update().get(pk=user.pk)
+        before = user_access(user.pk)
+    save()
+    changes = _difference(before, user_access(user.pk))
+    if "is_superuser" in changes and not actor.is_superuser:
+        require(deny(_("Only a superuser can grant or remove superuser status.")))
+    if changes:
+        record_event(
+            user,
+            by=actor,
+            action=AuditAction.CHANGE_USER_ACCESS,
+            comment=comment,
+            changes=changes,
+        )
+    return changes
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: User, comment: str = "") -> User:
+    """Switch ``user``'s account off (they can no longer sign in; signed-in sessions end at
+    their next request) and audit it. What an account with history gets instead of being
+    deleted. An inactive account stays as it is, with no new audit row."""
+    require(can_deactivate_user(actor, user))
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+        record_event(
+            locked,
+            by=actor,
+            action=AuditAction.CHANGE_USER_ACCESS,
+            comment=comment,
+            changes={"is_active": {"old": True, "new": False}},
+        )
+    user.is_active = False
+    return locked
+
+
+@transaction.atomic
+def user_password_record(*, user: User, actor: User) -> None:
+    """Audit a password an administrator set (or password sign-in they switched off) for
+    ``user`` through the admin's password form, which has saved it in the caller's
+    transaction. Only that it changed is written, never the password or its hash."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    state = "changed" if locked.has_usable_password() else "disabled"
+    record_event(
+        locked,
+        by=actor,
+        action=AuditAction.CHANGE_USER_PASSWORD,
+        changes={"password": state},
+    )
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: User) -> None:
+    """Delete an account nothing points at (``can_delete_user``), leaving an audit row with
+    its name and role. Raises PermissionDenied for an account with history."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    require(can_delete_user(actor, locked))
+    record_event(
+        locked,
+        by=actor,
+        action=AuditAction.DELETE_USER,
+        changes={"username": locked.username, "role": locked.role},
+    )
+    locked.delete()

@@ -104,6 +104,9 @@ class AuditAction(models.TextChoices):
     HAND_OVER_TO_UNIT = "hand_over_to_unit", _("Handed over to the unit's verified account")
     CREATE_API_TOKEN = "create_api_token", _("API key created")
     REVOKE_API_TOKEN = "revoke_api_token", _("API key revoked")
+    CHANGE_USER_ACCESS = "change_user_access", _("User's access changed")
+    CHANGE_USER_PASSWORD = "change_user_password", _("User's password set by an administrator")
+    DELETE_USER = "delete_user", _("User deleted (an account without history)")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

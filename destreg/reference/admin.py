@@ -1,6 +1,9 @@
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 from destreg.audit.changes import record_event
 from destreg.audit.models import AuditAction
@@ -12,6 +15,62 @@ from destreg.reference.permissions import (
     schools_in_admin_of,
 )
 from destreg.reference.widgets import SealInput
+
+# The statistics count graduates under their school, college and major (the registry records
+# and the counters kept from them: students.DestinationTally, students.SchoolTally; see
+# students/tallies.py), and the provincial pages add schools up by province. Moving a row
+# under another parent once graduates are counted under it would leave the counters (and
+# every report drawn from them) filed under the old one. For each reference model: the field
+# that places it, and the counted models with their field pointing at it (named by label:
+# the reference app imports no app).
+COUNTED_BY: dict[type[Model], tuple[str, tuple[tuple[str, str], ...]]] = {
+    School: (
+        "province",
+        (("students.RegistryRecord", "school"), ("students.SchoolTally", "school")),
+    ),
+    College: (
+        "school",
+        (("students.RegistryRecord", "college"), ("students.DestinationTally", "college")),
+    ),
+    Major: (
+        "college",
+        (("students.RegistryRecord", "major"), ("students.DestinationTally", "major")),
+    ),
+}
+COUNTED_HELP = _(
+    "Graduates are counted under this row, so this can no longer be changed here: the "
+    "statistics would stay filed under the old one."
+)
+
+
+def counted_field(obj: Model | None) -> str | None:
+    """The field of ``obj`` that must keep its value because graduates are counted under
+    ``obj`` (COUNTED_BY); None for a new row, a row nobody counts under, or another model."""
+    if obj is None or obj.pk is None or type(obj) not in COUNTED_BY:
+        return None
+    field, counted = COUNTED_BY[type(obj)]
+    for label, lookup in counted:
+        if apps.get_model(label)._default_manager.filter(**{lookup: obj.pk}).exists():
+            return field
+    return None
+
+
+class CountedRowAdmin(admin.ModelAdmin):
+    """A reference row's placing field (COUNTED_BY) is read-only, with the reason next to
+    it, once graduates are counted under the row; new and unused rows stay editable."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        field = counted_field(obj)
+        if field is not None and field not in fields:
+            fields.append(field)
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        field = counted_field(obj)
+        if field is not None:  # shown under the read-only value (form._meta.help_texts)
+            kwargs["help_texts"] = {**kwargs.get("help_texts", {}), field: COUNTED_HELP}
+        return super().get_form(request, obj, change, **kwargs)
 
 
 @admin.register(Code)
@@ -53,7 +112,7 @@ class SchoolForm(forms.ModelForm):
 
 
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin):
+class SchoolAdmin(CountedRowAdmin):
     """Platform admins manage every school; a school's own staff, when the platform lets them
     into the admin (staff status and the permission to change schools), see only their school
     and may change only its seal."""
@@ -107,14 +166,14 @@ class SchoolAdmin(admin.ModelAdmin):
 
 
 @admin.register(College)
-class CollegeAdmin(admin.ModelAdmin):
+class CollegeAdmin(CountedRowAdmin):
     list_display = ["school", "code", "name"]
     list_filter = ["school"]
     search_fields = ["code", "name", "school__name"]
 
 
 @admin.register(Major)
-class MajorAdmin(admin.ModelAdmin):
+class MajorAdmin(CountedRowAdmin):
     list_display = ["college", "code", "name", "education_level"]
     list_filter = ["college__school", "education_level"]
     search_fields = ["code", "name"]

@@ -284,16 +284,15 @@ def _silent_port():
         server.close()
 
 
-@pytest.mark.xfail(strict=True, reason="open: the deadline does not bound the connect phase")
 def test_a_name_with_many_silent_addresses_is_bounded_by_the_deadline(
     monkeypatch, employer_user, local_receivers
 ):
-    """agreements/webhooks/sending.py ``_Deadline`` watches a connection only once it is
-    made (``_CheckedPeer._new_conn``), and urllib3 tries every address the name resolves to,
-    each with the full connect timeout. A unit's endpoint whose name resolves to many
-    addresses that drop packets holds a worker for (addresses x 5 s), past CLAIM (1 min) with
-    a dozen: the delivery queue of every unit waits, and the next sender claims the same try
-    again. The name's resolution itself is not bounded either."""
+    """urllib3 tries every address a name resolves to, each with the full connect timeout: a
+    unit's endpoint whose name resolves to many addresses that drop packets held a worker for
+    (addresses x 5 s), past CLAIM (1 min) with a dozen, so the delivery queue of every unit
+    waited and the next sender claimed the same try again. The try now connects to the
+    addresses it checked itself, each attempt within what is left of its deadline
+    (agreements/webhooks/sending.py ``_CheckedPeer._connect_in_time``)."""
     from agreements.webhooks import sending
 
     monkeypatch.setattr(sending, "TIMEOUT", (0.3, 0.3))  # the whole try: 0.6 s
@@ -316,6 +315,40 @@ def test_a_name_with_many_silent_addresses_is_bounded_by_the_deadline(
         started = time.monotonic()
         assert sending.attempt(delivery.pk) == DeliveryStatus.FAILED
         assert time.monotonic() - started < 1.2
+
+
+def test_a_name_that_never_resolves_is_bounded_by_the_deadline(
+    monkeypatch, employer_user, local_receivers
+):
+    """The name's resolution has no timeout of its own (``socket.getaddrinfo``): a unit's
+    name server that never answers would hold the worker; the try gives up on it within its
+    deadline and says so."""
+    from agreements.webhooks import sending
+
+    monkeypatch.setattr(sending, "TIMEOUT", (0.3, 0.3))
+    endpoint, _secret = webhooks.webhook_endpoint_create(
+        user=employer_user, url="https://slow-dns.example.com/hooks", events=["invitation.accepted"]
+    )
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def hanging(host, *args, **kwargs):
+        if host == "slow-dns.example.com":
+            released.wait(10)
+            raise socket.gaierror("no answer")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    delivery = webhooks.webhook_endpoint_send_test(user=employer_user, endpoint=endpoint)
+    started = time.monotonic()
+    try:
+        assert sending.attempt(delivery.pk) == DeliveryStatus.FAILED
+        assert time.monotonic() - started < 1.2
+    finally:
+        released.set()
+    delivery.refresh_from_db()
+    with override("en"):
+        assert delivery.last_error == "The address's name did not resolve in time."
 
 
 # --- the 扫码签约 warning ------------------------------------------------------------------

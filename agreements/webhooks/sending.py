@@ -1,6 +1,6 @@
 """One try of a delivery: refuse addresses inside our network, POST the signed body with
-short timeouts and a deadline for the whole try, record the answer and schedule the next try
-(exponential backoff).
+short timeouts and a deadline for the whole try (the name's resolution, every address tried,
+the answer), record the answer and schedule the next try (exponential backoff).
 
 A try is claimed before the network is touched (``next_attempt_at`` pushed past the try's
 longest duration under the row lock), so a worker and ``manage.py send_webhooks`` never send
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from agreements.webhooks.models import BACKOFF, MAX_ATTEMPTS, DeliveryStatus, WebhookDelivery
 from agreements.webhooks.signing import (
@@ -90,23 +90,43 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def check_destination(url: str) -> None:
-    """At send time: the address again, and every address its name resolves to."""
+def check_destination(url: str, timeout: float | None = None) -> list[str]:
+    """At send time: the address again, and every address its name resolves to (within
+    ``timeout`` seconds). Returns those addresses: the try connects to them and to nothing a
+    later resolution might say."""
     try:
         check_url(url)
     except ValidationError as error:
         raise RefusedAddress(error.messages[0]) from None
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if allows_plain_http(host):
-        return
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError:
-        raise RefusedAddress(_("The address's name does not resolve.")) from None
-    for info in infos:
-        if not _is_public(ipaddress.ip_address(info[4][0])):
-            raise RefusedAddress(_("The address resolves inside a private network."))
+    addresses = [info[4][0] for info in _resolve(host, parts.port or 443, timeout)]
+    if not allows_plain_http(host):
+        for address in addresses:
+            if not _is_public(ipaddress.ip_address(address)):
+                raise RefusedAddress(_("The address resolves inside a private network."))
+    return addresses
+
+
+def _resolve(host: str, port: int, timeout: float | None) -> list:
+    """``socket.getaddrinfo`` waited for at most ``timeout`` seconds: it has no timeout of
+    its own, so it runs in a thread of its own, left to finish alone if it takes too long."""
+    found: dict = {}
+
+    def resolve() -> None:
+        try:
+            found["infos"] = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except OSError:
+            found["infos"] = None
+
+    resolving = threading.Thread(target=resolve, daemon=True)
+    resolving.start()
+    resolving.join(timeout)
+    if resolving.is_alive():
+        raise RefusedAddress(_("The address's name did not resolve in time."))
+    if not found["infos"]:
+        raise RefusedAddress(_("The address's name does not resolve."))
+    return found["infos"]
 
 
 PRIVATE_PEER = "refused: the peer is inside a private network"
@@ -117,10 +137,16 @@ class _Deadline:
     the answer: a receiver sending its status line a byte at a time could hold the worker for
     ever (and, past CLAIM, get the same try again from the next sender). When the time is up,
     a timer shuts the try's connections down, which ends the read or write waiting on them;
-    ``passed`` then tells the try it timed out. The timer is stopped and joined on exit."""
+    ``passed`` then tells the try it timed out. The timer is stopped and joined on exit.
+
+    It also carries the addresses the try may connect to (``check_destination``'s), which
+    the connection tries in turn while time is left."""
 
     def __init__(self, seconds: float) -> None:
         self.passed = False
+        self.addresses: list[str] = []
+        self._seconds = seconds
+        self._ends = time.monotonic() + seconds
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
@@ -128,8 +154,12 @@ class _Deadline:
 
     def __enter__(self) -> "_Deadline":
         self._watching = _current_deadline.set(self)
+        self._ends = time.monotonic() + self._seconds
         self._timer.start()
         return self
+
+    def remaining(self) -> float:
+        return self._ends - time.monotonic()
 
     def __exit__(self, *exc_info) -> None:
         self._timer.cancel()
@@ -162,22 +192,44 @@ _current_deadline: ContextVar[_Deadline | None] = ContextVar("webhook_deadline",
 
 
 class _CheckedPeer:
-    """Connections that look at the address actually connected to, before a byte is sent,
-    and refuse one inside our network: a name that resolved to a public address at the check
-    and to a private one a moment later (DNS rebinding) gets nothing."""
+    """Connections to the addresses the try checked (never to what a second resolution of the
+    name says), one after the other while the deadline leaves time, each attempt within what
+    is left; and a look at the address actually connected to, before a byte is sent, refusing
+    one inside our network (a name that resolved to a public address at the check and to a
+    private one a moment later, DNS rebinding, gets nothing)."""
 
     host: str
+    timeout: float | None
+    _dns_host: str
 
     def _new_conn(self):
-        sock = super()._new_conn()  # type: ignore[misc]
+        deadline = _current_deadline.get()
+        sock = self._connect_in_time(deadline) if deadline else super()._new_conn()  # type: ignore[misc]
         peer = ipaddress.ip_address(sock.getpeername()[0])
         if not (_is_public(peer) or (allows_plain_http(self.host) and peer.is_loopback)):
             sock.close()
             raise NewConnectionError(self, PRIVATE_PEER)  # type: ignore[arg-type]
-        deadline = _current_deadline.get()
         if deadline is not None:
             deadline.watch(sock)
         return sock
+
+    def _connect_in_time(self, deadline: _Deadline):
+        connect_timeout, name = self.timeout, self._dns_host
+        failed: Exception = ConnectTimeoutError(self, "the try's deadline passed")
+        try:
+            for address in deadline.addresses:
+                left = deadline.remaining()
+                if left <= 0:
+                    break
+                self._dns_host = address
+                self.timeout = left if connect_timeout is None else min(connect_timeout, left)
+                try:
+                    return super()._new_conn()  # type: ignore[misc]
+                except (ConnectTimeoutError, NewConnectionError) as error:
+                    failed = error
+        finally:
+            self.timeout, self._dns_host = connect_timeout, name
+        raise failed
 
 
 class _CheckedHTTPConnection(_CheckedPeer, HTTPConnection):
@@ -243,42 +295,41 @@ def claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
 def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """Send once: (response code, error text); the code is None when nothing answered."""
     endpoint = delivery.endpoint
-    try:
-        check_destination(endpoint.url)
-    except RefusedAddress as refused:
-        return None, str(refused)
-    body = body_of(delivery.payload)
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": USER_AGENT,
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: signature(endpoint.secret, timestamp, body),
-        EVENT_HEADER: delivery.event,
-        DELIVERY_HEADER: str(delivery.uuid),
-    }
-    deadline = _Deadline(sum(TIMEOUT))
-    try:
-        # No redirects: a 3xx to an internal address must not be followed (SSRF).
-        with (
-            deadline,
-            _session() as session,
-            session.post(
-                endpoint.url,
-                data=body,
-                headers=headers,
-                timeout=TIMEOUT,
-                allow_redirects=False,
-                stream=True,  # the answer's body is not read
-            ) as response,
-        ):
-            code = response.status_code
-    except requests.RequestException as error:
-        if deadline.passed or isinstance(error, requests.Timeout):
-            return None, _("The endpoint did not answer in time.")
-        if PRIVATE_PEER in str(error):
-            return None, _("The address resolves inside a private network.")
-        return None, (_("Could not connect: %(error)s") % {"error": type(error).__name__})
+    with _Deadline(sum(TIMEOUT)) as deadline:
+        try:
+            deadline.addresses = check_destination(endpoint.url, timeout=deadline.remaining())
+        except RefusedAddress as refused:
+            return None, str(refused)
+        body = body_of(delivery.payload)
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: signature(endpoint.secret, timestamp, body),
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.uuid),
+        }
+        try:
+            # No redirects: a 3xx to an internal address must not be followed (SSRF).
+            with (
+                _session() as session,
+                session.post(
+                    endpoint.url,
+                    data=body,
+                    headers=headers,
+                    timeout=TIMEOUT,
+                    allow_redirects=False,
+                    stream=True,  # the answer's body is not read
+                ) as response,
+            ):
+                code = response.status_code
+        except requests.RequestException as error:
+            if deadline.passed or isinstance(error, requests.Timeout):
+                return None, _("The endpoint did not answer in time.")
+            if PRIVATE_PEER in str(error):
+                return None, _("The address resolves inside a private network.")
+            return None, (_("Could not connect: %(error)s") % {"error": type(error).__name__})
     if deadline.passed:  # what came before the deadline cut it off may look like an answer
         return None, _("The endpoint did not answer in time.")
     if 200 <= code < 300:

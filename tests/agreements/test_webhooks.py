@@ -439,11 +439,36 @@ def test_a_name_resolving_inside_our_network_is_refused_at_send_time(
     check_destination(endpoint.url)  # a public address passes
 
 
-def test_a_name_that_resolves_privately_only_at_connect_time_gets_nothing(
+def test_a_try_connects_only_to_the_addresses_it_checked(settings, monkeypatch, employer_user):
+    """DNS rebinding: a name public when checked and 127.0.0.1 a moment later. The try
+    resolves the name once and connects to what it checked, never asking again."""
+    from agreements.webhooks import sending
+
+    settings.WEBHOOK_ALLOW_HTTP_LOCALHOST = False
+    monkeypatch.setattr(sending, "TIMEOUT", (0.2, 0.2))
+    endpoint, _ = _endpoint(employer_user, "https://hr.example.com/hooks")
+    asked = []
+    real = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hr.example.com":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        address = "192.0.2.10" if len(asked) == 1 else "127.0.0.1"  # TEST-NET-1, then here
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(sending, "_is_public", lambda address: str(address) == "192.0.2.10")
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    delivery = webhooks.webhook_endpoint_send_test(user=employer_user, endpoint=endpoint)
+    assert attempt(delivery.pk) == DeliveryStatus.FAILED
+    assert asked == ["hr.example.com"]  # the name was resolved once, for the check
+
+
+def test_a_connection_that_reaches_a_private_address_anyway_gets_nothing(
     settings, monkeypatch, employer_user
 ):
-    """DNS rebinding: public when checked, 127.0.0.1 when connected. The connection looks at
-    the address it reached before sending anything."""
+    """Should a checked address still lead inside our network, the connection looks at the
+    address it reached before sending anything."""
     from agreements.webhooks import sending
 
     with receiver() as hr:
@@ -453,15 +478,8 @@ def test_a_name_that_resolves_privately_only_at_connect_time_gets_nothing(
             url=f"http://hr.example.com:{port}/hooks"
         )
         settings.WEBHOOK_ALLOW_HTTP_LOCALHOST = False
-        monkeypatch.setattr(sending, "check_destination", lambda url: None)  # passed the check
-        real = socket.getaddrinfo
-        monkeypatch.setattr(
-            socket,
-            "getaddrinfo",
-            lambda host, *args, **kwargs: real(
-                "127.0.0.1" if host == "hr.example.com" else host, *args, **kwargs
-            ),
-        )
+        # The check fooled: it passed 127.0.0.1 as public.
+        monkeypatch.setattr(sending, "check_destination", lambda url, timeout: ["127.0.0.1"])
         delivery = webhooks.webhook_endpoint_send_test(user=employer_user, endpoint=endpoint)
         assert attempt(delivery.pk) == DeliveryStatus.FAILED
     assert hr.requests == []

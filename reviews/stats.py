@@ -35,7 +35,13 @@ from destreg.reference.models import Code, CodeTable, College
 from reviews.models import Outcome, Snapshot
 from reviews.snapshots import snapshot_rows_for
 from reviews.verification import figures as verification_figures
-from students.models import DestinationTally, Gender, RegistryRecord, current_graduation_year
+from students.models import (
+    DestinationTally,
+    Gender,
+    RegistryRecord,
+    SchoolTally,
+    current_graduation_year,
+)
 
 # The 2024 definition: 单位就业 (10 协议, 11 合同, 12 其他录用, 27 科研助理, 46 应征义务兵,
 # 50/51 基层项目) + 自主创业 (75) + 自由职业 (76) + 升学 (80, 85), over all graduates.
@@ -48,6 +54,8 @@ TALLY_PLACED = Q(
         Q(code__in=PLACED_CODES) | Q(parent__code__in=PLACED_CODES), table=CodeTable.DESTINATION
     ).values("pk")
 )
+# The platform admin's rows: one per school (its id, and its name as the label).
+SCHOOL_ROWS = ("school_id", "school__name")
 # In a snapshot, whether each graduate counted was frozen with them.
 SNAPSHOT_PLACED = Q(placed=True)
 
@@ -269,9 +277,9 @@ def weekly_progress(user, year: int | None = None, *, today: date | None = None)
 # --- all figures, cached per scope ----------------------------------------------------------
 
 
-def tally_breakdowns(tallies: QuerySet[DestinationTally]) -> dict:
-    """The level, gender and destination rows of some counters (the statistics page's and
-    the oversight pages')."""
+def tally_breakdowns(tallies: QuerySet) -> dict:
+    """The level, gender and destination rows of some counters, per major or per school (the
+    statistics page's and the oversight pages')."""
     return {
         "by_level": rates_by(
             tallies,
@@ -293,17 +301,33 @@ def tally_breakdowns(tallies: QuerySet[DestinationTally]) -> dict:
 
 def counts(user) -> dict:
     """The figures that are counts: read from the destination tallies (a few hundred
-    counters per school), not from the graduates' rows."""
-    tallies = tallies_in_scope(user)
+    counters per school), not from the graduates' rows. The platform admin's scope, the
+    whole country, is shown by school from the school counters (a few dozen a school): a row
+    for every college and major of the country would grow with the majors and be read by
+    nobody (the Ministry's oversight pages drill down instead)."""
+    tallies: QuerySet
+    if user.is_platform_admin:
+        tallies = SchoolTally.objects.filter(graduation_year=current_graduation_year(), count__gt=0)
+        rows = {
+            "by_school": rates_by(tallies, *SCHOOL_ROWS, placed=TALLY_PLACED, counted=Sum),
+            "by_college": [],
+            "by_major": [],
+        }
+    else:
+        tallies = tallies_in_scope(user)
+        rows = {
+            "by_school": [],
+            "by_college": rates_by(
+                tallies, "college_id", "college__name", placed=TALLY_PLACED, counted=Sum
+            ),
+            "by_major": rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum),
+        }
     overall = tallies.aggregate(
         total=Sum("count", default=0), placed=Sum("count", filter=TALLY_PLACED, default=0)
     )
     return {
         "overall": Rate("", overall["total"], overall["placed"]),
-        "by_college": rates_by(
-            tallies, "college_id", "college__name", placed=TALLY_PLACED, counted=Sum
-        ),
-        "by_major": rates_by_major(tallies, placed=TALLY_PLACED, counted=Sum),
+        **rows,
         **tally_breakdowns(tallies),
     }
 
@@ -313,10 +337,17 @@ def counts_from_rows(user) -> dict:
     tallies): for the tests that compare both, and for the benchmark."""
     records = graduates_in_scope(user)
     overall = records.aggregate(total=Count("id"), placed=Count("id", filter=PLACED))
+    if user.is_platform_admin:
+        rows = {"by_school": rates_by(records, *SCHOOL_ROWS), "by_college": [], "by_major": []}
+    else:
+        rows = {
+            "by_school": [],
+            "by_college": rates_by(records, "college_id", "college__name"),
+            "by_major": rates_by_major(records),
+        }
     return {
         "overall": Rate("", overall["total"], overall["placed"]),
-        "by_college": rates_by(records, "college_id", "college__name"),
-        "by_major": rates_by_major(records),
+        **rows,
         "by_level": rates_by(
             records, "education_level_id", "education_level__name", "education_level__name_en"
         ),

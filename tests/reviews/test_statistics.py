@@ -73,6 +73,25 @@ def test_scope_of_the_figures(world, school_reviewer, other_school_reviewer, pla
     assert stats.compute(platform_admin)["overall"].total >= 3
 
 
+def test_the_platform_admins_page_shows_the_country_by_school(
+    client, world, platform_admin, school_reviewer
+):
+    """The platform admin's scope is the whole country: one row per school (from the school
+    counters), not every college and major; a school's reviewer still sees its colleges and
+    majors."""
+    _with_destination(world.major_a1, "10")
+    _with_destination(world.major_a2, None)
+    _with_destination(world.major_b1, "75")
+    figures = stats.compute(platform_admin)
+    rows = {rate.label: (rate.placed, rate.total) for rate in figures["by_school"]}
+    assert rows == {world.school_a.name: (1, 2), world.school_b.name: (1, 1)}
+    assert figures["by_college"] == figures["by_major"] == []
+    page = _page(client, platform_admin)
+    assert escape(world.school_b.name) in page and world.major_a1.name not in page
+    page = _page(client, school_reviewer)
+    assert world.major_a1.name in page and escape(world.school_b.name) not in page
+
+
 def test_the_page_renders_with_a_constant_number_of_queries(
     client, world, college_reviewer, django_assert_max_num_queries
 ):

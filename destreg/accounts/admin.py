@@ -19,6 +19,7 @@ from destreg.accounts.models import User
 from destreg.accounts.permissions import (
     can_deactivate_user,
     can_delete_user,
+    can_manage_user,
     can_reset_second_factor,
     user_history,
 )
@@ -118,6 +119,12 @@ class UserAdmin(BaseUserAdmin):
             )
             % {"history": ", ".join(history)}
         )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """A superuser's account (its password form too) only for superusers."""
+        if obj is not None and not can_manage_user(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         if not super().has_delete_permission(request, obj):

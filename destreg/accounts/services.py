@@ -22,6 +22,7 @@ from destreg.accounts.models import User
 from destreg.accounts.permissions import (
     can_deactivate_user,
     can_delete_user,
+    can_manage_user,
     can_reset_second_factor,
     can_turn_off_second_factor,
     can_use_second_factor,
@@ -196,11 +197,12 @@ def user_save(
     changes.
 
     ``user`` must be saved already unless ``created``; it is locked before ``save`` runs.
-    Only a superuser may make or unmake a superuser (PermissionDenied, nothing saved)."""
+    Only a superuser may make or unmake a superuser, or change one (PermissionDenied,
+    nothing saved)."""
     if created:
         before = _NOTHING
     else:
-        User.objects.select_for_update().get(pk=user.pk)
+        require(can_manage_user(actor, User.objects.select_for_update().get(pk=user.pk)))
         before = user_access(user.pk)
     save()
     changes = _difference(before, user_access(user.pk))

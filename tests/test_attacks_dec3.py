@@ -624,7 +624,7 @@ def _post_change(client, obj, data):
 def test_a_counted_major_keeps_its_college_against_a_crafted_post(superuser_admin, counted):
     world = counted
     major = world.major_a1
-    _post_change(
+    response = _post_change(
         superuser_admin,
         major,
         {
@@ -634,6 +634,7 @@ def test_a_counted_major_keeps_its_college_against_a_crafted_post(superuser_admi
             "education_level": major.education_level_id,
         },
     )
+    assert response.status_code == 302  # saved, without the college
     major.refresh_from_db()
     assert major.college_id == world.a1.pk
 
@@ -652,13 +653,12 @@ def test_a_counted_school_keeps_its_province_against_a_crafted_post(superuser_ad
     data.update(
         {
             "province": other.pk,
-            "college_set-TOTAL_FORMS": "0",
-            "college_set-INITIAL_FORMS": "0",
             "colleges-TOTAL_FORMS": "0",
             "colleges-INITIAL_FORMS": "0",
         }
     )
-    _post_change(superuser_admin, school, data)
+    response = _post_change(superuser_admin, school, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
     school.refresh_from_db()
     assert school.province_id != other.pk
 
@@ -680,15 +680,60 @@ def test_a_schools_staff_cannot_move_their_school_or_its_colleges(client, counte
         {
             "province": other.pk,
             "name": "改名",
-            "college_set-TOTAL_FORMS": "1",
-            "college_set-INITIAL_FORMS": "1",
-            "college_set-0-id": world.a1.pk,
-            "college_set-0-school": world.school_b.pk,
-            "college_set-0-code": world.a1.code,
-            "college_set-0-name": world.a1.name,
+            "colleges-TOTAL_FORMS": "1",
+            "colleges-INITIAL_FORMS": "1",
+            "colleges-0-id": world.a1.pk,
+            "colleges-0-school": world.school_b.pk,
+            "colleges-0-code": world.a1.code,
+            "colleges-0-name": world.a1.name,
         },
     )
     school.refresh_from_db()
     world.a1.refresh_from_db()
     assert school.province_id != other.pk and school.name != "改名"
     assert world.a1.school_id == world.school_a.pk
+
+
+def test_a_counted_college_is_not_deleted_through_its_schools_inline(superuser_admin, counted):
+    """Deleting the college (and with it the counters filed under it) from the school's
+    page: refused on the page, not a 500, and the college stays."""
+    from django.forms.models import model_to_dict
+
+    world = counted
+    school = world.school_a
+    colleges = list(school.colleges.order_by("pk"))
+    data = {
+        key: ("" if value is None else value)
+        for key, value in model_to_dict(school).items()
+        if key != "seal"
+    }
+    data.update(
+        {
+            "colleges-TOTAL_FORMS": str(len(colleges)),
+            "colleges-INITIAL_FORMS": str(len(colleges)),
+        }
+    )
+    for index, college in enumerate(colleges):
+        data.update(
+            {
+                f"colleges-{index}-id": college.pk,
+                f"colleges-{index}-school": school.pk,
+                f"colleges-{index}-code": college.code,
+                f"colleges-{index}-name": college.name,
+            }
+        )
+        if college.pk == world.a1.pk:
+            data[f"colleges-{index}-DELETE"] = "on"
+    response = _post_change(superuser_admin, school, data)
+    assert response.status_code in (200, 302)
+    assert type(world.a1).objects.filter(pk=world.a1.pk).exists()
+
+
+def test_counted_majors_are_not_deleted_by_the_bulk_action(superuser_admin, counted):
+    world = counted
+    response = superuser_admin.post(
+        reverse("admin:reference_major_changelist"),
+        {"action": "delete_selected", "_selected_action": [world.major_a1.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    assert type(world.major_a1).objects.filter(pk=world.major_a1.pk).exists()

@@ -737,3 +737,44 @@ def test_counted_majors_are_not_deleted_by_the_bulk_action(superuser_admin, coun
     )
     assert response.status_code in (200, 302)
     assert type(world.major_a1).objects.filter(pk=world.major_a1.pk).exists()
+
+
+# --- the user admin: giving oneself every permission ------------------------------------------
+
+
+def test_a_non_superuser_cannot_give_themselves_permissions_they_lack(staff_client, world):
+    """Superuser status in all but name: a platform admin allowed to change users ticked
+    every permission (or joined a group holding them) on their own account, or on a
+    colleague's, and could then do anything a superuser does (delete second-factor devices,
+    change groups, the audit log's settings...). Anybody but a superuser now gives only
+    permissions they hold themselves (destreg/accounts/services.py user_save)."""
+    staff = staff_client.staff
+    everything = [str(pk) for pk in Permission.objects.values_list("pk", flat=True)]
+    data = _form_data(staff_client, staff, user_permissions=everything)
+    response = staff_client.post(reverse("admin:accounts_user_change", args=[staff.pk]), data)
+    assert response.status_code == 403
+    assert staff.user_permissions.count() == 4 and not _events(staff)
+    mighty = Group.objects.create(name="mighty")
+    mighty.permissions.set(Permission.objects.filter(codename="delete_totpdevice"))
+    colleague = f.make_user(Role.PLATFORM_ADMIN, is_staff=True)
+    data = _form_data(staff_client, colleague, groups=[str(mighty.pk)])
+    response = staff_client.post(reverse("admin:accounts_user_change", args=[colleague.pk]), data)
+    assert response.status_code == 403 and not colleague.groups.exists()
+
+
+def test_a_non_superuser_still_gives_what_they_hold(staff_client, world):
+    staff = staff_client.staff
+    clerks = Group.objects.create(name="clerks")
+    clerks.permissions.set(Permission.objects.filter(codename="view_user"))
+    colleague = f.make_user(Role.PLATFORM_ADMIN, is_staff=True)
+    view_user = Permission.objects.get(codename="view_user", content_type__app_label="accounts")
+    data = _form_data(
+        staff_client, colleague, groups=[str(clerks.pk)], user_permissions=[str(view_user.pk)]
+    )
+    response = staff_client.post(reverse("admin:accounts_user_change", args=[colleague.pk]), data)
+    assert response.status_code == 302
+    (event,) = _events(colleague)
+    assert event.changes["groups"] == {"old": [], "new": ["clerks"]}
+    assert event.changes["user_permissions"]["new"] == ["accounts.view_user"]
+    # Taking away what they do not hold themselves stays possible.
+    assert staff.user_permissions.count() == 4

@@ -778,3 +778,23 @@ def test_a_non_superuser_still_gives_what_they_hold(staff_client, world):
     assert event.changes["user_permissions"]["new"] == ["accounts.view_user"]
     # Taking away what they do not hold themselves stays possible.
     assert staff.user_permissions.count() == 4
+
+
+def test_a_non_superuser_cannot_give_their_own_group_more_permissions(client, world):
+    """The same through the group admin: a platform admin allowed to change groups added
+    every permission to a group they were in. Groups are now the superusers' to change
+    (destreg/accounts/admin.py GroupAdmin)."""
+    staff = _staff_admin("view_group", "change_group", "add_group", "delete_group")
+    group = Group.objects.create(name="platform")
+    staff.groups.add(group)
+    client.force_login(staff)
+    everything = [str(pk) for pk in Permission.objects.values_list("pk", flat=True)]
+    client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": "platform", "permissions": everything},
+    )
+    client.post(reverse("admin:auth_group_add"), {"name": "new", "permissions": everything})
+    client.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"})
+    assert not group.permissions.exists() and not Group.objects.filter(name="new").exists()
+    assert staff.groups.filter(pk=group.pk).exists()
+    assert client.get(reverse("admin:auth_group_change", args=[group.pk])).status_code == 200

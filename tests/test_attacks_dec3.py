@@ -576,12 +576,14 @@ def test_deleting_a_school_or_unit_with_people_is_refused(superuser_admin, world
     strict=True, reason="open: a group's permissions change its members' access unaudited"
 )
 def test_a_change_of_a_groups_permissions_is_audited_for_its_members(superuser_admin, world):
-    """Each person's groups are audited when the user page changes them, but Django's own
-    group admin (registered as it comes) changes what every member of a group may do
-    (adding "change user" or "change school" to it) or, by deleting the group, takes it away
-    from all of them, and no member's audit row says so: whoever holds change_group gives
-    a whole group new powers, or themselves via a group they are in, with no trace in the
-    audit log of the people concerned (only Django's admin log of the group)."""
+    """Each person's groups are audited when the user page changes them, but the group
+    admin changes what every member of a group may do (adding "change user" or "change
+    school" to it) or, by deleting the group, takes it away from all of them, and no
+    member's audit row says so: the audit log of a person who gained the power to change
+    users, or lost it, is silent about it (only Django's admin log of the group has it).
+    Since this round only superusers change groups (GroupAdmin), so it takes a superuser;
+    auditing it needs a row for each member of the group changed, with the permissions it
+    gave or took."""
     group = Group.objects.create(name="seal keepers")
     member = f.make_user(Role.SCHOOL_REVIEWER, school=world.school_a, is_staff=True)
     member.groups.add(group)

@@ -137,7 +137,7 @@ def _resolve(host: str, port: int, timeout: float | None) -> list:
     resolving.join(timeout)
     if resolving.is_alive():
         raise RefusedAddress(_("The address's name did not resolve in time."))
-    if not found["infos"]:
+    if not found.get("infos"):  # nothing found, or the resolution failed some other way
         raise RefusedAddress(_("The address's name does not resolve."))
     return found["infos"]
 

@@ -79,14 +79,27 @@ def check_url(url: str) -> None:
         raise ValidationError(_("This address is inside a private network; use a public one."))
 
 
+# NAT64's well-known prefix: a gateway translates 64:ff9b::a.b.c.d to IPv4 a.b.c.d.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Global unicast: the only IPv6 range with public addresses. Outside it, Python 3.11 calls
+# some forms "global" that lead inside (IPv4-compatible ::a.b.c.d, ::ffff:0:a.b.c.d,
+# local-use NAT64 64:ff9b:1::/48, site-local fec0::/10).
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Globally reachable (``is_global``: not private, loopback, link-local, reserved, nor the
     carrier-grade 100.64.0.0/10 where cloud metadata services live), and not multicast; an
-    IPv6 address wrapping an IPv4 one (mapped, 6to4, Teredo) is judged by the one it wraps."""
+    IPv6 address wrapping an IPv4 one (mapped, NAT64, 6to4, Teredo) is judged by the one it
+    wraps, and any other IPv6 address must be global unicast (2000::/3)."""
     if isinstance(address, ipaddress.IPv6Address):
         wrapped = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if wrapped is None and address in NAT64:
+            wrapped = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if wrapped is not None:
             address = wrapped
+        elif address not in GLOBAL_UNICAST:
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -116,7 +129,7 @@ def _resolve(host: str, port: int, timeout: float | None) -> list:
     def resolve() -> None:
         try:
             found["infos"] = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-        except OSError:
+        except (OSError, UnicodeError):  # UnicodeError: a label IDNA cannot encode
             found["infos"] = None
 
     resolving = threading.Thread(target=resolve, daemon=True)
@@ -124,7 +137,7 @@ def _resolve(host: str, port: int, timeout: float | None) -> list:
     resolving.join(timeout)
     if resolving.is_alive():
         raise RefusedAddress(_("The address's name did not resolve in time."))
-    if not found["infos"]:
+    if not found.get("infos"):  # nothing found, or the resolution failed some other way
         raise RefusedAddress(_("The address's name does not resolve."))
     return found["infos"]
 

@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -19,6 +21,7 @@ from destreg.accounts.models import User
 from destreg.accounts.permissions import (
     can_deactivate_user,
     can_delete_user,
+    can_manage_user,
     can_reset_second_factor,
     user_history,
 )
@@ -118,6 +121,12 @@ class UserAdmin(BaseUserAdmin):
             )
             % {"history": ", ".join(history)}
         )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """A superuser's account (its password form too) only for superusers."""
+        if obj is not None and not can_manage_user(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         if not super().has_delete_permission(request, obj):
@@ -235,3 +244,22 @@ class UserAdmin(BaseUserAdmin):
             "title": _("Reset second factor"),
         }
         return TemplateResponse(request, "admin/accounts/user/reset_second_factor.html", context)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Groups are changed by superusers only: a group's permissions are those of each of its
+    members, so whoever changes a group they are in would give themselves any permission
+    (the user admin gives only permissions the giver holds; see services.user_save)."""
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)

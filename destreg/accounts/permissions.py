@@ -66,13 +66,22 @@ def can_change_second_factor(user) -> Decision:
     return ALLOW
 
 
+def can_manage_user(actor, user) -> Decision:
+    """Only a superuser changes, deactivates or resets a superuser's account: whoever set
+    their password, e-mail or second factor would sign in as them, superuser status
+    included."""
+    if user.is_superuser and not (actor.is_authenticated and actor.is_superuser):
+        return deny(_("Only a superuser can change a superuser's account."))
+    return ALLOW
+
+
 def can_reset_second_factor(actor, user) -> Decision:
     """A platform admin resets another person's second factor (a lost phone); nobody else."""
     if not (actor.is_authenticated and actor.role == Role.PLATFORM_ADMIN and actor.is_staff):
         return deny(_("Only a platform administrator can reset a second factor."))
     if actor.pk == user.pk:
         return deny(_("Ask another platform administrator to reset your own second factor."))
-    return ALLOW
+    return can_manage_user(actor, user)
 
 
 # What points at a user without being evidence of anything they did: their own notices,
@@ -124,6 +133,8 @@ def can_delete_user(actor, user) -> Decision:
         return deny(_("Only a platform administrator can delete an account."))
     if actor.pk == user.pk:
         return deny(_("You cannot delete your own account."))
+    if not (decision := can_manage_user(actor, user)):
+        return decision
     history = user_history(user)
     if history:
         return deny(
@@ -142,4 +153,4 @@ def can_deactivate_user(actor, user) -> Decision:
         return deny(_("Only a platform administrator can deactivate an account."))
     if actor.pk == user.pk:
         return deny(_("Ask another platform administrator to deactivate your own account."))
-    return ALLOW
+    return can_manage_user(actor, user)

@@ -8,6 +8,7 @@ A person's second factor is one confirmed ``TOTPDevice`` (the authenticator app)
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -22,6 +23,7 @@ from destreg.accounts.models import User
 from destreg.accounts.permissions import (
     can_deactivate_user,
     can_delete_user,
+    can_manage_user,
     can_reset_second_factor,
     can_turn_off_second_factor,
     can_use_second_factor,
@@ -186,6 +188,18 @@ def _difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict
     }
 
 
+def _granted(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    """The permissions (``app_label.codename``) a change gives that were not given before:
+    new direct ones and those of new groups."""
+    groups = set(after["groups"]) - set(before["groups"])
+    through_groups = Permission.objects.filter(group__name__in=groups).values_list(
+        "content_type__app_label", "codename"
+    )
+    return (set(after["user_permissions"]) - set(before["user_permissions"])) | {
+        f"{app}.{codename}" for app, codename in through_groups
+    }
+
+
 @transaction.atomic
 def user_save(
     *, user: User, actor: User, save: Callable[[], object], created: bool, comment: str = ""
@@ -196,16 +210,22 @@ def user_save(
     changes.
 
     ``user`` must be saved already unless ``created``; it is locked before ``save`` runs.
-    Only a superuser may make or unmake a superuser (PermissionDenied, nothing saved)."""
+    Only a superuser may make or unmake a superuser, or change one; anybody else gives only
+    permissions they hold themselves, directly or through a group (PermissionDenied,
+    nothing saved): whoever may change users would otherwise give themselves every one."""
     if created:
         before = _NOTHING
     else:
-        User.objects.select_for_update().get(pk=user.pk)
+        require(can_manage_user(actor, User.objects.select_for_update().get(pk=user.pk)))
         before = user_access(user.pk)
+    held = actor.get_all_permissions()  # before the save: the actor may be the user
     save()
-    changes = _difference(before, user_access(user.pk))
+    after = user_access(user.pk)
+    changes = _difference(before, after)
     if "is_superuser" in changes and not actor.is_superuser:
         require(deny(_("Only a superuser can grant or remove superuser status.")))
+    if not actor.is_superuser and _granted(before, after) - held:
+        require(deny(_("You can only give permissions you hold yourself.")))
     if changes:
         record_event(
             user,

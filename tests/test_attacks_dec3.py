@@ -572,18 +572,12 @@ def test_deleting_a_school_or_unit_with_people_is_refused(superuser_admin, world
 # --- the user admin: access changed through a group -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open: a group's permissions change its members' access unaudited"
-)
 def test_a_change_of_a_groups_permissions_is_audited_for_its_members(superuser_admin, world):
     """Each person's groups are audited when the user page changes them, but the group
-    admin changes what every member of a group may do (adding "change user" or "change
-    school" to it) or, by deleting the group, takes it away from all of them, and no
-    member's audit row says so: the audit log of a person who gained the power to change
-    users, or lost it, is silent about it (only Django's admin log of the group has it).
-    Since this round only superusers change groups (GroupAdmin), so it takes a superuser;
-    auditing it needs a row for each member of the group changed, with the permissions it
-    gave or took."""
+    admin changed what every member of a group may do (adding "change user" or "change
+    school" to it) or, by deleting the group, took it away from all of them, and no
+    member's audit row said so. Now each member's account gets a row with the group and its
+    permissions before and after (services.group_save, group_delete)."""
     group = Group.objects.create(name="seal keepers")
     member = f.make_user(Role.SCHOOL_REVIEWER, school=world.school_a, is_staff=True)
     member.groups.add(group)
@@ -593,7 +587,16 @@ def test_a_change_of_a_groups_permissions_is_audited_for_its_members(superuser_a
         {"name": group.name, "permissions": [permission.pk]},
     )
     assert User.objects.get(pk=member.pk).has_perm("accounts.change_user")
-    assert _events(member)
+    [gained] = _events(member)
+    assert gained.changes["group_permissions"] == {
+        "group": "seal keepers",
+        "old": [],
+        "new": ["accounts.change_user"],
+    }
+    superuser_admin.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"})
+    assert not Group.objects.filter(pk=group.pk).exists()
+    lost = _events(member)[-1].changes["group_permissions"]
+    assert (lost["old"], lost["new"], lost["deleted"]) == (["accounts.change_user"], [], True)
 
 
 # --- the reference admin: rows graduates are counted under ------------------------------------

@@ -263,3 +263,24 @@ class GroupAdmin(BaseGroupAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    # A change of a group's permissions is audited on each member's account
+    # (services.group_save): saved in save_related, with the permissions, as users are.
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Saved with the permissions in ``save_related``."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        def save() -> None:
+            super(GroupAdmin, self).save_model(request, form.instance, form, change)
+            super(GroupAdmin, self).save_related(request, form, formsets, change)
+
+        services.group_save(group=form.instance, actor=request.user, save=save, created=not change)
+
+    def delete_model(self, request, obj) -> None:
+        services.group_delete(group=obj, actor=request.user)
+
+    @method_decorator(transaction.atomic)
+    def delete_queryset(self, request, queryset) -> None:
+        for group in queryset:
+            services.group_delete(group=group, actor=request.user)

@@ -8,7 +8,7 @@ A person's second factor is one confirmed ``TOTPDevice`` (the authenticator app)
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -286,3 +286,52 @@ def user_delete(*, user: User, actor: User) -> None:
         changes={"username": locked.username, "role": locked.role},
     )
     locked.delete()
+
+
+# --- a group's permissions, as the Django admin changes them ----------------------------
+
+
+def _group_permissions(group_id: int) -> list[str]:
+    permissions = Permission.objects.filter(group=group_id).values_list(
+        "content_type__app_label", "codename"
+    )
+    return sorted(f"{app}.{codename}" for app, codename in permissions)
+
+
+@transaction.atomic
+def group_save(*, group: Group, actor: User, save: Callable[[], object], created: bool) -> None:
+    """Save ``group`` with ``save`` (the admin's: the row, then its permissions). A group's
+    permissions are each member's, so a change of them is audited on every member's account
+    (``CHANGE_USER_ACCESS``: the group, its permissions before and after), as a change of
+    their own groups is. Superusers only (the group admin's rule, checked again here)."""
+    if not actor.is_superuser:
+        require(deny(_("Only a superuser can change groups.")))
+    before: list[str] = []
+    if not created:
+        Group.objects.select_for_update().get(pk=group.pk)  # one change of a group at a time
+        before = _group_permissions(group.pk)
+    save()
+    after = _group_permissions(group.pk)
+    if before != after:
+        _audit_members(group, actor, {"old": before, "new": after})
+
+
+@transaction.atomic
+def group_delete(*, group: Group, actor: User) -> None:
+    """Delete ``group``; its members lose its permissions, audited on each member's account."""
+    if not actor.is_superuser:
+        require(deny(_("Only a superuser can change groups.")))
+    group = Group.objects.select_for_update().get(pk=group.pk)
+    permissions = _group_permissions(group.pk)
+    _audit_members(group, actor, {"old": permissions, "new": [], "deleted": True})
+    group.delete()
+
+
+def _audit_members(group: Group, actor: User, permissions: dict[str, Any]) -> None:
+    for member in User.objects.filter(groups=group).order_by("pk"):
+        record_event(
+            member,
+            by=actor,
+            action=AuditAction.CHANGE_USER_ACCESS,
+            changes={"group_permissions": {"group": group.name, **permissions}},
+        )
